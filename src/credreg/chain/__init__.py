@@ -1,0 +1,1 @@
+"""Everything that talks to, or prepares for, an EVM chain."""
