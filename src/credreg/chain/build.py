@@ -29,7 +29,7 @@ COMPILER_SETTINGS: dict[str, Any] = {
     "optimizer": {"enabled": True, "runs": OPTIMIZER_RUNS},
     "metadata": {"bytecodeHash": "ipfs"},
     "outputSelection": {
-        "contracts/**": {
+        "*": {
             "*": [
                 "abi",
                 "evm.bytecode.object",

@@ -12,6 +12,7 @@ from credreg import __version__
 from credreg.chain.artifacts import load_artifact
 from credreg.chain.client import chain_id
 from credreg.chain.manifest import DeployedContract, Manifest
+from credreg.chain.provenance import compare_runtime
 from credreg.chain.transactions import TxSender
 from credreg.errors import TransactionFailed, WrongChain
 
@@ -34,12 +35,11 @@ def deploy_registry(
     address = receipt.get("contractAddress")
     if not address:
         raise TransactionFailed("the deployment transaction created no contract")
-    runtime = w3.eth.get_code(address)
-    if (
-        "0x" + runtime.hex() != artifact.deployed_bytecode.lower()
-        and runtime.hex() != artifact.deployed_bytecode[2:]
-    ):
-        raise WrongChain(f"the code at {address} differs from the compiled CredentialRegistry")
+    provenance = compare_runtime(bytes(w3.eth.get_code(address)), artifact)
+    if not provenance.ok:
+        raise WrongChain(
+            f"the code deployed at {address} is not the compiled CredentialRegistry: {provenance.detail}"
+        )
     version = w3.eth.contract(address=address, abi=artifact.abi).functions.VERSION().call()
     return Manifest(
         chain_id=chain_id(w3),

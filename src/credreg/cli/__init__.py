@@ -1,0 +1,39 @@
+"""The `credreg` command line. Errors credreg raises on purpose print one line, never a traceback."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+import typer
+
+from credreg.cli.app import app
+from credreg.cli.common import err_console
+from credreg.errors import CredregError
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the `credreg` console script; returns the exit code."""
+    try:
+        app(args=argv, standalone_mode=False)
+    except click.exceptions.Abort:
+        err_console.print("aborted")
+        return 130
+    except click.ClickException as exc:
+        exc.show()
+        return 2
+    except typer.Exit as exc:
+        return int(exc.exit_code or 0)
+    except CredregError as exc:
+        err_console.print(f"[red]error:[/red] {exc}")
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    return 0
+
+
+def _console_script() -> None:
+    sys.exit(main())
+
+
+__all__ = ["app", "main"]

@@ -1,0 +1,5 @@
+import sys
+
+from credreg.cli import main
+
+sys.exit(main())

@@ -1,0 +1,321 @@
+"""Governor and agency-admin commands: scopes, agencies, accreditations, signer keys, and key files."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from credreg.chain.keystore import create_keystore, load_keystore, password_from_env_or_prompt
+from credreg.cli.common import (
+    DevAccountOption,
+    JsonOption,
+    KeystoreOption,
+    console,
+    load_account,
+    print_json,
+    state,
+)
+from credreg.cli.timeparse import parse_time, show_time
+from credreg.registry import AgencyAdmin, Governor, scope_id_of
+
+keys_app = typer.Typer(help="Create and inspect encrypted key files (governor, agency admin, agency signer).")
+scope_app = typer.Typer(help="Governor: define occupation scopes (occupation code + level).")
+agency_app = typer.Typer(help="Governor: register, accredit, suspend, reinstate and revoke agencies.")
+signer_app = typer.Typer(help="Agency admin: add, retire and report compromised signer keys.")
+
+
+@keys_app.command("new")
+def keys_new(path: Path) -> None:
+    """Create a new key, encrypted with a password from $CREDREG_KEYSTORE_PASSWORD or a prompt.
+
+    Example: credreg keys new agency-signer.json
+    """
+    account = create_keystore(
+        path, password_from_env_or_prompt(confirm=True, prompt=f"New password for {path}: ")
+    )
+    console.print(f"{account.address}  written to {path}")
+
+
+@keys_app.command("address")
+def keys_address(path: Path) -> None:
+    """Print the address of a key file (asks for its password).
+
+    Example: credreg keys address agency-signer.json
+    """
+    console.print(load_keystore(path, password_from_env_or_prompt(prompt=f"Password for {path}: ")).address)
+
+
+def _governor(ctx: typer.Context, keystore: Path | None, dev_account: int | None) -> Governor:
+    st = state(ctx)
+    return Governor(
+        st.registry(), load_account(st, keystore, dev_account, role="governor"), st.settings.confirmations
+    )
+
+
+@scope_app.command("define")
+def scope_define(
+    ctx: typer.Context,
+    occupation_code: str,
+    level: Annotated[int, typer.Argument(min=1, max=255)],
+    title: str,
+    keystore: KeystoreOption = None,
+    dev_account: DevAccountOption = None,
+) -> None:
+    """Define a scope: an occupation code of the national classification at a level.
+
+    Example: credreg scope define 4-04-05-01 3 "Blockchain engineering technician (level 3)" -k governor.json
+    """
+    scope_id = _governor(ctx, keystore, dev_account).define_scope(occupation_code, level, title)
+    console.print(f"scope {scope_id} defined")
+
+
+@scope_app.command("id")
+def scope_id(occupation_code: str, level: Annotated[int, typer.Argument(min=1, max=255)]) -> None:
+    """Print the scope id of an occupation code and level (computed locally, no chain needed).
+
+    Example: credreg scope id 4-04-05-01 3
+    """
+    console.print(scope_id_of(occupation_code, level))
+
+
+@scope_app.command("list")
+def scope_list(ctx: typer.Context, as_json: JsonOption = False) -> None:
+    """List every defined scope.
+
+    Example: credreg scope list --json
+    """
+    registry = state(ctx).registry()
+    scopes = [registry.scope(registry.scope_id_at(i)) for i in range(1, registry.scope_count() + 1)]
+    if as_json:
+        print_json([s.__dict__ for s in scopes])
+        return
+    table = Table("scope id", "occupation", "level", "title")
+    for s in scopes:
+        table.add_row(s.scope_id, s.occupation_code, str(s.level), s.title)
+    console.print(table)
+
+
+@agency_app.command("register")
+def agency_register(
+    ctx: typer.Context,
+    name: str,
+    registration_code: str,
+    admin: Annotated[str, typer.Option(help="Address of the agency's admin key.")],
+    keystore: KeystoreOption = None,
+    dev_account: DevAccountOption = None,
+) -> None:
+    """Register an evaluation agency; it is active at once but may issue only once accredited.
+
+    Example: credreg agency register "Beijing Digital Skills Centre" BJ-0001 --admin 0xAb..  -k governor.json
+    """
+    agency_id = _governor(ctx, keystore, dev_account).register_agency(name, registration_code, admin)
+    console.print(f"agency {agency_id} registered")
+
+
+@agency_app.command("accredit")
+def agency_accredit(
+    ctx: typer.Context,
+    agency_id: int,
+    scope: Annotated[str, typer.Argument(help="Scope id (0x…).")],
+    valid_from: Annotated[
+        str, typer.Option("--from", help="now, YYYY-MM-DD, ISO date-time or Unix seconds")
+    ] = "now",
+    valid_until: Annotated[
+        str, typer.Option("--until", help="End (exclusive); 'never' for open-ended")
+    ] = "never",
+    keystore: KeystoreOption = None,
+    dev_account: DevAccountOption = None,
+) -> None:
+    """Accredit an agency for a scope over a window (replaces an earlier window).
+
+    Example: credreg agency accredit 1 0x5c… --from 2026-01-01 --until 2029-01-01 -k governor.json
+    """
+    _governor(ctx, keystore, dev_account).accredit(
+        agency_id, scope, parse_time(valid_from), parse_time(valid_until)
+    )
+    console.print(f"agency {agency_id} accredited for {scope}")
+
+
+@agency_app.command("withdraw")
+def agency_withdraw(
+    ctx: typer.Context,
+    agency_id: int,
+    scope: str,
+    keystore: KeystoreOption = None,
+    dev_account: DevAccountOption = None,
+) -> None:
+    """Withdraw an accreditation now; credentials issued before stay valid.
+
+    Example: credreg agency withdraw 1 0x5c… -k governor.json
+    """
+    _governor(ctx, keystore, dev_account).withdraw_accreditation(agency_id, scope)
+    console.print(f"accreditation of agency {agency_id} for {scope} withdrawn")
+
+
+@agency_app.command("suspend")
+def agency_suspend(
+    ctx: typer.Context,
+    agency_id: int,
+    reason: Annotated[int, typer.Option(min=0, max=65535, help="Reason code.")] = 0,
+    keystore: KeystoreOption = None,
+    dev_account: DevAccountOption = None,
+) -> None:
+    """Suspend an agency: no new issuance until reinstated; its credentials stay valid.
+
+    Example: credreg agency suspend 1 --reason 12 -k governor.json
+    """
+    _governor(ctx, keystore, dev_account).suspend_agency(agency_id, reason)
+    console.print(f"agency {agency_id} suspended")
+
+
+@agency_app.command("reinstate")
+def agency_reinstate(
+    ctx: typer.Context, agency_id: int, keystore: KeystoreOption = None, dev_account: DevAccountOption = None
+) -> None:
+    """Reinstate a suspended agency.
+
+    Example: credreg agency reinstate 1 -k governor.json
+    """
+    _governor(ctx, keystore, dev_account).reinstate_agency(agency_id)
+    console.print(f"agency {agency_id} reinstated")
+
+
+@agency_app.command("revoke")
+def agency_revoke(
+    ctx: typer.Context,
+    agency_id: int,
+    cutoff: Annotated[
+        str, typer.Option(help="Credentials issued at or after this time become invalid.")
+    ] = "now",
+    reason: Annotated[int, typer.Option(min=0, max=65535, help="Reason code.")] = 0,
+    keystore: KeystoreOption = None,
+    dev_account: DevAccountOption = None,
+) -> None:
+    """Revoke an agency for good, invalidating its credentials from the cut-off on.
+
+    Example: credreg agency revoke 1 --cutoff 2026-03-01 -k governor.json
+    """
+    _governor(ctx, keystore, dev_account).revoke_agency(agency_id, parse_time(cutoff), reason)
+    console.print(f"agency {agency_id} revoked")
+
+
+@agency_app.command("show")
+def agency_show(ctx: typer.Context, agency_id: int, as_json: JsonOption = False) -> None:
+    """Show an agency: status, admin, and its accreditation per scope.
+
+    Example: credreg agency show 1
+    """
+    registry = state(ctx).registry()
+    info = registry.agency(agency_id)
+    scopes = [registry.scope_id_at(i) for i in range(1, registry.scope_count() + 1)]
+    accreditations = [a for a in (registry.accreditation(agency_id, s) for s in scopes) if a.scope_index]
+    if as_json:
+        print_json(
+            {
+                "agency": info.__dict__ | {"state": info.state.name.lower()},
+                "accreditations": [a.__dict__ for a in accreditations],
+            }
+        )
+        return
+    console.print(f"agency {info.agency_id}: {info.name} ({info.registration_code})")
+    console.print(
+        f"  state {info.state.name.lower()}, admin {info.admin}"
+        + (f", cut-off {show_time(info.cutoff)}" if info.cutoff else "")
+    )
+    for a in accreditations:
+        console.print(
+            f"  accredited for {a.scope_id}: {show_time(a.valid_from)} → {show_time(a.valid_until)}"
+        )
+
+
+@agency_app.command("list")
+def agency_list(ctx: typer.Context, as_json: JsonOption = False) -> None:
+    """List every agency and its status.
+
+    Example: credreg agency list
+    """
+    registry = state(ctx).registry()
+    agencies = [registry.agency(i) for i in range(1, registry.agency_count() + 1)]
+    if as_json:
+        print_json([a.__dict__ | {"state": a.state.name.lower()} for a in agencies])
+        return
+    table = Table("id", "name", "registration", "state", "admin")
+    for a in agencies:
+        table.add_row(str(a.agency_id), a.name, a.registration_code, a.state.name.lower(), a.admin)
+    console.print(table)
+
+
+def _admin(ctx: typer.Context, keystore: Path | None, dev_account: int | None) -> AgencyAdmin:
+    st = state(ctx)
+    return AgencyAdmin(
+        st.registry(), load_account(st, keystore, dev_account, role="agency admin"), st.settings.confirmations
+    )
+
+
+@signer_app.command("add")
+def signer_add(
+    ctx: typer.Context,
+    agency_id: int,
+    signer: Annotated[str, typer.Argument(help="Address of the new signer key.")],
+    valid_from: Annotated[str, typer.Option("--from")] = "now",
+    valid_until: Annotated[str, typer.Option("--until")] = "never",
+    keystore: KeystoreOption = None,
+    dev_account: DevAccountOption = None,
+) -> None:
+    """Add a signer key to an agency, valid over a window (key rotation: add the new, retire the old).
+
+    Example: credreg signer add 1 0x9f… --until 2027-12-31 -k agency-admin.json
+    """
+    _admin(ctx, keystore, dev_account).add_signer(
+        agency_id, signer, parse_time(valid_from), parse_time(valid_until)
+    )
+    console.print(f"signer {signer} added to agency {agency_id}")
+
+
+@signer_app.command("retire")
+def signer_retire(
+    ctx: typer.Context, signer: str, keystore: KeystoreOption = None, dev_account: DevAccountOption = None
+) -> None:
+    """Retire a signer key now; what it already signed stays valid.
+
+    Example: credreg signer retire 0x9f… -k agency-admin.json
+    """
+    _admin(ctx, keystore, dev_account).retire_signer(signer)
+    console.print(f"signer {signer} retired")
+
+
+@signer_app.command("compromised")
+def signer_compromised(
+    ctx: typer.Context,
+    signer: str,
+    since: Annotated[
+        str, typer.Option(help="Credentials it signed at or after this time become invalid.")
+    ] = "now",
+    keystore: KeystoreOption = None,
+    dev_account: DevAccountOption = None,
+) -> None:
+    """Report a signer key compromised from a time on; earlier credentials stay valid.
+
+    Example: credreg signer compromised 0x9f… --since 2026-05-01T08:00:00Z -k agency-admin.json
+    """
+    _admin(ctx, keystore, dev_account).report_compromised(signer, parse_time(since))
+    console.print(f"signer {signer} reported compromised since {since}")
+
+
+@signer_app.command("show")
+def signer_show(ctx: typer.Context, signer: str, as_json: JsonOption = False) -> None:
+    """Show a signer key's agency, window and compromise time.
+
+    Example: credreg signer show 0x9f…
+    """
+    info = state(ctx).registry().signer(signer)
+    if as_json:
+        print_json(info.__dict__)
+        return
+    console.print(
+        f"signer {info.address} of agency {info.agency_id}: {show_time(info.valid_from)} → {show_time(info.valid_until)}"
+        + (f", compromised since {show_time(info.compromised_since)}" if info.compromised_since else "")
+    )

@@ -1,0 +1,68 @@
+"""The `credreg` command: one shell over the library for every kind of user."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from credreg import __version__
+from credreg.cli.admin_cmds import agency_app, keys_app, scope_app, signer_app
+from credreg.cli.chain_cmds import chain_app, deploy
+from credreg.cli.common import State
+from credreg.cli.run_cmd import run
+from credreg.config import Settings
+
+app = typer.Typer(
+    name="credreg",
+    help=(
+        "credreg: accredited agencies issue skill credentials on a permissioned ledger; holders share them; "
+        "employers verify them; auditors replay the ledger.\n\n"
+        "Example: credreg verify certificate.json"
+    ),
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"credreg {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def root(
+    ctx: typer.Context,
+    data_dir: Annotated[
+        Path | None, typer.Option(help="Data directory (default ./.credreg, or $CREDREG_DATA_DIR).")
+    ] = None,
+    rpc_url: Annotated[
+        str | None, typer.Option(help="JSON-RPC endpoint (default: the dev chain, or $CREDREG_RPC_URL).")
+    ] = None,
+    manifest: Annotated[
+        Path | None, typer.Option(help="Deployment manifest (default <data-dir>/deployment.json).")
+    ] = None,
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version.")
+    ] = False,
+) -> None:
+    """Settings shared by every command; each also reads CREDREG_* environment variables."""
+    overrides = {
+        k: v
+        for k, v in {"data_dir": data_dir, "rpc_url": rpc_url, "manifest": manifest}.items()
+        if v is not None
+    }
+    ctx.obj = State(Settings(**overrides))  # type: ignore[arg-type]
+
+
+app.add_typer(chain_app, name="chain")
+app.add_typer(keys_app, name="keys")
+app.add_typer(scope_app, name="scope")
+app.add_typer(agency_app, name="agency")
+app.add_typer(signer_app, name="signer")
+app.command("deploy")(deploy)
+app.command("run")(run)

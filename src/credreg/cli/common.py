@@ -1,0 +1,95 @@
+"""What every command shares: settings, connecting to the registry, choosing a key, printing."""
+
+from __future__ import annotations
+
+import json
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Annotated, Any, NoReturn
+
+import typer
+from eth_account import Account
+from eth_account.signers.local import LocalAccount
+from rich.console import Console
+
+from credreg.chain.devchain import DEV_CHAIN_ID
+from credreg.chain.devkeys import ANVIL_TEST_KEYS
+from credreg.chain.keystore import load_keystore, password_from_env_or_prompt
+from credreg.chain.manifest import Manifest
+from credreg.config import Settings
+from credreg.errors import ConfigError, KeystoreError
+from credreg.registry import Registry
+
+console = Console(highlight=False)
+err_console = Console(stderr=True, highlight=False)
+
+
+@dataclass
+class State:
+    settings: Settings
+    _registry: Registry | None = field(default=None, init=False)
+
+    def registry(self) -> Registry:
+        if self._registry is None:
+            manifest = Manifest.load(self.settings.manifest_path)
+            self._registry = Registry.connect(self.settings.effective_rpc_url, manifest)
+        return self._registry
+
+
+def state(ctx: typer.Context) -> State:
+    obj = ctx.find_root().obj
+    if not isinstance(obj, State):
+        obj = State(Settings())
+        ctx.find_root().obj = obj
+    return obj
+
+
+KeystoreOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--keystore",
+        "-k",
+        help="Encrypted key file; its password comes from $CREDREG_KEYSTORE_PASSWORD or a prompt.",
+        show_default=False,
+    ),
+]
+DevAccountOption = Annotated[
+    int | None,
+    typer.Option(
+        "--dev-account",
+        min=0,
+        max=len(ANVIL_TEST_KEYS) - 1,
+        help="Use well-known anvil test account N (dev chain only).",
+        show_default=False,
+    ),
+]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
+
+
+def load_account(st: State, keystore: Path | None, dev_account: int | None, *, role: str) -> LocalAccount:
+    """The key a command signs with: a keystore, or on the dev chain an anvil test account."""
+    if keystore is not None and dev_account is not None:
+        raise ConfigError("give either --keystore or --dev-account, not both")
+    if keystore is not None:
+        return load_keystore(keystore, password_from_env_or_prompt(prompt=f"Password for {keystore}: "))
+    if dev_account is not None:
+        chain_id = st.registry().domain.chain_id
+        if chain_id != DEV_CHAIN_ID:
+            raise KeystoreError(
+                f"--dev-account uses public test keys and is refused on chain {chain_id}; use --keystore"
+            )
+        account: LocalAccount = Account.from_key(ANVIL_TEST_KEYS[dev_account])
+        return account
+    raise ConfigError(
+        f"this command needs the {role}'s key: give --keystore PATH (or --dev-account N on the dev chain)"
+    )
+
+
+def print_json(value: Any) -> None:
+    sys.stdout.write(json.dumps(value, indent=2, ensure_ascii=False, default=str) + "\n")
+
+
+def fail(message: str, code: int = 2) -> NoReturn:
+    err_console.print(f"[red]error:[/red] {message}")
+    raise typer.Exit(code)
