@@ -11,6 +11,7 @@ from credreg import __version__
 from credreg.cli.admin_cmds import agency_app, keys_app, scope_app, signer_app
 from credreg.cli.chain_cmds import chain_app, deploy
 from credreg.cli.common import State
+from credreg.cli.credential_cmds import disclose, issue, reinstate, revoke, suspend, verify
 from credreg.cli.run_cmd import run
 from credreg.config import Settings
 
@@ -66,3 +67,9 @@ app.add_typer(agency_app, name="agency")
 app.add_typer(signer_app, name="signer")
 app.command("deploy")(deploy)
 app.command("run")(run)
+app.command("issue")(issue)
+app.command("revoke")(revoke)
+app.command("suspend")(suspend)
+app.command("reinstate")(reinstate)
+app.command("disclose")(disclose)
+app.command("verify")(verify)

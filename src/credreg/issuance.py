@@ -1,0 +1,253 @@
+"""Issuing a batch of certificates: all or nothing, resumable after a crash at any point.
+
+    results file ──read──▶ certificates ──wrap──▶ documents + merkle root ──journal──▶ sign ──▶ relay
+        ──confirmed──▶ one JSON file per document + a batch summary ──▶ journal removed
+
+The journal (`<out>/.credreg-journal/<batch id>.jsonl`) holds the wrapped documents, salts included, before
+anything is sent, so a retry after a crash re-uses the same root instead of minting a second one. The batch
+id is a hash of the input file and what it is issued under; running the same command again finishes an
+interrupted batch, or says it is already done. Documents are written only once the root is confirmed on the
+ledger, and the summary file, written last, marks the batch complete.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import os
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+from eth_account.signers.local import LocalAccount
+from pydantic import BaseModel
+
+from credreg.chain.eip712 import IssueRequest
+from credreg.chain.manifest import write_atomically
+from credreg.documents.canonical import unsalt_value
+from credreg.documents.layout import AnyCertificate, batch_key, wrap_certificates
+from credreg.documents.model import AgencyRef, expiry_timestamp
+from credreg.documents.results import IssueContext, ResultsFormat, read_results
+from credreg.documents.wrap import WrappedDocument, dump_document
+from credreg.errors import ConfigError, ContractRevert, DocumentError
+from credreg.registry import AgencyState, Registry, Relayer, SignedIssue
+
+JOURNAL_DIR = ".credreg-journal"
+Progress = Callable[[str, int, int], None]
+
+
+class BatchSummary(BaseModel):
+    """What a completed batch recorded, written as `<out>/batch-<root>.json`."""
+
+    batch_id: str
+    root: str
+    chain_id: int
+    registry: str
+    agency_id: int
+    scope_id: str
+    valid_until: int
+    signer: str
+    transaction_hash: str | None
+    block_number: int | None
+    issued_at: int
+    count: int
+    files: list[str]
+
+
+@dataclass(frozen=True)
+class IssueOutcome:
+    summary: BatchSummary
+    resumed: bool
+    already_done: bool
+
+
+def _no_progress(stage: str, done: int, total: int) -> None:
+    return None
+
+
+def batch_id_of(data: bytes, registry: Registry, agency_id: int, identity_location: str) -> str:
+    h = hashlib.sha256()
+    for part in (registry.address, str(registry.domain.chain_id), str(agency_id), identity_location):
+        h.update(part.encode() + b"\0")
+    h.update(data)
+    return h.hexdigest()[:32]
+
+
+def safe_file_name(certificate_number: str) -> str:
+    """A file name for a certificate number that cannot escape the output directory."""
+    cleaned = re.sub(r"[^0-9A-Za-z._-]+", "_", certificate_number).strip("._") or "certificate"
+    return cleaned[:120] + ".json"
+
+
+def signer_agency(registry: Registry, signer: LocalAccount) -> AgencyRef:
+    """The agency `signer` belongs to, refusing early what the contract would refuse anyway."""
+    info = registry.signer(signer.address)
+    if info.agency_id == 0:
+        raise ConfigError(f"key {signer.address} is not a signer of any agency on this registry")
+    agency = registry.agency(info.agency_id)
+    if agency.state is not AgencyState.ACTIVE:
+        raise ConfigError(
+            f"agency {agency.agency_id} ({agency.name}) is {agency.state.name.lower()}: it cannot issue"
+        )
+    return AgencyRef(id=agency.agency_id, name=agency.name)
+
+
+def issue_results_file(
+    registry: Registry,
+    signer: LocalAccount,
+    relayer: LocalAccount,
+    results: Path,
+    out_dir: Path,
+    *,
+    identity_location: str,
+    file_format: ResultsFormat | None = None,
+    progress: Progress = _no_progress,
+    confirmations: int = 0,
+) -> IssueOutcome:
+    """Issue every certificate of `results` as one batch and write the documents under `out_dir`."""
+    try:
+        data = results.read_bytes()
+    except OSError as exc:
+        raise DocumentError(f"cannot read results file {results}: {exc.strerror or exc}") from exc
+    agency = signer_agency(registry, signer)
+    batch_id = batch_id_of(data, registry, agency.id, identity_location)
+    done = _completed(out_dir, batch_id)
+    if done is not None:
+        return IssueOutcome(done, resumed=False, already_done=True)
+    journal = out_dir / JOURNAL_DIR / f"{batch_id}.jsonl"
+    resumed = journal.exists()
+    if resumed:
+        documents = _read_journal(journal)
+        progress("journal", len(documents), len(documents))
+    else:
+        context = IssueContext(agency=agency, chain_id=registry.domain.chain_id, registry=registry.address)
+        certificates = read_results(
+            io.BytesIO(data), context=context, file_format=file_format or _format_of(results)
+        )
+        progress("read", len(certificates), len(certificates))
+        documents = _wrap(certificates, identity_location)
+        progress("wrap", len(documents), len(documents))
+        _write_journal(journal, documents)
+    return _record_and_write(
+        registry, signer, relayer, documents, out_dir, batch_id, journal, resumed, progress, confirmations
+    )
+
+
+def _format_of(path: Path) -> ResultsFormat | None:
+    suffix = path.suffix.lower()
+    return "csv" if suffix == ".csv" else "jsonl" if suffix in (".jsonl", ".ndjson") else None
+
+
+def _wrap(certificates: Sequence[AnyCertificate], identity_location: str) -> list[WrappedDocument]:
+    keys = {batch_key(c) for c in certificates}
+    if len(keys) > 1:
+        raise DocumentError(
+            "one results file is one assessment session: every row needs the same occupation code, level "
+            f"and valid-until date, but this file mixes {len(keys)} combinations"
+        )
+    return wrap_certificates(certificates, identity_location=identity_location)
+
+
+def _write_journal(path: Path, documents: Sequence[WrappedDocument]) -> None:
+    write_atomically(path, "".join(dump_document(d, indent=None) + "\n" for d in documents))
+
+
+def _read_journal(path: Path) -> list[WrappedDocument]:
+    with path.open(encoding="utf-8") as fh:
+        return [json.loads(line) for line in fh if line.strip()]
+
+
+def _completed(out_dir: Path, batch_id: str) -> BatchSummary | None:
+    for summary_path in out_dir.glob("batch-*.json"):
+        try:
+            summary = BatchSummary.model_validate_json(summary_path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        if summary.batch_id == batch_id:
+            return summary
+    return None
+
+
+def _record_and_write(
+    registry: Registry,
+    signer: LocalAccount,
+    relayer: LocalAccount,
+    documents: Sequence[WrappedDocument],
+    out_dir: Path,
+    batch_id: str,
+    journal: Path,
+    resumed: bool,
+    progress: Progress,
+    confirmations: int,
+) -> IssueOutcome:
+    first = documents[0]
+    root = "0x" + first["signature"]["merkleRoot"]
+    credreg_data = first["data"]["credreg"]
+    scope_id = str(unsalt_value(credreg_data["scopeId"]))
+    valid_until_text = unsalt_value(credreg_data["validUntil"])
+    valid_until = expiry_timestamp(date.fromisoformat(str(valid_until_text)) if valid_until_text else None)
+    request = IssueRequest(root=root, scope_id=scope_id, valid_until=valid_until)
+    signed: SignedIssue = registry.sign_issue(signer, request)
+    tx_hash: str | None = None
+    block: int | None = None
+    record = registry.record(root)
+    if not record.issued:
+        try:
+            receipt = Relayer(registry, relayer, confirmations).issue(signed)
+            tx_hash, block = receipt["transactionHash"].to_0x_hex(), int(receipt["blockNumber"])
+        except ContractRevert as exc:
+            if exc.name != "CredentialRegistryAlreadyIssued":
+                raise
+        record = registry.record(root)
+    if record.agency_id != signer_agency(registry, signer).id or record.scope_id.lower() != scope_id.lower():
+        raise DocumentError(
+            f"root {root} is on the ledger under another agency or scope; this batch cannot be used"
+        )
+    progress("recorded", 1, 1)
+    files = _write_documents(out_dir, documents, progress)
+    summary = BatchSummary(
+        batch_id=batch_id,
+        root=root,
+        chain_id=registry.domain.chain_id,
+        registry=registry.address,
+        agency_id=record.agency_id,
+        scope_id=record.scope_id,
+        valid_until=record.valid_until,
+        signer=record.signer,
+        transaction_hash=tx_hash,
+        block_number=block,
+        issued_at=record.issued_at,
+        count=len(documents),
+        files=files,
+    )
+    write_atomically(out_dir / f"batch-{root[2:18]}.json", summary.model_dump_json(indent=2) + "\n")
+    journal.unlink(missing_ok=True)
+    return IssueOutcome(summary, resumed=resumed, already_done=False)
+
+
+def _write_documents(out_dir: Path, documents: Sequence[WrappedDocument], progress: Progress) -> list[str]:
+    out_dir.mkdir(parents=True, exist_ok=True)
+    names: list[str] = []
+    used: set[str] = set()
+    total = len(documents)
+    for i, document in enumerate(documents):
+        number = str(unsalt_value(document["data"]["id"]))
+        name = safe_file_name(number)
+        if name in used:  # two numbers that differ only in characters a file name cannot hold
+            name = name[:-5] + f"-{document['signature']['targetHash'][:8]}.json"
+        used.add(name)
+        tmp = out_dir / f".{name}.tmp"
+        tmp.write_text(dump_document(document) + "\n", encoding="utf-8")
+        os.replace(tmp, out_dir / name)
+        names.append(name)
+        if (i + 1) % 500 == 0 or i + 1 == total:
+            progress("write", i + 1, total)
+    fd = os.open(out_dir, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    return names

@@ -1,0 +1,504 @@
+"""Verifying credreg documents: a list of named steps, each with its own status and reason.
+
+The verdict derives from the steps. "Malformed file", "tampered", "not issued", "revoked", "suspended",
+"expired" and "chain unreachable" are different answers (`VerificationReport.code`), so an employer, the
+web page and the audit log can each say exactly what is wrong. Many documents are checked with one
+JSON-RPC batch of `credentialStatus` calls; agency, scope and signer facts are read once per verification.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+from web3 import Web3
+
+from credreg.documents.layout import DocumentBinding, binding_from_document, hidden_fields
+from credreg.documents.model import expiry_timestamp
+from credreg.documents.wrap import (
+    WrappedDocument,
+    check_merkle_proof,
+    check_target_hash,
+    document_data,
+    load_document,
+)
+from credreg.errors import ChainError, ChainUnreachable, DocumentError
+from credreg.registry import (
+    AgencyInfo,
+    AgencyState,
+    CredentialState,
+    Registry,
+    ScopeInfo,
+    SignerInfo,
+    Verdict,
+)
+
+
+class StepStatus(StrEnum):
+    VALID = "valid"
+    INVALID = "invalid"
+    ERROR = "error"
+    SKIPPED = "skipped"
+
+
+class Outcome(StrEnum):
+    VALID = "valid"
+    INVALID = "invalid"
+    ERROR = "error"
+
+
+# The steps, in the order they run; a report always lists all of them.
+STEPS: tuple[tuple[str, str], ...] = (
+    ("format", "The file is a credreg OpenAttestation v2 document"),
+    ("integrity", "No field was changed since the agency signed"),
+    ("merkle-proof", "The document belongs to its batch's merkle root"),
+    ("registry", "The document names this registry and chain"),
+    ("issued", "The root is recorded on the ledger"),
+    ("record-match", "The document's agency, scope and validity match the ledger record"),
+    ("accredited", "The agency was accredited for the scope when it issued"),
+    ("signer", "The signing key was valid and not compromised at issuance"),
+    ("agency-standing", "The agency was not revoked before issuing"),
+    ("not-revoked", "Neither the document nor its batch is revoked or suspended"),
+    ("not-expired", "The credential has not expired"),
+)
+
+
+class Step(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    name: str
+    title: str
+    status: StepStatus
+    reason: str
+
+
+class AgencySummary(BaseModel):
+    agency_id: int
+    name: str
+    registration_code: str
+    state: str
+    revocation_cutoff: int | None
+    accredited_from: int | None
+    accredited_until: int | None
+
+
+class ScopeSummary(BaseModel):
+    scope_id: str
+    occupation_code: str
+    level: int
+    title: str
+
+
+class VerificationReport(BaseModel):
+    """What a verifier concluded about one document, and why."""
+
+    verdict: Outcome
+    code: str
+    summary: str
+    steps: list[Step]
+    target_hash: str | None = None
+    merkle_root: str | None = None
+    kind: str | None = None
+    certificate_number: str | None = None
+    holder_name: str | None = None
+    hidden_fields: list[str] = []
+    agency: AgencySummary | None = None
+    scope: ScopeSummary | None = None
+    signer: str | None = None
+    issued_at: int | None = None
+    valid_until: int | None = None
+    chain_id: int | None = None
+    registry: str | None = None
+    checked_at: int | None = None
+
+    def step(self, name: str) -> Step:
+        return next(s for s in self.steps if s.name == name)
+
+
+_VERDICT_CODES: dict[Verdict, tuple[str, str]] = {
+    Verdict.NOT_ISSUED: ("issued", "not-issued"),
+    Verdict.INVALID_PROOF: ("merkle-proof", "invalid-proof"),
+    Verdict.ROOT_REVOKED: ("not-revoked", "revoked"),
+    Verdict.NODE_REVOKED: ("not-revoked", "revoked"),
+    Verdict.LEAF_REVOKED: ("not-revoked", "revoked"),
+    Verdict.AGENCY_REVOKED: ("agency-standing", "agency-revoked"),
+    Verdict.SIGNER_COMPROMISED: ("signer", "signer-compromised"),
+    Verdict.EXPIRED: ("not-expired", "expired"),
+    Verdict.ROOT_SUSPENDED: ("not-revoked", "suspended"),
+    Verdict.NODE_SUSPENDED: ("not-revoked", "suspended"),
+    Verdict.LEAF_SUSPENDED: ("not-revoked", "suspended"),
+}
+
+_SUMMARIES: dict[str, str] = {
+    "valid": "Valid: issued by an accredited agency, unchanged, not revoked, suspended or expired.",
+    "malformed": "The file is not a credreg document.",
+    "tampered": "The document was changed after it was issued.",
+    "invalid-proof": "The document does not belong to the batch it claims.",
+    "wrong-registry": "The document belongs to another registry or chain; it cannot be checked here.",
+    "not-issued": "The ledger has no record of this document: it was never issued.",
+    "record-mismatch": "The document's details differ from what the ledger recorded.",
+    "revoked": "The credential was revoked.",
+    "suspended": "The credential is suspended.",
+    "expired": "The credential has expired.",
+    "agency-revoked": "The issuing agency was revoked before this credential was issued.",
+    "signer-compromised": "The key that signed this credential was compromised before it was issued.",
+    "chain-unreachable": "The ledger could not be reached; try again later.",
+}
+
+
+class _Steps:
+    """Collects step outcomes; steps never reached are reported as skipped."""
+
+    def __init__(self) -> None:
+        self.done: dict[str, Step] = {}
+
+    def set(self, name: str, status: StepStatus, reason: str) -> None:
+        self.done[name] = Step(name=name, title=dict(STEPS)[name], status=status, reason=reason)
+
+    def ok(self, name: str, reason: str) -> None:
+        self.set(name, StepStatus.VALID, reason)
+
+    def listed(self, skip_reason: str) -> list[Step]:
+        return [
+            self.done.get(name) or Step(name=name, title=title, status=StepStatus.SKIPPED, reason=skip_reason)
+            for name, title in STEPS
+        ]
+
+
+class _Local:
+    """A document after the checks that need no chain."""
+
+    def __init__(self, document: WrappedDocument, binding: DocumentBinding, steps: _Steps) -> None:
+        self.document = document
+        self.binding = binding
+        self.steps = steps
+
+
+def _hex0x(value: str) -> str:
+    return value if value.startswith("0x") else "0x" + value
+
+
+def _report(steps: _Steps, code: str, *, skip_reason: str, **fields: Any) -> VerificationReport:
+    statuses = {s.status for s in steps.done.values()}
+    if code == "valid":
+        verdict = Outcome.VALID
+    elif code in ("chain-unreachable", "wrong-registry", "malformed") or (
+        StepStatus.ERROR in statuses and StepStatus.INVALID not in statuses
+    ):
+        verdict = Outcome.ERROR
+    else:
+        verdict = Outcome.INVALID
+    return VerificationReport(
+        verdict=verdict,
+        code=code,
+        summary=_SUMMARIES.get(code, code),
+        steps=steps.listed(skip_reason),
+        **fields,
+    )
+
+
+def _check_locally(
+    raw: str | bytes | Mapping[str, Any], registry: Registry | None
+) -> _Local | VerificationReport:
+    steps = _Steps()
+    try:
+        document = load_document(raw)
+        binding = binding_from_document(document)
+    except DocumentError as exc:
+        steps.set("format", StepStatus.INVALID, str(exc))
+        return _report(steps, "malformed", skip_reason="the file could not be read")
+    steps.ok("format", f"{binding.kind.replace('_', ' ')} certificate, OpenAttestation v2")
+    basics: dict[str, Any] = {
+        "target_hash": _hex0x(binding.target_hash),
+        "merkle_root": _hex0x(binding.merkle_root),
+        "kind": binding.kind,
+        "chain_id": binding.chain_id,
+        "registry": binding.registry,
+    }
+    try:
+        basics["hidden_fields"] = list(hidden_fields(document))
+        visible = document_data(document)
+        basics["certificate_number"] = visible.get("id")
+        recipient = visible.get("recipient")
+        basics["holder_name"] = recipient.get("name") if isinstance(recipient, dict) else None
+        intact = check_target_hash(document)
+    except DocumentError as exc:
+        steps.set("integrity", StepStatus.INVALID, str(exc))
+        return _report(steps, "tampered", skip_reason="the document is not intact", **basics)
+    if not intact:
+        steps.set("integrity", StepStatus.INVALID, "the fields do not add up to the signed target hash")
+        return _report(steps, "tampered", skip_reason="the document is not intact", **basics)
+    hidden = basics["hidden_fields"]
+    steps.ok(
+        "integrity",
+        "all fields match the target hash" + (f"; {len(hidden)} hidden by the holder" if hidden else ""),
+    )
+    if not check_merkle_proof(document):
+        steps.set(
+            "merkle-proof",
+            StepStatus.INVALID,
+            "the proof does not lead from the target hash to the merkle root",
+        )
+        return _report(steps, "invalid-proof", skip_reason="the document is not part of its batch", **basics)
+    depth = len(binding.proof)
+    steps.ok("merkle-proof", "single document" if depth == 0 else f"proof of {depth} steps leads to the root")
+    if registry is not None:
+        same_chain = binding.chain_id == registry.domain.chain_id
+        same_registry = Web3.to_checksum_address(binding.registry) == registry.address
+        if not (same_chain and same_registry):
+            steps.set(
+                "registry",
+                StepStatus.ERROR,
+                f"the document names registry {binding.registry} on chain {binding.chain_id}; this verifier "
+                f"reads {registry.address} on chain {registry.domain.chain_id}",
+            )
+            return _report(steps, "wrong-registry", skip_reason="checked against another registry", **basics)
+        steps.ok("registry", f"registry {registry.address} on chain {registry.domain.chain_id}")
+    return _Local(document, binding, steps)
+
+
+class _Facts:
+    """Agency, scope and signer facts, read once per verification run."""
+
+    def __init__(self, registry: Registry) -> None:
+        self.registry = registry
+        self.agencies: dict[int, AgencyInfo] = {}
+        self.scopes: dict[str, ScopeInfo] = {}
+        self.signers: dict[str, SignerInfo] = {}
+        self.accreditations: dict[tuple[int, str], tuple[int, int]] = {}
+
+    def agency(self, agency_id: int) -> AgencyInfo:
+        if agency_id not in self.agencies:
+            self.agencies[agency_id] = self.registry.agency(agency_id)
+        return self.agencies[agency_id]
+
+    def scope(self, scope_id: str) -> ScopeInfo:
+        if scope_id not in self.scopes:
+            self.scopes[scope_id] = self.registry.scope(scope_id)
+        return self.scopes[scope_id]
+
+    def signer(self, address: str) -> SignerInfo:
+        if address not in self.signers:
+            self.signers[address] = self.registry.signer(address)
+        return self.signers[address]
+
+    def accreditation(self, agency_id: int, scope_id: str) -> tuple[int, int]:
+        key = (agency_id, scope_id)
+        if key not in self.accreditations:
+            a = self.registry.accreditation(agency_id, scope_id)
+            self.accreditations[key] = (a.valid_from, a.valid_until)
+        return self.accreditations[key]
+
+
+def _when(seconds: int) -> str:
+    return datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%d %H:%M:%S UTC") if seconds else "never"
+
+
+def _check_on_chain(local: _Local, state: CredentialState, facts: _Facts, now: int) -> VerificationReport:
+    steps, binding = local.steps, local.binding
+    record = state.record
+    basics: dict[str, Any] = {
+        "target_hash": _hex0x(binding.target_hash),
+        "merkle_root": _hex0x(binding.merkle_root),
+        "kind": binding.kind,
+        "chain_id": binding.chain_id,
+        "registry": binding.registry,
+        "hidden_fields": list(hidden_fields(local.document)),
+        "checked_at": now,
+    }
+    visible = document_data(local.document)
+    basics["certificate_number"] = visible.get("id")
+    recipient = visible.get("recipient")
+    basics["holder_name"] = recipient.get("name") if isinstance(recipient, dict) else None
+    if state.verdict is Verdict.NOT_ISSUED:
+        steps.set("issued", StepStatus.INVALID, f"root {_hex0x(binding.merkle_root)} is not on the ledger")
+        return _report(steps, "not-issued", skip_reason="nothing on the ledger to compare with", **basics)
+    if state.verdict is Verdict.INVALID_PROOF:
+        steps.set("merkle-proof", StepStatus.INVALID, "the ledger rejects the proof for this root")
+        return _report(steps, "invalid-proof", skip_reason="the document is not part of its batch", **basics)
+    steps.ok("issued", f"recorded at {_when(record.issued_at)} by agency {record.agency_id}")
+    agency = facts.agency(record.agency_id)
+    scope = facts.scope(record.scope_id)
+    accredited_from, accredited_until = facts.accreditation(record.agency_id, record.scope_id)
+    basics.update(
+        agency=AgencySummary(
+            agency_id=agency.agency_id,
+            name=agency.name,
+            registration_code=agency.registration_code,
+            state=agency.state.name.lower(),
+            revocation_cutoff=agency.cutoff if agency.state is AgencyState.REVOKED else None,
+            accredited_from=accredited_from or None,
+            accredited_until=accredited_until or None,
+        ),
+        scope=ScopeSummary(
+            scope_id=scope.scope_id,
+            occupation_code=scope.occupation_code,
+            level=scope.level,
+            title=scope.title,
+        ),
+        signer=record.signer,
+        issued_at=record.issued_at,
+        valid_until=record.valid_until or None,
+    )
+    mismatches = []
+    if record.agency_id != binding.agency_id:
+        mismatches.append(f"agency {binding.agency_id} in the document, {record.agency_id} on the ledger")
+    if record.scope_id.lower() != binding.scope_id.lower():
+        mismatches.append(f"scope {binding.scope_id} in the document, {record.scope_id} on the ledger")
+    expected_until = expiry_timestamp(binding.valid_until)
+    if record.valid_until != expected_until:
+        mismatches.append(
+            f"valid until {_when(expected_until)} in the document, {_when(record.valid_until)} on the ledger"
+        )
+    if mismatches:
+        steps.set("record-match", StepStatus.INVALID, "; ".join(mismatches))
+        return _report(
+            steps, "record-mismatch", skip_reason="the document does not match its record", **basics
+        )
+    steps.ok("record-match", f"agency {agency.name}, scope {scope.occupation_code} level {scope.level}")
+    steps.ok(
+        "accredited",
+        f"the registry checked accreditation for {scope.title} when it recorded the root at {_when(record.issued_at)}",
+    )
+    signer = facts.signer(record.signer)
+    if state.verdict is Verdict.SIGNER_COMPROMISED:
+        steps.set(
+            "signer",
+            StepStatus.INVALID,
+            f"key {record.signer} was reported compromised since {_when(signer.compromised_since)}, "
+            f"before this credential was issued",
+        )
+    else:
+        steps.ok("signer", f"key {record.signer} was valid when it signed")
+    if state.verdict is Verdict.AGENCY_REVOKED:
+        steps.set(
+            "agency-standing",
+            StepStatus.INVALID,
+            f"agency {agency.name} was revoked with cut-off {_when(agency.cutoff)}, at or before issuance",
+        )
+    else:
+        standing = agency.state.name.lower()
+        steps.ok(
+            "agency-standing",
+            f"agency is {standing}"
+            + (
+                f"; its cut-off {_when(agency.cutoff)} falls after this credential"
+                if agency.state is AgencyState.REVOKED
+                else ""
+            ),
+        )
+    if state.verdict in (Verdict.ROOT_REVOKED, Verdict.NODE_REVOKED, Verdict.LEAF_REVOKED):
+        which = {
+            Verdict.ROOT_REVOKED: "its whole batch",
+            Verdict.NODE_REVOKED: "part of its batch",
+            Verdict.LEAF_REVOKED: "this document",
+        }[state.verdict]
+        steps.set(
+            "not-revoked",
+            StepStatus.INVALID,
+            f"{which} was revoked at {_when(state.since)} (reason code {state.reason})",
+        )
+    elif state.verdict in (Verdict.ROOT_SUSPENDED, Verdict.NODE_SUSPENDED, Verdict.LEAF_SUSPENDED):
+        which = {
+            Verdict.ROOT_SUSPENDED: "its whole batch",
+            Verdict.NODE_SUSPENDED: "part of its batch",
+            Verdict.LEAF_SUSPENDED: "this document",
+        }[state.verdict]
+        steps.set(
+            "not-revoked",
+            StepStatus.INVALID,
+            f"{which} is suspended since {_when(state.since)} (reason code {state.reason})",
+        )
+    elif state.verdict in (Verdict.AGENCY_REVOKED, Verdict.SIGNER_COMPROMISED):
+        pass  # decided above; revocation status was not the deciding factor
+    else:
+        steps.ok("not-revoked", "neither revoked nor suspended")
+    if state.verdict is Verdict.EXPIRED:
+        steps.set("not-expired", StepStatus.INVALID, f"expired at {_when(record.valid_until)}")
+    elif state.verdict is Verdict.VALID or state.verdict not in (
+        Verdict.AGENCY_REVOKED,
+        Verdict.SIGNER_COMPROMISED,
+    ):
+        steps.ok(
+            "not-expired",
+            "no expiry" if not record.valid_until else f"valid until {_when(record.valid_until)}",
+        )
+    code = "valid" if state.verdict is Verdict.VALID else _VERDICT_CODES[state.verdict][1]
+    return _report(steps, code, skip_reason="not needed: an earlier step decided", **basics)
+
+
+def verify_documents(
+    registry: Registry, documents: Sequence[str | bytes | Mapping[str, Any]]
+) -> list[VerificationReport]:
+    """Verify many documents: local checks for each, then one batched ledger read for all that pass."""
+    locals_: list[_Local | VerificationReport] = [_check_locally(raw, registry) for raw in documents]
+    pending = [item for item in locals_ if isinstance(item, _Local)]
+    if not pending:
+        return [item for item in locals_ if isinstance(item, VerificationReport)]
+    try:
+        queries = [
+            (
+                _hex0x(p.binding.merkle_root),
+                _hex0x(p.binding.target_hash),
+                [_hex0x(x) for x in p.binding.proof],
+            )
+            for p in pending
+        ]
+        states = registry.credential_statuses(queries)
+        now = registry.block_time()
+        facts = _Facts(registry)
+        answers = {id(p): _check_on_chain(p, s, facts, now) for p, s in zip(pending, states, strict=True)}
+    except (ChainUnreachable, ConnectionError) as exc:
+        answers = {id(p): _unreachable(p, str(exc)) for p in pending}
+    except ChainError as exc:
+        answers = {id(p): _chain_error(p, str(exc)) for p in pending}
+    return [answers[id(item)] if isinstance(item, _Local) else item for item in locals_]
+
+
+def verify_document(registry: Registry, document: str | bytes | Mapping[str, Any]) -> VerificationReport:
+    """Verify one document (see `verify_documents`)."""
+    return verify_documents(registry, [document])[0]
+
+
+def verify_offline(document: str | bytes | Mapping[str, Any]) -> VerificationReport:
+    """The checks that need no ledger: format, integrity and merkle proof. Chain steps are skipped."""
+    checked = _check_locally(document, None)
+    if isinstance(checked, VerificationReport):
+        return checked
+    checked.steps.set("registry", StepStatus.SKIPPED, "no ledger consulted")
+    return VerificationReport(
+        verdict=Outcome.ERROR,
+        code="offline",
+        summary="The document is intact, but no ledger was consulted: it is not known to be issued.",
+        steps=checked.steps.listed("no ledger consulted"),
+        target_hash=_hex0x(checked.binding.target_hash),
+        merkle_root=_hex0x(checked.binding.merkle_root),
+        kind=checked.binding.kind,
+    )
+
+
+def _unreachable(local: _Local, why: str) -> VerificationReport:
+    local.steps.set("issued", StepStatus.ERROR, f"the ledger did not answer: {why}")
+    return _report(local.steps, "chain-unreachable", skip_reason="the ledger could not be reached")
+
+
+def _chain_error(local: _Local, why: str) -> VerificationReport:
+    local.steps.set("issued", StepStatus.ERROR, f"the ledger answered with an error: {why}")
+    return _report(local.steps, "chain-unreachable", skip_reason="the ledger could not be read")
+
+
+__all__ = [
+    "STEPS",
+    "AgencySummary",
+    "Outcome",
+    "ScopeSummary",
+    "Step",
+    "StepStatus",
+    "VerificationReport",
+    "verify_document",
+    "verify_documents",
+    "verify_offline",
+]
