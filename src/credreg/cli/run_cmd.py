@@ -2,22 +2,23 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import typer
-from eth_account import Account
 
 from credreg.chain.client import connect
 from credreg.chain.deploy import deploy_registry
 from credreg.chain.devchain import DevChain
-from credreg.chain.devkeys import ANVIL_TEST_KEYS
 from credreg.chain.manifest import Manifest
 from credreg.cli.chain_cmds import _wait_for_signal
 from credreg.cli.common import console, state
+from credreg.demo import demo_accounts, seed_demo
 from credreg.errors import ConfigError, WrongChain
 from credreg.registry import Registry
 
 
 def run(ctx: typer.Context) -> None:
-    """Start the embedded chain, deploy the registry on first start (reuse it after), and keep running.
+    """Start the embedded chain, deploy and seed a demo on first start (reuse both after), and serve.
 
     The ledger, the deployment manifest and the demo live under the data directory (default ./.credreg).
     Example: credreg run
@@ -27,8 +28,15 @@ def run(ctx: typer.Context) -> None:
     chain.start()
     try:
         manifest = _deployment(chain.url, settings.manifest_path)
+        registry = Registry.connect(chain.url, manifest)
+        demo = seed_demo(registry, settings.data_dir)
         console.print(f"dev chain   {chain.url}  (ledger {chain.state_path})")
         console.print(f"registry    {manifest.registry_address}  (manifest {settings.manifest_path})")
+        console.print(
+            f"demo        {demo.directory}/: agency {demo.agency_id}, certificates in {demo.certificates}/"
+        )
+        console.print("try         credreg verify " + str(demo.shared))
+        console.print("            credreg verify " + str(demo.revoked) + "   (revoked on purpose)")
         console.print("Ctrl-C stops everything; the ledger is saved and reused next time.")
         _wait_for_signal()
     finally:
@@ -36,21 +44,19 @@ def run(ctx: typer.Context) -> None:
         console.print("stopped; ledger saved")
 
 
-def _deployment(url: str, path: object) -> Manifest:
-    from pathlib import Path
-
-    assert isinstance(path, Path)
+def _deployment(url: str, path: Path) -> Manifest:
+    """The manifest's deployment if this chain has it, else a new deployment by the demo governor."""
     if path.exists():
         manifest = Manifest.load(path)
         try:
             Registry.connect(url, manifest)
-            return manifest
         except WrongChain as exc:
             raise ConfigError(
                 f"{path} names a registry this chain does not have ({exc}); move the manifest away to deploy anew"
             ) from exc
-    governor = Account.from_key(ANVIL_TEST_KEYS[0])
+        return manifest
+    governor = demo_accounts()[0]
     manifest = deploy_registry(connect(url), governor)
     manifest.save(path)
-    console.print(f"deployed the registry (governor: anvil test account 0, {governor.address})")
+    console.print(f"deployed the registry; governor is anvil test account 0 ({governor.address})")
     return manifest
