@@ -11,11 +11,20 @@ const fs = require("fs");
 const path = require("path");
 
 const projectRoot = path.resolve(__dirname, "..");
-const solc = require(path.join(projectRoot, "node_modules", "solc"));
 
 function fail(message) {
   process.stderr.write(`solc: ${message}\n`);
   process.exit(1);
+}
+
+function loadCompiler() {
+  const location = path.join(projectRoot, "node_modules", "solc");
+  try {
+    return require(location);
+  } catch (err) {
+    if (err.code === "MODULE_NOT_FOUND") fail(`the npm package solc is not installed in ${location} (run: npm ci)`);
+    throw err;
+  }
 }
 
 function parseArgs(argv) {
@@ -46,6 +55,8 @@ function parseArgs(argv) {
         options.includePaths.push(value);
         break;
       case "--allow-paths":
+        // Accepted because py-solc-x and crytic-compile always pass it; it only narrows what native solc
+        // may read, and every path this front end reads comes from its caller or the project itself.
         options.allowPaths.push(...value.split(","));
         break;
       case "-":
@@ -62,7 +73,9 @@ function makeImportCallback(options) {
   if (options.basePath) roots.push(path.resolve(options.basePath));
   for (const p of options.includePaths) roots.push(path.resolve(p));
   roots.push(process.cwd());
-  // OpenZeppelin and the other Node packages resolve from the project's own node_modules last.
+  // Then the project itself, so that remapped names like node_modules/@openzeppelin/... resolve whatever the
+  // caller's base path (ape compiles from a temporary copy), and bare @openzeppelin/... imports last.
+  roots.push(projectRoot);
   roots.push(path.join(projectRoot, "node_modules"));
   return (importPath) => {
     const candidates = path.isAbsolute(importPath) ? [importPath] : roots.map((r) => path.join(r, importPath));
@@ -79,23 +92,42 @@ function makeImportCallback(options) {
   };
 }
 
+function readInput(options) {
+  // Native solc reads the standard JSON from a file when one is named, from stdin otherwise.
+  const source = options.rest.length === 1 ? options.rest[0] : 0;
+  try {
+    return fs.readFileSync(source, "utf8");
+  } catch (err) {
+    return fail(`cannot read standard JSON input from ${source === 0 ? "stdin" : source}: ${err.message}`);
+  }
+}
+
 function main() {
   const options = parseArgs(process.argv.slice(2));
   if (options.version) {
     // The native format: py-solc-x and crytic-compile parse "Version: X.Y.Z+commit...".
+    const solc = loadCompiler();
     process.stdout.write(`solc, the solidity compiler commandline interface\nVersion: ${solc.version()}\n`);
     return;
   }
   if (!options.standardJson) {
     fail(`only --version and --standard-json are supported (got: ${options.rest.join(" ") || "no mode"})`);
   }
-  if (options.rest.length > 0) fail(`unsupported arguments: ${options.rest.join(" ")}`);
-  const input = fs.readFileSync(0, "utf8");
+  const remappings = options.rest.filter((arg) => !arg.startsWith("-") && arg.includes("="));
+  if (remappings.length > 0) {
+    fail(`import remappings are not accepted on the command line in standard JSON mode (got: ${remappings.join(" ")}); put them under settings.remappings in the JSON input`);
+  }
+  const unsupported = options.rest.filter((arg) => arg.startsWith("-"));
+  if (unsupported.length > 0 || options.rest.length > 1) {
+    fail(`unsupported arguments in standard JSON mode: ${(unsupported.length > 0 ? unsupported : options.rest).join(" ")}`);
+  }
+  const input = readInput(options);
   try {
     JSON.parse(input);
   } catch (err) {
     fail(`standard JSON input is not valid JSON: ${err.message}`);
   }
+  const solc = loadCompiler();
   const output = solc.compile(input, { import: makeImportCallback(options) });
   process.stdout.write(output);
 }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 from pathlib import Path
 
 from pydantic import Field
@@ -28,6 +29,32 @@ class Settings(BaseSettings):
     database_url: str | None = Field(None, description="SQLAlchemy URL; default SQLite under data_dir.")
     api_host: str = "127.0.0.1"
     api_port: int = Field(8000, ge=1, le=65535)
+    # --- the HTTP service (`credreg serve`) --------------------------------------------------------------
+    relayer_keystore: Path | None = Field(
+        None, description="Keystore of the account that relays signed requests (pays the gas)."
+    )
+    relayer_password_env: str = Field(
+        "CREDREG_RELAYER_PASSWORD", description="Name of the environment variable holding its password."
+    )
+    relayer_dev_account: int = Field(
+        9, ge=0, le=9, description="Without a keystore, on the dev chain only: anvil test account N relays."
+    )
+    rpc_timeout: float = Field(10.0, gt=0, le=300, description="Seconds the service waits for one RPC reply.")
+    max_body_bytes: int = Field(2 * 1024 * 1024, ge=1024, description="Largest request body accepted.")
+    max_batch: int = Field(100, ge=1, description="Most documents one POST /v1/verify may carry.")
+    max_leaves: int = Field(10_000, ge=1, description="Most leaf target hashes one issuance may list.")
+    outbox_worker: bool = Field(True, description="Relay accepted requests from this process.")
+    outbox_poll_seconds: float = Field(0.5, gt=0, le=60)
+    outbox_max_attempts: int = Field(5, ge=1, le=100, description="Sends tried before a request fails.")
+    worker_id: str = Field(
+        default_factory=socket.gethostname,
+        min_length=1,
+        max_length=64,
+        description="Names this instance in the outbox's leases; unique per instance sharing a database.",
+    )
+    index_poll_seconds: float = Field(1.0, gt=0, le=60)
+    index_chunk_blocks: int = Field(5_000, ge=1, le=1_000_000, description="Blocks per eth_getLogs call.")
+    ready_max_lag: int = Field(5, ge=0, description="Blocks the event index may trail before /readyz fails.")
 
     @property
     def effective_rpc_url(self) -> str:

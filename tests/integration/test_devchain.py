@@ -23,7 +23,8 @@ def test_ledger_survives_a_clean_restart(tmp_path: Path) -> None:
         tx_hash = w3.eth.send_transaction(tx)  # anvil signs for its own test accounts
         w3.eth.wait_for_transaction_receipt(tx_hash)
         height = w3.eth.block_number
-    assert chain.state_path is not None and chain.state_path.exists()
+    assert chain.state_path is not None
+    assert chain.state_path.exists()
     with DevChain(tmp_path, port=port) as again:
         w3 = Web3(Web3.HTTPProvider(again.url))
         assert w3.eth.block_number == height

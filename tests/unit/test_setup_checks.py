@@ -40,7 +40,8 @@ def test_names_missing_node(tmp_path: Path) -> None:
     env["PATH"] = str(tmp_path / "bin")  # no system node either
     done = _run(env)
     assert done.returncode == 1
-    assert "needs Node.js 20 or newer" in done.stderr and "'node' was not found" in done.stderr
+    assert "needs Node.js 20 or newer" in done.stderr
+    assert "'node' was not found" in done.stderr
 
 
 def test_names_a_node_too_old(tmp_path: Path) -> None:
