@@ -19,6 +19,7 @@ from credreg.cli.common import (
     state,
 )
 from credreg.cli.timeparse import parse_time, show_time
+from credreg.errors import ConfigError
 from credreg.registry import AgencyAdmin, Governor, scope_id_of
 
 keys_app = typer.Typer(help="Create and inspect encrypted key files (governor, agency admin, agency signer).")
@@ -319,3 +320,21 @@ def signer_show(ctx: typer.Context, signer: str, as_json: JsonOption = False) ->
         f"signer {info.address} of agency {info.agency_id}: {show_time(info.valid_from)} → {show_time(info.valid_until)}"
         + (f", compromised since {show_time(info.compromised_since)}" if info.compromised_since else "")
     )
+
+
+def sample_results(
+    path: Annotated[Path, typer.Argument(help="CSV file to write.")],
+    count: Annotated[int, typer.Option(min=1, max=1_000_000, help="Number of rows.")] = 20,
+    seed: Annotated[int, typer.Option(help="Random seed (same seed, same file).")] = 2026,
+    prefix: Annotated[str, typer.Option(help="Certificate number prefix.")] = "BJ",
+) -> None:
+    """Write a synthetic assessment results file (nobody in it is real), to try issuance with.
+
+    Example: credreg sample-results results.csv --count 20
+    """
+    from credreg.samples import write_sample_results
+
+    if path.exists():
+        raise ConfigError(f"{path} already exists; refusing to overwrite it")
+    write_sample_results(path, count, seed=seed, prefix=prefix)
+    console.print(f"wrote {count} results to {path}")

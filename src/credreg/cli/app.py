@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from credreg import __version__
-from credreg.cli.admin_cmds import agency_app, keys_app, scope_app, signer_app
+from credreg.cli.admin_cmds import agency_app, keys_app, sample_results, scope_app, signer_app
 from credreg.cli.chain_cmds import chain_app, deploy
 from credreg.cli.common import State
 from credreg.cli.credential_cmds import disclose, issue, reinstate, revoke, suspend, verify
@@ -73,3 +73,4 @@ app.command("suspend")(suspend)
 app.command("reinstate")(reinstate)
 app.command("disclose")(disclose)
 app.command("verify")(verify)
+app.command("sample-results")(sample_results)
