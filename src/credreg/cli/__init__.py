@@ -4,9 +4,6 @@ from __future__ import annotations
 
 import sys
 
-import click
-import typer
-
 from credreg.cli.app import app
 from credreg.cli.common import err_console
 from credreg.errors import CredregError
@@ -15,15 +12,9 @@ from credreg.errors import CredregError
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the `credreg` console script; returns the exit code."""
     try:
-        app(args=argv, standalone_mode=False)
-    except click.exceptions.Abort:
-        err_console.print("aborted")
-        return 130
-    except click.ClickException as exc:
-        exc.show()
-        return 2
-    except typer.Exit as exc:
-        return int(exc.exit_code or 0)
+        app(args=argv, standalone_mode=True)  # usage errors print their own message and exit 2
+    except SystemExit as exc:
+        return exc.code if isinstance(exc.code, int) else 0 if exc.code is None else 1
     except CredregError as exc:
         err_console.print(f"[red]error:[/red] {exc}")
         return 2

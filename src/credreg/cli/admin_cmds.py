@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 
@@ -47,6 +48,10 @@ def keys_address(path: Path) -> None:
     Example: credreg keys address agency-signer.json
     """
     console.print(load_keystore(path, password_from_env_or_prompt(prompt=f"Password for {path}: ")).address)
+
+
+def _ledger_now(ctx: typer.Context) -> Callable[[], int]:
+    return lambda: state(ctx).registry().block_time()
 
 
 def _governor(ctx: typer.Context, keystore: Path | None, dev_account: int | None) -> Governor:
@@ -135,7 +140,7 @@ def agency_accredit(
     Example: credreg agency accredit 1 0x5c… --from 2026-01-01 --until 2029-01-01 -k governor.json
     """
     _governor(ctx, keystore, dev_account).accredit(
-        agency_id, scope, parse_time(valid_from), parse_time(valid_until)
+        agency_id, scope, parse_time(valid_from, _ledger_now(ctx)), parse_time(valid_until, _ledger_now(ctx))
     )
     console.print(f"agency {agency_id} accredited for {scope}")
 
@@ -199,7 +204,9 @@ def agency_revoke(
 
     Example: credreg agency revoke 1 --cutoff 2026-03-01 -k governor.json
     """
-    _governor(ctx, keystore, dev_account).revoke_agency(agency_id, parse_time(cutoff), reason)
+    _governor(ctx, keystore, dev_account).revoke_agency(
+        agency_id, parse_time(cutoff, _ledger_now(ctx)), reason
+    )
     console.print(f"agency {agency_id} revoked")
 
 
@@ -271,7 +278,7 @@ def signer_add(
     Example: credreg signer add 1 0x9f… --until 2027-12-31 -k agency-admin.json
     """
     _admin(ctx, keystore, dev_account).add_signer(
-        agency_id, signer, parse_time(valid_from), parse_time(valid_until)
+        agency_id, signer, parse_time(valid_from, _ledger_now(ctx)), parse_time(valid_until, _ledger_now(ctx))
     )
     console.print(f"signer {signer} added to agency {agency_id}")
 
@@ -302,7 +309,7 @@ def signer_compromised(
 
     Example: credreg signer compromised 0x9f… --since 2026-05-01T08:00:00Z -k agency-admin.json
     """
-    _admin(ctx, keystore, dev_account).report_compromised(signer, parse_time(since))
+    _admin(ctx, keystore, dev_account).report_compromised(signer, parse_time(since, _ledger_now(ctx)))
     console.print(f"signer {signer} reported compromised since {since}")
 
 

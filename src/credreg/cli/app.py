@@ -9,10 +9,12 @@ import typer
 
 from credreg import __version__
 from credreg.cli.admin_cmds import agency_app, keys_app, sample_results, scope_app, signer_app
+from credreg.cli.audit_cmds import audit_app
 from credreg.cli.chain_cmds import chain_app, deploy
 from credreg.cli.common import State
 from credreg.cli.credential_cmds import disclose, issue, reinstate, revoke, suspend, verify
 from credreg.cli.run_cmd import run
+from credreg.cli.serve_cmd import serve
 from credreg.config import Settings
 
 app = typer.Typer(
@@ -65,6 +67,7 @@ app.add_typer(keys_app, name="keys")
 app.add_typer(scope_app, name="scope")
 app.add_typer(agency_app, name="agency")
 app.add_typer(signer_app, name="signer")
+app.add_typer(audit_app, name="audit")
 app.command("deploy")(deploy)
 app.command("run")(run)
 app.command("issue")(issue)
@@ -74,3 +77,4 @@ app.command("reinstate")(reinstate)
 app.command("disclose")(disclose)
 app.command("verify")(verify)
 app.command("sample-results")(sample_results)
+app.command("serve")(serve)

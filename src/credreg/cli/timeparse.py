@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from datetime import UTC, date, datetime
 
 import typer
 
 
-def parse_time(text: str) -> int:
-    """Unix seconds for `text`; dates and naive date-times are taken as UTC."""
+def parse_time(text: str, now: Callable[[], int] | None = None) -> int:
+    """Unix seconds for `text`; dates and naive date-times are taken as UTC.
+
+    `now` is the ledger's time (its latest block), which may lag the wall clock: a window starting at the
+    wall clock's "now" would not yet be open in the next block.
+    """
     value = text.strip()
     if value == "now":
-        return int(time.time())
+        return now() if now is not None else int(time.time())
     if value in ("", "0", "never", "none"):
         return 0
     if value.isdigit():

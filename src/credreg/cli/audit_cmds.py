@@ -1,0 +1,386 @@
+"""Auditor commands: replay the ledger from genesis, judge one credential at a date, check the contract's code."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from credreg.audit.export import events_csv, write_credentials_csv
+from credreg.audit.invariants import iso
+from credreg.audit.provenance import check_provenance
+from credreg.audit.replay import EventHook, ProgressHook
+from credreg.audit.report import (
+    AuditReport,
+    CredentialAudit,
+    audit_credential,
+    prepare_replayer,
+    report_from,
+    resolve_block,
+)
+from credreg.cli.common import JsonOption, console, err_console, print_json, state
+from credreg.cli.timeparse import parse_time
+from credreg.config import Settings
+from credreg.errors import ConfigError, DocumentError
+from credreg.registry import Registry
+
+audit_app = typer.Typer(
+    help="Auditor: replay the ledger from its deployment, check every rule, compare and export."
+)
+
+MAX_FINDINGS_SHOWN = 50
+
+AtBlockOption = Annotated[
+    int | None, typer.Option("--at-block", min=0, help="Replay up to and including this block.")
+]
+AtOption = Annotated[
+    str | None,
+    typer.Option(
+        "--at", help="Replay the ledger as it stood at this moment (YYYY-MM-DD, ISO time or Unix seconds)."
+    ),
+]
+CheckpointOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--from-checkpoint",
+        help="Resume from this checkpoint file (and keep saving to it).",
+        exists=True,
+        dir_okay=False,
+    ),
+]
+
+
+def default_checkpoint(settings: Settings, registry: Registry) -> Path:
+    """Where replays save their progress unless told otherwise: one file per deployment."""
+    name = f"checkpoint-{registry.manifest.chain_id}-{registry.address.lower()}.json"
+    return settings.data_dir / "audit" / name
+
+
+@contextlib.contextmanager
+def _progress(label: str) -> Iterator[tuple[ProgressHook | None, Callable[[int, int], None] | None]]:
+    """Rich progress bars on stderr when it is a terminal; nothing otherwise (logs stay clean)."""
+    if not err_console.is_terminal:
+        yield None, None
+        return
+    with Progress(
+        TextColumn("{task.description:<8}"), BarColumn(), TextColumn("{task.fields[detail]}"),
+        TimeElapsedColumn(), console=err_console, transient=True,
+    ) as bar:  # fmt: skip
+        replay = bar.add_task(label, total=None, detail="")
+        views = bar.add_task("views", total=None, detail="", visible=False)
+
+        def on_replay(done: int, total: int, events: int) -> None:
+            bar.update(replay, completed=done, total=total, detail=f"{events:,} events")
+
+        def on_views(done: int, total: int) -> None:
+            bar.update(views, completed=done, total=total, visible=True, detail=f"{done:,}/{total:,} roots")
+
+        yield on_replay, on_views
+
+
+def _at_time(ctx: typer.Context, at: str | None) -> int | None:
+    if at is None:
+        return None
+    return parse_time(at, lambda: state(ctx).registry().block_time())
+
+
+@audit_app.command("replay")
+def replay(
+    ctx: typer.Context,
+    at_block: AtBlockOption = None,
+    at: AtOption = None,
+    json_path: Annotated[
+        Path | None, typer.Option("--json", help="Write the full JSON report here ('-' for stdout).")
+    ] = None,
+    csv_dir: Annotated[
+        Path | None,
+        typer.Option("--csv-dir", help="Write events.csv and credentials.csv here (UTF-8 with BOM)."),
+    ] = None,
+    from_checkpoint: CheckpointOption = None,
+    resume: Annotated[
+        bool,
+        typer.Option("--resume", help="Resume from this deployment's checkpoint under the data directory."),
+    ] = False,
+    views: Annotated[bool, typer.Option(help="Compare every record with the contract's views.")] = True,
+    provenance: Annotated[bool, typer.Option(help="Compare the deployed code with contracts/.")] = True,
+    recompile: Annotated[
+        bool, typer.Option(help="Recompile contracts/ (else compare with the committed artifact).")
+    ] = True,
+    records: Annotated[
+        bool, typer.Option("--records", help="List every root and target in the JSON.")
+    ] = False,
+) -> None:
+    """Replay every event since the deployment, check every rule, compare with the contract; findings first.
+
+    Exits 1 when there is any finding. Progress is saved to a checkpoint under the data directory.
+    Example: credreg audit replay --at 2026-03-01 --json report.json --csv-dir audit/
+    """
+    st = state(ctx)
+    registry = st.registry()
+    at_time = _at_time(ctx, at)
+    to_block = resolve_block(
+        registry, at_block=at_block, at_time=at_time, confirmations=st.settings.confirmations
+    )
+    checkpoint = from_checkpoint or default_checkpoint(st.settings, registry)
+    notes: list[str] = []
+    replayer = prepare_replayer(
+        registry, checkpoint=checkpoint, resume_from=from_checkpoint, resume=resume, to_block=to_block,
+        notes=notes, window_blocks=None,
+    )  # fmt: skip
+    with contextlib.ExitStack() as stack:
+        on_event: EventHook | None = None
+        if csv_dir is not None:
+            writer = stack.enter_context(events_csv(csv_dir / "events.csv", replayer.decoder))
+            if replayer.resumed_from is not None:
+                # The resumed part was replayed earlier; read its events again for a complete export.
+                for _, _, events in replayer.source.windows(replayer.deployment_block, replayer.resumed_from):
+                    for event in events:
+                        writer.write(event)
+            on_event = writer.write
+        on_replay, on_views = stack.enter_context(_progress("replay"))
+        replayer.run(to_block, on_event=on_event, progress=on_replay)
+        report = report_from(
+            registry, replayer, at_time=at_time, compare=views, provenance=provenance, recompile=recompile,
+            include_records=records, views_progress=on_views, notes=notes,
+        )  # fmt: skip
+    if csv_dir is not None:
+        write_credentials_csv(csv_dir / "credentials.csv", replayer.state, report.report_time)
+    if json_path is not None:
+        text = report.model_dump_json(indent=2)
+        if str(json_path) == "-":
+            typer.echo(text)
+        else:
+            json_path.parent.mkdir(parents=True, exist_ok=True)
+            json_path.write_text(text + "\n", encoding="utf-8")
+    if json_path is None or str(json_path) != "-":
+        print_summary(report, checkpoint=checkpoint, csv_dir=csv_dir, json_path=json_path)
+    if not report.clean:
+        raise typer.Exit(1)
+
+
+def print_summary(
+    report: AuditReport,
+    *,
+    checkpoint: Path | None = None,
+    csv_dir: Path | None = None,
+    json_path: Path | None = None,
+) -> None:
+    d = report.deployment
+    console.print(
+        f"[bold]Audit of registry {d.address}[/bold] on chain {d.chain_id}: blocks {d.deployment_block}–"
+        f"{report.through_block} ({iso(report.through_time)}), verdicts at {iso(report.report_time)}"
+    )
+    if report.clean:
+        console.print(
+            "[green]✓ no findings[/green]: every rule held, the views agree, the code is the source's"
+        )
+    else:
+        console.print(f"[red]✗ {report.findings_total} finding(s)[/red]")
+        for finding in report.findings[:MAX_FINDINGS_SHOWN]:
+            where = f"\n      at {finding.event}" if finding.event else ""
+            console.print(f"  [red]{finding.kind} {finding.code}[/red]: {finding.message}{where}")
+        if report.findings_total > MAX_FINDINGS_SHOWN:
+            console.print(f"  … and {report.findings_total - MAX_FINDINGS_SHOWN} more (see --json)")
+        console.print("  by rule: " + ", ".join(f"{c} {n}" for c, n in report.findings_by_code.items()))
+    if report.provenance is not None:
+        p = report.provenance
+        mark = "[green]✓[/green]" if p.ok else "[red]✗[/red]"
+        console.print(f"{mark} code: {p.verdict}, {p.detail}; reference: {p.reference_detail}")
+    if report.views is not None:
+        v = report.views
+        checked = sum(v.compared.values())
+        status = "all equal" if not v.mismatched else f"{sum(v.mismatched.values())} differ"
+        console.print(f"{'[green]✓[/green]' if not v.mismatched and v.complete else '[red]✗[/red]'} views: "
+                      f"{checked} records compared at block {v.block}, {status}")  # fmt: skip
+        if v.note:
+            console.print(f"  [yellow]{v.note}[/yellow]")
+
+    agencies = Table("agency", "name", "state", "roots", "valid", "not valid", "status changes", "signers",
+                     title="Agencies")  # fmt: skip
+    for a in report.agencies:
+        valid = a.root_verdicts.get("valid", 0)
+        invalid = ", ".join(f"{k} {n}" for k, n in a.root_verdicts.items() if k != "valid") or "-"
+        changes = ", ".join(f"{k} {n}" for k, n in a.status_changes.items()) or "-"
+        agencies.add_row(str(a.agency_id), a.name, a.state, str(a.roots_issued), str(valid), invalid, changes,
+                         str(len(a.signers)))  # fmt: skip
+    console.print(agencies)
+    scopes = Table("scope", "title", "roots", "agencies accredited", title="Scopes")
+    for s in report.scopes:
+        scopes.add_row(f"{s.occupation_code} L{s.level}", s.title, str(s.roots_issued),
+                       ", ".join(map(str, s.agencies_accredited)) or "-")  # fmt: skip
+    console.print(scopes)
+    t = report.totals
+    console.print(
+        f"events {t.events:,} ("
+        + ", ".join(f"{name} {n:,}" for name, n in t.events_by_name.items())
+        + f"); roots {t.roots:,}; status targets {t.targets:,}"
+    )
+    g = report.digest
+    console.print(
+        f"[bold]digest {g.digest}[/bold]  ({g.scheme}, {g.event_count:,} events through block {g.through_block})"
+    )
+    r = report.run
+    resumed = f", resumed from block {r.resumed_from_block}" if r.resumed_from_block is not None else ""
+    console.print(
+        f"replayed {r.events_replayed:,} events at {r.events_per_second:,.0f}/s in {r.seconds:.2f} s{resumed}"
+    )
+    for note in r.notes:
+        console.print(f"note: {note}")
+    outputs = [f"checkpoint {checkpoint}"] if checkpoint else []
+    if json_path is not None:
+        outputs.append(f"report {json_path}")
+    if csv_dir is not None:
+        outputs.append(f"CSV {csv_dir / 'events.csv'}, {csv_dir / 'credentials.csv'}")
+    if outputs:
+        console.print("wrote " + "; ".join(outputs))
+
+
+def _credential_inputs(
+    hash_: str | None, root: str | None, proof: list[str], document: Path | None
+) -> tuple[str, str | None, list[str], str | None]:
+    """(leaf, root, proof, note) from the command line or a wrapped document."""
+    if document is None:
+        if hash_ is None:
+            raise ConfigError("give a hash (a root or a document's target hash) or --document FILE")
+        return (
+            _hash32(hash_, "HASH"),
+            _hash32(root, "--root") if root else None,
+            [_hash32(p, "--proof") for p in proof],
+            None,
+        )
+    from credreg.documents.wrap import check_target_hash, load_document
+
+    try:
+        text = document.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise DocumentError(f"cannot read {document}: {exc}") from exc
+    wrapped = load_document(text)
+    signature = wrapped["signature"]
+    note = None if check_target_hash(wrapped) else (
+        f"{document}'s data does not match its target hash: the file was altered after wrapping"
+    )  # fmt: skip
+    return (
+        "0x" + signature["targetHash"].lower(),
+        "0x" + signature["merkleRoot"].lower(),
+        ["0x" + p.lower() for p in signature["proof"]],
+        note,
+    )
+
+
+def _hash32(value: str, name: str) -> str:
+    text = value.strip().lower()
+    text = text if text.startswith("0x") else "0x" + text
+    if len(text) != 66 or any(c not in "0123456789abcdef" for c in text[2:]):
+        raise typer.BadParameter(f"{value!r} is not a 32-byte hex hash", param_hint=name)
+    return text
+
+
+@audit_app.command("status")
+def status(
+    ctx: typer.Context,
+    hash_: Annotated[
+        str | None,
+        typer.Argument(metavar="HASH", help="A root, or a document's target hash (with --root/--proof)."),
+    ] = None,
+    at: Annotated[
+        str, typer.Option("--at", help="The moment asked about (YYYY-MM-DD, ISO time, Unix seconds).")
+    ] = "now",
+    root: Annotated[
+        str | None, typer.Option("--root", help="The merkle root the hash was issued under.")
+    ] = None,
+    proof: Annotated[
+        list[str] | None,
+        typer.Option("--proof", help="A sibling hash of the merkle proof, leaf first; repeat."),
+    ] = None,
+    document: Annotated[
+        Path | None,
+        typer.Option("--document", "-d", help="A wrapped certificate file instead of the hashes."),
+    ] = None,
+    from_checkpoint: CheckpointOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Was this certificate valid at that moment? Judged from the replayed ledger alone, with its history.
+
+    Exits 0 if it was valid then, 1 if not.
+    Example: credreg audit status --document alice.json --at 2026-03-01
+    """
+    st = state(ctx)
+    registry = st.registry()
+    leaf, root_hash, proof_hashes, note = _credential_inputs(hash_, root, list(proof or []), document)
+    moment = parse_time(at, lambda: registry.block_time())
+    with _progress("replay") as (on_replay, _):
+        answer = audit_credential(
+            registry, leaf, at_time=moment, root=root_hash, proof=proof_hashes, resume_from=from_checkpoint,
+            progress=on_replay, confirmations=st.settings.confirmations,
+        )  # fmt: skip
+    if as_json:
+        print_json(json.loads(answer.model_dump_json()))
+    else:
+        print_credential(answer, note)
+    if not answer.then.valid:
+        raise typer.Exit(1)
+
+
+def print_credential(answer: CredentialAudit, note: str | None = None) -> None:
+    under = f" under root {answer.root}" if answer.root and answer.root != answer.hash else ""
+    console.print(f"[bold]{answer.hash}[/bold]{under}")
+    if note:
+        console.print(f"[yellow]note: {note}[/yellow]")
+    then, now = answer.then, answer.now
+    colour = "green" if then.valid else "red"
+    console.print(
+        f"at {iso(answer.at_time)} (ledger through block {answer.at_block}): "
+        f"[{colour}]{then.verdict.upper()}[/{colour}] — {then.explanation}"
+    )
+    colour = "green" if now.valid else "red"
+    console.print(
+        f"now (block {answer.through_block}): [{colour}]{now.verdict.upper()}[/{colour}] — {now.explanation}"
+    )
+    if answer.retroactive:
+        console.print(f"[yellow]later: {answer.retroactive}[/yellow]")
+    if answer.record is not None:
+        r = answer.record
+        console.print(
+            f"issued {iso(r.issued_at)} by agency {r.agency_id}, scope {r.scope_id}, signer {r.signer}"
+        )
+    if answer.history:
+        console.print("history:")
+        for item in answer.history:
+            console.print(f"  {iso(item.time)}  block {item.block}  {item.text}")
+    console.print(f"digest {answer.digest.digest} (through block {answer.digest.through_block})")
+
+
+@audit_app.command("provenance")
+def provenance_cmd(
+    ctx: typer.Context,
+    at_block: AtBlockOption = None,
+    recompile: Annotated[
+        bool, typer.Option(help="Recompile contracts/ (else compare with the committed artifact).")
+    ] = True,
+    as_json: JsonOption = False,
+) -> None:
+    """Compare the deployed registry's runtime code with what contracts/ compiles to; exits 1 on a mismatch.
+
+    Example: credreg audit provenance
+    """
+    st = state(ctx)
+    registry = st.registry()
+    block = resolve_block(registry, at_block=at_block, at_time=None, confirmations=st.settings.confirmations)
+    result = check_provenance(registry.w3, registry.address, block, recompile=recompile)
+    if as_json:
+        print_json(result.model_dump(mode="json"))
+    else:
+        mark = "[green]✓[/green]" if result.ok else "[red]✗[/red]"
+        console.print(f"{mark} {registry.address} at block {block}: {result.verdict}, {result.detail}")
+        console.print(f"  reference: {result.reference_detail}")
+    if not result.ok:
+        raise typer.Exit(1)
+
+
+__all__ = ["audit_app", "default_checkpoint", "print_credential", "print_summary"]
