@@ -1,0 +1,123 @@
+"""Fixtures for the browser tests: the real service over a real anvil with the demo seeded, served by uvicorn
+on a free loopback port, and Debian's Chromium driven headless by Playwright.
+
+Playwright's own browser download cannot work here; `make browser` (part of `make setup`) installs Debian's
+chromium, which Playwright drives through `executable_path`.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+import uvicorn
+from browser_site import Site
+from playwright.sync_api import BrowserContext, Page, sync_playwright
+
+from credreg.api import create_app
+from credreg.chain.client import connect
+from credreg.chain.deploy import deploy_registry
+from credreg.chain.devchain import DevChain, free_port
+from credreg.config import Settings
+from credreg.demo import demo_accounts, seed_demo
+from credreg.registry import Registry
+
+CHROMIUM = Path("/usr/bin/chromium")
+# --headless comes from headless=True; the rest keep Chromium from reaching for the network at start-up.
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+STARTUP_SECONDS = 20.0
+UI_TIMEOUT_MS = 10_000
+
+
+def _wait_until_indexed(url: str, chain_url: str) -> None:
+    """Until the service's event index holds every block the chain has, so the timeline is complete."""
+    head = connect(chain_url).eth.block_number
+    deadline = time.monotonic() + STARTUP_SECONDS
+    while time.monotonic() < deadline:
+        reply = httpx.get(f"{url}/v1/audit/events", params={"limit": 1}, timeout=5)
+        if reply.status_code == 200 and reply.json()["indexed_to"] >= head:
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"the service did not index up to block {head} within {STARTUP_SECONDS:.0f} s")
+
+
+@pytest.fixture(scope="module")
+def site(module_chain: DevChain, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
+    data_dir = tmp_path_factory.mktemp("service")
+    manifest = deploy_registry(connect(module_chain.url), demo_accounts()[0])
+    manifest.save(data_dir / "deployment.json")
+    demo = seed_demo(Registry.connect(module_chain.url, manifest), data_dir)
+    guide = json.loads((demo.directory / "demo.json").read_text(encoding="utf-8"))
+    settings = Settings(
+        _env_file=None,  # a .env in the working directory must not point the test elsewhere
+        data_dir=data_dir,
+        rpc_url=module_chain.url,
+        index_poll_seconds=0.1,
+    )
+    port = free_port()
+    server = uvicorn.Server(
+        uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning", lifespan="on")
+    )
+    thread = threading.Thread(target=server.run, name="credreg-test-http", daemon=True)
+    thread.start()
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + STARTUP_SECONDS
+        while not server.started:
+            if not thread.is_alive() or time.monotonic() > deadline:
+                raise AssertionError(f"the service did not start on {url}")
+            time.sleep(0.05)
+        _wait_until_indexed(url, module_chain.url)
+        yield Site(url=url, demo=demo, root=guide["root"], valid=Path(guide["valid_certificate"]))
+    finally:
+        server.should_exit = True
+        thread.join(STARTUP_SECONDS)
+
+
+@pytest.fixture(scope="session")
+def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BrowserContext]:
+    if not CHROMIUM.exists():
+        pytest.fail(f"{CHROMIUM} is missing: run `make browser` (Debian's chromium package) and try again")
+    with sync_playwright() as playwright:
+        context = playwright.chromium.launch_persistent_context(
+            str(tmp_path_factory.mktemp("chromium-profile")),
+            executable_path=str(CHROMIUM),
+            headless=True,
+            args=CHROMIUM_ARGS,
+            viewport={"width": 1280, "height": 900},
+        )
+        context.set_default_timeout(UI_TIMEOUT_MS)
+        try:
+            yield context
+        finally:
+            context.close()
+
+
+@pytest.fixture
+def page(browser: BrowserContext, site: Site) -> Iterator[Page]:
+    """A fresh tab on the page; fails the test on an uncaught script error or a request leaving the service."""
+    tab = browser.new_page()
+    script_errors: list[str] = []
+    elsewhere: list[str] = []
+    tab.on("pageerror", lambda exc: script_errors.append(str(exc)))
+    tab.on("request", lambda req: None if req.url.startswith(site.url) else elsewhere.append(req.url))
+    tab.goto(site.url + "/")
+    tab.wait_for_selector("body[data-ready=true]")
+    try:
+        yield tab
+    finally:
+        tab.close()
+    assert script_errors == [], f"the page's script failed: {script_errors}"
+    assert elsewhere == [], f"the page asked for something outside the service: {elsewhere}"
