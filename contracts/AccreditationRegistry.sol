@@ -37,6 +37,7 @@ abstract contract AccreditationRegistry is IAccreditationRegistry, Ownable2Step 
 
     mapping(uint32 agencyId => mapping(bytes32 scopeId => Accreditation)) private _accreditations;
 
+    /// @notice Sets the initial governor.
     /// @param governor The initial owner; may be a multisig contract
     constructor(address governor) Ownable(governor) {}
 
@@ -347,6 +348,8 @@ abstract contract AccreditationRegistry is IAccreditationRegistry, Ownable2Step 
     }
 
     function _requireWindow(uint40 validFrom, uint40 validUntil) private pure {
-        if (validUntil != 0 && validUntil <= validFrom) revert AccreditationRegistryInvalidWindow(validFrom, validUntil);
+        if (validUntil != 0 && validUntil <= validFrom) {
+            revert AccreditationRegistryInvalidWindow(validFrom, validUntil);
+        }
     }
 }

@@ -102,6 +102,7 @@ interface ICredentialRegistry is IAccreditationRegistry {
     /// @param action 1 revoke, 2 suspend, 3 reinstate
     /// @param reason Reason code
     /// @param nonce The target's nonce after the change
+    /// @param since The block's time, recorded as the status's `since`
     /// @param byGovernor True if the governor made the change
     event CredentialStatusChanged(
         bytes32 indexed root,
@@ -111,6 +112,7 @@ interface ICredentialRegistry is IAccreditationRegistry {
         uint8 action,
         uint16 reason,
         uint32 nonce,
+        uint40 since,
         bool byGovernor
     );
 
@@ -295,11 +297,9 @@ interface ICredentialRegistry is IAccreditationRegistry {
 
     /// @notice The EIP-712 domain separator for this chain and contract.
     /// @return The domain separator
-    // solhint-disable-next-line func-name-mixedcase
-    function DOMAIN_SEPARATOR() external view returns (bytes32);
+    function DOMAIN_SEPARATOR() external view returns (bytes32); // solhint-disable-line func-name-mixedcase
 
     /// @notice Semantic version of this contract.
     /// @return The version
-    // solhint-disable-next-line func-name-mixedcase
-    function VERSION() external view returns (string memory);
+    function VERSION() external view returns (string memory); // solhint-disable-line func-name-mixedcase
 }
