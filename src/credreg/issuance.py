@@ -32,7 +32,7 @@ from credreg.documents.layout import AnyCertificate, batch_key, wrap_certificate
 from credreg.documents.model import AgencyRef, expiry_timestamp
 from credreg.documents.results import IssueContext, ResultsFormat, read_results
 from credreg.documents.wrap import WrappedDocument, dump_document
-from credreg.errors import ConfigError, ContractRevert, DocumentError
+from credreg.errors import ConfigError, ContractRevert, DocumentError, ResultsFileError
 from credreg.registry import AgencyState, Registry, Relayer, SignedIssue
 
 JOURNAL_DIR = ".credreg-journal"
@@ -124,13 +124,21 @@ def issue_results_file(
         progress("journal", len(documents), len(documents))
     else:
         context = IssueContext(agency=agency, chain_id=registry.domain.chain_id, registry=registry.address)
-        certificates = read_results(
-            io.BytesIO(data), context=context, file_format=file_format or _format_of(results)
-        )
+        try:
+            certificates = read_results(
+                io.BytesIO(data), context=context, file_format=file_format or _format_of(results)
+            )
+        except ResultsFileError as exc:  # read from memory, so the file is named here
+            raise ResultsFileError(str(results), list(exc.problems), exc.total) from None
         progress("read", len(certificates), len(certificates))
         documents = _wrap(certificates, identity_location)
         progress("wrap", len(documents), len(documents))
-        _write_journal(journal, documents)
+        try:
+            _write_journal(journal, documents)
+        except OSError as exc:
+            raise ConfigError(
+                f"cannot write the issuance journal under {out_dir}: {exc.strerror or exc}; nothing was issued"
+            ) from exc
     return _record_and_write(
         registry, signer, relayer, documents, out_dir, batch_id, journal, resumed, progress, confirmations
     )
@@ -207,7 +215,13 @@ def _record_and_write(
             f"root {root} is on the ledger under another agency or scope; this batch cannot be used"
         )
     progress("recorded", 1, 1)
-    files = _write_documents(out_dir, documents, progress)
+    try:
+        files = _write_documents(out_dir, documents, progress)
+    except OSError as exc:
+        raise ConfigError(
+            f"batch {root} is recorded on the ledger, but writing its documents to {out_dir} failed "
+            f"({exc.strerror or exc}); fix that and run the same command again to write them"
+        ) from exc
     summary = BatchSummary(
         batch_id=batch_id,
         root=root,
@@ -223,7 +237,13 @@ def _record_and_write(
         count=len(documents),
         files=files,
     )
-    write_atomically(out_dir / f"batch-{root[2:18]}.json", summary.model_dump_json(indent=2) + "\n")
+    try:
+        write_atomically(out_dir / f"batch-{root[2:18]}.json", summary.model_dump_json(indent=2) + "\n")
+    except OSError as exc:
+        raise ConfigError(
+            f"batch {root} is recorded and its documents are in {out_dir}, but its summary could not be "
+            f"written ({exc.strerror or exc}); fix that and run the same command again"
+        ) from exc
     journal.unlink(missing_ok=True)
     return IssueOutcome(summary, resumed=resumed, already_done=False)
 

@@ -13,13 +13,16 @@ The CLI and the HTTP service are thin shells over these calls.
 
 from __future__ import annotations
 
+import functools
+import re
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from enum import IntEnum
 from typing import Any, cast
 
-from eth_abi.abi import encode
+from eth_abi.abi import decode, encode
+from eth_abi.exceptions import DecodingError
 from eth_account.signers.local import LocalAccount
 from eth_utils.address import to_checksum_address
 from eth_utils.crypto import keccak
@@ -42,12 +45,20 @@ from credreg.chain.eip712 import (
 )
 from credreg.chain.events import EventDecoder
 from credreg.chain.manifest import Manifest
-from credreg.chain.reverts import as_contract_revert
+from credreg.chain.reverts import decode_revert_data
 from credreg.chain.transactions import TxSender
-from credreg.errors import ChainUnreachable, ContractRevert, DocumentError, WrongChain
+from credreg.errors import ChainError, ConfigError, ContractRevert, DocumentError, WrongChain
 
 ZERO_HASH = "0x" + "00" * 32
 REGISTRY_CONTRACT = "CredentialRegistry"
+# Calls per JSON-RPC batch: Besu serves up to 1,024 by default (--rpc-http-max-batch-size).
+STATUS_BATCH = 500
+
+# credentialStatus returns one static struct: nine ABI words, decoded by slicing (see `_status_from_words`).
+_STATUS_OUTPUT = "(uint8,bytes32,uint16,uint40,(uint32,bytes32,address,uint40,uint40))"
+_STATUS_HEX_LENGTH = 2 + 9 * 64
+_PROOF_OFFSET = f"{3 * 32:064x}"  # the proof array's data starts after the three head words
+_HEX32 = re.compile(r"0x[0-9a-fA-F]{64}\Z")
 
 
 def scope_id_of(occupation_code: str, level: int) -> str:
@@ -213,6 +224,43 @@ def _hex(value: bytes) -> str:
     return "0x" + bytes(value).hex()
 
 
+def _word(value: str) -> str:
+    """A 0x-prefixed 32-byte hash as one ABI word: 64 lowercase hex digits."""
+    if not isinstance(value, str) or _HEX32.match(value) is None:
+        raise DocumentError(f"expected a 0x-prefixed 32-byte hex hash, got {value!r}")
+    return value[2:].lower()
+
+
+@functools.lru_cache(maxsize=4096)
+def _checksum(address: str) -> str:
+    # A batch names the same few signer keys thousands of times; EIP-55 costs a keccak each.
+    return str(to_checksum_address(address))
+
+
+def _abi_type(param: dict[str, Any]) -> str:
+    kind = str(param["type"])
+    if kind.startswith("tuple"):
+        return "(" + ",".join(_abi_type(c) for c in param["components"]) + ")" + kind[5:]
+    return kind
+
+
+def _normalise(param: dict[str, Any], value: Any) -> Any:
+    """Decoded ABI values as web3.py gives them: addresses in EIP-55 form, structs as tuples."""
+    kind = str(param["type"])
+    if kind.endswith("]"):
+        element = {**param, "type": kind[: kind.rindex("[")]}
+        return [_normalise(element, v) for v in value]
+    if kind == "address":
+        return _checksum(value)
+    if kind == "tuple":
+        return tuple(_normalise(c, v) for c, v in zip(param["components"], value, strict=True))
+    return value
+
+
+def _block_param(block: int | str) -> str:
+    return hex(block) if isinstance(block, int) else block
+
+
 class Registry:
     """A connection to one deployed CredentialRegistry: reads, and the pieces writers need."""
 
@@ -224,6 +272,21 @@ class Registry:
         self.contract: Contract = w3.eth.contract(address=self.address, abi=self.abi)
         self.domain = Domain(chain_id=manifest.chain_id, registry=self.address)
         self.events = EventDecoder(self.abi)
+        functions = [entry for entry in self.abi if entry.get("type") == "function"]
+        self._outputs: dict[str, list[dict[str, Any]]] = {f["name"]: list(f["outputs"]) for f in functions}
+        self._inputs: dict[str, list[str]] = {
+            f["name"]: [_abi_type(i) for i in f["inputs"]] for f in functions
+        }
+        self._selectors: dict[str, str] = {
+            name: "0x" + keccak(text=f"{name}({','.join(types)})")[:4].hex()
+            for name, types in self._inputs.items()
+        }
+        if [_abi_type(o) for o in self._outputs.get("credentialStatus", [])] != [_STATUS_OUTPUT]:
+            raise ConfigError(
+                f"the registry ABI's credentialStatus no longer returns {_STATUS_OUTPUT}; "
+                f"credreg.registry decodes it word by word and must be updated with the contract"
+            )
+        self._status_selector = self._selectors["credentialStatus"]
 
     @classmethod
     def connect(cls, rpc_url: str, manifest: Manifest, *, check: bool = True) -> Registry:
@@ -251,17 +314,75 @@ class Registry:
 
     # --- reads -----------------------------------------------------------------------------------------
 
-    def _call(self, name: str, *args: Any, block: int | str = "latest") -> Any:
-        fn = getattr(self.contract.functions, name)(*args)
+    # Reads go to the node as plain JSON-RPC (eth_call, batches of them) and are decoded here: web3.py's
+    # contract-call machinery costs more than the node's answer (it also asks for the chain id on every
+    # call), and verifying thousands of documents a second leaves no room for it.
+
+    def _request(self, method: str, params: list[Any], what: str) -> dict[str, Any]:
+        reply: Any = with_retries(
+            lambda: self.w3.provider.make_request(method, params),  # type: ignore[arg-type]
+            what=what,
+            url=self.url,
+        )
+        return dict(reply)
+
+    def _batch(self, requests: Sequence[tuple[str, list[Any]]], what: str) -> list[dict[str, Any]]:
+        """`requests` in one JSON-RPC batch round trip; replies in request order."""
+        if not requests:
+            return []
+        provider: Any = self.w3.provider  # HTTP in practice; batching is plain JSON-RPC 2.0
+        replies: Any = with_retries(
+            lambda: provider.make_batch_request(list(requests)), what=what, url=self.url
+        )
+        if not isinstance(replies, list) or len(replies) != len(requests):
+            error = replies.get("error") if isinstance(replies, dict) else replies
+            raise ChainError(f"{self.url} refused a batch of {len(requests)} requests ({what}): {error}")
+        return [dict(reply) for reply in replies]
+
+    def _eth_call(self, name: str, args: Sequence[Any], block: int | str = "latest") -> tuple[str, list[Any]]:
+        data = self._selectors[name] + encode(self._inputs[name], list(args)).hex()
+        return ("eth_call", [{"to": self.address, "data": data}, _block_param(block)])
+
+    def _result(self, name: str, reply: dict[str, Any]) -> str:
+        """The hex result of one eth_call reply; a revert becomes the contract's named error."""
+        if "error" in reply:
+            raise self._call_error(name, reply["error"])
+        result = reply.get("result")
+        if not isinstance(result, str) or not result.startswith("0x"):
+            raise ChainError(f"{name}: {self.url} answered {result!r} instead of hex data")
+        return result
+
+    def _call_error(self, name: str, error: Any) -> ChainError:
+        data = error.get("data") if isinstance(error, dict) else None
+        if isinstance(data, dict):
+            data = data.get("data")
+        if isinstance(data, str) and data.startswith("0x"):
+            try:
+                return decode_revert_data(bytes.fromhex(data[2:]), self.abi)
+            except ValueError:
+                pass
+        message = str(error.get("message") if isinstance(error, dict) else error)
+        if "revert" in message.lower():
+            return ContractRevert("Reverted", {}, f"the contract reverted: {message}")
+        return ChainError(f"{name} failed on {self.url}: {message}")
+
+    def _decode(self, name: str, result: str) -> Any:
+        outputs = self._outputs[name]
+        raw = bytes.fromhex(result[2:])
+        if not raw and outputs:
+            raise ChainError(
+                f"{name}: nothing answered at {self.address} on {self.url}; is the registry deployed there?"
+            )
         try:
-            return with_retries(lambda: fn.call(block_identifier=block), what=name, url=self.url)
-        except ChainUnreachable:
-            raise
-        except Exception as exc:
-            revert = as_contract_revert(exc, self.abi)
-            if revert is not None:
-                raise revert from exc
-            raise
+            values = decode([_abi_type(o) for o in outputs], raw)
+        except (DecodingError, ValueError) as exc:
+            raise ChainError(f"{name}: {self.url} answered data that does not decode: {exc}") from exc
+        normalised = [_normalise(o, v) for o, v in zip(outputs, values, strict=True)]
+        return normalised[0] if len(normalised) == 1 else normalised
+
+    def _call(self, name: str, *args: Any, block: int | str = "latest") -> Any:
+        method, params = self._eth_call(name, args, block)
+        return self._decode(name, self._result(name, self._request(method, params, name)))
 
     def version(self) -> str:
         return str(self._call("VERSION"))
@@ -270,8 +391,7 @@ class Registry:
         return str(self._call("owner"))
 
     def scope(self, scope_id: str) -> ScopeInfo:
-        code, level, index, title = self._call("scope", _b32(scope_id))
-        return ScopeInfo(scope_id, code, int(level), int(index), title)
+        return _scope_info(scope_id, self._call("scope", _b32(scope_id)))
 
     def scope_count(self) -> int:
         return int(self._call("scopeCount"))
@@ -280,19 +400,13 @@ class Registry:
         return _hex(self._call("scopeIdAt", index))
 
     def agency(self, agency_id: int) -> AgencyInfo:
-        name, code, admin, state, reason, cutoff = self._call("agency", agency_id)
-        return AgencyInfo(agency_id, name, code, admin, AgencyState(state), int(reason), int(cutoff))
+        return _agency_info(agency_id, self._call("agency", agency_id))
 
     def agency_count(self) -> int:
         return int(self._call("agencyCount"))
 
     def signer(self, address: str) -> SignerInfo:
-        agency_id, index, valid_from, valid_until, compromised = self._call(
-            "signerRecord", to_checksum_address(address)
-        )
-        return SignerInfo(
-            to_checksum_address(address), agency_id, index, valid_from, valid_until, compromised
-        )
+        return _signer_info(address, self._call("signerRecord", to_checksum_address(address)))
 
     def signer_count(self) -> int:
         return int(self._call("signerCount"))
@@ -301,8 +415,9 @@ class Registry:
         return str(self._call("signerAt", index))
 
     def accreditation(self, agency_id: int, scope_id: str) -> AccreditationInfo:
-        scope_index, valid_from, valid_until = self._call("accreditation", agency_id, _b32(scope_id))
-        return AccreditationInfo(agency_id, scope_id, scope_index, valid_from, valid_until)
+        return _accreditation_info(
+            agency_id, scope_id, self._call("accreditation", agency_id, _b32(scope_id))
+        )
 
     def record(self, root: str) -> CredentialRecord:
         return _record(root, self._call("record", _b32(root)))
@@ -322,32 +437,79 @@ class Registry:
         return _credential_state(root, raw)
 
     def credential_statuses(self, queries: Sequence[tuple[str, str, Sequence[str]]]) -> list[CredentialState]:
-        """Many `credentialStatus` calls in JSON-RPC batches (one round trip per batch)."""
+        """Many `credentialStatus` calls, `STATUS_BATCH` to a JSON-RPC batch (one round trip each)."""
+        calls = [
+            (
+                "eth_call",
+                [
+                    {
+                        "to": self.address,
+                        "data": self._status_selector
+                        + _word(root)
+                        + _word(leaf)
+                        + _PROOF_OFFSET
+                        + f"{len(proof):064x}"
+                        + "".join(_word(p) for p in proof),
+                    },
+                    "latest",
+                ],
+            )
+            for root, leaf, proof in queries
+        ]
         results: list[CredentialState] = []
-        batch_size = 200
-        for start in range(0, len(queries), batch_size):
-            chunk = queries[start : start + batch_size]
-
-            def run(chunk: Sequence[tuple[str, str, Sequence[str]]] = chunk) -> list[Any]:
-                with self.w3.batch_requests() as batch:
-                    for root, leaf, proof in chunk:
-                        batch.add(
-                            self.contract.functions.credentialStatus(
-                                _b32(root), _b32(leaf), [_b32(p) for p in proof]
-                            )
-                        )
-                    return list(batch.execute())
-
-            replies = with_retries(run, what="credentialStatus batch", url=self.url)
-            results.extend(_credential_state(q[0], r) for q, r in zip(chunk, replies, strict=True))
+        for start in range(0, len(calls), STATUS_BATCH):
+            replies = self._batch(calls[start : start + STATUS_BATCH], "credentialStatus batch")
+            for (root, _leaf, _proof), reply in zip(
+                queries[start : start + STATUS_BATCH], replies, strict=True
+            ):
+                results.append(_status_from_words(root, self._result("credentialStatus", reply)))
         return results
+
+    def snapshot(
+        self,
+        *,
+        agencies: Iterable[int] = (),
+        scopes: Iterable[str] = (),
+        signers: Iterable[str] = (),
+        accreditations: Iterable[tuple[int, str]] = (),
+    ) -> Snapshot:
+        """The latest block's time and the given agencies, scopes, signer keys and accreditations, read in one
+        JSON-RPC batch round trip (what a verifier needs beside the credentials' own statuses)."""
+        agency_ids, scope_ids = sorted(set(agencies)), sorted(set(scopes))
+        signer_keys, pairs = sorted(set(signers)), sorted(set(accreditations))
+        requests = [("eth_getBlockByNumber", ["latest", False])]
+        requests += [self._eth_call("agency", [a]) for a in agency_ids]
+        requests += [self._eth_call("scope", [_b32(s)]) for s in scope_ids]
+        requests += [self._eth_call("signerRecord", [to_checksum_address(s)]) for s in signer_keys]
+        requests += [self._eth_call("accreditation", [a, _b32(s)]) for a, s in pairs]
+        replies = iter(self._batch(requests, "registry snapshot"))
+        header = next(replies)
+        block = header.get("result")
+        if "error" in header or not isinstance(block, dict) or "timestamp" not in block:
+            raise ChainError(f"{self.url} did not give the latest block: {header.get('error', block)}")
+
+        def read(name: str) -> Any:
+            return self._decode(name, self._result(name, next(replies)))
+
+        return Snapshot(
+            block_time=int(block["timestamp"], 16),
+            agencies={a: _agency_info(a, read("agency")) for a in agency_ids},
+            scopes={s: _scope_info(s, read("scope")) for s in scope_ids},
+            signers={s: _signer_info(s, read("signerRecord")) for s in signer_keys},
+            accreditations={(a, s): _accreditation_info(a, s, read("accreditation")) for a, s in pairs},
+        )
 
     def block_time(self, block: int | None = None) -> int:
         """The timestamp of `block` (default: the latest)."""
-        ident: Any = "latest" if block is None else block
-        return int(
-            with_retries(lambda: self.w3.eth.get_block(ident)["timestamp"], what="eth_getBlock", url=self.url)
+        reply = self._request(
+            "eth_getBlockByNumber",
+            [_block_param("latest" if block is None else block), False],
+            "eth_getBlock",
         )
+        header = reply.get("result")
+        if "error" in reply or not isinstance(header, dict) or "timestamp" not in header:
+            raise ChainError(f"{self.url} has no block {block if block is not None else 'latest'}: {reply}")
+        return int(header["timestamp"], 16)
 
     def head(self) -> int:
         return int(with_retries(lambda: self.w3.eth.block_number, what="eth_blockNumber", url=self.url))
@@ -395,6 +557,59 @@ class Registry:
             proof=list(proof),
             signature=sign(signer, self.domain, request),
         )
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """Registry facts read together, with the latest block's time (see `Registry.snapshot`)."""
+
+    block_time: int
+    agencies: dict[int, AgencyInfo]
+    scopes: dict[str, ScopeInfo]
+    signers: dict[str, SignerInfo]
+    accreditations: dict[tuple[int, str], AccreditationInfo]
+
+
+def _agency_info(agency_id: int, raw: Sequence[Any]) -> AgencyInfo:
+    name, code, admin, state, reason, cutoff = raw
+    return AgencyInfo(agency_id, name, code, admin, AgencyState(state), int(reason), int(cutoff))
+
+
+def _scope_info(scope_id: str, raw: Sequence[Any]) -> ScopeInfo:
+    code, level, index, title = raw
+    return ScopeInfo(scope_id, code, int(level), int(index), title)
+
+
+def _signer_info(address: str, raw: Sequence[Any]) -> SignerInfo:
+    agency_id, index, valid_from, valid_until, compromised = raw
+    return SignerInfo(_checksum(address), agency_id, index, valid_from, valid_until, compromised)
+
+
+def _accreditation_info(agency_id: int, scope_id: str, raw: Sequence[Any]) -> AccreditationInfo:
+    scope_index, valid_from, valid_until = raw
+    return AccreditationInfo(agency_id, scope_id, scope_index, valid_from, valid_until)
+
+
+def _status_from_words(root: str, result: str) -> CredentialState:
+    """`credentialStatus`'s nine words: verdict, target, reason, since, then the record's five fields."""
+    h = result.lower()
+    if len(h) != _STATUS_HEX_LENGTH:
+        raise ChainError(f"credentialStatus answered {(len(h) - 2) // 2} bytes; 288 expected")
+    if h[386:410] != "0" * 24:
+        raise ChainError("credentialStatus answered a signer word that is not an address")
+    try:
+        verdict = Verdict(int(h[2:66], 16))
+    except ValueError:
+        raise ChainError(f"credentialStatus answered an unknown verdict {int(h[2:66], 16)}") from None
+    record = CredentialRecord(
+        root,
+        int(h[258:322], 16),
+        "0x" + h[322:386],
+        _checksum("0x" + h[410:450]),
+        int(h[450:514], 16),
+        int(h[514:578], 16),
+    )
+    return CredentialState(verdict, "0x" + h[66:130], int(h[130:194], 16), int(h[194:258], 16), record)
 
 
 def _record(root: str, raw: Sequence[Any]) -> CredentialRecord:
@@ -552,6 +767,7 @@ __all__ = [
     "SignedIssue",
     "SignedStatusChange",
     "SignerInfo",
+    "Snapshot",
     "TargetState",
     "TargetStatus",
     "Verdict",

@@ -16,19 +16,20 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict
 from web3 import Web3
 
+from credreg.documents.canonical import unsalt_value
 from credreg.documents.layout import DocumentBinding, binding_from_document, hidden_fields
 from credreg.documents.model import expiry_timestamp
 from credreg.documents.wrap import (
     WrappedDocument,
     check_merkle_proof,
     check_target_hash,
-    document_data,
     load_document,
 )
 from credreg.errors import ChainError, ChainUnreachable, DocumentError
 from credreg.registry import (
     AgencyInfo,
     AgencyState,
+    CredentialRecord,
     CredentialState,
     Registry,
     ScopeInfo,
@@ -169,16 +170,38 @@ class _Steps:
 
 
 class _Local:
-    """A document after the checks that need no chain."""
+    """A document after the checks that need no chain, with the report fields they found."""
 
-    def __init__(self, document: WrappedDocument, binding: DocumentBinding, steps: _Steps) -> None:
+    def __init__(
+        self, document: WrappedDocument, binding: DocumentBinding, steps: _Steps, basics: dict[str, Any]
+    ) -> None:
         self.document = document
         self.binding = binding
         self.steps = steps
+        self.basics = basics
 
 
 def _hex0x(value: str) -> str:
     return value if value.startswith("0x") else "0x" + value
+
+
+# Python's JSON reader and the hashing walk recurse; a hostile file nested thousands deep must not crash us.
+_TOO_DEEP = "nested too deeply to be a credreg document"
+
+
+def _identity(data: Mapping[str, Any]) -> dict[str, str | None]:
+    """Certificate number and holder name for the report, unsalted from the document's `data` on their own
+    (unsalting the whole document again would cost more than its hashing); a tampered file may hold anything
+    there."""
+    recipient = data.get("recipient")
+    number = _unsalted_text(data.get("id"), "id")
+    name = _unsalted_text(recipient.get("name"), "recipient.name") if isinstance(recipient, Mapping) else None
+    return {"certificate_number": number, "holder_name": name}
+
+
+def _unsalted_text(value: object, field: str) -> str | None:
+    plain = unsalt_value(value, field) if isinstance(value, str) else None
+    return plain if isinstance(plain, str) else None
 
 
 def _report(steps: _Steps, code: str, *, skip_reason: str, **fields: Any) -> VerificationReport:
@@ -210,6 +233,9 @@ def _check_locally(
     except DocumentError as exc:
         steps.set("format", StepStatus.INVALID, str(exc))
         return _report(steps, "malformed", skip_reason="the file could not be read")
+    except RecursionError:
+        steps.set("format", StepStatus.INVALID, _TOO_DEEP)
+        return _report(steps, "malformed", skip_reason="the file could not be read")
     steps.ok("format", f"{binding.kind.replace('_', ' ')} certificate, OpenAttestation v2")
     basics: dict[str, Any] = {
         "target_hash": _hex0x(binding.target_hash),
@@ -220,13 +246,13 @@ def _check_locally(
     }
     try:
         basics["hidden_fields"] = list(hidden_fields(document))
-        visible = document_data(document)
-        basics["certificate_number"] = visible.get("id")
-        recipient = visible.get("recipient")
-        basics["holder_name"] = recipient.get("name") if isinstance(recipient, dict) else None
+        basics.update(_identity(document["data"]))
         intact = check_target_hash(document)
     except DocumentError as exc:
         steps.set("integrity", StepStatus.INVALID, str(exc))
+        return _report(steps, "tampered", skip_reason="the document is not intact", **basics)
+    except RecursionError:
+        steps.set("integrity", StepStatus.INVALID, _TOO_DEEP)
         return _report(steps, "tampered", skip_reason="the document is not intact", **basics)
     if not intact:
         steps.set("integrity", StepStatus.INVALID, "the fields do not add up to the signed target hash")
@@ -257,11 +283,11 @@ def _check_locally(
             )
             return _report(steps, "wrong-registry", skip_reason="checked against another registry", **basics)
         steps.ok("registry", f"registry {registry.address} on chain {registry.domain.chain_id}")
-    return _Local(document, binding, steps)
+    return _Local(document, binding, steps, basics)
 
 
 class _Facts:
-    """Agency, scope and signer facts, read once per verification run."""
+    """Agency, scope and signer facts, read once per verification run (`prefetch`: all in one round trip)."""
 
     def __init__(self, registry: Registry) -> None:
         self.registry = registry
@@ -269,6 +295,23 @@ class _Facts:
         self.scopes: dict[str, ScopeInfo] = {}
         self.signers: dict[str, SignerInfo] = {}
         self.accreditations: dict[tuple[int, str], tuple[int, int]] = {}
+
+    def prefetch(self, records: Sequence[CredentialRecord]) -> int:
+        """Read what the issued `records` refer to, with the latest block's time, which is returned."""
+        issued = [r for r in records if r.issued]
+        snapshot = self.registry.snapshot(
+            agencies={r.agency_id for r in issued},
+            scopes={r.scope_id for r in issued},
+            signers={r.signer for r in issued},
+            accreditations={(r.agency_id, r.scope_id) for r in issued},
+        )
+        self.agencies.update(snapshot.agencies)
+        self.scopes.update(snapshot.scopes)
+        self.signers.update(snapshot.signers)
+        self.accreditations.update(
+            {key: (a.valid_from, a.valid_until) for key, a in snapshot.accreditations.items()}
+        )
+        return snapshot.block_time
 
     def agency(self, agency_id: int) -> AgencyInfo:
         if agency_id not in self.agencies:
@@ -300,19 +343,7 @@ def _when(seconds: int) -> str:
 def _check_on_chain(local: _Local, state: CredentialState, facts: _Facts, now: int) -> VerificationReport:
     steps, binding = local.steps, local.binding
     record = state.record
-    basics: dict[str, Any] = {
-        "target_hash": _hex0x(binding.target_hash),
-        "merkle_root": _hex0x(binding.merkle_root),
-        "kind": binding.kind,
-        "chain_id": binding.chain_id,
-        "registry": binding.registry,
-        "hidden_fields": list(hidden_fields(local.document)),
-        "checked_at": now,
-    }
-    visible = document_data(local.document)
-    basics["certificate_number"] = visible.get("id")
-    recipient = visible.get("recipient")
-    basics["holder_name"] = recipient.get("name") if isinstance(recipient, dict) else None
+    basics: dict[str, Any] = {**local.basics, "checked_at": now}
     if state.verdict is Verdict.NOT_ISSUED:
         steps.set("issued", StepStatus.INVALID, f"root {_hex0x(binding.merkle_root)} is not on the ledger")
         return _report(steps, "not-issued", skip_reason="nothing on the ledger to compare with", **basics)
@@ -364,7 +395,18 @@ def _check_on_chain(local: _Local, state: CredentialState, facts: _Facts, now: i
         f"the registry checked accreditation for {scope.title} when it recorded the root at {_when(record.issued_at)}",
     )
     signer = facts.signer(record.signer)
-    if state.verdict is Verdict.SIGNER_COMPROMISED:
+    # The ledger names only the most decisive reason (revoked > agency cut-off > compromised key > expired >
+    # suspended). The other steps are judged from the facts read above, by the contract's own rules, so that
+    # no step claims "valid" for something the verdict merely outranked.
+    judged = state.verdict is not Verdict.VALID
+    compromised = state.verdict is Verdict.SIGNER_COMPROMISED or (
+        judged and 0 < signer.compromised_since <= record.issued_at
+    )
+    cut_off = state.verdict is Verdict.AGENCY_REVOKED or (
+        judged and agency.state is AgencyState.REVOKED and agency.cutoff <= record.issued_at
+    )
+    expired = state.verdict is Verdict.EXPIRED or (judged and 0 < record.valid_until <= now)
+    if compromised:
         steps.set(
             "signer",
             StepStatus.INVALID,
@@ -373,7 +415,7 @@ def _check_on_chain(local: _Local, state: CredentialState, facts: _Facts, now: i
         )
     else:
         steps.ok("signer", f"key {record.signer} was valid when it signed")
-    if state.verdict is Verdict.AGENCY_REVOKED:
+    if cut_off:
         steps.set(
             "agency-standing",
             StepStatus.INVALID,
@@ -412,16 +454,17 @@ def _check_on_chain(local: _Local, state: CredentialState, facts: _Facts, now: i
             StepStatus.INVALID,
             f"{which} is suspended since {_when(state.since)} (reason code {state.reason})",
         )
-    elif state.verdict in (Verdict.AGENCY_REVOKED, Verdict.SIGNER_COMPROMISED):
-        pass  # decided above; revocation status was not the deciding factor
+    elif judged:
+        steps.set(
+            "not-revoked",
+            StepStatus.SKIPPED,
+            "not revoked; the ledger reports a suspension only when nothing weightier applies",
+        )
     else:
         steps.ok("not-revoked", "neither revoked nor suspended")
-    if state.verdict is Verdict.EXPIRED:
+    if expired:
         steps.set("not-expired", StepStatus.INVALID, f"expired at {_when(record.valid_until)}")
-    elif state.verdict is Verdict.VALID or state.verdict not in (
-        Verdict.AGENCY_REVOKED,
-        Verdict.SIGNER_COMPROMISED,
-    ):
+    else:
         steps.ok(
             "not-expired",
             "no expiry" if not record.valid_until else f"valid until {_when(record.valid_until)}",
@@ -448,8 +491,8 @@ def verify_documents(
             for p in pending
         ]
         states = registry.credential_statuses(queries)
-        now = registry.block_time()
         facts = _Facts(registry)
+        now = facts.prefetch([s.record for s in states])
         answers = {id(p): _check_on_chain(p, s, facts, now) for p, s in zip(pending, states, strict=True)}
     except (ChainUnreachable, ConnectionError) as exc:
         answers = {id(p): _unreachable(p, str(exc)) for p in pending}

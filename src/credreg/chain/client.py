@@ -26,16 +26,21 @@ TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
 )
 
 
-def connect(rpc_url: str, *, timeout: float = 30.0, retries: int = 3) -> Web3:
-    """A Web3 client for `rpc_url` that retries idempotent reads on connection faults."""
-    provider = HTTPProvider(
-        rpc_url,
-        request_kwargs={"timeout": timeout},
-        exception_retry_configuration=ExceptionRetryConfiguration(
-            errors=TRANSIENT_ERRORS, retries=retries, backoff_factor=0.2
-        ),
+def connect(rpc_url: str, *, timeout: float = 30.0, retries: int = 0) -> Web3:
+    """A Web3 client for `rpc_url`.
+
+    By default retries live in one place, `with_retries` around each library call, not also inside the
+    HTTP provider: nested retries multiply, and an unreachable node would take many seconds to report.
+    `retries` adds provider-level retries of idempotent reads for callers that do not use `with_retries`.
+    """
+    retry = (
+        ExceptionRetryConfiguration(errors=TRANSIENT_ERRORS, retries=retries, backoff_factor=0.2)
+        if retries
+        else None
     )
-    return Web3(provider)
+    return Web3(
+        HTTPProvider(rpc_url, request_kwargs={"timeout": timeout}, exception_retry_configuration=retry)
+    )
 
 
 def with_retries(

@@ -140,7 +140,7 @@ class DevChain:
         self.stop()
         raise DevChainError(f"anvil did not answer on {self.url} within {self.startup_timeout:.0f} s")
 
-    def stop(self, timeout: float = 15.0) -> None:
+    def stop(self, timeout: float = 60.0) -> None:
         """Stop cleanly (SIGINT makes anvil write its state), killing only if it will not exit."""
         process, self._process = self._process, None
         if process is None:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import sys
 
+from rich.markup import escape
+
 from credreg.cli.app import app
 from credreg.cli.common import err_console
 from credreg.errors import CredregError
@@ -16,7 +18,8 @@ def main(argv: list[str] | None = None) -> int:
     except SystemExit as exc:
         return exc.code if isinstance(exc.code, int) else 0 if exc.code is None else 1
     except CredregError as exc:
-        err_console.print(f"[red]error:[/red] {exc}")
+        # One unwrapped line (logs and pipes keep it whole), the message shown as text, never as markup.
+        err_console.print(f"[red]error:[/red] {escape(str(exc))}", soft_wrap=True)
         return 2
     except KeyboardInterrupt:
         return 130

@@ -23,10 +23,20 @@ from credreg.cli.timeparse import parse_time, show_time
 from credreg.errors import ConfigError
 from credreg.registry import AgencyAdmin, Governor, scope_id_of
 
-keys_app = typer.Typer(help="Create and inspect encrypted key files (governor, agency admin, agency signer).")
-scope_app = typer.Typer(help="Governor: define occupation scopes (occupation code + level).")
-agency_app = typer.Typer(help="Governor: register, accredit, suspend, reinstate and revoke agencies.")
-signer_app = typer.Typer(help="Agency admin: add, retire and report compromised signer keys.")
+keys_app = typer.Typer(
+    help="Create and inspect encrypted key files (governor, agency admin, agency signer).\n\n"
+    "Example: credreg keys new agency-signer.json"
+)
+scope_app = typer.Typer(
+    help="Governor: define occupation scopes (occupation code + level).\n\nExample: credreg scope list"
+)
+agency_app = typer.Typer(
+    help="Governor: register, accredit, suspend, reinstate and revoke agencies.\n\n"
+    "Example: credreg agency show 1"
+)
+signer_app = typer.Typer(
+    help="Agency admin: add, retire and report compromised signer keys.\n\nExample: credreg signer show 0x9f…"
+)
 
 
 @keys_app.command("new")

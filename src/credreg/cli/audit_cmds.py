@@ -15,7 +15,7 @@ from rich.table import Table
 from credreg.audit.export import events_csv, write_credentials_csv
 from credreg.audit.invariants import iso
 from credreg.audit.provenance import check_provenance
-from credreg.audit.replay import EventHook, ProgressHook
+from credreg.audit.replay import EventHook, ProgressHook, checkpoint_path
 from credreg.audit.report import (
     AuditReport,
     CredentialAudit,
@@ -26,12 +26,11 @@ from credreg.audit.report import (
 )
 from credreg.cli.common import JsonOption, console, err_console, print_json, state
 from credreg.cli.timeparse import parse_time
-from credreg.config import Settings
 from credreg.errors import ConfigError, DocumentError
-from credreg.registry import Registry
 
 audit_app = typer.Typer(
-    help="Auditor: replay the ledger from its deployment, check every rule, compare and export."
+    help="Auditor: replay the ledger from its deployment, check every rule, compare and export.\n\n"
+    "Example: credreg audit replay --json report.json"
 )
 
 MAX_FINDINGS_SHOWN = 50
@@ -54,12 +53,6 @@ CheckpointOption = Annotated[
         dir_okay=False,
     ),
 ]
-
-
-def default_checkpoint(settings: Settings, registry: Registry) -> Path:
-    """Where replays save their progress unless told otherwise: one file per deployment."""
-    name = f"checkpoint-{registry.manifest.chain_id}-{registry.address.lower()}.json"
-    return settings.data_dir / "audit" / name
 
 
 @contextlib.contextmanager
@@ -127,7 +120,7 @@ def replay(
     to_block = resolve_block(
         registry, at_block=at_block, at_time=at_time, confirmations=st.settings.confirmations
     )
-    checkpoint = from_checkpoint or default_checkpoint(st.settings, registry)
+    checkpoint = from_checkpoint or checkpoint_path(st.settings.data_dir, registry)
     notes: list[str] = []
     replayer = prepare_replayer(
         registry, checkpoint=checkpoint, resume_from=from_checkpoint, resume=resume, to_block=to_block,
@@ -177,9 +170,12 @@ def print_summary(
         f"{report.through_block} ({iso(report.through_time)}), verdicts at {iso(report.report_time)}"
     )
     if report.clean:
-        console.print(
-            "[green]✓ no findings[/green]: every rule held, the views agree, the code is the source's"
-        )
+        checked = ["every rule held"]
+        if report.views is not None:
+            checked.append("the views agree")
+        if report.provenance is not None:
+            checked.append("the code is the source's")
+        console.print("[green]✓ no findings[/green]: " + ", ".join(checked))
     else:
         console.print(f"[red]✗ {report.findings_total} finding(s)[/red]")
         for finding in report.findings[:MAX_FINDINGS_SHOWN]:
@@ -194,10 +190,12 @@ def print_summary(
         console.print(f"{mark} code: {p.verdict}, {p.detail}; reference: {p.reference_detail}")
     if report.views is not None:
         v = report.views
-        checked = sum(v.compared.values())
-        status = "all equal" if not v.mismatched else f"{sum(v.mismatched.values())} differ"
+        records = sum(v.compared.values())
+        status = f"{sum(v.mismatched.values())} differ" if v.mismatched else "all equal"
+        if not v.complete:
+            status += ", incomplete"
         console.print(f"{'[green]✓[/green]' if not v.mismatched and v.complete else '[red]✗[/red]'} views: "
-                      f"{checked} records compared at block {v.block}, {status}")  # fmt: skip
+                      f"{records} records compared at block {v.block}, {status}")  # fmt: skip
         if v.note:
             console.print(f"  [yellow]{v.note}[/yellow]")
 
@@ -383,4 +381,4 @@ def provenance_cmd(
         raise typer.Exit(1)
 
 
-__all__ = ["audit_app", "default_checkpoint", "print_credential", "print_summary"]
+__all__ = ["audit_app", "print_credential", "print_summary"]

@@ -24,7 +24,8 @@ from credreg.config import Settings
 from credreg.errors import ConfigError, DevChainError
 
 chain_app = typer.Typer(
-    help="Run the embedded dev chain (anvil on loopback, ledger kept under the data directory)."
+    help="Run the embedded dev chain (anvil on loopback, ledger kept under the data directory).\n\n"
+    "Example: credreg chain start --detach"
 )
 
 
