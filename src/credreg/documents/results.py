@@ -1,0 +1,346 @@
+"""Assessment results files (CSV or JSON lines) read into certificates, all or nothing.
+
+One row is one certificate. Columns (CSV header / JSON-lines keys)::
+
+    kind                  technical_grade | skill_level | competition_award (or `kind=` for the file)
+    certificate_number    holder_name   holder_id_type   holder_id_number
+    occupation_code       occupation_title   level (1..5)   grade_title (technical_grade only)
+    issue_date            valid_until (optional)            dates as YYYY-MM-DD
+    assessment_date   assessment_session_id   assessment_location   assessment_score
+                                                  (technical_grade and skill_level)
+    competition_name  competition_date  competition_award  competition_rank   (competition_award)
+
+The agency, chain id and registry come from the `IssueContext`, not from the file. Empty cells are
+absent values; unknown columns and columns that do not belong to a row's kind are errors (a misspelt
+``valid_untill`` would otherwise be silently dropped). A score is an integer when written as one
+(``87``) and text otherwise (``87.5``, ``合格``): no floats, so every verifier hashes it alike. JSON-lines
+values may be strings, integers or null; a JSON float is an error.
+
+Every row is checked before anything is returned; if any row is broken, `ResultsFileError` lists the
+first `max_errors` problems, each with its line number and column, and nothing is returned. CSV files
+are read as UTF-8 (a leading byte-order mark, as spreadsheet programs write it, is fine).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import IO, Any, Final, Literal, TypeAlias
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from credreg.documents.model import (
+    CERTIFICATE_KINDS,
+    Address,
+    AgencyRef,
+    AnyCertificate,
+    CertificateKind,
+    CompetitionAwardCertificate,
+    SkillLevelCertificate,
+    TechnicalGradeCertificate,
+)
+from credreg.errors import ResultsFileError, RowProblem
+
+__all__ = ["RESULTS_COLUMNS", "IssueContext", "ResultsFormat", "read_results"]
+
+ResultsFormat: TypeAlias = Literal["csv", "jsonl"]
+
+_COMMON: Final = (
+    "kind",
+    "certificate_number",
+    "holder_name",
+    "holder_id_type",
+    "holder_id_number",
+    "occupation_code",
+    "occupation_title",
+    "level",
+    "issue_date",
+    "valid_until",
+)
+_ASSESSMENT: Final = ("assessment_date", "assessment_session_id", "assessment_location", "assessment_score")
+_COMPETITION: Final = ("competition_name", "competition_date", "competition_award", "competition_rank")
+RESULTS_COLUMNS: Final = (*_COMMON, "grade_title", *_ASSESSMENT, *_COMPETITION)
+_BY_KIND: Final[dict[str, frozenset[str]]] = {
+    "technical_grade": frozenset((*_COMMON, "grade_title", *_ASSESSMENT)),
+    "skill_level": frozenset((*_COMMON, *_ASSESSMENT)),
+    "competition_award": frozenset((*_COMMON, *_COMPETITION)),
+}
+_REQUIRED_EVERYWHERE: Final = frozenset(_COMMON) - {"kind", "valid_until"}
+_INTEGER_COLUMNS: Final = frozenset({"level", "competition_rank"})
+_CLASSES: Final[dict[str, type[AnyCertificate]]] = {
+    "technical_grade": TechnicalGradeCertificate,
+    "skill_level": SkillLevelCertificate,
+    "competition_award": CompetitionAwardCertificate,
+}
+# Model location -> column, for naming the column in validation errors.
+_LOC_TO_COLUMN: Final[dict[tuple[str, ...], str]] = {
+    ("holder", "name"): "holder_name",
+    ("holder", "id_type"): "holder_id_type",
+    ("holder", "id_number"): "holder_id_number",
+    ("holder",): "holder_id_number",
+    ("assessment", "date"): "assessment_date",
+    ("assessment", "session_id"): "assessment_session_id",
+    ("assessment", "location"): "assessment_location",
+    ("assessment", "score"): "assessment_score",
+    ("competition", "name"): "competition_name",
+    ("competition", "date"): "competition_date",
+    ("competition", "award"): "competition_award",
+    ("competition", "rank"): "competition_rank",
+    ("scope_id",): "occupation_code",
+}
+_CANONICAL_INT = re.compile(r"-?(?:0|[1-9][0-9]{0,15})\Z")
+_EXTENSIONS: Final[dict[str, ResultsFormat]] = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl"}
+
+
+class IssueContext(BaseModel):
+    """What every certificate of a results file shares: the issuing agency and the registry."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    agency: AgencyRef
+    chain_id: int
+    registry: Address
+
+
+class _Float:
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+
+def read_results(
+    source: str | os.PathLike[str] | IO[str] | IO[bytes],
+    *,
+    context: IssueContext,
+    file_format: ResultsFormat | None = None,
+    kind: CertificateKind | None = None,
+    max_errors: int = 20,
+) -> list[AnyCertificate]:
+    """Read every row of a results file into a certificate, or raise `ResultsFileError` and return nothing.
+
+    `source` is a path or an open file (text or binary). The format comes from `file_format` or else the
+    file name's extension (``.csv``, ``.jsonl``, ``.ndjson``). `kind` applies to rows without a ``kind``.
+    """
+    name = _source_name(source)
+    fmt = file_format or _EXTENSIONS.get(Path(name).suffix.lower())
+    if fmt not in ("csv", "jsonl"):
+        raise ResultsFileError(
+            name,
+            [RowProblem(None, None, "unknown format: name it (csv or jsonl) or use a .csv/.jsonl file")],
+            1,
+        )
+    text = _read_text(source, name)
+    rows = _csv_rows(text) if fmt == "csv" else _jsonl_rows(text)
+    problems: list[RowProblem] = []
+    certificates: list[AnyCertificate] = []
+    first_row_of: dict[str, int] = {}
+    for line, row in rows:
+        if isinstance(row, RowProblem):
+            problems.append(row)
+            continue
+        certificate = _certificate(line, row, context, kind, problems)
+        if certificate is None:
+            continue
+        earlier = first_row_of.setdefault(certificate.certificate_number, line)
+        if earlier != line:
+            problems.append(
+                RowProblem(
+                    line, "certificate_number", f"{certificate.certificate_number!r} is also on row {earlier}"
+                )
+            )
+        certificates.append(certificate)
+    if not problems and not certificates:
+        problems.append(RowProblem(None, None, "the file has no results"))
+    if problems:
+        raise ResultsFileError(name, problems[: max(1, max_errors)], len(problems))
+    return certificates
+
+
+def _source_name(source: object) -> str:
+    if isinstance(source, str | os.PathLike):
+        return os.fspath(source)
+    name = getattr(source, "name", None)
+    return name if isinstance(name, str) else "<results>"
+
+
+def _read_text(source: str | os.PathLike[str] | IO[str] | IO[bytes], name: str) -> str:
+    try:
+        if isinstance(source, str | os.PathLike):
+            content: str | bytes = Path(source).read_bytes()
+        else:
+            content = source.read()
+        if isinstance(content, bytes):
+            content = content.decode("utf-8-sig")
+        return content.removeprefix("\ufeff")
+    except UnicodeDecodeError as error:
+        message = f"not UTF-8 text (byte {error.start}); save the file as UTF-8"
+    except OSError as error:
+        message = f"cannot read the file: {error.strerror or error}"
+    raise ResultsFileError(name, [RowProblem(None, None, message)], 1)
+
+
+def _csv_rows(text: str) -> Iterator[tuple[int, dict[str, Any] | RowProblem]]:
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    last_line = 0
+    header: list[str] | None = None
+    try:
+        for cells in reader:
+            line, last_line = last_line + 1, reader.line_num
+            if not cells or all(not c.strip() for c in cells):
+                continue
+            if header is None:
+                header = [c.strip() for c in cells]
+                problem = _check_header(header, line)
+                if problem is not None:
+                    yield line, problem
+                    return
+                continue
+            if len(cells) > len(header):
+                yield (
+                    line,
+                    RowProblem(line, None, f"{len(cells)} cells but the header has {len(header)} columns"),
+                )
+                continue
+            yield line, {col: cell for col, cell in zip(header, cells, strict=False) if cell.strip()}
+    except csv.Error as error:
+        yield last_line + 1, RowProblem(last_line + 1, None, f"not valid CSV: {error}")
+    if header is None:
+        yield 1, RowProblem(1, None, "the file has no header row")
+
+
+def _check_header(header: list[str], line: int) -> RowProblem | None:
+    seen: set[str] = set()
+    for column in header:
+        if column not in RESULTS_COLUMNS:
+            return RowProblem(line, column, f"unknown column; the columns are {', '.join(RESULTS_COLUMNS)}")
+        if column in seen:
+            return RowProblem(line, column, "the column appears twice")
+        seen.add(column)
+    missing = sorted(_REQUIRED_EVERYWHERE - seen)
+    if missing:
+        return RowProblem(line, missing[0], f"missing column(s): {', '.join(missing)}")
+    return None
+
+
+def _jsonl_rows(text: str) -> Iterator[tuple[int, dict[str, Any] | RowProblem]]:
+    for line, content in enumerate(text.splitlines(), start=1):
+        if not content.strip():
+            continue
+        try:
+            value = json.loads(content, parse_float=_Float, parse_constant=_Float)
+        except ValueError as error:
+            yield line, RowProblem(line, None, f"not valid JSON: {error}")
+            continue
+        if not isinstance(value, dict):
+            yield line, RowProblem(line, None, "each line must be a JSON object")
+            continue
+        unknown = next((k for k in value if k not in RESULTS_COLUMNS), None)
+        if unknown is not None:
+            yield (
+                line,
+                RowProblem(line, unknown, f"unknown field; the fields are {', '.join(RESULTS_COLUMNS)}"),
+            )
+            continue
+        yield line, {k: v for k, v in value.items() if v is not None and v != ""}
+
+
+def _certificate(
+    line: int,
+    row: dict[str, Any],
+    context: IssueContext,
+    default_kind: CertificateKind | None,
+    problems: list[RowProblem],
+) -> AnyCertificate | None:
+    before = len(problems)
+    for column, value in row.items():
+        if isinstance(value, _Float):
+            problems.append(
+                RowProblem(line, column, f"{value.text} is a float; write it as a string or an integer")
+            )
+        elif isinstance(value, bool) or not isinstance(value, str | int):
+            problems.append(RowProblem(line, column, f"expected text or an integer, got {json.dumps(value)}"))
+    if len(problems) > before:
+        return None
+    kind = row.get("kind", default_kind)
+    if default_kind is not None and kind != default_kind:
+        problems.append(RowProblem(line, "kind", f"{kind!r} in a file of {default_kind} certificates"))
+        return None
+    if kind not in CERTIFICATE_KINDS:
+        problems.append(
+            RowProblem(line, "kind", f"expected one of {', '.join(CERTIFICATE_KINDS)}, got {kind!r}")
+        )
+        return None
+    allowed = _BY_KIND[kind]
+    for column in row:
+        if column not in allowed:
+            problems.append(RowProblem(line, column, f"not used by {kind} certificates; leave it empty"))
+    for column in _INTEGER_COLUMNS & row.keys():
+        value = row[column]
+        if isinstance(value, str):
+            if not _CANONICAL_INT.match(value.strip()):
+                problems.append(RowProblem(line, column, f"expected a whole number, got {value!r}"))
+            else:
+                row[column] = int(value)
+    if "assessment_score" in row and isinstance(row["assessment_score"], str):
+        score = row["assessment_score"].strip()
+        row["assessment_score"] = int(score) if _CANONICAL_INT.match(score) else score
+    if len(problems) > before:
+        return None
+
+    raw: dict[str, Any] = {
+        "certificate_number": row.get("certificate_number"),
+        "holder": {
+            "name": row.get("holder_name"),
+            "id_type": row.get("holder_id_type"),
+            "id_number": row.get("holder_id_number"),
+        },
+        "occupation_code": row.get("occupation_code"),
+        "occupation_title": row.get("occupation_title"),
+        "level": row.get("level"),
+        "issue_date": row.get("issue_date"),
+        "valid_until": row.get("valid_until"),
+        "agency": context.agency,
+        "chain_id": context.chain_id,
+        "registry": context.registry,
+    }
+    if kind == "competition_award":
+        raw["competition"] = {
+            "name": row.get("competition_name"),
+            "date": row.get("competition_date"),
+            "award": row.get("competition_award"),
+            "rank": row.get("competition_rank"),
+        }
+    else:
+        raw["assessment"] = {
+            "date": row.get("assessment_date"),
+            "session_id": row.get("assessment_session_id"),
+            "location": row.get("assessment_location"),
+            "score": row.get("assessment_score"),
+        }
+        if kind == "technical_grade":
+            raw["grade_title"] = row.get("grade_title")
+    try:
+        return _CLASSES[kind].model_validate(raw)
+    except ValidationError as error:
+        named: set[str | None] = set()
+        for e in error.errors():
+            where = _column(tuple(str(p) for p in e["loc"]))
+            if where in named:
+                continue  # one message per column: a union reports each alternative
+            named.add(where)
+            missing = e["type"] == "missing" or (where is not None and e.get("input") is None)
+            message = "required" if missing else e["msg"].removeprefix("Value error, ")
+            problems.append(RowProblem(line, where, message))
+        return None
+
+
+def _column(loc: tuple[str, ...]) -> str | None:
+    for end in range(len(loc), 0, -1):
+        column = _LOC_TO_COLUMN.get(loc[:end]) or (loc[0] if end == 1 and loc[0] in RESULTS_COLUMNS else None)
+        if column is not None:
+            return column
+    return None
