@@ -1,0 +1,411 @@
+"""The registry's rules, checked on every event against the state just before it.
+
+The contract enforces these when it runs; checking them again from the events alone is what lets an
+auditor trust nothing: a node serving a doctored history, a contract deployed from other source, or a rule
+the contract failed to enforce all show up here, each finding naming the rule (`findings.RULES`) and the
+event that broke it.
+
+Not checkable from events: who sent a governor-only transaction (the governance events carry no sender;
+the contract's `onlyOwner` is what enforces it, and provenance checks that contract), and whether a status
+target really lies under its root (the proof is calldata, not part of the event).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+
+from credreg.audit.findings import Finding
+from credreg.audit.source import AuditEvent
+from credreg.audit.state import (
+    ZERO_ADDRESS,
+    ZERO_HASH,
+    AgencyStatus,
+    LedgerState,
+    SignerEntry,
+    Status,
+    in_window,
+    scope_id_of,
+)
+
+Problem = tuple[str, str]  # (rule code, what happened)
+
+
+def iso(moment: int) -> str:
+    if moment == 0:
+        return "never"
+    try:
+        return datetime.fromtimestamp(moment, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    except (ValueError, OverflowError, OSError):
+        return f"{moment} (Unix seconds)"  # a uint40 reaches past the calendar Python knows
+
+
+def window(valid_from: int, valid_until: int) -> str:
+    return f"[{iso(valid_from)}, {'open' if valid_until == 0 else iso(valid_until)})"
+
+
+def check(state: LedgerState, event: AuditEvent) -> list[Finding]:
+    """The rules `event` breaks, given the state before it."""
+    rule = _RULES.get(event.name)
+    if rule is None:
+        return []
+    return [Finding.make("invariant", code, message, event) for code, message in rule(state, event)]
+
+
+def _ownership_transfer_started(state: LedgerState, ev: AuditEvent) -> Iterator[Problem]:
+    if ev.args["previousOwner"] != state.governor:
+        yield (
+            "governor-mismatch",
+            f"a governor transfer was proposed by {ev.args['previousOwner']}, but the governor is {state.governor}",
+        )
+
+
+def _ownership_transferred(state: LedgerState, ev: AuditEvent) -> Iterator[Problem]:
+    previous, new = ev.args["previousOwner"], ev.args["newOwner"]
+    if state.governor == ZERO_ADDRESS:
+        if previous != ZERO_ADDRESS:
+            yield ("governor-mismatch", f"the first governor event names {previous} as the previous governor")
+        return
+    if previous != state.governor:
+        yield (
+            "governor-mismatch",
+            f"governance passed from {previous}, but the governor was {state.governor}",
+        )
+    if new != state.pending_governor:
+        yield (
+            "governor-mismatch",
+            f"governance passed to {new}, who was not the proposed governor ({state.pending_governor})",
+        )
+
+
+def _scope_defined(state: LedgerState, ev: AuditEvent) -> Iterator[Problem]:
+    a = ev.args
+    expected = scope_id_of(a["occupationCode"], a["level"])
+    if a["scopeId"] != expected:
+        yield (
+            "scope-id-mismatch",
+            f"scope {a['scopeId']} was defined for {a['occupationCode']!r} level {a['level']}, whose id is {expected}",
+        )
+    if a["scopeId"] in state.scopes:
+        yield ("scope-redefined", f"scope {a['scopeId']} was defined again")
+    if a["scopeIndex"] != len(state.scope_by_index) + 1:
+        yield (
+            "scope-index-out-of-order",
+            f"scope {a['scopeId']} got index {a['scopeIndex']}, expected {len(state.scope_by_index) + 1}",
+        )
+
+
+def _agency_registered(state: LedgerState, ev: AuditEvent) -> Iterator[Problem]:
+    a = ev.args
+    if a["agencyId"] != state.agency_count + 1:
+        yield ("agency-id-out-of-order", f"agency got id {a['agencyId']}, expected {state.agency_count + 1}")
+    if not a["name"] or not a["registrationCode"] or a["admin"] == ZERO_ADDRESS:
+        yield ("agency-invalid", f"agency {a['agencyId']} was registered without a name, code or admin")
+    holder = state.agency_by_code.get(a["registrationCode"])
+    if holder is not None:
+        yield (
+            "agency-invalid",
+            f"agency {a['agencyId']} was registered with code {a['registrationCode']!r}, held by agency {holder}",
+        )
+
+
+def _known_agency(state: LedgerState, ev: AuditEvent) -> Iterator[Problem]:
+    if (
+        ev.args["agencyId"] not in state.agencies
+        or state.agencies[ev.args["agencyId"]].state is AgencyStatus.NONE
+    ):
+        yield ("agency-unknown", f"{ev.name} names agency {ev.args['agencyId']}, which was never registered")
+
+
+def _authorised(state: LedgerState, ev: AuditEvent, agency_id: int) -> Iterator[Problem]:
+    actor = ev.args["actor"]
+    agency = state.agencies.get(agency_id)
+    if actor != state.governor and (agency is None or actor != agency.admin):
+        admin = agency.admin if agency else "none"
+        yield (
+            "actor-not-authorised",
+            f"{ev.name} for agency {agency_id} was made by {actor}, neither its admin ({admin}) nor the governor",
+        )
+
+
+def _agency_admin_transferred(state: LedgerState, ev: AuditEvent) -> Iterator[Problem]:
+    yield from _known_agency(state, ev)
+    agency = state.agencies.get(ev.args["agencyId"])
+    if agency is None:
+        return
+    if ev.args["previousAdmin"] != agency.admin or ev.args["newAdmin"] == ZERO_ADDRESS:
+        yield (
+            "admin-mismatch",
+            f"agency {agency.agency_id}'s admin passed from {ev.args['previousAdmin']} to {ev.args['newAdmin']}, "
+            f"but its admin was {agency.admin}",
+        )
+    yield from _authorised(state, ev, agency.agency_id)
+
+
+def _agency_suspended(state: LedgerState, ev: AuditEvent) -> Iterator[Problem]:
+    yield from _known_agency(state, ev)
+    agency = state.agencies.get(ev.args["agencyId"])
+    if agency is not None and agency.state is not AgencyStatus.ACTIVE:
+        yield (
+            "agency-transition",
+            f"agency {agency.agency_id} was suspended while {agency.state.name.lower()}",
+        )
+
+
+def _agency_reinstated(state: LedgerState, ev: AuditEvent) -> Iterator[Problem]:
+    yield from _known_agency(state, ev)
+    agency = state.agencies.get(ev.args["agencyId"])
+    if agency is not None and agency.state is not AgencyStatus.SUSPENDED:
+        yield (
+            "agency-transition",
+            f"agency {agency.agency_id} was reinstated while {agency.state.name.lower()}",
+        )
+
+
+def _agency_revoked(state: LedgerState, ev: AuditEvent) -> Iterator[Problem]:
+    yield from _known_agency(state, ev)
+    agency = state.agencies.get(ev.args["agencyId"])
+    if agency is not None and agency.state not in (AgencyStatus.ACTIVE, AgencyStatus.SUSPENDED):
+        yield (
+            "agency-transition",
+            f"agency {agency.agency_id} was revoked while {agency.state.name.lower()}",
+        )
+    if ev.args["cutoff"] > ev.block_time:
+        yield (
+            "cutoff-in-future",
+            f"agency {ev.args['agencyId']} was revoked at {iso(ev.block_time)} with a later cut-off "
+            f"{iso(ev.args['cutoff'])}",
+        )
+
+
+def _not_revoked(state: LedgerState, ev: AuditEvent) -> Iterator[Problem]:
+    agency = state.agencies.get(ev.args["agencyId"])
+    if agency is not None and agency.state is AgencyStatus.REVOKED:
+        yield ("agency-revoked-acts", f"{ev.name} for agency {agency.agency_id} after its revocation")
+
+
+def _window_valid(ev: AuditEvent) -> Iterator[Problem]:
+    valid_from, valid_until = ev.args["validFrom"], ev.args["validUntil"]
+    if valid_until != 0 and valid_until <= valid_from:
+        yield ("window-invalid", f"{ev.name} set the empty window {window(valid_from, valid_until)}")
+
+
+def _agency_accredited(state: LedgerState, ev: AuditEvent) -> Iterator[Problem]:
+    yield from _known_agency(state, ev)
+    yield from _not_revoked(state, ev)
+    if ev.args["scopeId"] not in state.scopes:
+        yield (
+            "scope-unknown",
+            f"agency {ev.args['agencyId']} was accredited for undefined scope {ev.args['scopeId']}",
+        )
+    yield from _window_valid(ev)
+
+
+def _ended_now(ev: AuditEvent, old_from: int, old_until: int, what: str) -> Iterator[Problem]:
+    t = ev.block_time
+    if old_until != 0 and old_until <= t:
+        yield (
+            "withdrawal-invalid",
+            f"{what} was ended at {iso(t)} but its window had ended at {iso(old_until)}",
+        )
+        return
+    expected_from = min(old_from, t)
+    if ev.args["validUntil"] != t or ev.args["validFrom"] != expected_from:
+        yield (
+            "withdrawal-invalid",
+            f"{what} was ended at {iso(t)} with window {window(ev.args['validFrom'], ev.args['validUntil'])}, "
+            f"expected {window(expected_from, t)}",
+        )
+
+
+def _accreditation_withdrawn(state: LedgerState, ev: AuditEvent) -> Iterator[Problem]:
+    key = (ev.args["agencyId"], ev.args["scopeId"])
+    entry = state.accreditations.get(key)
+    what = f"the accreditation of agency {key[0]} for scope {key[1]}"
+    if entry is None or entry.scope_index == 0:
+        yield ("withdrawal-invalid", f"{what} was withdrawn but never granted")
+        return
+    yield from _ended_now(ev, entry.valid_from, entry.valid_until, what)
+
+
+def _signer_added(state: LedgerState, ev: AuditEvent) -> Iterator[Problem]:
+    a = ev.args
+    yield from _known_agency(state, ev)
+    yield from _not_revoked(state, ev)
+    existing = state.signers.get(a["signer"])
+    if existing is not None:
+        yield (
+            "signer-reused",
+            f"signer {a['signer']} of agency {existing.agency_id} was added to agency {a['agencyId']}",
+        )
+    if a["signer"] == ZERO_ADDRESS:
+        yield ("signer-unknown", "the zero address was added as a signer")
+    if a["signerIndex"] != len(state.signer_by_index) + 1:
+        yield (
+            "signer-index-out-of-order",
+            f"signer {a['signer']} got index {a['signerIndex']}, expected {len(state.signer_by_index) + 1}",
+        )
+    yield from _window_valid(ev)
+    yield from _authorised(state, ev, a["agencyId"])
+
+
+def _agency_signer(state: LedgerState, ev: AuditEvent) -> Iterator[tuple[Problem | None, SignerEntry | None]]:
+    signer = state.signers.get(ev.args["signer"])
+    if signer is None or signer.agency_id != ev.args["agencyId"]:
+        owner = f"agency {signer.agency_id}" if signer else "no agency"
+        yield (
+            ("signer-unknown", f"{ev.name} names signer {ev.args['signer']} of agency {ev.args['agencyId']}, "
+             f"but it belongs to {owner}"),
+            None,
+        )  # fmt: skip
+        return
+    yield (None, signer)
+
+
+def _signer_retired(state: LedgerState, ev: AuditEvent) -> Iterator[Problem]:
+    for problem, signer in _agency_signer(state, ev):
+        if problem is not None:
+            yield problem
+        if signer is not None:
+            yield from _ended_now(ev, signer.valid_from, signer.valid_until, f"signer {signer.address}")
+    yield from _authorised(state, ev, ev.args["agencyId"])
+
+
+def _signer_compromised(state: LedgerState, ev: AuditEvent) -> Iterator[Problem]:
+    since = ev.args["since"]
+    for problem, signer in _agency_signer(state, ev):
+        if problem is not None:
+            yield problem
+        if signer is not None:
+            current = signer.compromised_since
+            if since == 0 or since > ev.block_time or (current != 0 and since >= current):
+                yield (
+                    "compromise-time-invalid",
+                    f"signer {signer.address} was reported compromised since {iso(since)} at {iso(ev.block_time)}"
+                    + (f", after an earlier report of {iso(current)}" if current else ""),
+                )
+    yield from _authorised(state, ev, ev.args["agencyId"])
+
+
+def _signer_problem(signer: SignerEntry | None, address: str, agency_id: int, moment: int) -> str | None:
+    if signer is None or signer.agency_id != agency_id:
+        owner = f"agency {signer.agency_id}" if signer else "no agency"
+        return f"signer {address} is not a key of agency {agency_id} (it belongs to {owner})"
+    if signer.compromised_since != 0:
+        return f"signer {address} was reported compromised since {iso(signer.compromised_since)}"
+    if not signer.valid_at(moment):
+        return f"signer {address} was outside its window {window(signer.valid_from, signer.valid_until)}"
+    return None
+
+
+def _credential_issued(state: LedgerState, ev: AuditEvent) -> Iterator[Problem]:
+    # The common case (every rule holds) must stay cheap: messages are built only for a broken rule.
+    a = ev.args
+    root, agency_id, scope_id, t = a["root"], a["agencyId"], a["scopeId"], ev.block_time
+
+    def what() -> str:
+        return f"root {root} issued by agency {agency_id} at {iso(t)}"
+
+    if root in state.roots or root == ZERO_HASH:
+        first = state.roots.get(root)
+        yield ("root-reissued", f"{what()} was already issued at block {first.block if first else 0}")
+    if a["issuedAt"] != t:
+        yield ("issued-at-mismatch", f"{what()} says issuedAt {iso(a['issuedAt'])}")
+    if a["validUntil"] != 0 and a["validUntil"] <= a["issuedAt"]:
+        yield ("expiry-invalid", f"{what()} expires at {iso(a['validUntil'])}, not after its issuance")
+    agency = state.agencies.get(agency_id)
+    if agency is None or agency.state is not AgencyStatus.ACTIVE:
+        never = agency is None or agency.state is AgencyStatus.NONE
+        detail = "never registered" if never or agency is None else agency.state.name.lower()
+        if agency is not None and agency.state is AgencyStatus.REVOKED:
+            detail += f" (cut-off {iso(agency.cutoff)})"
+        yield ("issuance-agency-not-active", f"{what()}: the agency was {detail}")
+    if scope_id not in state.scopes:
+        yield ("scope-unknown", f"{what()} names undefined scope {scope_id}")
+    accreditation = state.accreditations.get((agency_id, scope_id))
+    if accreditation is None or accreditation.scope_index == 0:
+        yield ("issuance-not-accredited", f"{what()}: the agency was never accredited for scope {scope_id}")
+    elif not in_window(accreditation.valid_from, accreditation.valid_until, t):
+        yield (
+            "issuance-not-accredited",
+            f"{what()}: its accreditation for scope {scope_id} was "
+            f"{window(accreditation.valid_from, accreditation.valid_until)}",
+        )
+    problem = _signer_problem(state.signers.get(a["signer"]), a["signer"], agency_id, t)
+    if problem is not None:
+        yield ("issuance-signer-invalid", f"{what()}: {problem}")
+
+
+_ACTION_WORDS = {1: "revoked", 2: "suspended", 3: "reinstated"}
+
+
+def _credential_status_changed(state: LedgerState, ev: AuditEvent) -> Iterator[Problem]:
+    a = ev.args
+    action, target, t = a["action"], a["target"], ev.block_time
+    if action not in _ACTION_WORDS:
+        yield ("status-action-invalid", f"target {target} got action {action}")
+        return
+
+    def what() -> str:
+        return f"target {target} of root {a['root']} {_ACTION_WORDS[action]} at {iso(t)}"
+
+    if "since" in a and a["since"] != t:
+        yield ("status-since-mismatch", f"{what()} says since {iso(a['since'])}")
+    record = state.roots.get(a["root"])
+    if record is None:
+        yield ("status-before-issuance", f"{what()}, before the root was issued")
+    elif a["agencyId"] != record.agency_id:
+        yield (
+            "status-agency-mismatch",
+            f"{what()} names agency {a['agencyId']}, the root's is {record.agency_id}",
+        )
+    current = state.targets.get(target)
+    status = current.status if current is not None else Status.NONE
+    nonce = current.nonce if current is not None else 0
+    if a["nonce"] != nonce + 1:
+        yield ("status-nonce", f"{what()} with nonce {a['nonce']}, expected {nonce + 1}")
+    if status is Status.REVOKED:
+        yield ("revoked-is-final", f"{what()}, after its revocation")
+    elif (action == 2 and status is not Status.NONE) or (action == 3 and status is not Status.SUSPENDED):
+        yield ("status-transition", f"{what()} while {status.name.lower() if status else 'unrestricted'}")
+    if a["byGovernor"]:
+        if a["actor"] != state.governor:
+            yield (
+                "status-actor-invalid",
+                f"{what()} in the governor's name by {a['actor']}, not the governor",
+            )
+        return
+    agency_id = record.agency_id if record is not None else a["agencyId"]
+    problem = _signer_problem(state.signers.get(a["actor"]), a["actor"], agency_id, t)
+    if problem is not None:
+        yield ("status-actor-invalid", f"{what()}: {problem}")
+    agency = state.agencies.get(agency_id)
+    if agency is not None and agency.state is AgencyStatus.REVOKED:
+        yield (
+            "status-after-agency-revocation",
+            f"{what()} by agency {agency_id}, revoked (cut-off {iso(agency.cutoff)})",
+        )
+    elif agency is not None and agency.state is AgencyStatus.SUSPENDED and action == 3:
+        yield ("status-after-agency-revocation", f"{what()} by agency {agency_id} while it was suspended")
+    if current is not None and status is not Status.NONE and current.set_by_agency != agency_id:
+        holder = "the governor" if current.set_by_agency == 0 else f"agency {current.set_by_agency}"
+        yield ("status-held-by-other", f"{what()} by agency {agency_id}, but its status was set by {holder}")
+
+
+_RULES: dict[str, Callable[[LedgerState, AuditEvent], Iterator[Problem]]] = {
+    "OwnershipTransferStarted": _ownership_transfer_started,
+    "OwnershipTransferred": _ownership_transferred,
+    "ScopeDefined": _scope_defined,
+    "AgencyRegistered": _agency_registered,
+    "AgencyAdminTransferred": _agency_admin_transferred,
+    "AgencySuspended": _agency_suspended,
+    "AgencyReinstated": _agency_reinstated,
+    "AgencyRevoked": _agency_revoked,
+    "AgencyAccredited": _agency_accredited,
+    "AccreditationWithdrawn": _accreditation_withdrawn,
+    "SignerAdded": _signer_added,
+    "SignerRetired": _signer_retired,
+    "SignerCompromised": _signer_compromised,
+    "CredentialIssued": _credential_issued,
+    "CredentialStatusChanged": _credential_status_changed,
+}

@@ -1,0 +1,427 @@
+"""Reading the registry's events fast enough for an audit: raw JSON-RPC, static fields sliced from hex.
+
+`credreg.chain.events` decodes every log through eth_abi and web3's result formatters, about 70 µs a log;
+an audit of a large ledger has a budget of 50 µs an event for everything (issue 7 asks for 20,000 events
+a second). Here logs come from plain `eth_getLogs` replies and static fields (integers, booleans,
+addresses, fixed bytes) are read straight from their 32-byte words; only events with strings go through
+eth_abi. `tests/audit/test_source.py` checks that both decoders agree on every event type.
+
+Block times: anvil and recent geth put `blockTimestamp` on each log; Besu and GoQuorum do not. A block
+with a `CredentialIssued` or `CredentialStatusChanged` event needs no lookup (their `issuedAt` / `since` is
+the block's time); the others are asked for in JSON-RPC batches.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from itertools import pairwise
+from typing import Any
+
+from eth_abi.abi import decode
+from eth_utils.address import to_checksum_address
+from eth_utils.crypto import keccak
+from web3 import HTTPProvider, Web3
+
+from credreg.chain.client import rpc_url_of, with_retries
+from credreg.errors import ChainError
+
+# Besu refuses eth_getLogs over more than 5,000 blocks by default (--rpc-max-logs-range).
+MAX_WINDOW_BLOCKS = 5_000
+# Events fetched per window are held at once. Windows start small and are then sized from the density seen, so
+# a dense ledger is never fetched thousands of blocks at a time and a sparse one is not read block by block.
+TARGET_WINDOW_EVENTS = 5_000
+FIRST_WINDOW_BLOCKS = 16
+HEADER_BATCH = 500
+# Events whose field is, by the contract's rules, the block's time: their blocks need no header lookup. The
+# invariants check the field against the block's time whenever the header or the log gives it.
+TIME_FIELDS = {"CredentialIssued": "issuedAt", "CredentialStatusChanged": "since"}
+
+
+class UndecodableLog(ChainError):
+    """A log of the registry does not match the event ABI it claims (a topic we do not know, bad words)."""
+
+    def __init__(self, block: int, log_index: int, reason: str) -> None:
+        super().__init__(f"log {log_index} of block {block}: {reason}")
+        self.block = block
+        self.log_index = log_index
+        self.reason = reason
+
+
+@dataclass(slots=True)
+class AuditEvent:
+    """One event of the ledger, decoded; `args` in ABI order.
+
+    Values: integers as int, booleans as bool, addresses and fixed bytes as lowercase 0x-hex, strings as str.
+    """
+
+    name: str
+    block_number: int
+    block_time: int
+    block_hash: str
+    transaction_hash: str
+    transaction_index: int
+    log_index: int
+    args: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def position(self) -> tuple[int, int]:
+        return (self.block_number, self.log_index)
+
+
+Converter = Callable[[str], Any]
+_ZERO_PAD = "0" * 64
+
+
+def _converter(kind: str) -> Converter:
+    """A function from one 64-hex-digit word to the value of a static ABI type; raises ValueError if it does
+    not fit the type (the checks eth_abi makes)."""
+    if kind == "address":
+
+        def address(word: str) -> str:
+            if len(word) != 64 or word[:24] != _ZERO_PAD[:24]:
+                raise ValueError(f"address word {word!r} is malformed")
+            return "0x" + word[24:]
+
+        return address
+    if kind == "bool":
+
+        def boolean(word: str) -> bool:
+            if len(word) != 64 or word[:63] != _ZERO_PAD[:63] or word[63] not in "01":
+                raise ValueError(f"bool word {word!r} is neither 0 nor 1")
+            return word[63] == "1"
+
+        return boolean
+    if kind.startswith("uint"):
+        bits = int(kind[4:] or 256)
+
+        def unsigned(word: str) -> int:
+            value = int(word, 16)
+            if len(word) != 64 or value >> bits:
+                raise ValueError(f"{word!r} does not fit {kind}")
+            return value
+
+        return unsigned
+    if kind.startswith("int"):
+        bits = int(kind[3:] or 256)
+
+        def signed(word: str) -> int:
+            value = int(word, 16)
+            if value >= 1 << 255:
+                value -= 1 << 256
+            if len(word) != 64 or not -(1 << (bits - 1)) <= value < 1 << (bits - 1):
+                raise ValueError(f"{word!r} does not fit {kind}")
+            return value
+
+        return signed
+    if kind.startswith("bytes") and kind != "bytes" and "[" not in kind:
+        size = 2 * int(kind[5:])
+
+        def fixed_bytes(word: str) -> str:
+            if len(word) != 64 or word[size:] != _ZERO_PAD[size:]:
+                raise ValueError(f"{kind} word {word!r} has bytes past its size")
+            return "0x" + word[:size]
+
+        return fixed_bytes
+    raise TypeError(f"{kind} is not a static type")
+
+
+def _is_static(kind: str) -> bool:
+    try:
+        _converter(kind)
+    except TypeError:
+        return False
+    return "[" not in kind
+
+
+def _topic_of_dynamic(word: str) -> str:
+    # An indexed string or array is logged as its hash; that hash is the value.
+    return "0x" + word
+
+
+@dataclass(frozen=True, slots=True)
+class _Spec:
+    name: str
+    fields: tuple[tuple[str, str], ...]  # (name, type), ABI order
+    topics: int
+    # (name, from the topics?, position, converter) in ABI order; position is a topic number or a data offset
+    readers: tuple[tuple[str, bool, int, Converter], ...]
+    data_size: int  # hex digits of data when every data field is static, else -1
+    data_types: tuple[str, ...]
+    data_names: tuple[str, ...]
+
+
+class FastDecoder:
+    """Decodes raw logs (as JSON-RPC returns them) of one contract ABI."""
+
+    def __init__(self, abi: Sequence[Mapping[str, Any]]) -> None:
+        self._specs: dict[str, _Spec] = {}
+        for entry in abi:
+            if entry.get("type") != "event" or entry.get("anonymous"):
+                continue
+            inputs = entry["inputs"]
+            signature = f"{entry['name']}({','.join(i['type'] for i in inputs)})"
+            data = [(i["name"], i["type"]) for i in inputs if not i["indexed"]]
+            static_data = all(_is_static(kind) for _, kind in data)
+            readers: list[tuple[str, bool, int, Converter]] = []
+            topic, offset = 1, 0
+            for i in inputs:
+                if i["indexed"]:
+                    convert = _converter(i["type"]) if _is_static(i["type"]) else _topic_of_dynamic
+                    readers.append((i["name"], True, topic, convert))
+                    topic += 1
+                elif static_data:
+                    readers.append((i["name"], False, offset, _converter(i["type"])))
+                    offset += 64
+            self._specs["0x" + keccak(text=signature).hex()] = _Spec(
+                name=entry["name"],
+                fields=tuple((i["name"], i["type"]) for i in inputs),
+                topics=topic,
+                readers=tuple(readers),
+                data_size=offset if static_data else -1,
+                data_types=tuple(kind for _, kind in data),
+                data_names=tuple(name for name, _ in data),
+            )
+
+    @property
+    def event_names(self) -> list[str]:
+        return sorted(spec.name for spec in self._specs.values())
+
+    def fields_of(self, name: str) -> tuple[tuple[str, str], ...]:
+        """(name, type) of each argument of event `name`, in ABI order."""
+        for spec in self._specs.values():
+            if spec.name == name:
+                return spec.fields
+        raise KeyError(name)
+
+    def decode(self, log: Mapping[str, Any]) -> AuditEvent:
+        topics: list[str] = log["topics"]
+        spec = self._specs.get(topics[0].lower()) if topics else None
+        if spec is None or len(topics) != spec.topics:
+            block, index = int(log["blockNumber"], 16), int(log["logIndex"], 16)
+            if spec is None:
+                raise UndecodableLog(block, index, f"unknown event topic {topics[0] if topics else '(none)'}")
+            raise UndecodableLog(block, index, f"{spec.name} needs {spec.topics - 1} indexed topics")
+        data: str = log["data"][2:].lower()
+        args: dict[str, Any] = {}
+        try:
+            if spec.data_size >= 0:
+                if len(data) != spec.data_size:
+                    raise ValueError(f"{len(data) // 2} data bytes, {spec.data_size // 2} expected")
+                for name, in_topic, at, convert in spec.readers:
+                    args[name] = convert(topics[at][2:].lower()) if in_topic else convert(data[at : at + 64])
+            else:
+                decoded = dict(
+                    zip(spec.data_names, decode(list(spec.data_types), bytes.fromhex(data)), strict=True)
+                )
+                readers = {name: (at, convert) for name, _, at, convert in spec.readers}
+                for name, kind in spec.fields:
+                    if name in readers:
+                        at, convert = readers[name]
+                        args[name] = convert(topics[at][2:].lower())
+                    else:
+                        args[name] = _normalise(kind, decoded[name])
+        except Exception as exc:  # eth_abi raises several unrelated types for malformed data
+            block, index = int(log["blockNumber"], 16), int(log["logIndex"], 16)
+            raise UndecodableLog(block, index, f"{spec.name}: {exc}") from exc
+        raw_time = log.get("blockTimestamp")
+        return AuditEvent(
+            spec.name,
+            int(log["blockNumber"], 16),
+            int(raw_time, 16) if raw_time else -1,
+            log["blockHash"].lower(),
+            log["transactionHash"].lower(),
+            int(log["transactionIndex"], 16),
+            int(log["logIndex"], 16),
+            args,
+        )
+
+
+def _normalise(kind: str, value: Any) -> Any:
+    if kind == "address":
+        return str(value).lower()
+    if isinstance(value, bytes):
+        return "0x" + value.hex()
+    return value
+
+
+def checksum(address: str) -> str:
+    """EIP-55 form of a lowercase address, for people to read."""
+    return to_checksum_address(address) if address else address
+
+
+class LogRangeRefused(ChainError):
+    """The node refused eth_getLogs even for a single block."""
+
+
+@dataclass
+class LogSource:
+    """The registry's events between two blocks, window by window, with block times filled in.
+
+    A window holds at most about `target_events` events (the number of blocks per window adapts to the
+    ledger's density), so memory does not grow with the ledger.
+    """
+
+    w3: Web3
+    address: str
+    decoder: FastDecoder
+    window_blocks: int = MAX_WINDOW_BLOCKS
+    target_events: int = TARGET_WINDOW_EVENTS
+    use_log_timestamps: bool = True
+    _size: int = field(init=False, default=0)
+    _max: int = field(init=False, default=0)
+
+    def __post_init__(self) -> None:
+        self._max = max(1, min(self.window_blocks, MAX_WINDOW_BLOCKS))
+        self._size = min(self._max, FIRST_WINDOW_BLOCKS)
+        self.address = to_checksum_address(self.address)
+
+    @property
+    def url(self) -> str:
+        return rpc_url_of(self.w3)
+
+    def windows(self, from_block: int, to_block: int) -> Iterator[tuple[int, int, list[AuditEvent]]]:
+        """(first block, last block, events) for consecutive windows covering [from_block, to_block].
+
+        The next window's logs are fetched in the background while the caller applies the current one, so
+        the node's work and ours overlap; at most two windows are held at once.
+        """
+        if from_block > to_block:
+            return
+        pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="credreg-logs")
+        try:
+            start, end = from_block, min(to_block, from_block + self._size - 1)
+            pending = pool.submit(self._get_logs, start, end)
+            while True:
+                logs, refusal = pending.result()
+                if logs is None or (len(logs) > 2 * self.target_events and end > start):
+                    if logs is None:
+                        if self._size == 1:
+                            raise LogRangeRefused(
+                                f"{self.url} refused eth_getLogs for block {start}: {refusal}"
+                            )
+                        # Remember the limit, so that later windows do not grow back into it.
+                        self._max = max(1, min(self._max, self._size - 1))
+                        self._size = max(1, self._size // 4)
+                    else:
+                        # Too dense: fetch a smaller range instead of holding all of it.
+                        self._size = max(1, (end - start + 1) // 2)
+                    end = min(to_block, start + self._size - 1)
+                    pending = pool.submit(self._get_logs, start, end)
+                    continue
+                count = len(logs)
+                # Aim the next window at `target_events`, from this one's density, and start fetching it.
+                if not count:
+                    self._size = min(self._max, self._size * 4)
+                else:
+                    self._size = max(1, min(self._max, self.target_events * (end - start + 1) // count))
+                following = end + 1
+                if following <= to_block:
+                    next_end = min(to_block, following + self._size - 1)
+                    pending = pool.submit(self._get_logs, following, next_end)
+                decode = self.decoder.decode
+                events = [decode(log) for log in logs if not log.get("removed")]
+                del logs  # the decoded events are all that is held of this window while it is applied
+                if any(a.position >= b.position for a, b in pairwise(events)):
+                    events.sort(key=_position)
+                self._fill_times(events)
+                yield start, end, events
+                if following > to_block:
+                    return
+                start, end = following, next_end
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
+
+    def _get_logs(self, start: int, end: int) -> tuple[list[dict[str, Any]] | None, str]:
+        """The raw logs of [start, end], or None and the node's reason when it refuses the range."""
+        params = [{"address": self.address, "fromBlock": hex(start), "toBlock": hex(end)}]
+        reply: Any = with_retries(
+            lambda: self.w3.provider.make_request("eth_getLogs", params),  # type: ignore[arg-type]
+            what="eth_getLogs",
+            url=self.url,
+        )
+        if "error" in reply:
+            # Range too large, too many results, or a node-specific limit: the caller shrinks the range.
+            error = reply["error"]
+            return None, str(error.get("message", error) if isinstance(error, dict) else error)
+        result: list[dict[str, Any]] = reply["result"]
+        return result, ""
+
+    def _fill_times(self, events: list[AuditEvent]) -> None:
+        if not self.use_log_timestamps:
+            for event in events:
+                event.block_time = -1
+        known: dict[int, int] = {}
+        for event in events:
+            if event.block_time >= 0:
+                known[event.block_number] = event.block_time
+            elif event.name in TIME_FIELDS and TIME_FIELDS[event.name] in event.args:
+                known[event.block_number] = int(event.args[TIME_FIELDS[event.name]])
+        missing = sorted({e.block_number for e in events if e.block_number not in known})
+        known.update(self.block_times(missing))
+        for event in events:
+            event.block_time = known[event.block_number]
+
+    def block_times(self, blocks: Sequence[int]) -> dict[int, int]:
+        """Timestamps of `blocks`, asked for in JSON-RPC batches."""
+        times: dict[int, int] = {}
+        for i in range(0, len(blocks), HEADER_BATCH):
+            chunk = blocks[i : i + HEADER_BATCH]
+            requests = [("eth_getBlockByNumber", [hex(b), False]) for b in chunk]
+            replies = batch_request(self.w3, requests, what="eth_getBlockByNumber batch")
+            if replies is None:
+                raise ChainError(f"{self.url} refused a batch of block headers")
+            for number, reply in zip(chunk, replies, strict=True):
+                if "error" in reply or not reply.get("result"):
+                    raise ChainError(f"{self.url} has no header for block {number}: {reply.get('error')}")
+                times[number] = int(reply["result"]["timestamp"], 16)
+        return times
+
+
+def batch_request(w3: Web3, requests: Sequence[tuple[str, Any]], *, what: str) -> list[dict[str, Any]] | None:
+    """Raw replies to a JSON-RPC batch, in order; None if the node refused the batch as a whole."""
+    provider = w3.provider
+    if not isinstance(provider, HTTPProvider):
+        raise ChainError(f"the audit reads the ledger over HTTP JSON-RPC, not {type(provider).__name__}")
+    replies: Any = with_retries(
+        lambda: provider.make_batch_request(list(requests)),  # type: ignore[arg-type]
+        what=what,
+        url=rpc_url_of(w3),
+    )
+    if not isinstance(replies, list):
+        return None
+    # A node may answer a batch in any order; web3 numbers requests in the order given.
+    return sorted(replies, key=lambda r: int(r.get("id") or 0))
+
+
+def _position(event: AuditEvent) -> tuple[int, int]:
+    return (event.block_number, event.log_index)
+
+
+def block_time(w3: Web3, block: int) -> int:
+    """The timestamp of one block."""
+    header: Any = with_retries(
+        lambda: w3.eth.get_block(block), what="eth_getBlockByNumber", url=rpc_url_of(w3)
+    )
+    return int(header["timestamp"])
+
+
+def head_block(w3: Web3) -> int:
+    return int(with_retries(lambda: w3.eth.block_number, what="eth_blockNumber", url=rpc_url_of(w3)))
+
+
+def block_at_time(w3: Web3, moment: int, low: int, high: int) -> int | None:
+    """The last block in [low, high] whose timestamp is at or before `moment`; None if `low` is later."""
+    if block_time(w3, low) > moment:
+        return None
+    if block_time(w3, high) <= moment:
+        return high
+    # Invariant: time(low) <= moment < time(high); block times never decrease.
+    while high - low > 1:
+        middle = (low + high) // 2
+        if block_time(w3, middle) <= moment:
+            low = middle
+        else:
+            high = middle
+    return low

@@ -1,0 +1,655 @@
+"""The registry's state rebuilt from its events alone, one event at a time, exactly as the contract keeps it.
+
+What is held is what the contract holds (per scope, agency, signer key, accreditation, root and status
+target) plus the history of governance changes (few: each is a governor or admin transaction) and counters.
+No raw log is kept. Per status target the current status, the number of changes and the root it was last
+proved against are kept; the full sequence of changes is in the events export and in `credreg audit
+status`, which replays with a watch on one credential.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections import Counter
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from enum import IntEnum
+from typing import Any
+
+from eth_abi.abi import encode
+
+from credreg.audit.digest import new_keccak, state_digest
+from credreg.audit.findings import Finding
+from credreg.audit.source import AuditEvent
+
+MAX_FINDINGS_KEPT = 1_000
+DAY = 86_400
+ZERO_ADDRESS = "0x" + "00" * 20
+ZERO_HASH = "0x" + "00" * 32
+
+
+class AgencyStatus(IntEnum):
+    NONE = 0
+    ACTIVE = 1
+    SUSPENDED = 2
+    REVOKED = 3
+
+
+class Status(IntEnum):
+    NONE = 0
+    REVOKED = 1
+    SUSPENDED = 2
+
+
+class Verdict(IntEnum):
+    """The contract's `credentialStatus` verdicts, most decisive first."""
+
+    VALID = 0
+    NOT_ISSUED = 1
+    INVALID_PROOF = 2
+    ROOT_REVOKED = 3
+    NODE_REVOKED = 4
+    LEAF_REVOKED = 5
+    AGENCY_REVOKED = 6
+    SIGNER_COMPROMISED = 7
+    EXPIRED = 8
+    ROOT_SUSPENDED = 9
+    NODE_SUSPENDED = 10
+    LEAF_SUSPENDED = 11
+
+    @property
+    def label(self) -> str:
+        return self.name.lower().replace("_", "-")
+
+
+@dataclass(slots=True)
+class HistoryEntry:
+    """One governance change, with the event's own arguments."""
+
+    block: int
+    time: int
+    log_index: int
+    transaction_hash: str
+    event: str
+    args: dict[str, Any]
+
+    def dump(self) -> list[Any]:
+        return [self.block, self.time, self.log_index, self.transaction_hash, self.event, self.args]
+
+    @classmethod
+    def load(cls, raw: Sequence[Any]) -> HistoryEntry:
+        return cls(int(raw[0]), int(raw[1]), int(raw[2]), str(raw[3]), str(raw[4]), dict(raw[5]))
+
+    @classmethod
+    def of(cls, event: AuditEvent) -> HistoryEntry:
+        return cls(
+            event.block_number,
+            event.block_time,
+            event.log_index,
+            event.transaction_hash,
+            event.name,
+            dict(event.args),
+        )
+
+
+@dataclass(slots=True)
+class ScopeEntry:
+    scope_id: str
+    index: int
+    occupation_code: str
+    level: int
+    title: str
+    history: list[HistoryEntry] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class AgencyEntry:
+    agency_id: int
+    name: str
+    registration_code: str
+    admin: str
+    state: AgencyStatus = AgencyStatus.ACTIVE
+    reason: int = 0
+    cutoff: int = 0
+    history: list[HistoryEntry] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class SignerEntry:
+    address: str
+    agency_id: int
+    index: int
+    valid_from: int
+    valid_until: int
+    compromised_since: int = 0
+    history: list[HistoryEntry] = field(default_factory=list)
+
+    def valid_at(self, moment: int) -> bool:
+        return in_window(self.valid_from, self.valid_until, moment)
+
+
+@dataclass(slots=True)
+class AccreditationEntry:
+    agency_id: int
+    scope_id: str
+    scope_index: int
+    valid_from: int
+    valid_until: int
+    history: list[HistoryEntry] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class RootEntry:
+    agency_id: int
+    scope_id: str
+    signer: str
+    issued_at: int
+    valid_until: int
+    block: int
+
+
+@dataclass(slots=True)
+class TargetEntry:
+    """A hash's status as `statusOf` gives it, plus the root it was last proved against."""
+
+    status: Status
+    reason: int
+    nonce: int
+    since: int
+    set_by_agency: int
+    root: str
+    changes: int
+    last_block: int
+
+
+@dataclass(frozen=True, slots=True)
+class VerdictResult:
+    verdict: Verdict
+    target: str
+    reason: int
+    since: int
+    record: RootEntry | None
+
+
+def in_window(valid_from: int, valid_until: int, moment: int) -> bool:
+    """Half-open windows; `valid_until == 0` means open-ended."""
+    return valid_from <= moment and (valid_until == 0 or moment < valid_until)
+
+
+def scope_id_of(occupation_code: str, level: int) -> str:
+    return "0x" + new_keccak(encode(["string", "uint8"], [occupation_code, level])).hexdigest()
+
+
+def day_of(day: int) -> str:
+    """The UTC date of day number `day` (days since 1970-01-01)."""
+    return datetime.fromtimestamp(day * DAY, UTC).strftime("%Y-%m-%d")
+
+
+def combine(a: str, b: str) -> str:
+    """Sorted-pair keccak256 of two 0x-hex hashes, as OpenZeppelin's MerkleProof."""
+    x, y = bytes.fromhex(a[2:]), bytes.fromhex(b[2:])
+    return "0x" + new_keccak(x + y if x <= y else y + x).hexdigest()
+
+
+class LedgerState:
+    """Everything the contract holds, rebuilt; `apply` one event at a time, oldest first."""
+
+    def __init__(self) -> None:
+        self.governor: str = ZERO_ADDRESS
+        self.pending_governor: str = ZERO_ADDRESS
+        self.governor_history: list[HistoryEntry] = []
+        self.scopes: dict[str, ScopeEntry] = {}
+        self.scope_by_index: dict[int, str] = {}
+        self.agencies: dict[int, AgencyEntry] = {}
+        self.agency_count = 0
+        self.agency_by_code: dict[str, int] = {}
+        self.signers: dict[str, SignerEntry] = {}
+        self.signer_by_index: dict[int, str] = {}
+        self.accreditations: dict[tuple[int, str], AccreditationEntry] = {}
+        self.roots: dict[str, RootEntry] = {}
+        self.targets: dict[str, TargetEntry] = {}
+        self.events_by_name: Counter[str] = Counter()
+        # (agency id, scope id) -> roots issued; (agency id, action, by governor) -> status changes
+        self.issued: Counter[tuple[int, str]] = Counter()
+        self.actions: Counter[tuple[int, int, bool]] = Counter()
+        # (UTC day number, agency id, what) -> count, for a readable timeline of credential activity
+        self.daily: Counter[tuple[int, int, str]] = Counter()
+        self.findings: list[Finding] = []
+        self.finding_counts: Counter[str] = Counter()
+
+    # --- findings ----------------------------------------------------------------------------------------
+
+    def add_finding(self, finding: Finding) -> None:
+        self.finding_counts[finding.code] += 1
+        if len(self.findings) < MAX_FINDINGS_KEPT:
+            self.findings.append(finding)
+
+    @property
+    def findings_total(self) -> int:
+        return sum(self.finding_counts.values())
+
+    # --- applying events ---------------------------------------------------------------------------------
+
+    def apply(self, event: AuditEvent) -> bool:
+        """Apply `event`; False if the audit has no rule for this event type (nothing changed)."""
+        handler = _HANDLERS.get(event.name)
+        self.events_by_name[event.name] += 1
+        if handler is None:
+            return False
+        handler(self, event)
+        return True
+
+    def _ownership_transfer_started(self, ev: AuditEvent) -> None:
+        self.pending_governor = ev.args["newOwner"]
+        self.governor_history.append(HistoryEntry.of(ev))
+
+    def _ownership_transferred(self, ev: AuditEvent) -> None:
+        self.governor = ev.args["newOwner"]
+        self.pending_governor = ZERO_ADDRESS
+        self.governor_history.append(HistoryEntry.of(ev))
+
+    def _scope_defined(self, ev: AuditEvent) -> None:
+        a = ev.args
+        if a["scopeId"] in self.scopes:
+            self.scopes[a["scopeId"]].history.append(HistoryEntry.of(ev))
+            return  # write-once on chain: the first definition stands
+        self.scopes[a["scopeId"]] = ScopeEntry(
+            a["scopeId"], a["scopeIndex"], a["occupationCode"], a["level"], a["title"], [HistoryEntry.of(ev)]
+        )
+        self.scope_by_index[a["scopeIndex"]] = a["scopeId"]
+
+    def _agency_registered(self, ev: AuditEvent) -> None:
+        a = ev.args
+        self.agency_count += 1
+        self.agencies[a["agencyId"]] = AgencyEntry(
+            a["agencyId"], a["name"], a["registrationCode"], a["admin"], history=[HistoryEntry.of(ev)]
+        )
+        self.agency_by_code.setdefault(a["registrationCode"], a["agencyId"])
+
+    def _agency(self, ev: AuditEvent) -> AgencyEntry:
+        agency_id = ev.args["agencyId"]
+        entry = self.agencies.get(agency_id)
+        if entry is None:
+            # Only a forged ledger names an unregistered agency; keep its trail rather than drop it.
+            entry = self.agencies[agency_id] = AgencyEntry(agency_id, "", "", ZERO_ADDRESS, AgencyStatus.NONE)
+        entry.history.append(HistoryEntry.of(ev))
+        return entry
+
+    def _agency_admin_transferred(self, ev: AuditEvent) -> None:
+        self._agency(ev).admin = ev.args["newAdmin"]
+
+    def _agency_suspended(self, ev: AuditEvent) -> None:
+        entry = self._agency(ev)
+        entry.state = AgencyStatus.SUSPENDED
+        entry.reason = ev.args["reason"]
+
+    def _agency_reinstated(self, ev: AuditEvent) -> None:
+        self._agency(ev).state = AgencyStatus.ACTIVE
+
+    def _agency_revoked(self, ev: AuditEvent) -> None:
+        entry = self._agency(ev)
+        entry.state = AgencyStatus.REVOKED
+        entry.reason = ev.args["reason"]
+        entry.cutoff = ev.args["cutoff"]
+
+    def _accreditation_changed(self, ev: AuditEvent) -> None:
+        a = ev.args
+        key = (a["agencyId"], a["scopeId"])
+        entry = self.accreditations.get(key)
+        if entry is None:
+            scope = self.scopes.get(a["scopeId"])
+            entry = self.accreditations[key] = AccreditationEntry(
+                a["agencyId"], a["scopeId"], scope.index if scope else 0, 0, 0
+            )
+        entry.valid_from = a["validFrom"]
+        entry.valid_until = a["validUntil"]
+        entry.history.append(HistoryEntry.of(ev))
+
+    def _signer_added(self, ev: AuditEvent) -> None:
+        a = ev.args
+        if a["signer"] in self.signers:
+            self.signers[a["signer"]].history.append(HistoryEntry.of(ev))
+            return  # a key belongs to its first agency forever
+        self.signers[a["signer"]] = SignerEntry(
+            a["signer"],
+            a["agencyId"],
+            a["signerIndex"],
+            a["validFrom"],
+            a["validUntil"],
+            0,
+            [HistoryEntry.of(ev)],
+        )
+        self.signer_by_index[a["signerIndex"]] = a["signer"]
+
+    def _signer(self, ev: AuditEvent) -> SignerEntry:
+        address = ev.args["signer"]
+        entry = self.signers.get(address)
+        if entry is None:
+            entry = self.signers[address] = SignerEntry(address, ev.args["agencyId"], 0, 0, 0)
+        entry.history.append(HistoryEntry.of(ev))
+        return entry
+
+    def _signer_retired(self, ev: AuditEvent) -> None:
+        entry = self._signer(ev)
+        entry.valid_from = ev.args["validFrom"]
+        entry.valid_until = ev.args["validUntil"]
+
+    def _signer_compromised(self, ev: AuditEvent) -> None:
+        self._signer(ev).compromised_since = ev.args["since"]
+
+    def _credential_issued(self, ev: AuditEvent) -> None:
+        a = ev.args
+        root = a["root"]
+        if root in self.roots:
+            return  # write-once: the first issuance stands
+        agency_id = a["agencyId"]
+        # Few distinct scopes and signers stand behind many roots: share their strings (about 200 bytes a root).
+        self.roots[root] = RootEntry(
+            agency_id, sys.intern(a["scopeId"]), sys.intern(a["signer"]), a["issuedAt"], a["validUntil"],
+            ev.block_number,
+        )  # fmt: skip
+        self.issued[(agency_id, a["scopeId"])] += 1
+        self.daily[(ev.block_time // DAY, agency_id, "issued")] += 1
+
+    def _credential_status_changed(self, ev: AuditEvent) -> None:
+        a = ev.args
+        action = a["action"]
+        if action not in (1, 2, 3):
+            return
+        status = Status.REVOKED if action == 1 else Status.SUSPENDED if action == 2 else Status.NONE
+        by_governor = bool(a["byGovernor"])
+        set_by = 0 if by_governor else a["agencyId"]
+        entry = self.targets.get(a["target"])
+        if entry is None:
+            self.targets[a["target"]] = TargetEntry(
+                status,
+                a["reason"],
+                a["nonce"],
+                ev.block_time,
+                set_by,
+                sys.intern(a["root"]),
+                1,
+                ev.block_number,
+            )
+        else:
+            entry.status = status
+            entry.reason = a["reason"]
+            entry.nonce = a["nonce"]
+            entry.since = ev.block_time
+            entry.set_by_agency = set_by
+            entry.root = sys.intern(a["root"])
+            entry.changes += 1
+            entry.last_block = ev.block_number
+        self.actions[(a["agencyId"], action, by_governor)] += 1
+        self.daily[(ev.block_time // DAY, a["agencyId"], _ACTION_NAMES[action])] += 1
+
+    # --- answers -----------------------------------------------------------------------------------------
+
+    def verdict(self, root: str, leaf: str, proof: Sequence[str], moment: int) -> VerdictResult:
+        """What `credentialStatus(root, leaf, proof)` answers at time `moment` on this state."""
+        if root not in self.roots:
+            return VerdictResult(Verdict.NOT_ISSUED, root, 0, 0, None)
+        path = [leaf]
+        for sibling in proof:
+            path.append(combine(path[-1], sibling))
+        if path[-1] != root:
+            return VerdictResult(Verdict.INVALID_PROOF, leaf, 0, 0, self.roots[root])
+        return self.verdict_of_path(path, moment)
+
+    def verdict_of_path(self, path: Sequence[str], moment: int) -> VerdictResult:
+        """The verdict for the hashes `path` (leaf first, root last), taken as proved."""
+        root = path[-1]
+        record = self.roots.get(root)
+        if record is None:
+            return VerdictResult(Verdict.NOT_ISSUED, root, 0, 0, None)
+        found = self._highest(path, record.agency_id, Status.REVOKED)
+        if found is not None:
+            return VerdictResult(
+                Verdict(Verdict.ROOT_REVOKED + found[0]), found[1], found[2].reason, found[2].since, record
+            )
+        invalidation = self.invalidation(record)
+        if invalidation is not None:
+            return VerdictResult(invalidation[0], root, invalidation[1], invalidation[2], record)
+        if record.valid_until != 0 and record.valid_until <= moment:
+            return VerdictResult(Verdict.EXPIRED, root, 0, record.valid_until, record)
+        found = self._highest(path, record.agency_id, Status.SUSPENDED)
+        if found is not None:
+            return VerdictResult(
+                Verdict(Verdict.ROOT_SUSPENDED + found[0]), found[1], found[2].reason, found[2].since, record
+            )
+        return VerdictResult(Verdict.VALID, ZERO_HASH, 0, 0, record)
+
+    def invalidation(self, record: RootEntry) -> tuple[Verdict, int, int] | None:
+        """Agency revoked with a cut-off at or before issuance, or signer compromised since then or before."""
+        agency = self.agencies.get(record.agency_id)
+        if agency is not None and agency.state is AgencyStatus.REVOKED and agency.cutoff <= record.issued_at:
+            return (Verdict.AGENCY_REVOKED, agency.reason, agency.cutoff)
+        signer = self.signers.get(record.signer)
+        if (
+            signer is not None
+            and signer.compromised_since != 0
+            and signer.compromised_since <= record.issued_at
+        ):
+            return (Verdict.SIGNER_COMPROMISED, 0, signer.compromised_since)
+        return None
+
+    def _highest(
+        self, path: Sequence[str], agency_id: int, wanted: Status
+    ) -> tuple[int, str, TargetEntry] | None:
+        # Root first, then nodes, then the leaf: the contract reports the highest restricted hash, and only
+        # statuses set by the governor or the root's own agency count for this credential.
+        top = len(path) - 1
+        for i in range(top, -1, -1):
+            entry = self.targets.get(path[i])
+            if entry is not None and entry.status is wanted and entry.set_by_agency in (0, agency_id):
+                level = 0 if i == top else (2 if i == 0 else 1)
+                return (level, path[i], entry)
+        return None
+
+    def iter_timeline(self) -> Iterator[HistoryEntry]:
+        """Every governance change, in ledger order."""
+        entries: list[HistoryEntry] = list(self.governor_history)
+        for holder in (self.scopes, self.agencies, self.signers, self.accreditations):
+            for entity in holder.values():
+                entries.extend(entity.history)
+        seen: set[tuple[int, int]] = set()
+        for entry in sorted(entries, key=lambda e: (e.block, e.log_index)):
+            # an event touching two entities (none today) would appear once
+            if (entry.block, entry.log_index) not in seen:
+                seen.add((entry.block, entry.log_index))
+                yield entry
+
+    # --- canonical form and digest -----------------------------------------------------------------------
+
+    def canonical_lines(self) -> Iterator[str]:
+        """The contract-visible state as sorted text lines: what the state digest covers."""
+        yield f"governor|{self.governor}|{self.pending_governor}"
+        yield f"counts|{len(self.scope_by_index)}|{self.agency_count}|{len(self.signer_by_index)}"
+        for scope_id in sorted(self.scopes):
+            s = self.scopes[scope_id]
+            yield f"scope|{scope_id}|{s.index}|{_text(s.occupation_code)}|{s.level}|{_text(s.title)}"
+        for agency_id in sorted(self.agencies):
+            g = self.agencies[agency_id]
+            yield (
+                f"agency|{agency_id}|{_text(g.name)}|{_text(g.registration_code)}|{g.admin}|"
+                f"{int(g.state)}|{g.reason}|{g.cutoff}"
+            )
+        for address in sorted(self.signers):
+            k = self.signers[address]
+            yield f"signer|{address}|{k.agency_id}|{k.index}|{k.valid_from}|{k.valid_until}|{k.compromised_since}"
+        for key in sorted(self.accreditations):
+            c = self.accreditations[key]
+            yield f"accreditation|{key[0]}|{key[1]}|{c.scope_index}|{c.valid_from}|{c.valid_until}"
+        for root in sorted(self.roots):
+            r = self.roots[root]
+            yield f"root|{root}|{r.agency_id}|{r.scope_id}|{r.signer}|{r.issued_at}|{r.valid_until}"
+        for target in sorted(self.targets):
+            t = self.targets[target]
+            yield f"target|{target}|{int(t.status)}|{t.reason}|{t.nonce}|{t.since}|{t.set_by_agency}"
+
+    def digest(self) -> str:
+        return state_digest(self.canonical_lines())
+
+    # --- checkpoints -------------------------------------------------------------------------------------
+
+    def dump(self) -> dict[str, Any]:
+        """A JSON-ready form that `load` turns back into an equal state."""
+        return {
+            "governor": [self.governor, self.pending_governor, [h.dump() for h in self.governor_history]],
+            "scopes": [
+                [s.scope_id, s.index, s.occupation_code, s.level, s.title, [h.dump() for h in s.history]]
+                for s in self.scopes.values()
+            ],
+            "scope_by_index": sorted(self.scope_by_index.items()),
+            "agencies": [
+                [
+                    g.agency_id,
+                    g.name,
+                    g.registration_code,
+                    g.admin,
+                    int(g.state),
+                    g.reason,
+                    g.cutoff,
+                    [h.dump() for h in g.history],
+                ]
+                for g in self.agencies.values()
+            ],
+            "agency_count": self.agency_count,
+            "agency_by_code": sorted(self.agency_by_code.items()),
+            "signers": [
+                [
+                    k.address,
+                    k.agency_id,
+                    k.index,
+                    k.valid_from,
+                    k.valid_until,
+                    k.compromised_since,
+                    [h.dump() for h in k.history],
+                ]
+                for k in self.signers.values()
+            ],
+            "signer_by_index": sorted(self.signer_by_index.items()),
+            "accreditations": [
+                [
+                    c.agency_id,
+                    c.scope_id,
+                    c.scope_index,
+                    c.valid_from,
+                    c.valid_until,
+                    [h.dump() for h in c.history],
+                ]
+                for c in self.accreditations.values()
+            ],
+            "roots": [
+                [root, r.agency_id, r.scope_id, r.signer, r.issued_at, r.valid_until, r.block]
+                for root, r in self.roots.items()
+            ],
+            "targets": [
+                [
+                    target,
+                    int(t.status),
+                    t.reason,
+                    t.nonce,
+                    t.since,
+                    t.set_by_agency,
+                    t.root,
+                    t.changes,
+                    t.last_block,
+                ]
+                for target, t in self.targets.items()
+            ],
+            "events_by_name": sorted(self.events_by_name.items()),
+            "issued": [[a, s, n] for (a, s), n in sorted(self.issued.items())],
+            "actions": [[a, act, g, n] for (a, act, g), n in sorted(self.actions.items())],
+            "daily": [[d, a, w, n] for (d, a, w), n in sorted(self.daily.items())],
+            "findings": [f.model_dump(mode="json") for f in self.findings],
+            "finding_counts": sorted(self.finding_counts.items()),
+        }
+
+    @classmethod
+    def load(cls, raw: dict[str, Any]) -> LedgerState:
+        state = cls()
+        gov, pending, history = raw["governor"]
+        state.governor, state.pending_governor = gov, pending
+        state.governor_history = [HistoryEntry.load(h) for h in history]
+        for sid, index, code, level, title, hist in raw["scopes"]:
+            state.scopes[sid] = ScopeEntry(
+                sid, index, code, level, title, [HistoryEntry.load(h) for h in hist]
+            )
+        state.scope_by_index = {int(i): s for i, s in raw["scope_by_index"]}
+        for aid, name, code, admin, st, reason, cutoff, hist in raw["agencies"]:
+            state.agencies[aid] = AgencyEntry(
+                aid, name, code, admin, AgencyStatus(st), reason, cutoff, [HistoryEntry.load(h) for h in hist]
+            )
+        state.agency_count = int(raw["agency_count"])
+        state.agency_by_code = {c: int(a) for c, a in raw["agency_by_code"]}
+        for address, aid, index, vf, vu, comp, hist in raw["signers"]:
+            state.signers[address] = SignerEntry(
+                address, aid, index, vf, vu, comp, [HistoryEntry.load(h) for h in hist]
+            )
+        state.signer_by_index = {int(i): a for i, a in raw["signer_by_index"]}
+        for aid, sid, index, vf, vu, hist in raw["accreditations"]:
+            state.accreditations[(aid, sid)] = AccreditationEntry(
+                aid, sid, index, vf, vu, [HistoryEntry.load(h) for h in hist]
+            )
+        for root, aid, sid, signer, issued_at, valid_until, block in raw["roots"]:
+            state.roots[root] = RootEntry(aid, sid, signer, issued_at, valid_until, block)
+        for target, st, reason, nonce, since, by, root, changes, last in raw["targets"]:
+            state.targets[target] = TargetEntry(Status(st), reason, nonce, since, by, root, changes, last)
+        state.events_by_name = Counter(dict(raw["events_by_name"]))
+        state.issued = Counter({(a, s): n for a, s, n in raw["issued"]})
+        state.actions = Counter({(a, act, bool(g)): n for a, act, g, n in raw["actions"]})
+        state.daily = Counter({(int(d), a, w): n for d, a, w, n in raw["daily"]})
+        state.findings = [Finding.model_validate(f) for f in raw["findings"]]
+        state.finding_counts = Counter(dict(raw["finding_counts"]))
+        return state
+
+
+def _text(value: str) -> str:
+    # Text fields may hold the separator; JSON quoting keeps the canonical line unambiguous.
+    return json.dumps(value, ensure_ascii=False)
+
+
+_ACTION_NAMES = ("", "revoke", "suspend", "reinstate")
+
+_HANDLERS = {
+    "OwnershipTransferStarted": LedgerState._ownership_transfer_started,
+    "OwnershipTransferred": LedgerState._ownership_transferred,
+    "ScopeDefined": LedgerState._scope_defined,
+    "AgencyRegistered": LedgerState._agency_registered,
+    "AgencyAdminTransferred": LedgerState._agency_admin_transferred,
+    "AgencySuspended": LedgerState._agency_suspended,
+    "AgencyReinstated": LedgerState._agency_reinstated,
+    "AgencyRevoked": LedgerState._agency_revoked,
+    "AgencyAccredited": LedgerState._accreditation_changed,
+    "AccreditationWithdrawn": LedgerState._accreditation_changed,
+    "SignerAdded": LedgerState._signer_added,
+    "SignerRetired": LedgerState._signer_retired,
+    "SignerCompromised": LedgerState._signer_compromised,
+    "CredentialIssued": LedgerState._credential_issued,
+    "CredentialStatusChanged": LedgerState._credential_status_changed,
+}
+
+# The fields each handled event must carry (checked against the ABI before a replay starts, so a contract
+# change that renames a field stops the audit with a clear message instead of a KeyError mid-ledger).
+HANDLED_EVENTS: dict[str, tuple[str, ...]] = {
+    "OwnershipTransferStarted": ("previousOwner", "newOwner"),
+    "OwnershipTransferred": ("previousOwner", "newOwner"),
+    "ScopeDefined": ("scopeId", "scopeIndex", "occupationCode", "level", "title"),
+    "AgencyRegistered": ("agencyId", "admin", "name", "registrationCode"),
+    "AgencyAdminTransferred": ("agencyId", "previousAdmin", "newAdmin", "actor"),
+    "AgencySuspended": ("agencyId", "reason"),
+    "AgencyReinstated": ("agencyId",),
+    "AgencyRevoked": ("agencyId", "cutoff", "reason"),
+    "AgencyAccredited": ("agencyId", "scopeId", "validFrom", "validUntil"),
+    "AccreditationWithdrawn": ("agencyId", "scopeId", "validFrom", "validUntil"),
+    "SignerAdded": ("agencyId", "signer", "signerIndex", "validFrom", "validUntil", "actor"),
+    "SignerRetired": ("agencyId", "signer", "validFrom", "validUntil", "actor"),
+    "SignerCompromised": ("agencyId", "signer", "since", "actor"),
+    "CredentialIssued": ("root", "agencyId", "signer", "scopeId", "issuedAt", "validUntil"),
+    "CredentialStatusChanged": (
+        "root", "agencyId", "actor", "target", "action", "reason", "nonce", "byGovernor",
+    ),
+}  # fmt: skip

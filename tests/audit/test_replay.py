@@ -1,0 +1,235 @@
+"""Replaying a real history: the rebuilt state equals the contract's views, at the head and at any point."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import pytest
+from audit_ledger import History
+
+from credreg.audit import audit_credential, build_report
+from credreg.audit.state import Verdict
+from credreg.cli import main
+from credreg.errors import ConfigError
+
+
+def test_replay_equals_the_contract_views_for_every_record(history: History) -> None:
+    report = build_report(history.registry, recompile=False, include_records=True)
+    assert report.clean, [str(f) for f in report.findings]
+    assert report.views is not None
+    assert report.views.complete
+    assert not report.views.mismatched
+    compared = report.views.compared
+    assert compared["roots"] == compared["verdicts"] == len(history.roots) == report.totals.roots
+    assert compared["targets"] == report.totals.targets == 5
+    assert compared["agencies"] == 2
+    assert compared["signers"] == 8
+    assert compared["accreditations"] == 3
+    assert report.totals.events == report.digest.event_count == sum(report.totals.events_by_name.values())
+    # the verdicts the history was built to produce, computed from events alone and confirmed by the views
+    verdicts = {r.root: r.verdict for r in report.roots or []}
+    assert verdicts[history.roots["single_a"]] == "valid"
+    assert verdicts[history.roots["single_b"]] == "root-revoked"
+    assert verdicts[history.roots["compromised_b"]] == "agency-revoked"
+    assert verdicts[history.roots["expiring_a"]] == "expired"
+    agencies = {a.agency_id: a for a in report.agencies}
+    assert agencies[2].state == "revoked"
+    assert agencies[2].roots_issued == 2
+    assert agencies[1].status_changes == {
+        "reinstate by agency": 1, "reinstate by governor": 1, "revoke by agency": 1,
+        "suspend by agency": 2, "suspend by governor": 1,
+    }  # fmt: skip
+    assert report.governor == history.accounts[7].address
+    assert report.pending_governor is None
+    assert report.provenance is not None
+    assert report.provenance.ok
+
+
+def test_state_at_an_earlier_block_equals_the_views_at_that_block(history: History) -> None:
+    block = history.blocks["before_b_revoked"]
+    report = build_report(history.registry, at_block=block, provenance=False)
+    assert report.clean, [str(f) for f in report.findings]
+    assert report.through_block == block
+    assert report.views is not None
+    assert report.views.block == block
+    agencies = {a.agency_id: a for a in report.agencies}
+    assert agencies[2].state == "active"  # revoked only later
+    assert report.governor == history.accounts[0].address
+    assert (
+        report.digest.digest != build_report(history.registry, compare=False, provenance=False).digest.digest
+    )
+
+
+def test_state_at_a_date_takes_the_last_block_before_it(history: History) -> None:
+    moment = history.times["before_leaf_revoked"]
+    report = build_report(history.registry, at_time=moment, compare=False, provenance=False)
+    assert report.through_time <= moment
+    assert report.through_block < history.blocks["revoke_leaf"]
+    assert report.report_time == moment
+    with pytest.raises(ConfigError, match="before the registry's deployment"):
+        build_report(history.registry, at_time=1_000_000, compare=False, provenance=False)
+    with pytest.raises(ConfigError, match="not on the chain yet"):
+        build_report(history.registry, at_block=10**9, compare=False, provenance=False)
+
+
+def test_was_a_certificate_valid_on_a_date(history: History) -> None:
+    batch = history.batch
+    leaf = batch.leaves[3]
+    answer = audit_credential(
+        history.registry,
+        leaf,
+        root=batch.root,
+        proof=batch.proof(leaf),
+        at_time=history.times["before_leaf_revoked"],
+    )
+    assert answer.then.valid
+    assert answer.then.verdict == "valid"
+    assert answer.now.verdict == Verdict.LEAF_REVOKED.label
+    assert answer.now.reason == 7
+    assert [h.event for h in answer.history] == ["CredentialIssued", "CredentialStatusChanged"]
+    # the sibling leaf sits under the suspended node
+    other = batch.leaves[0]
+    answer = audit_credential(
+        history.registry,
+        other,
+        root=batch.root,
+        proof=batch.proof(other),
+        at_time=history.times["before_b_revoked"],
+    )
+    assert answer.then.verdict == "node-suspended"
+    assert not answer.then.valid
+    wrong = audit_credential(
+        history.registry,
+        other,
+        root=batch.root,
+        proof=batch.proof(leaf),
+        at_time=history.times["before_b_revoked"],
+    )
+    assert wrong.then.verdict == "invalid-proof"
+
+
+def test_later_revocation_with_an_earlier_cut_off_is_flagged_as_retroactive(history: History) -> None:
+    root = history.roots["compromised_b"]
+    before_compromise = audit_credential(history.registry, root, at_time=history.times["before_leaf_revoked"])
+    assert before_compromise.then.valid
+    assert before_compromise.now.verdict == "agency-revoked"
+    assert before_compromise.retroactive is not None
+    assert "at or before its issuance" in before_compromise.retroactive
+    unknown = audit_credential(history.registry, "0x" + "42" * 32, at_time=history.times["before_b_revoked"])
+    assert unknown.then.verdict == "not-issued"
+    assert unknown.root is None
+
+
+def test_csv_exports_open_in_a_spreadsheet(history: History, tmp_path: Path) -> None:
+    base = ["--data-dir", str(tmp_path), "--rpc-url", history.chain.url]
+    history.registry.manifest.save(tmp_path / "deployment.json")
+    out = tmp_path / "out"
+    code = main(
+        [*base, "audit", "replay", "--no-recompile", "--csv-dir", str(out), "--json", str(out / "r.json")]
+    )
+    assert code == 0
+    raw = (out / "events.csv").read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")
+    assert b"\r\n" in raw
+    with (out / "events.csv").open(encoding="utf-8-sig", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    report = json.loads((out / "r.json").read_text(encoding="utf-8"))
+    assert len(rows) == report["totals"]["events"]
+    assert rows[0]["event"] == "OwnershipTransferred"
+    names = {r["name"] for r in rows if r["event"] == "AgencyRegistered"}
+    assert names == {"Beijing Digital Skills Assessment Centre", "'=Shanghai Vocational Centre"}
+    assert any("人工智能" in r["title"] for r in rows if r["event"] == "ScopeDefined")
+    with (out / "credentials.csv").open(encoding="utf-8-sig", newline="") as fh:
+        credentials = list(csv.DictReader(fh))
+    by_hash = {r["hash"]: r for r in credentials}
+    assert by_hash[history.roots["single_b"]]["verdict"] == "root-revoked"
+    assert by_hash[history.batch.leaves[3]]["status"] == "revoked"
+    assert {r["kind"] for r in credentials} == {"root", "leaf-or-node"}
+
+
+def test_cli_replay_resumes_and_prints_findings_first(
+    history: History, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    base = ["--data-dir", str(tmp_path), "--rpc-url", history.chain.url]
+    history.registry.manifest.save(tmp_path / "deployment.json")
+    assert (
+        main([*base, "audit", "replay", "--no-recompile", "--at-block", str(history.blocks["revoke_leaf"])])
+        == 0
+    )
+    first = capsys.readouterr().out
+    assert "no findings" in first
+    assert "digest 0x" in first
+    checkpoints = list((tmp_path / "audit").glob("checkpoint-*.json"))
+    assert len(checkpoints) == 1
+    assert (
+        main(
+            [
+                *base,
+                "audit",
+                "replay",
+                "--no-recompile",
+                "--from-checkpoint",
+                str(checkpoints[0]),
+                "--json",
+                "-",
+            ]
+        )
+        == 0
+    )
+    resumed = json.loads(capsys.readouterr().out)
+    assert resumed["run"]["resumed_from_block"] == history.blocks["revoke_leaf"]
+    whole = build_report(history.registry, compare=False, provenance=False)
+    assert resumed["digest"]["digest"] == whole.digest.digest
+    # going back before a checkpoint is refused, not silently wrong
+    code = main([*base, "audit", "replay", "--from-checkpoint", str(checkpoints[0]), "--at-block", "3"])
+    assert code == 2
+    assert "already past block 3" in capsys.readouterr().err
+
+
+def test_cli_status_answers_for_a_hash_with_its_proof(
+    history: History, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    base = ["--data-dir", str(tmp_path), "--rpc-url", history.chain.url]
+    history.registry.manifest.save(tmp_path / "deployment.json")
+    leaf = history.batch.leaves[3]
+    proof = history.batch.proof(leaf)
+    args = [
+        *base,
+        "audit",
+        "status",
+        leaf,
+        "--root",
+        history.batch.root,
+        *[arg for p in proof for arg in ("--proof", p)],
+    ]
+    assert main([*args, "--at", str(history.times["before_leaf_revoked"])]) == 0
+    assert "VALID" in capsys.readouterr().out
+    assert main([*args, "--json"]) == 1
+    answer = json.loads(capsys.readouterr().out)
+    assert answer["then"]["verdict"] == "leaf-revoked"
+    assert main([*base, "audit", "status", "0x1234"]) == 2
+    assert "not a 32-byte hex hash" in capsys.readouterr().err
+
+
+def test_the_service_call_resumes_from_its_checkpoint(history: History, tmp_path: Path) -> None:
+    checkpoint = tmp_path / "audit" / "checkpoint.json"
+    first = build_report(history.registry, checkpoint=checkpoint, resume=True, provenance=False)
+    assert first.run.resumed_from_block is None
+    again = build_report(history.registry, checkpoint=checkpoint, resume=True, provenance=False)
+    assert again.run.resumed_from_block == first.through_block
+    assert again.run.events_replayed == 0
+    assert again.digest == first.digest
+    assert again.model_dump(exclude={"run"}) == first.model_dump(exclude={"run"})
+    earlier = build_report(
+        history.registry,
+        at_block=history.blocks["revoke_leaf"],
+        checkpoint=checkpoint,
+        resume=True,
+        provenance=False,
+    )
+    assert earlier.run.resumed_from_block is None
+    assert any("past block" in note for note in earlier.run.notes)
+    latest = build_report(history.registry, checkpoint=checkpoint, resume=True, provenance=False)
+    assert latest.run.resumed_from_block == first.through_block  # the earlier replay did not overwrite it
