@@ -21,7 +21,7 @@ run: setup
 
 test: setup check
 
-setup: toolchain $(PY_STAMP) $(NODE_STAMP) $(SOLC_LINK) browser
+setup: toolchain $(PY_STAMP) $(NODE_STAMP) $(SOLC_LINK) browser postgres-server
 
 toolchain:
 	@PYTHON=$(PYTHON) scripts/check-toolchain
@@ -55,6 +55,22 @@ browser:
 	else \
 		echo "note: the browser tests (tests/browser) need $(CHROMIUM); install Debian's chromium package," \
 			"e.g. sudo apt-get install chromium" >&2; \
+	fi
+
+# The service's PostgreSQL tests start a throwaway server of their own from Debian's postgresql package
+# (they skip, saying why, where it is missing). Installed when missing if we may (root with apt-get).
+PG_INITDB := $(firstword $(wildcard /usr/lib/postgresql/*/bin/initdb))
+
+.PHONY: postgres-server
+postgres-server:
+	@if [ -n "$(PG_INITDB)" ]; then \
+		true; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+		echo "installing Debian's postgresql for the service's PostgreSQL tests"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; \
+	else \
+		echo "note: tests/integration/test_service_postgres.py needs PostgreSQL's server binaries;" \
+			"e.g. sudo apt-get install postgresql" >&2; \
 	fi
 
 check: lint typecheck lint-contracts pytest

@@ -12,11 +12,14 @@ CredregError
 │   ├── DisclosureError     a field cannot be hidden; `field` names it
 │   └── ResultsFileError    a results file has broken rows; `problems` names each row and field
 ├── KeystoreError           a keystore file cannot be read or decrypted
+├── RequestRefused          the service refuses a signed request (credreg.service.outbox)
 └── ChainError              talking to the ledger failed
     ├── ChainUnreachable    the JSON-RPC endpoint does not answer (retry later)
     ├── WrongChain          the endpoint serves another chain than the manifest names
     ├── ContractRevert      the contract refused; `name` and `args` are its decoded custom error
-    └── TransactionFailed   a transaction was dropped, replaced or reverted without a known reason
+    ├── TransactionFailed   a transaction was dropped, replaced or reverted without a known reason
+    ├── UndecodableLog      an audit read a log it cannot decode (credreg.audit.source)
+    └── LogRangeRefused     the node refuses even the smallest log range (credreg.audit.source)
 """
 
 from __future__ import annotations

@@ -9,6 +9,7 @@ import uvicorn
 
 from credreg.api import create_app
 from credreg.cli.common import console, state
+from credreg.config import Settings
 
 
 def serve(
@@ -28,8 +29,11 @@ def serve(
     """
     settings = state(ctx).settings
     overrides = {k: v for k, v in {"api_host": host, "api_port": port}.items() if v is not None}
-    if overrides:
-        settings = settings.model_copy(update=overrides)
+    run_server(settings.model_copy(update=overrides) if overrides else settings)
+
+
+def run_server(settings: Settings) -> None:
+    """Serve the API on settings.api_host:api_port until interrupted (also used by `credreg run`)."""
     app = create_app(settings)
     console.print(
         f"credreg API on http://{settings.api_host}:{settings.api_port} (docs at /docs), "
