@@ -1,0 +1,218 @@
+"""The bodies the HTTP API takes and gives. Requests are the library's own signed models, so what an agency
+signs with `credreg` or from Python is exactly what it POSTs."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from credreg.chain.eip712 import ADDRESS, HEX32
+from credreg.registry import SignedIssue, SignedStatusChange
+
+Hex32 = Annotated[str, Field(pattern=HEX32, examples=["0x" + "ab" * 32])]
+Address = Annotated[str, Field(pattern=ADDRESS, examples=["0x" + "12" * 20])]
+
+
+def iso_ms(ms: int | None) -> datetime | None:
+    return datetime.fromtimestamp(ms / 1000, UTC) if ms is not None else None
+
+
+# --- operations --------------------------------------------------------------------------------------------
+
+
+class Health(BaseModel):
+    status: Literal["ok"] = "ok"
+    version: str
+
+
+class Readiness(BaseModel):
+    ready: bool
+    chain_reachable: bool
+    contract_found: bool
+    index_caught_up: bool
+    head_block: int | None
+    indexed_to: int | None
+    detail: str
+
+
+# --- the registry ------------------------------------------------------------------------------------------
+
+
+class RegistryInfo(BaseModel):
+    chain_id: int
+    registry: Address
+    deployment_block: int
+    deployment_transaction: str
+    governor: Address
+    contract_version: str
+    compiler_version: str
+    evm_version: str
+    deployed_by_credreg: str = Field(description="credreg version that deployed the contract.")
+    service_version: str
+    deployed_at: datetime
+    head_block: int
+
+
+class ScopeOut(BaseModel):
+    scope_id: Hex32
+    index: int
+    occupation_code: str
+    level: int
+    title: str
+
+
+class ScopeList(BaseModel):
+    scopes: list[ScopeOut]
+
+
+AgencyStateName = Literal["active", "suspended", "revoked"]
+
+
+class AgencyOut(BaseModel):
+    agency_id: int
+    name: str
+    registration_code: str
+    admin: Address
+    state: AgencyStateName
+    reason: int = Field(description="Reason code of the last suspension or of the revocation.")
+    revocation_cutoff: int | None = Field(description="Credentials issued at or after this time are void.")
+
+
+class AgencyList(BaseModel):
+    agencies: list[AgencyOut]
+    next_from_id: int | None = Field(description="Pass as from_id for the next page; null at the end.")
+
+
+class AccreditationOut(BaseModel):
+    scope_id: Hex32
+    occupation_code: str
+    level: int
+    title: str
+    valid_from: int
+    valid_until: int = Field(description="Exclusive end in block-time seconds; 0 means open-ended.")
+    active_now: bool
+
+
+class SignerOut(BaseModel):
+    address: Address
+    index: int
+    valid_from: int
+    valid_until: int
+    compromised_since: int = Field(description="0 when never reported compromised.")
+    valid_now: bool
+
+
+class EventOut(BaseModel):
+    type: str = Field(description="The contract event's name, e.g. CredentialIssued.")
+    block_number: int
+    log_index: int
+    block_hash: Hex32
+    block_time: int
+    transaction_hash: Hex32
+    transaction_index: int
+    agency_id: int | None
+    root: Hex32 | None
+    args: dict[str, Any]
+
+
+class AgencyDetail(AgencyOut):
+    accreditations: list[AccreditationOut]
+    signers: list[SignerOut]
+    history: list[EventOut] = Field(description="The agency's events in ledger order (from the event index).")
+    indexed_to: int = Field(description="History and signers include events up to this block.")
+
+
+# --- relaying signed requests ----------------------------------------------------------------------------
+
+
+class IssuanceIn(SignedIssue):
+    """A signed issuance; `leaves` optionally lists the batch's document target hashes."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    leaves: list[Hex32] | None = Field(
+        None,
+        description="Target hashes of the batch's documents, so GET /v1/credentials can answer for each.",
+    )
+
+
+class StatusChangeIn(SignedStatusChange):
+    """A signed revoke (action 1), suspend (2) or reinstate (3)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+RequestState = Literal["pending", "submitted", "confirmed", "failed"]
+
+
+class Accepted(BaseModel):
+    id: str
+    kind: Literal["issue", "status-change"]
+    status: RequestState
+    location: str = Field(description="Where to follow the request.")
+    repeated: bool = Field(description="True when the same signed request had already been accepted.")
+
+
+class RequestError(BaseModel):
+    name: str = Field(description="The contract's custom error, or the kind of failure.")
+    message: str
+    args: dict[str, Any] | None = None
+
+
+class RequestOut(BaseModel):
+    id: str
+    kind: Literal["issue", "status-change"]
+    status: RequestState
+    root: Hex32
+    target: Hex32 | None
+    action: int | None
+    nonce: int | None
+    signer: Address
+    agency_id: int
+    tx_hash: Hex32 | None
+    block_number: int | None
+    block_hash: Hex32 | None
+    error: RequestError | None
+    attempts: int
+    last_problem: str | None = Field(description="Why the last attempt did not finish, while still open.")
+    created_at: datetime
+    updated_at: datetime
+    submitted_at: datetime | None
+    finished_at: datetime | None
+
+
+# --- checking credentials ------------------------------------------------------------------------------------
+
+
+class RecordOut(BaseModel):
+    agency_id: int
+    scope_id: Hex32
+    signer: Address
+    issued_at: int
+    valid_until: int
+
+
+class CredentialOut(BaseModel):
+    hash: Hex32
+    kind: Literal["root", "leaf"]
+    root: Hex32
+    proof: list[Hex32]
+    valid: bool
+    verdict: str = Field(description="valid, not-issued, root-revoked, leaf-suspended, expired, ...")
+    decided_by: Hex32 = Field(description="The hash whose status decided the verdict.")
+    reason: int
+    since: int
+    record: RecordOut
+
+
+# --- auditing ------------------------------------------------------------------------------------------------
+
+
+class EventPage(BaseModel):
+    events: list[EventOut]
+    next_cursor: str | None = Field(
+        description="Pass as cursor for the next page; null when this is the last."
+    )
+    indexed_to: int = Field(description="The index holds every event up to this block.")

@@ -1,0 +1,1 @@
+"""Routers per kind of user: operators (health), everyone (the registry), agencies, employers, auditors."""

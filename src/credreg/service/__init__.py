@@ -1,0 +1,18 @@
+"""The service behind the HTTP API: a durable outbox relaying agency-signed requests, and an index of the
+registry's events, both in one SQL database."""
+
+from credreg.service.db import Database
+from credreg.service.index import EventIndex, EventQuery
+from credreg.service.outbox import Outbox, RequestRefused
+from credreg.service.runtime import Readiness, Service, relayer_account
+
+__all__ = [
+    "Database",
+    "EventIndex",
+    "EventQuery",
+    "Outbox",
+    "Readiness",
+    "RequestRefused",
+    "Service",
+    "relayer_account",
+]

@@ -1,0 +1,166 @@
+"""The service's database: the outbox of accepted requests and the index of ledger events.
+
+SQLite under the data directory by default, PostgreSQL through `CREDREG_DATABASE_URL` when several service
+instances share one database. Only portable SQL is used (no upserts, no JSON operators), so the same code runs
+on both; times are integer milliseconds since the epoch for the same reason.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Engine,
+    Index,
+    Integer,
+    String,
+    Text,
+    create_engine,
+    event,
+)
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
+
+from credreg.errors import ConfigError
+
+HASH_LEN = 66  # "0x" + 64 hex digits
+ADDRESS_LEN = 42
+
+
+def now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class OutboxRow(Base):
+    """One accepted, agency-signed request, from acceptance until it is on the ledger or has failed."""
+
+    __tablename__ = "outbox"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    # What makes two POSTs "the same request": kind, domain, signed fields and the recovered signer.
+    request_key: Mapped[str] = mapped_column(String(HASH_LEN), unique=True)
+    kind: Mapped[str] = mapped_column(String(16))  # issue | status-change
+    status: Mapped[str] = mapped_column(String(16), index=True)  # pending | submitted | confirmed | failed
+    root: Mapped[str] = mapped_column(String(HASH_LEN), index=True)
+    target: Mapped[str | None] = mapped_column(String(HASH_LEN), index=True)
+    action: Mapped[int | None] = mapped_column(Integer)
+    nonce: Mapped[int | None] = mapped_column(BigInteger)
+    signer: Mapped[str] = mapped_column(String(ADDRESS_LEN))
+    agency_id: Mapped[int] = mapped_column(BigInteger)
+    payload: Mapped[str] = mapped_column(Text)  # the signed request as received (normalised JSON)
+    tx_hash: Mapped[str | None] = mapped_column(String(HASH_LEN))
+    block_number: Mapped[int | None] = mapped_column(BigInteger)
+    block_hash: Mapped[str | None] = mapped_column(String(HASH_LEN))
+    error_name: Mapped[str | None] = mapped_column(String(128))
+    error_message: Mapped[str | None] = mapped_column(Text)
+    error_args: Mapped[str | None] = mapped_column(Text)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_problem: Mapped[str | None] = mapped_column(Text)
+    next_attempt_ms: Mapped[int] = mapped_column(BigInteger, default=0)
+    owner: Mapped[str | None] = mapped_column(String(64))
+    lease_until_ms: Mapped[int] = mapped_column(BigInteger, default=0)
+    created_ms: Mapped[int] = mapped_column(BigInteger)
+    updated_ms: Mapped[int] = mapped_column(BigInteger)
+    submitted_ms: Mapped[int | None] = mapped_column(BigInteger)
+    finished_ms: Mapped[int | None] = mapped_column(BigInteger)
+
+
+class BatchLeaf(Base):
+    """A leaf target hash of a batch whose root the service relayed, so a leaf can be looked up alone."""
+
+    __tablename__ = "batch_leaves"
+
+    root: Mapped[str] = mapped_column(String(HASH_LEN), primary_key=True)
+    leaf: Mapped[str] = mapped_column(String(HASH_LEN), primary_key=True)
+
+    __table_args__ = (Index("ix_batch_leaves_leaf", "leaf"),)
+
+
+class LedgerEventRow(Base):
+    """One confirmed registry event. Rebuilding from the chain yields exactly the same rows."""
+
+    __tablename__ = "ledger_events"
+
+    block_number: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    log_index: Mapped[int] = mapped_column(Integer, primary_key=True)
+    block_hash: Mapped[str] = mapped_column(String(HASH_LEN))
+    block_time: Mapped[int] = mapped_column(BigInteger)
+    transaction_hash: Mapped[str] = mapped_column(String(HASH_LEN))
+    transaction_index: Mapped[int] = mapped_column(Integer)
+    name: Mapped[str] = mapped_column(String(64), index=True)
+    agency_id: Mapped[int | None] = mapped_column(BigInteger, index=True)
+    root: Mapped[str | None] = mapped_column(String(HASH_LEN), index=True)
+    args: Mapped[str] = mapped_column(Text)  # JSON, keys sorted
+
+    def args_dict(self) -> dict[str, Any]:
+        value: dict[str, Any] = json.loads(self.args)
+        return value
+
+
+class IndexCursor(Base):
+    """How far the event index has read, per registry: the next block to read."""
+
+    __tablename__ = "index_cursor"
+
+    contract: Mapped[str] = mapped_column(String(ADDRESS_LEN), primary_key=True)
+    chain_id: Mapped[int] = mapped_column(BigInteger)
+    next_block: Mapped[int] = mapped_column(BigInteger)
+    updated_ms: Mapped[int] = mapped_column(BigInteger)
+
+
+class Database:
+    """An engine and session factory; `create_schema()` makes the tables if they are missing."""
+
+    def __init__(self, url: str) -> None:
+        try:
+            parsed = make_url(url)
+        except ArgumentError as exc:
+            raise ConfigError(f"the database URL is not valid: {exc}") from exc
+        self.url = parsed
+        self.dialect = parsed.get_backend_name()
+        kwargs: dict[str, Any] = {"pool_pre_ping": True}
+        if self.dialect == "sqlite":
+            if parsed.database and parsed.database != ":memory:":
+                from pathlib import Path
+
+                Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+            # The API's threads and the background workers share the file; writers wait for each other.
+            kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
+        self.engine: Engine = create_engine(parsed, **kwargs)
+        if self.dialect == "sqlite":
+            event.listen(self.engine, "connect", _sqlite_pragmas)
+        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+
+    def create_schema(self) -> None:
+        Base.metadata.create_all(self.engine)
+
+    def drop_schema(self) -> None:
+        Base.metadata.drop_all(self.engine)
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        """A session whose transaction commits on success and rolls back on any error."""
+        with self._sessions() as session, session.begin():
+            yield session
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    # WAL lets readers run beside the single writer; FULL makes every commit durable before the 202.
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=FULL")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.close()

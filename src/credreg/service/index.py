@@ -1,0 +1,202 @@
+"""An index of the registry's events in the service's database, following the chain a few blocks behind.
+
+Events are read from the manifest's deployment block onwards, `confirmations` blocks behind the head, so
+that what is indexed is final for the chain's confirmation depth. Each block range is written in one
+transaction together with the cursor, so a crash never leaves half a range; `rebuild()` starts again from the
+deployment block and gives exactly the same rows.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.exc import IntegrityError
+
+from credreg.chain.client import with_retries
+from credreg.chain.events import LedgerEvent, iter_events
+from credreg.registry import Registry
+from credreg.service.db import Database, IndexCursor, LedgerEventRow, now_ms
+
+log = logging.getLogger(__name__)
+
+# Which argument of each event names the agency and the root, for filtering.
+_AGENCY_ARG = "agencyId"
+_ROOT_ARG = "root"
+
+
+def _json_value(value: Any) -> Any:
+    if isinstance(value, bytes):
+        return "0x" + value.hex()
+    if isinstance(value, list | tuple):
+        return [_json_value(v) for v in value]
+    return value
+
+
+def event_row(event: LedgerEvent, block_hash: str, block_time: int) -> LedgerEventRow:
+    args = {k: _json_value(v) for k, v in event.args.items()}
+    agency = args.get(_AGENCY_ARG)
+    root = args.get(_ROOT_ARG)
+    return LedgerEventRow(
+        block_number=event.block_number,
+        log_index=event.log_index,
+        block_hash=block_hash,
+        block_time=block_time,
+        transaction_hash=event.transaction_hash,
+        transaction_index=event.transaction_index,
+        name=event.name,
+        agency_id=int(agency) if isinstance(agency, int) else None,
+        root=str(root).lower() if isinstance(root, str) else None,
+        args=json.dumps(args, sort_keys=True, separators=(",", ":")),
+    )
+
+
+class _AlreadyIndexed(Exception):
+    """Another indexer advanced the cursor first; this range's rows are rolled back."""
+
+
+@dataclass(frozen=True)
+class EventQuery:
+    """Filters for `EventIndex.events`; `after` is the (block, log index) position a page ended at."""
+
+    names: Sequence[str] = ()
+    agency_id: int | None = None
+    root: str | None = None
+    from_block: int | None = None
+    to_block: int | None = None
+    after: tuple[int, int] | None = None
+    limit: int = 100
+
+
+class EventIndex:
+    """Follows one registry's events into the database."""
+
+    def __init__(
+        self, db: Database, registry: Registry, *, confirmations: int = 0, chunk: int = 5_000
+    ) -> None:
+        self.db = db
+        self.registry = registry
+        self.confirmations = confirmations
+        self.chunk = chunk
+        self.address = registry.address
+
+    # --- position ------------------------------------------------------------------------------------
+
+    def next_block(self) -> int:
+        """The first block not indexed yet."""
+        with self.db.session() as session:
+            cursor = session.get(IndexCursor, self.address)
+            return cursor.next_block if cursor is not None else self.registry.manifest.deployment_block
+
+    def indexed_to(self) -> int:
+        """The last block fully indexed (the deployment block minus one before anything is read)."""
+        return self.next_block() - 1
+
+    def safe_head(self) -> int:
+        """The newest block deep enough to index."""
+        return self.registry.head() - self.confirmations
+
+    def _ensure_cursor(self) -> None:
+        """Start at the deployment block; a cursor left by another registry's deployment is cleared."""
+        with self.db.session() as session:
+            if session.get(IndexCursor, self.address) is not None:
+                return
+            others = session.scalars(select(IndexCursor.contract)).all()
+            if others:
+                log.warning("the manifest names a new registry; clearing the index of %s", ", ".join(others))
+                session.execute(delete(LedgerEventRow))
+                session.execute(delete(IndexCursor))
+            session.add(
+                IndexCursor(
+                    contract=self.address,
+                    chain_id=self.registry.manifest.chain_id,
+                    next_block=self.registry.manifest.deployment_block,
+                    updated_ms=now_ms(),
+                )
+            )
+
+    # --- following the chain ------------------------------------------------------------------------
+
+    def catch_up(self, max_ranges: int = 1_000) -> int:
+        """Index every final block not indexed yet (at most `max_ranges` ranges); return the last indexed."""
+        with contextlib.suppress(IntegrityError):  # another instance created it at the same moment
+            self._ensure_cursor()
+        target = self.safe_head()
+        for _ in range(max_ranges):
+            start = self.next_block()
+            if start > target:
+                break
+            end = min(target, start + self.chunk - 1)
+            self._index_range(start, end)
+        return self.indexed_to()
+
+    def _index_range(self, start: int, end: int) -> None:
+        w3 = self.registry.w3
+        events = list(iter_events(w3, self.address, self.registry.events, start, end, chunk=self.chunk))
+        blocks: dict[int, tuple[str, int]] = {}
+        for number in sorted({e.block_number for e in events}):
+            block = with_retries(
+                lambda n=number: w3.eth.get_block(n),  # type: ignore[misc]
+                what="eth_getBlockByNumber",
+                url=self.registry.url,
+            )
+            blocks[number] = ("0x" + bytes(block["hash"]).hex(), int(block["timestamp"]))
+        rows = [event_row(e, *blocks[e.block_number]) for e in events]
+        try:
+            with self.db.session() as session:
+                # Advancing the cursor only from where this reader started makes concurrent indexers
+                # (several instances on one database) write each range once: the loser rolls back.
+                moved = session.execute(
+                    update(IndexCursor)
+                    .where(IndexCursor.contract == self.address, IndexCursor.next_block == start)
+                    .values(next_block=end + 1, updated_ms=now_ms())
+                )
+                if moved.rowcount != 1:  # type: ignore[attr-defined]
+                    raise _AlreadyIndexed
+                session.add_all(rows)
+        except (_AlreadyIndexed, IntegrityError):
+            log.info("blocks %d-%d were indexed by another instance", start, end)
+
+    def rebuild(self) -> int:
+        """Forget everything indexed and read the chain again from the deployment block."""
+        with self.db.session() as session:
+            session.execute(delete(LedgerEventRow))
+            session.execute(delete(IndexCursor))
+        return self.catch_up()
+
+    # --- reading -------------------------------------------------------------------------------------
+
+    def events(self, query: EventQuery) -> list[LedgerEventRow]:
+        stmt = select(LedgerEventRow)
+        if query.names:
+            stmt = stmt.where(LedgerEventRow.name.in_(list(query.names)))
+        if query.agency_id is not None:
+            stmt = stmt.where(LedgerEventRow.agency_id == query.agency_id)
+        if query.root is not None:
+            stmt = stmt.where(LedgerEventRow.root == query.root.lower())
+        if query.from_block is not None:
+            stmt = stmt.where(LedgerEventRow.block_number >= query.from_block)
+        if query.to_block is not None:
+            stmt = stmt.where(LedgerEventRow.block_number <= query.to_block)
+        if query.after is not None:
+            block, log_index = query.after
+            stmt = stmt.where(
+                (LedgerEventRow.block_number > block)
+                | ((LedgerEventRow.block_number == block) & (LedgerEventRow.log_index > log_index))
+            )
+        stmt = stmt.order_by(LedgerEventRow.block_number, LedgerEventRow.log_index).limit(query.limit)
+        with self.db.session() as session:
+            return list(session.scalars(stmt).all())
+
+    def count(self) -> int:
+        with self.db.session() as session:
+            return int(session.scalar(select(func.count()).select_from(LedgerEventRow)) or 0)
+
+    def find(self, name: str, root: str) -> list[LedgerEventRow]:
+        """Indexed events named `name` about `root`, oldest first."""
+        return self.events(EventQuery(names=[name], root=root, limit=10_000))

@@ -1,0 +1,144 @@
+"""The running service: one registry connection, the database, the outbox and the event index, with the
+two background threads that relay requests and follow the chain."""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from dataclasses import dataclass
+
+from eth_account import Account
+from eth_account.signers.local import LocalAccount
+
+from credreg.chain.client import connect
+from credreg.chain.devchain import DEV_CHAIN_ID
+from credreg.chain.devkeys import ANVIL_TEST_KEYS
+from credreg.chain.keystore import load_keystore
+from credreg.chain.manifest import Manifest
+from credreg.config import Settings
+from credreg.errors import ChainError, ConfigError, WrongChain
+from credreg.registry import Registry, Relayer
+from credreg.service.db import Database
+from credreg.service.index import EventIndex
+from credreg.service.outbox import Outbox
+
+log = logging.getLogger(__name__)
+
+STOP_TIMEOUT = 10.0
+INDEX_RANGES_PER_ROUND = 20
+
+
+def relayer_account(settings: Settings, manifest: Manifest) -> LocalAccount:
+    """The account that pays for relaying: a keystore, or on the dev chain only a well-known test account."""
+    if settings.relayer_keystore is not None:
+        password = os.environ.get(settings.relayer_password_env)
+        if not password:
+            raise ConfigError(
+                f"the relayer keystore {settings.relayer_keystore} needs its password in "
+                f"${settings.relayer_password_env}"
+            )
+        return load_keystore(settings.relayer_keystore, password)
+    if manifest.chain_id == DEV_CHAIN_ID:
+        account: LocalAccount = Account.from_key(ANVIL_TEST_KEYS[settings.relayer_dev_account])
+        return account
+    raise ConfigError(
+        f"chain {manifest.chain_id} is not the dev chain: give the relaying account's keystore in "
+        f"CREDREG_RELAYER_KEYSTORE (password in ${settings.relayer_password_env})"
+    )
+
+
+@dataclass(frozen=True)
+class Readiness:
+    ready: bool
+    chain_ok: bool
+    contract_ok: bool
+    index_ok: bool
+    head_block: int | None
+    indexed_to: int | None
+    detail: str
+
+
+class Service:
+    """Everything `credreg serve` runs besides HTTP. `start()` creates the tables and the threads."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        manifest: Manifest | None = None,
+        relayer: LocalAccount | None = None,
+    ) -> None:
+        self.settings = settings
+        manifest = manifest or Manifest.load(settings.manifest_path)
+        # A bounded timeout per call: an HTTP client waiting on us should hear "503", not hang.
+        w3 = connect(settings.effective_rpc_url, timeout=settings.rpc_timeout)
+        self.registry = Registry(w3, manifest)
+        self.db = Database(settings.effective_database_url)
+        self.relayer = Relayer(
+            self.registry, relayer or relayer_account(settings, manifest), settings.confirmations
+        )
+        self.outbox = Outbox(
+            self.db,
+            self.registry,
+            self.relayer,
+            worker_id=settings.worker_id,
+            confirmations=settings.confirmations,
+            max_attempts=settings.outbox_max_attempts,
+            poll_seconds=settings.outbox_poll_seconds,
+            max_leaves=settings.max_leaves,
+        )
+        self.index = EventIndex(
+            self.db, self.registry, confirmations=settings.confirmations, chunk=settings.index_chunk_blocks
+        )
+        self._stop = threading.Event()
+        self._threads: list[threading.Thread] = []
+        self.audit_lock = threading.Lock()
+
+    def start(self) -> None:
+        self.db.create_schema()
+        self._stop.clear()
+        self._spawn("credreg-index", self._follow_chain)
+        if self.settings.outbox_worker:
+            self._spawn("credreg-outbox", lambda: self.outbox.work(self._stop))
+
+    def _spawn(self, name: str, target: object) -> None:
+        thread = threading.Thread(target=target, name=name, daemon=True)  # type: ignore[arg-type]
+        thread.start()
+        self._threads.append(thread)
+
+    def stop(self) -> None:
+        self._stop.set()
+        self.outbox.wake.set()
+        for thread in self._threads:
+            thread.join(STOP_TIMEOUT)
+        self._threads.clear()
+        self.db.dispose()
+
+    def _follow_chain(self) -> None:
+        while not self._stop.is_set():
+            behind = False
+            try:
+                indexed = self.index.catch_up(max_ranges=INDEX_RANGES_PER_ROUND)
+                behind = indexed < self.index.safe_head()
+            except ChainError as exc:
+                log.warning("event index: %s", exc)
+            except Exception:
+                log.exception("event index round failed")
+            if not behind:
+                self._stop.wait(self.settings.index_poll_seconds)
+
+    def readiness(self) -> Readiness:
+        """Chain reachable and the right one, the contract there, the index within `ready_max_lag` blocks."""
+        try:
+            self.registry.check_deployment()
+            head = self.registry.head()
+        except WrongChain as exc:
+            return Readiness(False, True, False, False, None, None, str(exc))
+        except ChainError as exc:
+            return Readiness(False, False, False, False, None, None, str(exc))
+        indexed = self.index.indexed_to()
+        lag = max(0, head - self.settings.confirmations - indexed)
+        index_ok = lag <= self.settings.ready_max_lag
+        detail = "ready" if index_ok else f"the event index trails the chain by {lag} blocks"
+        return Readiness(index_ok, True, True, index_ok, head, indexed, detail)
