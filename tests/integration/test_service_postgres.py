@@ -46,7 +46,9 @@ def postgres() -> Iterator[str]:
     """A PostgreSQL server of its own on 127.0.0.1 (fsync off: it lives for this module only)."""
     bin_dir = _server_binaries()
     if bin_dir is None:
-        pytest.skip("PostgreSQL server binaries are not installed (Debian: apt-get install postgresql)")
+        pytest.fail(
+            "PostgreSQL server binaries are not installed: run `make postgres-server` (Debian: apt-get install postgresql)"
+        )
     from credreg.chain.devchain import free_port
 
     root = Path(tempfile.mkdtemp(prefix="credreg-pg-"))
