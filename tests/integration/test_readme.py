@@ -1,20 +1,21 @@
-"""The README's walk-throughs work as written, against a fresh `credreg run`-style dev deployment."""
+"""The README's run command and walk-throughs work as written, against a real `credreg run`."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
+import signal
 import subprocess
 import sys
+import time
+from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 
-from credreg.chain.client import connect
-from credreg.chain.deploy import deploy_registry
-from credreg.chain.devchain import DevChain, free_port
-from credreg.demo import demo_accounts, seed_demo
-from credreg.registry import Registry
+from credreg.chain.devchain import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -39,41 +40,93 @@ def test_the_readme_has_a_walkthrough_for_every_kind_of_user() -> None:
     assert titles >= {"Governor", "Agency", "Holder", "Employer", "Auditor"}
 
 
+def _wait_ready(api: str, process: subprocess.Popen[str], timeout: float = 120.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise AssertionError(
+                f"credreg run exited early: {process.stdout.read() if process.stdout else ''}"
+            )
+        try:
+            if httpx.get(f"{api}/readyz", timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.25)
+    raise AssertionError(f"credreg run did not become ready on {api} within {timeout:.0f} s")
+
+
+class RunningSystem:
+    """`credreg run` as a user starts it (what `make run` ends in), in its own working directory."""
+
+    def __init__(self, workdir: Path) -> None:
+        self.workdir = workdir
+        self.chain_port, self.api_port = free_port(), free_port()
+        self.api = f"http://127.0.0.1:{self.api_port}"
+        self.env = {
+            **os.environ,
+            "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}",
+            "CREDREG_CHAIN_PORT": str(self.chain_port),
+            "CREDREG_API_PORT": str(self.api_port),
+            "CREDREG_PROJECT_ROOT": str(ROOT),
+            "COLUMNS": "200",
+        }
+        self.process: subprocess.Popen[str] | None = None
+        self.output = ""
+
+    def start(self) -> RunningSystem:
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "credreg.cli", "run"],
+            cwd=self.workdir, env=self.env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        )  # fmt: skip
+        _wait_ready(self.api, self.process)
+        return self
+
+    def stop(self) -> None:
+        if self.process is None:
+            return
+        self.process.send_signal(signal.SIGINT)
+        self.output, _ = self.process.communicate(timeout=90)
+        self.process = None
+
+
 @pytest.fixture(scope="module")
-def dev_deployment(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, str]]:
-    workdir = tmp_path_factory.mktemp("readme")
-    data_dir = workdir / ".credreg"
-    chain = DevChain(data_dir, port=free_port())
-    chain.start()
-    manifest = deploy_registry(connect(chain.url), demo_accounts()[0])
-    manifest.save(data_dir / "deployment.json")
-    seed_demo(Registry.connect(chain.url, manifest), data_dir)
-    env = {
-        **os.environ,
-        "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}",
-        "CREDREG_DATA_DIR": str(data_dir),
-        "CREDREG_CHAIN_PORT": str(chain.port),
-        "CREDREG_PROJECT_ROOT": str(ROOT),
-        "COLUMNS": "200",
-    }
-    yield workdir, env
-    chain.stop()
+def running(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningSystem]:
+    system = RunningSystem(tmp_path_factory.mktemp("readme")).start()
+    yield system
+    system.stop()
 
 
-def test_every_walkthrough_command_works_as_written(dev_deployment: tuple[Path, dict[str, str]]) -> None:
-    workdir, env = dev_deployment
+def test_credreg_run_serves_the_page_and_the_demo_on_first_start(running: RunningSystem) -> None:
+    page = httpx.get(running.api + "/", timeout=10)
+    assert page.status_code == 200
+    assert "<html" in page.text
+    shared = running.workdir / ".credreg" / "demo" / "shared-with-employer.json"
+    report = httpx.post(running.api + "/v1/verify", content=shared.read_bytes(),
+                        headers={"content-type": "application/json"}, timeout=30).json()  # fmt: skip
+    assert report["verdict"] == "valid"
+    assert report["hidden_fields"] == ["recipient.idNumber"]
+
+
+def test_every_walkthrough_command_works_as_written(running: RunningSystem) -> None:
     for title, command in walkthrough_commands():
-        if command.startswith("curl "):
-            continue  # exercised against the running service in tests/integration/test_readme_service.py
+        runnable = command.replace("http://127.0.0.1:8000", running.api)
         done = subprocess.run(
-            ["bash", "-c", command],
-            cwd=workdir,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=False,
-        )
+            ["bash", "-c", runnable], cwd=running.workdir, env=running.env, capture_output=True, text=True,
+            timeout=180, check=False,
+        )  # fmt: skip
         # `credreg verify` exits 1 for an invalid certificate: the walk-through verifies a revoked one on purpose.
         allowed = {0, 1} if command.startswith("credreg verify") else {0}
         assert done.returncode in allowed, f"[{title}] {command}\n{done.stdout}\n{done.stderr}"
+        if command.startswith("curl "):
+            assert json.loads(done.stdout)["verdict"] == "valid"
+
+
+def test_a_second_run_reuses_the_chain_and_the_deployment(running: RunningSystem) -> None:
+    manifest = (running.workdir / ".credreg" / "deployment.json").read_text()
+    agencies = httpx.get(running.api + "/v1/agencies", timeout=10).json()
+    running.stop()
+    assert "ledger saved" in running.output
+    running.start()
+    assert (running.workdir / ".credreg" / "deployment.json").read_text() == manifest
+    assert httpx.get(running.api + "/v1/agencies", timeout=10).json() == agencies

@@ -8,12 +8,12 @@ import typer
 
 from credreg.chain.client import connect
 from credreg.chain.deploy import deploy_registry
-from credreg.chain.devchain import DevChain
+from credreg.chain.devchain import DevChain, port_is_free
 from credreg.chain.manifest import Manifest
-from credreg.cli.chain_cmds import _wait_for_signal
 from credreg.cli.common import console, state
+from credreg.cli.serve_cmd import run_server
 from credreg.demo import demo_accounts, seed_demo
-from credreg.errors import ConfigError, WrongChain
+from credreg.errors import ConfigError, PortInUse, WrongChain
 from credreg.registry import Registry
 
 
@@ -24,6 +24,8 @@ def run(ctx: typer.Context) -> None:
     Example: credreg run
     """
     settings = state(ctx).settings
+    if not port_is_free(settings.api_host, settings.api_port):
+        raise PortInUse(settings.api_host, settings.api_port)
     chain = DevChain(settings.data_dir, host=settings.chain_host, port=settings.chain_port)
     chain.start()
     try:
@@ -37,8 +39,9 @@ def run(ctx: typer.Context) -> None:
         )
         console.print("try         credreg verify " + str(demo.shared))
         console.print("            credreg verify " + str(demo.revoked) + "   (revoked on purpose)")
+        console.print(f"web page    http://{settings.api_host}:{settings.api_port}/  (API docs at /docs)")
         console.print("Ctrl-C stops everything; the ledger is saved and reused next time.")
-        _wait_for_signal()
+        run_server(settings.model_copy(update={"rpc_url": chain.url}))
     finally:
         chain.stop()
         console.print("stopped; ledger saved")
