@@ -36,10 +36,13 @@ $(NODE_STAMP): package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
-# py-solc-x, ape-solidity and slither look for installed compilers here; the wrapper is ours.
-$(SOLC_LINK): scripts/solc scripts/solc.js
-	@mkdir -p $(SOLCX_DIR)
-	ln -sf $(CURDIR)/scripts/solc $@
+# py-solc-x, ape-solidity and slither look for installed compilers here; the wrapper is ours. Re-pointed
+# whenever it points at another checkout.
+.PHONY: $(SOLC_LINK)
+$(SOLC_LINK):
+	@if [ "$$(readlink $@ 2>/dev/null)" != "$(CURDIR)/scripts/solc" ]; then \
+		mkdir -p $(SOLCX_DIR) && ln -sfn $(CURDIR)/scripts/solc $@ && echo "registered scripts/solc as $@"; \
+	fi
 
 # The browser tests drive Debian's Chromium through Playwright (Playwright's own browser download comes
 # from outside the package registries). Installed when missing if we may (root with apt-get); else say how.
@@ -94,6 +97,11 @@ lint-contracts:
 # Gas of credreg's operations beside OpenAttestation's DocumentStore and EAS, on a fresh anvil.
 gas: setup
 	$(BIN)/python scripts/gas.py
+
+# Gas, issuance, verification and audit replay beside the peers, medians of 3 runs (a few minutes);
+# the table is printed and written to bench-results/. BENCH_ARGS=--quick runs the smallest configuration.
+bench: setup
+	$(BIN)/python scripts/bench.py $(BENCH_ARGS)
 
 artifacts: setup
 	$(BIN)/python -m credreg.chain.build
