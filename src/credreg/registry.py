@@ -18,7 +18,6 @@ import re
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from enum import IntEnum
 from typing import Any, cast
 
 from eth_abi.abi import decode, encode
@@ -46,7 +45,9 @@ from credreg.chain.eip712 import (
 from credreg.chain.events import EventDecoder
 from credreg.chain.manifest import Manifest
 from credreg.chain.reverts import decode_revert_data
+from credreg.chain.states import AgencyState, TargetState, Verdict
 from credreg.chain.transactions import TxSender
+from credreg.documents.model import scope_id as scope_id_of
 from credreg.errors import ChainError, ConfigError, ContractRevert, DocumentError, WrongChain
 
 ZERO_HASH = "0x" + "00" * 32
@@ -59,45 +60,6 @@ _STATUS_OUTPUT = "(uint8,bytes32,uint16,uint40,(uint32,bytes32,address,uint40,ui
 _STATUS_HEX_LENGTH = 2 + 9 * 64
 _PROOF_OFFSET = f"{3 * 32:064x}"  # the proof array's data starts after the three head words
 _HEX32 = re.compile(r"0x[0-9a-fA-F]{64}\Z")
-
-
-def scope_id_of(occupation_code: str, level: int) -> str:
-    """The on-chain scope id: keccak256(abi.encode(occupationCode, uint8 level))."""
-    return "0x" + keccak(encode(["string", "uint8"], [occupation_code, level])).hex()
-
-
-class AgencyState(IntEnum):
-    NONE = 0
-    ACTIVE = 1
-    SUSPENDED = 2
-    REVOKED = 3
-
-
-class TargetState(IntEnum):
-    NONE = 0
-    REVOKED = 1
-    SUSPENDED = 2
-
-
-class Verdict(IntEnum):
-    """The contract's one-call answer, most decisive first."""
-
-    VALID = 0
-    NOT_ISSUED = 1
-    INVALID_PROOF = 2
-    ROOT_REVOKED = 3
-    NODE_REVOKED = 4
-    LEAF_REVOKED = 5
-    AGENCY_REVOKED = 6
-    SIGNER_COMPROMISED = 7
-    EXPIRED = 8
-    ROOT_SUSPENDED = 9
-    NODE_SUSPENDED = 10
-    LEAF_SUSPENDED = 11
-
-    @property
-    def label(self) -> str:
-        return self.name.lower().replace("_", "-")
 
 
 @dataclass(frozen=True)

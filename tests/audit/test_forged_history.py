@@ -13,12 +13,12 @@ from eth_account.signers.local import LocalAccount
 from web3 import Web3
 
 from credreg.audit import build_report
-from credreg.audit.state import scope_id_of
 from credreg.chain.client import connect
 from credreg.chain.devchain import ephemeral_chain
 from credreg.chain.devkeys import ANVIL_TEST_KEYS
 from credreg.chain.transactions import TxSender
 from credreg.cli import main
+from credreg.documents.model import scope_id as scope_id_of
 from credreg.registry import Registry
 
 REVOKE, SUSPEND, REINSTATE = 1, 2, 3

@@ -10,7 +10,7 @@ import pytest
 from audit_ledger import History
 
 from credreg.audit import audit_credential, build_report
-from credreg.audit.state import Verdict
+from credreg.chain.states import Verdict
 from credreg.cli import main
 from credreg.errors import ConfigError
 

@@ -21,7 +21,8 @@ from credreg.audit.report import (
     resolve_block,
 )
 from credreg.audit.source import AuditEvent, FastDecoder, LogSource
-from credreg.audit.state import LedgerState, Verdict
+from credreg.audit.state import LedgerState
+from credreg.chain.states import Verdict
 
 __all__ = [
     "RULES",

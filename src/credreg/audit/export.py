@@ -22,7 +22,8 @@ from pathlib import Path
 from typing import IO, Any
 
 from credreg.audit.source import AuditEvent, FastDecoder, checksum
-from credreg.audit.state import LedgerState, Verdict
+from credreg.audit.state import LedgerState
+from credreg.chain.states import Verdict
 
 ENCODING = "utf-8-sig"
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")

@@ -20,13 +20,13 @@ from credreg.audit.source import AuditEvent
 from credreg.audit.state import (
     ZERO_ADDRESS,
     ZERO_HASH,
-    AgencyStatus,
     LedgerState,
     SignerEntry,
-    Status,
     in_window,
-    scope_id_of,
 )
+from credreg.chain.states import AgencyState as AgencyStatus
+from credreg.chain.states import TargetState as Status
+from credreg.documents.model import scope_id as scope_id_of
 
 Problem = tuple[str, str]  # (rule code, what happened)
 

@@ -27,17 +27,17 @@ from credreg.audit.replay import EventHook, ProgressHook, Replayer
 from credreg.audit.source import AuditEvent, block_at_time, block_time, checksum, head_block
 from credreg.audit.state import (
     DAY,
-    AgencyStatus,
     HistoryEntry,
     LedgerState,
     RootEntry,
-    Verdict,
     VerdictResult,
     combine,
     day_of,
     in_window,
 )
 from credreg.audit.views import compare_views
+from credreg.chain.states import AgencyState as AgencyStatus
+from credreg.chain.states import Verdict
 from credreg.errors import ConfigError
 from credreg.registry import Registry
 

@@ -15,53 +15,20 @@ from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from enum import IntEnum
 from typing import Any
 
-from eth_abi.abi import encode
-
-from credreg.audit.digest import new_keccak, state_digest
+from credreg.audit.digest import state_digest
 from credreg.audit.findings import Finding
 from credreg.audit.source import AuditEvent
+from credreg.chain.states import AgencyState as AgencyStatus
+from credreg.chain.states import TargetState as Status
+from credreg.chain.states import Verdict
+from credreg.documents.merkle import combine as merkle_combine
 
 MAX_FINDINGS_KEPT = 1_000
 DAY = 86_400
 ZERO_ADDRESS = "0x" + "00" * 20
 ZERO_HASH = "0x" + "00" * 32
-
-
-class AgencyStatus(IntEnum):
-    NONE = 0
-    ACTIVE = 1
-    SUSPENDED = 2
-    REVOKED = 3
-
-
-class Status(IntEnum):
-    NONE = 0
-    REVOKED = 1
-    SUSPENDED = 2
-
-
-class Verdict(IntEnum):
-    """The contract's `credentialStatus` verdicts, most decisive first."""
-
-    VALID = 0
-    NOT_ISSUED = 1
-    INVALID_PROOF = 2
-    ROOT_REVOKED = 3
-    NODE_REVOKED = 4
-    LEAF_REVOKED = 5
-    AGENCY_REVOKED = 6
-    SIGNER_COMPROMISED = 7
-    EXPIRED = 8
-    ROOT_SUSPENDED = 9
-    NODE_SUSPENDED = 10
-    LEAF_SUSPENDED = 11
-
-    @property
-    def label(self) -> str:
-        return self.name.lower().replace("_", "-")
 
 
 @dataclass(slots=True)
@@ -178,10 +145,6 @@ def in_window(valid_from: int, valid_until: int, moment: int) -> bool:
     return valid_from <= moment and (valid_until == 0 or moment < valid_until)
 
 
-def scope_id_of(occupation_code: str, level: int) -> str:
-    return "0x" + new_keccak(encode(["string", "uint8"], [occupation_code, level])).hexdigest()
-
-
 def day_of(day: int) -> str:
     """The UTC date of day number `day` (days since 1970-01-01)."""
     return datetime.fromtimestamp(day * DAY, UTC).strftime("%Y-%m-%d")
@@ -189,8 +152,7 @@ def day_of(day: int) -> str:
 
 def combine(a: str, b: str) -> str:
     """Sorted-pair keccak256 of two 0x-hex hashes, as OpenZeppelin's MerkleProof."""
-    x, y = bytes.fromhex(a[2:]), bytes.fromhex(b[2:])
-    return "0x" + new_keccak(x + y if x <= y else y + x).hexdigest()
+    return "0x" + merkle_combine(bytes.fromhex(a[2:]), bytes.fromhex(b[2:])).hex()
 
 
 class LedgerState:

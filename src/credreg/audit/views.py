@@ -20,8 +20,9 @@ from web3 import Web3
 
 from credreg.audit.findings import Finding
 from credreg.audit.source import batch_request
-from credreg.audit.state import LedgerState, Verdict
+from credreg.audit.state import LedgerState
 from credreg.chain.client import rpc_url_of
+from credreg.chain.states import Verdict
 
 BATCH = 500
 MAX_MISMATCH_FINDINGS = 1_000

@@ -1,0 +1,43 @@
+"""The contract's enumerations, as Python enums with the same numeric values."""
+
+from __future__ import annotations
+
+from enum import IntEnum
+
+
+class AgencyState(IntEnum):
+    """`IAccreditationRegistry.AgencyState`; NONE means the id was never registered."""
+
+    NONE = 0
+    ACTIVE = 1
+    SUSPENDED = 2
+    REVOKED = 3
+
+
+class TargetState(IntEnum):
+    """`ICredentialRegistry.Status` of a root, node or leaf hash."""
+
+    NONE = 0
+    REVOKED = 1
+    SUSPENDED = 2
+
+
+class Verdict(IntEnum):
+    """`ICredentialRegistry.Verdict`: the one-call answer of `credentialStatus`, most decisive first."""
+
+    VALID = 0
+    NOT_ISSUED = 1
+    INVALID_PROOF = 2
+    ROOT_REVOKED = 3
+    NODE_REVOKED = 4
+    LEAF_REVOKED = 5
+    AGENCY_REVOKED = 6
+    SIGNER_COMPROMISED = 7
+    EXPIRED = 8
+    ROOT_SUSPENDED = 9
+    NODE_SUSPENDED = 10
+    LEAF_SUSPENDED = 11
+
+    @property
+    def label(self) -> str:
+        return self.name.lower().replace("_", "-")
