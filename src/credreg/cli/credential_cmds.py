@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -156,73 +157,44 @@ GovernorOpt = Annotated[
 ]
 
 
-def revoke(
-    ctx: typer.Context, document: DocumentArg = None, root: RootOpt = None, target: TargetOpt = None,
-    whole_batch: WholeOpt = False, reason: ReasonOpt = 0, keystore: KeystoreOption = None,
-    dev_account: DevAccountOption = None, as_governor: GovernorOpt = False,
-) -> None:  # fmt: skip
+def _status_command(action: StatusAction, help_text: str) -> Callable[..., None]:
+    """One command per action; they differ only in what they ask the ledger to do."""
+
+    def command(
+        ctx: typer.Context, document: DocumentArg = None, root: RootOpt = None, target: TargetOpt = None,
+        whole_batch: WholeOpt = False, reason: ReasonOpt = 0, keystore: KeystoreOption = None,
+        dev_account: DevAccountOption = None, as_governor: GovernorOpt = False,
+    ) -> None:  # fmt: skip
+        _status_change(
+            ctx, action, document, root, target, whole_batch, reason, keystore, dev_account, as_governor
+        )  # fmt: skip
+
+    command.__doc__ = help_text
+    command.__name__ = action.name.lower()
+    return command
+
+
+revoke = _status_command(
+    StatusAction.REVOKE,
     """Agency (or governor): revoke a certificate for good, or its whole batch with --whole-batch.
 
     Example: credreg revoke certificates/C-2026-0001.json --reason 3 -k agency-signer.json
-    """
-    _status_change(
-        ctx,
-        StatusAction.REVOKE,
-        document,
-        root,
-        target,
-        whole_batch,
-        reason,
-        keystore,
-        dev_account,
-        as_governor,
-    )
-
-
-def suspend(
-    ctx: typer.Context, document: DocumentArg = None, root: RootOpt = None, target: TargetOpt = None,
-    whole_batch: WholeOpt = False, reason: ReasonOpt = 0, keystore: KeystoreOption = None,
-    dev_account: DevAccountOption = None, as_governor: GovernorOpt = False,
-) -> None:  # fmt: skip
+    """,
+)
+suspend = _status_command(
+    StatusAction.SUSPEND,
     """Agency (or governor): suspend a certificate (reversible with `credreg reinstate`).
 
     Example: credreg suspend certificates/C-2026-0002.json --reason 7 -k agency-signer.json
-    """
-    _status_change(
-        ctx,
-        StatusAction.SUSPEND,
-        document,
-        root,
-        target,
-        whole_batch,
-        reason,
-        keystore,
-        dev_account,
-        as_governor,
-    )
-
-
-def reinstate(
-    ctx: typer.Context, document: DocumentArg = None, root: RootOpt = None, target: TargetOpt = None,
-    whole_batch: WholeOpt = False, reason: ReasonOpt = 0, keystore: KeystoreOption = None,
-    dev_account: DevAccountOption = None, as_governor: GovernorOpt = False,
-) -> None:  # fmt: skip
+    """,
+)
+reinstate = _status_command(
+    StatusAction.REINSTATE,
     """Agency (or governor): reinstate a suspended certificate.
 
     Example: credreg reinstate certificates/C-2026-0002.json -k agency-signer.json
-    """
-    _status_change(
-        ctx,
-        StatusAction.REINSTATE,
-        document,
-        root,
-        target,
-        whole_batch,
-        reason,
-        keystore,
-        dev_account,
-        as_governor,
-    )
+    """,
+)
 
 
 def disclose(
