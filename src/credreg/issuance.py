@@ -106,14 +106,21 @@ def issue_results_file(
     file_format: ResultsFormat | None = None,
     progress: Progress = _no_progress,
     confirmations: int = 0,
+    batches_dir: Path | None = None,
 ) -> IssueOutcome:
-    """Issue every certificate of `results` as one batch and write the documents under `out_dir`."""
+    """Issue every certificate of `results` as one batch and write the documents under `out_dir`.
+
+    `batches_dir` (the CLI uses `<data dir>/batches`) remembers which output directory each batch went to,
+    so that the same file issued again into another directory is refused instead of minting a second root.
+    """
     try:
         data = results.read_bytes()
     except OSError as exc:
         raise DocumentError(f"cannot read results file {results}: {exc.strerror or exc}") from exc
     agency = signer_agency(registry, signer)
     batch_id = batch_id_of(data, registry, agency.id, identity_location)
+    if batches_dir is not None:
+        _claim(batches_dir / f"{batch_id}.json", out_dir, results)
     done = _completed(out_dir, batch_id)
     if done is not None:
         return IssueOutcome(done, resumed=False, already_done=True)
@@ -142,6 +149,29 @@ def issue_results_file(
     return _record_and_write(
         registry, signer, relayer, documents, out_dir, batch_id, journal, resumed, progress, confirmations
     )
+
+
+def _claim(marker: Path, out_dir: Path, results: Path) -> None:
+    """Tie this batch to `out_dir`, or refuse if it is tied to another directory already."""
+    here = str(out_dir.resolve())
+    if marker.exists():
+        try:
+            claimed = json.loads(marker.read_text(encoding="utf-8"))["out_dir"]
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise ConfigError(f"cannot read the batch record {marker}: {exc}") from exc
+        if claimed != here:
+            raise ConfigError(
+                f"{results} was already issued, or started, into {claimed}; run the command with --out "
+                f"{claimed} to finish or check it (issuing it again elsewhere would record the same "
+                f"certificates twice)"
+            )
+        return
+    try:
+        write_atomically(marker, json.dumps({"out_dir": here, "results": str(results.resolve())}) + "\n")
+    except OSError as exc:
+        raise ConfigError(
+            f"cannot write the batch record {marker}: {exc.strerror or exc}; nothing was issued"
+        ) from exc
 
 
 def _format_of(path: Path) -> ResultsFormat | None:

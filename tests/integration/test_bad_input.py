@@ -422,3 +422,17 @@ def test_an_unusable_output_directory_is_refused_before_anything_is_sent(setup: 
     assert "a-file" in ran.text
     assert "nothing was issued" in ran.text
     assert setup.head() == head
+
+
+def test_the_same_results_file_issued_into_another_directory_is_refused(setup: Setup) -> None:
+    results, first = setup.results("twice.csv", seed=57), setup.workdir / "first-out"
+    done = setup.cli.ok("issue", str(results), "--out", first.name, "--dev-account", "2")
+    root = next(word for word in done.text.split() if word.startswith("0x") and len(word) == 66)
+    assert setup.world.registry.record(root).issued
+
+    refused = setup.cli.fails(2, "issue", str(results), "--out", "second-out", "--dev-account", "2")
+
+    assert "was already issued, or started, into" in refused.text
+    assert str(first.resolve()) in refused.text
+    assert not (setup.workdir / "second-out").exists()
+    assert len(setup.world.issued_events(root)) == 1

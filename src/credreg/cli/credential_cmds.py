@@ -77,6 +77,7 @@ def issue(
         outcome = issue_results_file(
             registry, signer, relayer, results, out, identity_location=location, progress=progress,
             confirmations=st.settings.confirmations,
+            batches_dir=st.settings.data_dir / "batches",
         )  # fmt: skip
     s = outcome.summary
     if outcome.already_done:
