@@ -3,10 +3,13 @@
 
     .venv/bin/python scripts/bench_audit.py                 # about 100,000 events
     .venv/bin/python scripts/bench_audit.py --events 300000 --roots 1000
+    .venv/bin/python scripts/bench_audit.py --empty-blocks 2000   # a sparse start before the dense stretch
 
 The ledger: one scope, one agency, `--roots` issued roots (agency-signed, each the root of a two-leaf
 batch), then governor status changes on every root and both its leaves (suspend, then reinstate / suspend
-cycles) until `--events` events exist. Transactions go through a small batching contract that holds the
+cycles) until `--events` events exist. `--empty-blocks` mines blocks without registry events between the
+setup and the issuance, as a real chain has: the replay must not read the dense stretch after them in one
+reply. Transactions go through a small batching contract that holds the
 governor role, so hundreds of registry calls share one transaction (100,000 events build in about 30 s).
 
 Each measurement replays in a fresh child process (so its peak RSS is its own): once to a block part-way
@@ -149,7 +152,9 @@ class Ledger:
         self.submitted = []
 
 
-def build_ledger(w3: Web3, roots: int, events: int) -> tuple[Ledger, int, dict[str, Any]]:
+def build_ledger(
+    w3: Web3, roots: int, events: int, empty_blocks: int = 0
+) -> tuple[Ledger, int, dict[str, Any]]:
     """Generate the ledger; returns it, the block where the churn phase starts, and generation figures."""
     started = time.perf_counter()
     deployer = Account.from_key(ANVIL_TEST_KEYS[0])
@@ -165,6 +170,8 @@ def build_ledger(w3: Web3, roots: int, events: int) -> tuple[Ledger, int, dict[s
     for signer in signers:
         ledger.call("addSigner", 1, signer.address, now - 60, 0)
     ledger.settle()
+    if empty_blocks:
+        w3.provider.make_request("anvil_mine", [hex(empty_blocks)])  # type: ignore[arg-type]
 
     targets: list[tuple[bytes, bytes, list[bytes]]] = []  # (root, target, proof)
     signing = time.perf_counter()
@@ -212,6 +219,7 @@ def measure(url: str, manifest_json: str, to_block: int, views: bool) -> dict[st
     registry = Registry(connect(url), Manifest.model_validate_json(manifest_json))
     baseline, _ = rss_kb()
     replayer = Replayer(registry)
+    reads = count_log_reads(replayer)
     started, cpu = time.perf_counter(), time.process_time()
     replayer.run(to_block)
     seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
@@ -231,6 +239,7 @@ def measure(url: str, manifest_json: str, to_block: int, views: bool) -> dict[st
         "targets": len(replayer.state.targets),
         "findings": replayer.state.findings_total,
         "digest": digest.digest,
+        "log_reads": reads,
     }
     if views:
         started = time.perf_counter()
@@ -244,6 +253,24 @@ def measure(url: str, manifest_json: str, to_block: int, views: bool) -> dict[st
         check_provenance(registry.w3, registry.address, to_block, recompile=False)
         result["provenance_seconds"] = round(time.perf_counter() - started, 2)
     return result
+
+
+def count_log_reads(replayer: Any) -> dict[str, int]:
+    """eth_getLogs replies, the logs they brought and the largest: logs beyond the events replayed were
+    fetched and thrown away, and the largest reply is what the replay held at once."""
+    reads = {"calls": 0, "logs": 0, "largest": 0}
+    fetch = replayer.source._get_logs
+
+    def counted(start: int, end: int) -> Any:
+        reply = fetch(start, end)
+        logs = reply[0] or []
+        reads["calls"] += 1
+        reads["logs"] += len(logs)
+        reads["largest"] = max(reads["largest"], len(logs))
+        return reply
+
+    replayer.source._get_logs = counted
+    return reads
 
 
 def run_child(url: str, manifest: Manifest, to_block: int, views: bool) -> dict[str, Any]:
@@ -263,6 +290,9 @@ def main() -> int:
     )
     parser.add_argument("--events", type=int, default=100_000, help="events on the generated ledger")
     parser.add_argument("--roots", type=int, default=600, help="roots issued (each with 3 status targets)")
+    parser.add_argument(
+        "--empty-blocks", type=int, default=0, help="blocks without registry events before the issuance"
+    )
     parser.add_argument("--repeat", type=int, default=3, help="replays per point; the median is reported")
     parser.add_argument("--json", type=Path, help="also write the figures here")
     parser.add_argument("--child", nargs=2, metavar=("URL", "BLOCK"), help=argparse.SUPPRESS)
@@ -279,7 +309,7 @@ def main() -> int:
         print(
             f"generating a ledger of about {args.events:,} events on anvil {chain.url} ...", file=sys.stderr
         )
-        ledger, churn_block, generation = build_ledger(w3, args.roots, args.events)
+        ledger, churn_block, generation = build_ledger(w3, args.roots, args.events, args.empty_blocks)
         head = ledger.registry.head()
         # part-way: the whole state exists, about a quarter of the churn is done
         middle = churn_block + (head - churn_block) // 4
@@ -297,18 +327,24 @@ def main() -> int:
     print(
         f"\nledger: {generation['roots']:,} roots, {generation['targets']:,} status targets, "
         f"{points['whole'][0]['events']:,} events in {generation['blocks']:,} blocks "
+        f"({args.empty_blocks:,} of them empty before the issuance) "
         f"(generated in {generation['generation_seconds']} s, of which signing {generation['signing_seconds']} s)"
     )
     print(f"machine: {platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}")
     print(f"load average before the replays: {load[0]:.1f} {load[1]:.1f} {load[2]:.1f} (2 cores are shared)")
-    header = f"{'replay to':<10} {'events':>9} {'seconds':>8} {'events/s':>9} {'/CPU-s':>9} {'peak RSS':>9} {'growth':>8}"
+    header = (
+        f"{'replay to':<10} {'events':>9} {'seconds':>8} {'events/s':>9} {'/CPU-s':>9} {'peak RSS':>9} "
+        f"{'growth':>8} {'logs read':>10} {'replies':>8} {'largest':>8}"
+    )
     print(f"\n{header}  state")
     for label, runs in points.items():
         first = runs[0]
         print(
             f"{label:<10} {first['events']:>9,} {median(runs, 'seconds'):>8.2f} "
             f"{median(runs, 'events_per_second'):>9,.0f} {median(runs, 'events_per_cpu_second'):>9,.0f} "
-            f"{median(runs, 'peak_rss_mib'):>7.1f}Mi {median(runs, 'growth_mib'):>6.1f}Mi  "
+            f"{median(runs, 'peak_rss_mib'):>7.1f}Mi {median(runs, 'growth_mib'):>6.1f}Mi "
+            f"{first['log_reads']['logs']:>10,} {first['log_reads']['calls']:>8,} "
+            f"{first['log_reads']['largest']:>8,}  "
             f"{first['roots']:,} roots, {first['targets']:,} targets"
         )
     rate = median(points["whole"], "events_per_second")

@@ -13,12 +13,16 @@ the block's time); the others are asked for in JSON-RPC batches.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping, Sequence
+import codecs
+import json
+import re
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from itertools import pairwise
-from typing import Any
+from typing import Any, NamedTuple
 
+import requests
 from eth_abi.abi import decode
 from eth_utils.address import to_checksum_address
 from eth_utils.crypto import keccak
@@ -29,10 +33,16 @@ from credreg.errors import ChainError
 
 # Besu refuses eth_getLogs over more than 5,000 blocks by default (--rpc-max-logs-range).
 MAX_WINDOW_BLOCKS = 5_000
-# Events fetched per window are held at once. Windows start small and are then sized from the density seen, so
-# a dense ledger is never fetched thousands of blocks at a time and a sparse one is not read block by block.
+# The log budget of one window: its logs are held at once. Windows start small and are then sized from the
+# density seen, so a dense ledger is never fetched thousands of blocks at a time and a sparse one is not read
+# block by block; a reply is cut where a block ends past the budget.
 TARGET_WINDOW_EVENTS = 5_000
 FIRST_WINDOW_BLOCKS = 16
+# A window spans at most this many times the blocks of the one before: a sparse stretch says little about the
+# blocks after it, and a bounded step keeps the reply that runs into a dense stretch short.
+WINDOW_GROWTH = 4
+# Bytes read from an eth_getLogs reply at a time (about 60 logs).
+READ_CHUNK = 1 << 16
 HEADER_BATCH = 500
 # Events whose field is, by the contract's rules, the block's time: their blocks need no header lookup. The
 # invariants check the field against the block's time whenever the header or the log gives it.
@@ -255,12 +265,79 @@ class LogRangeRefused(ChainError):
     """The node refused eth_getLogs even for a single block."""
 
 
+class LogReply(NamedTuple):
+    """What one eth_getLogs for [start, end] gave: the logs of [start, through], or the node's refusal.
+
+    `through` is -1 when the whole reply was read, else the block where it was cut (once it held the budget).
+    """
+
+    logs: list[dict[str, Any]] | None
+    refusal: str = ""
+    through: int = -1
+
+
+# `"result": [` opens the list of logs in a JSON-RPC reply; nothing before it (jsonrpc, id) can contain it.
+_RESULT_LIST = re.compile(r'"result"\s*:\s*\[')
+_BETWEEN_ITEMS = re.compile(r"[\s,]*")
+
+
+def read_log_stream(chunks: Iterable[bytes], budget: int) -> tuple[Any, int]:
+    """Parse an eth_getLogs reply as it arrives, keeping at most `budget` logs plus the rest of one block.
+
+    Returns (the reply as JSON-RPC would give it, the last block whose logs are all in it, or -1 when the whole
+    reply was read). Logs arrive in block order, so the reply can be cut where a block ends: what was kept is
+    exactly the logs of the blocks up to `through`, and the rest of the reply is never held.
+    """
+    text = codecs.getincrementaldecoder("utf-8")()
+    scan = json.JSONDecoder().raw_decode
+    buffer, position, items = "", -1, iter(chunks)
+    logs: list[dict[str, Any]] = []
+    last_block = -1
+    ended = False
+    while True:
+        if position < 0:
+            found = _RESULT_LIST.search(buffer)
+            if found:
+                position = found.end()
+            elif ended:
+                # An error or an empty reply: small, parsed whole.
+                return json.loads(buffer), -1
+        while position >= 0:
+            position = _BETWEEN_ITEMS.match(buffer, position).end()  # type: ignore[union-attr]
+            if position < len(buffer) and buffer[position] == "]":
+                return {"result": logs}, -1
+            try:
+                log, after = scan(buffer, position)
+            except json.JSONDecodeError:
+                if ended:
+                    raise
+                break  # the next log has not fully arrived
+            block = int(log["blockNumber"], 16)
+            if len(logs) >= budget and block != last_block:
+                return {"result": logs}, last_block
+            logs.append(log)
+            last_block, position = block, after
+            if position > READ_CHUNK:
+                buffer, position = buffer[position:], 0
+        if ended:
+            raise json.JSONDecodeError("the reply ends inside the list of logs", buffer, len(buffer))
+        chunk = next(items, None)
+        if chunk is None:
+            ended = True
+            buffer += text.decode(b"", final=True)
+        else:
+            buffer += text.decode(chunk)
+
+
 @dataclass
 class LogSource:
     """The registry's events between two blocks, window by window, with block times filled in.
 
-    A window holds at most about `target_events` events (the number of blocks per window adapts to the
-    ledger's density), so memory does not grow with the ledger.
+    Each window holds about `target_events` logs whatever the blocks' density, so memory does not grow with
+    the ledger: the next window's blocks are sized from the density just seen (growing at most
+    `WINDOW_GROWTH` times a step, since a sparse stretch says nothing of the blocks after it), and a reply
+    that still brings more is cut at the first block boundary past the budget, as it arrives. Every log
+    kept is applied; the only log read twice is the one that showed where a cut reply's last block ended.
     """
 
     w3: Web3
@@ -271,6 +348,7 @@ class LogSource:
     use_log_timestamps: bool = True
     _size: int = field(init=False, default=0)
     _max: int = field(init=False, default=0)
+    _session: requests.Session | None = field(init=False, default=None)
 
     def __post_init__(self) -> None:
         self._max = max(1, min(self.window_blocks, MAX_WINDOW_BLOCKS))
@@ -290,39 +368,40 @@ class LogSource:
         if from_block > to_block:
             return
         pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="credreg-logs")
+        self._session = requests.Session()
         try:
             start, end = from_block, min(to_block, from_block + self._size - 1)
             pending = pool.submit(self._get_logs, start, end)
             while True:
-                logs, refusal = pending.result()
-                if logs is None or (len(logs) > 2 * self.target_events and end > start):
-                    if logs is None:
-                        if self._size == 1:
-                            raise LogRangeRefused(
-                                f"{self.url} refused eth_getLogs for block {start}: {refusal}"
-                            )
-                        # Remember the limit, so that later windows do not grow back into it.
-                        self._max = max(1, min(self._max, self._size - 1))
-                        self._size = max(1, self._size // 4)
-                    else:
-                        # Too dense: fetch a smaller range instead of holding all of it.
-                        self._size = max(1, (end - start + 1) // 2)
+                reply = pending.result()
+                logs = reply.logs
+                if logs is None:
+                    if end == start:
+                        raise LogRangeRefused(
+                            f"{self.url} refused eth_getLogs for block {start}: {reply.refusal}"
+                        )
+                    # Remember the limit, so that later windows do not grow back into it.
+                    self._max = max(1, min(self._max, end - start))
+                    self._size = max(1, (end - start + 1) // 4)
                     end = min(to_block, start + self._size - 1)
                     pending = pool.submit(self._get_logs, start, end)
                     continue
-                count = len(logs)
-                # Aim the next window at `target_events`, from this one's density, and start fetching it.
-                if not count:
-                    self._size = min(self._max, self._size * 4)
-                else:
-                    self._size = max(1, min(self._max, self.target_events * (end - start + 1) // count))
+                blocks, count = end - start + 1, len(logs)
+                if 0 <= reply.through < end:
+                    end = reply.through
+                    # The blocks past the cut are dense: their density is that of the blocks with logs, not of
+                    # the window's empty start.
+                    blocks = end - int(logs[0]["blockNumber"], 16) + 1
+                # Aim the next window at `target_events` from this one's density, growing by a bounded step.
+                grown = min(self._max, blocks * WINDOW_GROWTH)
+                self._size = max(1, min(grown, self.target_events * blocks // count)) if count else grown
                 following = end + 1
                 if following <= to_block:
                     next_end = min(to_block, following + self._size - 1)
                     pending = pool.submit(self._get_logs, following, next_end)
                 decode = self.decoder.decode
                 events = [decode(log) for log in logs if not log.get("removed")]
-                del logs  # the decoded events are all that is held of this window while it is applied
+                del logs, reply  # the decoded events are all that is held of this window while it is applied
                 if any(a.position >= b.position for a, b in pairwise(events)):
                     events.sort(key=_position)
                 self._fill_times(events)
@@ -332,21 +411,51 @@ class LogSource:
                 start, end = following, next_end
         finally:
             pool.shutdown(wait=True, cancel_futures=True)
+            session, self._session = self._session, None
+            if session is not None:
+                session.close()
 
-    def _get_logs(self, start: int, end: int) -> tuple[list[dict[str, Any]] | None, str]:
-        """The raw logs of [start, end], or None and the node's reason when it refuses the range."""
+    def _get_logs(self, start: int, end: int) -> LogReply:
+        """The raw logs of [start, end] (or of its first blocks, when they hold the budget already), or the
+        node's reason when it refuses the range."""
         params = [{"address": self.address, "fromBlock": hex(start), "toBlock": hex(end)}]
-        reply: Any = with_retries(
-            lambda: self.w3.provider.make_request("eth_getLogs", params),  # type: ignore[arg-type]
-            what="eth_getLogs",
-            url=self.url,
-        )
-        if "error" in reply:
+        provider = self.w3.provider
+        through = -1
+        if isinstance(provider, HTTPProvider) and self._session is not None:
+            session = self._session
+            body = {"jsonrpc": "2.0", "id": 1, "method": "eth_getLogs", "params": params}
+            options = dict(provider.get_request_kwargs())
+            options.setdefault("timeout", 30)
+
+            def streamed() -> tuple[Any, int]:
+                with session.post(str(provider.endpoint_uri), json=body, stream=True, **options) as response:
+                    if response.status_code >= 500 or response.status_code in (408, 429):
+                        raise requests.ConnectionError(f"HTTP {response.status_code}")
+                    try:
+                        return read_log_stream(response.iter_content(READ_CHUNK), self.target_events)
+                    except (json.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
+                        raise ChainError(
+                            f"{self.url} answered eth_getLogs with HTTP {response.status_code} and a reply "
+                            f"that is not a JSON-RPC list of logs: {exc}"
+                        ) from exc
+
+            reply, through = with_retries(streamed, what="eth_getLogs", url=self.url)
+            if through >= 0 and not start <= through < end:
+                raise ChainError(
+                    f"{self.url} answered eth_getLogs for blocks {start}..{end} with block {through}"
+                )
+        else:
+            # Other transports give the reply whole: windows are still sized to the budget, but not cut.
+            reply = with_retries(
+                lambda: provider.make_request("eth_getLogs", params),  # type: ignore[arg-type]
+                what="eth_getLogs",
+                url=self.url,
+            )
+        if not isinstance(reply, dict) or "error" in reply or not isinstance(reply.get("result"), list):
             # Range too large, too many results, or a node-specific limit: the caller shrinks the range.
-            error = reply["error"]
-            return None, str(error.get("message", error) if isinstance(error, dict) else error)
-        result: list[dict[str, Any]] = reply["result"]
-        return result, ""
+            error = reply.get("error", reply) if isinstance(reply, dict) else reply
+            return LogReply(None, str(error.get("message", error) if isinstance(error, dict) else error))
+        return LogReply(reply["result"], "", through)
 
     def _fill_times(self, events: list[AuditEvent]) -> None:
         if not self.use_log_timestamps:
