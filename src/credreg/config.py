@@ -52,6 +52,7 @@ class Settings(BaseSettings):
         max_length=64,
         description="Names this instance in the outbox's leases; unique per instance sharing a database.",
     )
+    index_follower: bool = Field(True, description="Follow the chain into the event index from this process.")
     index_poll_seconds: float = Field(1.0, gt=0, le=60)
     index_chunk_blocks: int = Field(5_000, ge=1, le=1_000_000, description="Blocks per eth_getLogs call.")
     ready_max_lag: int = Field(5, ge=0, description="Blocks the event index may trail before /readyz fails.")

@@ -15,7 +15,9 @@ from __future__ import annotations
 
 import functools
 import re
+import threading
 import time
+from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
@@ -60,6 +62,9 @@ _STATUS_OUTPUT = "(uint8,bytes32,uint16,uint40,(uint32,bytes32,address,uint40,ui
 _STATUS_HEX_LENGTH = 2 + 9 * 64
 _PROOF_OFFSET = f"{3 * 32:064x}"  # the proof array's data starts after the three head words
 _HEX32 = re.compile(r"0x[0-9a-fA-F]{64}\Z")
+# Blocks whose facts (agencies, scopes, signer keys, accreditations) are kept: the head and a few before it,
+# for requests still being answered at a block that has just been superseded.
+FACT_BLOCKS = 4
 
 
 @dataclass(frozen=True)
@@ -123,6 +128,15 @@ class TargetStatus:
     nonce: int
     since: int
     set_by_agency: int
+
+
+@dataclass(frozen=True)
+class BlockHead:
+    """A block as a verifier pins its reads to it."""
+
+    number: int
+    hash: str
+    timestamp: int
 
 
 @dataclass(frozen=True)
@@ -249,6 +263,10 @@ class Registry:
                 f"credreg.registry decodes it word by word and must be updated with the contract"
             )
         self._status_selector = self._selectors["credentialStatus"]
+        # See `statuses_at_head` and `facts_at`.
+        self._head_hint: int | None = None
+        self._facts: OrderedDict[str, _BlockFacts] = OrderedDict()
+        self._facts_lock = threading.Lock()
 
     @classmethod
     def connect(cls, rpc_url: str, manifest: Manifest, *, check: bool = True) -> Registry:
@@ -398,34 +416,114 @@ class Registry:
         raw = self._call("credentialStatus", _b32(root), _b32(leaf), [_b32(p) for p in proof])
         return _credential_state(root, raw)
 
-    def credential_statuses(self, queries: Sequence[tuple[str, str, Sequence[str]]]) -> list[CredentialState]:
-        """Many `credentialStatus` calls, `STATUS_BATCH` to a JSON-RPC batch (one round trip each)."""
-        calls = [
-            (
-                "eth_call",
-                [
-                    {
-                        "to": self.address,
-                        "data": self._status_selector
-                        + _word(root)
-                        + _word(leaf)
-                        + _PROOF_OFFSET
-                        + f"{len(proof):064x}"
-                        + "".join(_word(p) for p in proof),
-                    },
-                    "latest",
-                ],
-            )
-            for root, leaf, proof in queries
+    def _status_call(
+        self, root: str, leaf: str, proof: Sequence[str], block: int | str
+    ) -> tuple[str, list[Any]]:
+        data = (
+            self._status_selector
+            + _word(root)
+            + _word(leaf)
+            + _PROOF_OFFSET
+            + f"{len(proof):064x}"
+            + "".join(_word(p) for p in proof)
+        )
+        return ("eth_call", [{"to": self.address, "data": data}, _block_param(block)])
+
+    def _statuses(
+        self, queries: Sequence[tuple[str, str, Sequence[str]]], replies: Sequence[dict[str, Any]]
+    ) -> list[CredentialState]:
+        return [
+            _status_from_words(root, self._result("credentialStatus", reply))
+            for (root, _leaf, _proof), reply in zip(queries, replies, strict=True)
         ]
+
+    def credential_statuses(
+        self, queries: Sequence[tuple[str, str, Sequence[str]]], block: int | str = "latest"
+    ) -> list[CredentialState]:
+        """Many `credentialStatus` calls at `block`, `STATUS_BATCH` to a JSON-RPC batch (one round trip each)."""
+        calls = [self._status_call(root, leaf, proof, block) for root, leaf, proof in queries]
         results: list[CredentialState] = []
         for start in range(0, len(calls), STATUS_BATCH):
             replies = self._batch(calls[start : start + STATUS_BATCH], "credentialStatus batch")
-            for (root, _leaf, _proof), reply in zip(
-                queries[start : start + STATUS_BATCH], replies, strict=True
-            ):
-                results.append(_status_from_words(root, self._result("credentialStatus", reply)))
+            results += self._statuses(queries[start : start + STATUS_BATCH], replies)
         return results
+
+    def statuses_at_head(
+        self, queries: Sequence[tuple[str, str, Sequence[str]]]
+    ) -> tuple[BlockHead, list[CredentialState]]:
+        """The latest block, and the credentials' statuses at exactly that block.
+
+        The calls are pinned to the block the previous read found at the head, and the same JSON-RPC batch
+        asks for the latest block: while no new block arrives that is one round trip. When one has, the
+        pinned answers are dropped and the calls repeated at the new head, so no answer is ever older than
+        the latest block the node reported.
+        """
+        hint = self._head_hint
+        first = queries[:STATUS_BATCH]
+        if hint is not None:
+            replies = self._batch(
+                [("eth_getBlockByNumber", ["latest", False])]
+                + [self._status_call(root, leaf, proof, hint) for root, leaf, proof in first],
+                "credentialStatus batch",
+            )
+            head = self._head_from(replies[0])
+            if head.number == hint:
+                states = self._statuses(first, replies[1:])
+                return head, states + self.credential_statuses(queries[STATUS_BATCH:], hint)
+        else:
+            head = self.latest_head()
+        # Racing threads may set an older head here; the next read then simply takes one more round trip.
+        self._head_hint = head.number
+        return head, self.credential_statuses(queries, head.number)
+
+    def latest_head(self) -> BlockHead:
+        return self._head_from(self._request("eth_getBlockByNumber", ["latest", False], "eth_getBlock"))
+
+    def _head_from(self, reply: dict[str, Any]) -> BlockHead:
+        block = reply.get("result")
+        if "error" in reply or not isinstance(block, dict) or "timestamp" not in block:
+            raise ChainError(f"{self.url} did not give the latest block: {reply.get('error', block)}")
+        try:
+            return BlockHead(
+                int(block["number"], 16), str(block["hash"]).lower(), int(block["timestamp"], 16)
+            )
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ChainError(f"{self.url} answered a block header that does not read: {exc}") from exc
+
+    def _fact_requests(
+        self,
+        block: int | str,
+        agency_ids: Sequence[int],
+        scope_ids: Sequence[str],
+        signer_keys: Sequence[str],
+        pairs: Sequence[tuple[int, str]],
+    ) -> list[tuple[str, list[Any]]]:
+        return (
+            [self._eth_call("agency", [a], block) for a in agency_ids]
+            + [self._eth_call("scope", [_b32(s)], block) for s in scope_ids]
+            + [self._eth_call("signerRecord", [to_checksum_address(s)], block) for s in signer_keys]
+            + [self._eth_call("accreditation", [a, _b32(s)], block) for a, s in pairs]
+        )
+
+    def _read_facts(
+        self,
+        replies: Iterable[dict[str, Any]],
+        agency_ids: Sequence[int],
+        scope_ids: Sequence[str],
+        signer_keys: Sequence[str],
+        pairs: Sequence[tuple[int, str]],
+    ) -> _BlockFacts:
+        answers = iter(replies)
+
+        def read(name: str) -> Any:
+            return self._decode(name, self._result(name, next(answers)))
+
+        return _BlockFacts(
+            agencies={a: _agency_info(a, read("agency")) for a in agency_ids},
+            scopes={s: _scope_info(s, read("scope")) for s in scope_ids},
+            signers={s: _signer_info(s, read("signerRecord")) for s in signer_keys},
+            accreditations={(a, s): _accreditation_info(a, s, read("accreditation")) for a, s in pairs},
+        )
 
     def snapshot(
         self,
@@ -434,32 +532,56 @@ class Registry:
         scopes: Iterable[str] = (),
         signers: Iterable[str] = (),
         accreditations: Iterable[tuple[int, str]] = (),
+        block: int | str = "latest",
     ) -> Snapshot:
-        """The latest block's time and the given agencies, scopes, signer keys and accreditations, read in one
-        JSON-RPC batch round trip (what a verifier needs beside the credentials' own statuses)."""
+        """`block`'s time and the given agencies, scopes, signer keys and accreditations at that block, read in
+        one JSON-RPC batch round trip (what a verifier needs beside the credentials' own statuses)."""
         agency_ids, scope_ids = sorted(set(agencies)), sorted(set(scopes))
         signer_keys, pairs = sorted(set(signers)), sorted(set(accreditations))
-        requests = [("eth_getBlockByNumber", ["latest", False])]
-        requests += [self._eth_call("agency", [a]) for a in agency_ids]
-        requests += [self._eth_call("scope", [_b32(s)]) for s in scope_ids]
-        requests += [self._eth_call("signerRecord", [to_checksum_address(s)]) for s in signer_keys]
-        requests += [self._eth_call("accreditation", [a, _b32(s)]) for a, s in pairs]
-        replies = iter(self._batch(requests, "registry snapshot"))
-        header = next(replies)
-        block = header.get("result")
-        if "error" in header or not isinstance(block, dict) or "timestamp" not in block:
-            raise ChainError(f"{self.url} did not give the latest block: {header.get('error', block)}")
+        requests = [("eth_getBlockByNumber", [_block_param(block), False])]
+        requests += self._fact_requests(block, agency_ids, scope_ids, signer_keys, pairs)
+        replies = self._batch(requests, "registry snapshot")
+        header = replies[0]
+        head = header.get("result")
+        if "error" in header or not isinstance(head, dict) or "timestamp" not in head:
+            raise ChainError(f"{self.url} did not give block {block}: {header.get('error', head)}")
+        facts = self._read_facts(replies[1:], agency_ids, scope_ids, signer_keys, pairs)
+        return facts.snapshot(int(head["timestamp"], 16))
 
-        def read(name: str) -> Any:
-            return self._decode(name, self._result(name, next(replies)))
+    def facts_at(
+        self,
+        head: BlockHead,
+        *,
+        agencies: Iterable[int] = (),
+        scopes: Iterable[str] = (),
+        signers: Iterable[str] = (),
+        accreditations: Iterable[tuple[int, str]] = (),
+    ) -> Snapshot:
+        """Like `snapshot`, at block `head`, remembering what was read for that block.
 
-        return Snapshot(
-            block_time=int(block["timestamp"], 16),
-            agencies={a: _agency_info(a, read("agency")) for a in agency_ids},
-            scopes={s: _scope_info(s, read("scope")) for s in scope_ids},
-            signers={s: _signer_info(s, read("signerRecord")) for s in signer_keys},
-            accreditations={(a, s): _accreditation_info(a, s, read("accreditation")) for a, s in pairs},
-        )
+        Agencies, scopes, signer keys and accreditations change only in a new block, so what one block says
+        serves every later request pinned to the same block; a new head starts afresh (the last
+        `FACT_BLOCKS` heads are kept). Entries are keyed by the block's hash and read at its number, so a
+        block replaced in a reorganisation is never answered for.
+        """
+        with self._facts_lock:
+            known = self._facts.get(head.hash)
+            if known is None:
+                known = self._facts[head.hash] = _BlockFacts({}, {}, {}, {})
+                while len(self._facts) > FACT_BLOCKS:
+                    self._facts.popitem(last=False)
+            agency_ids = sorted(set(agencies) - known.agencies.keys())
+            scope_ids = sorted(set(scopes) - known.scopes.keys())
+            signer_keys = sorted(set(signers) - known.signers.keys())
+            pairs = sorted(set(accreditations) - known.accreditations.keys())
+        missing = _BlockFacts({}, {}, {}, {})
+        if agency_ids or scope_ids or signer_keys or pairs:
+            requests = self._fact_requests(head.number, agency_ids, scope_ids, signer_keys, pairs)
+            replies = self._batch(requests, "registry facts")
+            missing = self._read_facts(replies, agency_ids, scope_ids, signer_keys, pairs)
+        with self._facts_lock:
+            known.merge(missing)
+            return known.snapshot(head.timestamp)
 
     def block_time(self, block: int | None = None) -> int:
         """The timestamp of `block` (default: the latest)."""
@@ -523,13 +645,34 @@ class Registry:
 
 @dataclass(frozen=True)
 class Snapshot:
-    """Registry facts read together, with the latest block's time (see `Registry.snapshot`)."""
+    """Registry facts read together, with their block's time (see `Registry.snapshot`)."""
 
     block_time: int
     agencies: dict[int, AgencyInfo]
     scopes: dict[str, ScopeInfo]
     signers: dict[str, SignerInfo]
     accreditations: dict[tuple[int, str], AccreditationInfo]
+
+
+@dataclass
+class _BlockFacts:
+    """What one block says about agencies, scopes, signer keys and accreditations (see `Registry.facts_at`)."""
+
+    agencies: dict[int, AgencyInfo]
+    scopes: dict[str, ScopeInfo]
+    signers: dict[str, SignerInfo]
+    accreditations: dict[tuple[int, str], AccreditationInfo]
+
+    def merge(self, other: _BlockFacts) -> None:
+        self.agencies.update(other.agencies)
+        self.scopes.update(other.scopes)
+        self.signers.update(other.signers)
+        self.accreditations.update(other.accreditations)
+
+    def snapshot(self, block_time: int) -> Snapshot:
+        return Snapshot(
+            block_time, dict(self.agencies), dict(self.scopes), dict(self.signers), dict(self.accreditations)
+        )
 
 
 def _agency_info(agency_id: int, raw: Sequence[Any]) -> AgencyInfo:
@@ -720,6 +863,7 @@ __all__ = [
     "AgencyAdmin",
     "AgencyInfo",
     "AgencyState",
+    "BlockHead",
     "CredentialRecord",
     "CredentialState",
     "Governor",

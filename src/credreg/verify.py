@@ -3,13 +3,15 @@
 The verdict derives from the steps. "Malformed file", "tampered", "not issued", "revoked", "suspended",
 "expired" and "chain unreachable" are different answers (`VerificationReport.code`), so an employer, the
 web page and the audit log can each say exactly what is wrong. Many documents are checked with one
-JSON-RPC batch of `credentialStatus` calls; agency, scope and signer facts are read once per verification.
+JSON-RPC batch of `credentialStatus` calls pinned to the latest block; agency, scope and signer facts are
+read at that same block, and remembered for it, so a verdict and its explanation always describe one block,
+the newest the node reported.
 """
 
 from __future__ import annotations
 
 import functools
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
@@ -30,6 +32,7 @@ from credreg.errors import ChainError, ChainUnreachable, DocumentError
 from credreg.registry import (
     AgencyInfo,
     AgencyState,
+    BlockHead,
     CredentialRecord,
     CredentialState,
     Registry,
@@ -296,23 +299,34 @@ def _check_locally(
 
 
 class _Facts:
-    """Agency, scope and signer facts, read once per verification run (`prefetch`: all in one round trip)."""
+    """Agency, scope and signer facts at one block (`prefetch`: all that the records name, at once)."""
 
-    def __init__(self, registry: Registry) -> None:
+    def __init__(self, registry: Registry, head: BlockHead) -> None:
         self.registry = registry
+        self.head = head
         self.agencies: dict[int, AgencyInfo] = {}
         self.scopes: dict[str, ScopeInfo] = {}
         self.signers: dict[str, SignerInfo] = {}
         self.accreditations: dict[tuple[int, str], tuple[int, int]] = {}
 
-    def prefetch(self, records: Sequence[CredentialRecord]) -> int:
-        """Read what the issued `records` refer to, with the latest block's time, which is returned."""
+    def prefetch(self, records: Sequence[CredentialRecord]) -> None:
         issued = [r for r in records if r.issued]
-        snapshot = self.registry.snapshot(
+        self._read(
             agencies={r.agency_id for r in issued},
             scopes={r.scope_id for r in issued},
             signers={r.signer for r in issued},
             accreditations={(r.agency_id, r.scope_id) for r in issued},
+        )
+
+    def _read(
+        self,
+        agencies: Iterable[int] = (),
+        scopes: Iterable[str] = (),
+        signers: Iterable[str] = (),
+        accreditations: Iterable[tuple[int, str]] = (),
+    ) -> None:
+        snapshot = self.registry.facts_at(
+            self.head, agencies=agencies, scopes=scopes, signers=signers, accreditations=accreditations
         )
         self.agencies.update(snapshot.agencies)
         self.scopes.update(snapshot.scopes)
@@ -320,28 +334,26 @@ class _Facts:
         self.accreditations.update(
             {key: (a.valid_from, a.valid_until) for key, a in snapshot.accreditations.items()}
         )
-        return snapshot.block_time
 
     def agency(self, agency_id: int) -> AgencyInfo:
         if agency_id not in self.agencies:
-            self.agencies[agency_id] = self.registry.agency(agency_id)
+            self._read(agencies=[agency_id])
         return self.agencies[agency_id]
 
     def scope(self, scope_id: str) -> ScopeInfo:
         if scope_id not in self.scopes:
-            self.scopes[scope_id] = self.registry.scope(scope_id)
+            self._read(scopes=[scope_id])
         return self.scopes[scope_id]
 
     def signer(self, address: str) -> SignerInfo:
         if address not in self.signers:
-            self.signers[address] = self.registry.signer(address)
+            self._read(signers=[address])
         return self.signers[address]
 
     def accreditation(self, agency_id: int, scope_id: str) -> tuple[int, int]:
         key = (agency_id, scope_id)
         if key not in self.accreditations:
-            a = self.registry.accreditation(agency_id, scope_id)
-            self.accreditations[key] = (a.valid_from, a.valid_until)
+            self._read(accreditations=[key])
         return self.accreditations[key]
 
 
@@ -504,10 +516,12 @@ def verify_documents(
             )
             for p in pending
         ]
-        states = registry.credential_statuses(queries)
-        facts = _Facts(registry)
-        now = facts.prefetch([s.record for s in states])
-        answers = {id(p): _check_on_chain(p, s, facts, now) for p, s in zip(pending, states, strict=True)}
+        head, states = registry.statuses_at_head(queries)
+        facts = _Facts(registry, head)
+        facts.prefetch([s.record for s in states])
+        answers = {
+            id(p): _check_on_chain(p, s, facts, head.timestamp) for p, s in zip(pending, states, strict=True)
+        }
     except (ChainUnreachable, ConnectionError) as exc:
         answers = {id(p): _unreachable(p, str(exc)) for p in pending}
     except ChainError as exc:

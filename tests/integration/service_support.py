@@ -111,9 +111,10 @@ def assert_problem(
 class ServeProcess:
     """A real `credreg serve` process, configured through CREDREG_* variables, killable with SIGKILL."""
 
-    def __init__(self, settings: Settings, log_path: Path) -> None:
+    def __init__(self, settings: Settings, log_path: Path, *, workers: int = 1) -> None:
         self.settings = settings
         self.log_path = log_path
+        self.workers = workers
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.process: subprocess.Popen[bytes] | None = None
@@ -137,7 +138,7 @@ class ServeProcess:
     def start(self) -> ServeProcess:
         with self.log_path.open("ab") as log:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "credreg.cli", "serve"],
+                [sys.executable, "-m", "credreg.cli", "serve", "--workers", str(self.workers)],
                 env=self.env(),
                 stdout=log,
                 stderr=subprocess.STDOUT,

@@ -10,7 +10,6 @@ from __future__ import annotations
 import copy
 import errno
 import json
-import os
 import secrets
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -30,6 +29,7 @@ from lifecycle_support import (
 )
 from web3 import Web3
 
+from credreg import issuance
 from credreg.chain.client import connect
 from credreg.chain.deploy import deploy_registry
 from credreg.chain.devchain import DevChain, ephemeral_chain, free_port
@@ -392,17 +392,18 @@ def test_a_failure_while_writing_documents_is_finished_by_the_same_command(
     setup: Setup, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     results, out = setup.results("disk.csv", seed=53), setup.workdir / "disk"
-    real_replace = os.replace
-    written: list[str] = []
+    real_write_all = issuance._write_all
+    written: list[int] = []
 
-    def disk_fills_up(src: Any, dst: Any) -> None:
-        if str(dst).endswith(".json") and len(written) >= 3:
-            raise OSError(errno.ENOSPC, "No space left on device", str(dst))
-        written.append(str(dst))
-        real_replace(src, dst)
+    def disk_fills_up(fd: int, data: bytes) -> None:
+        if len(written) >= 3:
+            real_write_all(fd, data[: len(data) // 2])  # the fourth file is cut short
+            raise OSError(errno.ENOSPC, "No space left on device")
+        written.append(fd)
+        real_write_all(fd, data)
 
     with monkeypatch.context() as patch:
-        patch.setattr("credreg.issuance.os.replace", disk_fills_up)
+        patch.setattr(issuance, "_write_all", disk_fills_up)
         crashed = setup.cli.fails(2, "issue", str(results), "--out", out.name, "--dev-account", "2")
 
     assert "No space left on device" in crashed.text
@@ -410,7 +411,11 @@ def test_a_failure_while_writing_documents_is_finished_by_the_same_command(
     root = _journal_root(out)
     assert setup.world.registry.record(root).issued
     assert list(out.glob("batch-*.json")) == [], "no summary: the batch is not complete"
-    _finish_and_repeat(setup, results, out, root)
+    partial = documents_in(out, "T")
+    assert len(partial) == 4
+    with pytest.raises(json.JSONDecodeError):
+        load(partial[-1])
+    _finish_and_repeat(setup, results, out, root)  # every file is rewritten whole from the journal
 
 
 def test_an_unusable_output_directory_is_refused_before_anything_is_sent(setup: Setup) -> None:

@@ -5,13 +5,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pytest
-from chain_world import Batch, Deployed, random_hash
+from chain_world import Batch, Deployed, deploy_world, random_hash
+from eth_account.signers.local import LocalAccount
 from eth_utils.crypto import keccak
 
 from credreg import registry as registry_module
+from credreg.chain.devchain import DevChain
 from credreg.chain.eip712 import StatusAction
 from credreg.errors import ChainError, ContractRevert
-from credreg.registry import Registry, Relayer, Verdict
+from credreg.registry import AgencyState, Governor, Registry, Relayer, Verdict
 
 
 @dataclass
@@ -90,6 +92,31 @@ def test_a_snapshot_reads_what_the_single_calls_read(deployed: Deployed, issued:
     }
     assert snapshot.signers[deployed.signer.address].agency_id == deployed.agency_id
     assert snapshot.agencies[99].name == ""
+
+
+def test_facts_are_read_at_the_head_and_remembered_for_that_block_only(
+    chain: DevChain, anvil_accounts: list[LocalAccount]
+) -> None:
+    d = deploy_world(chain.url, anvil_accounts)  # its own world: the agency is suspended below
+    reg = d.registry
+    root = random_hash()
+    Relayer(reg, d.relayer).issue(d.sign_issue(root))
+    head, (state,) = reg.statuses_at_head([(root, root, [])])
+    assert head == reg.latest_head()
+    assert state == reg.credential_status(root, root, [])
+    before = reg.facts_at(head, agencies=[d.agency_id], scopes=[d.scope_id])
+    assert before == reg.snapshot(agencies=[d.agency_id], scopes=[d.scope_id], block=head.number)
+    assert before.agencies[d.agency_id].state is AgencyState.ACTIVE
+
+    Governor(reg, d.governor).suspend_agency(d.agency_id, 7)
+
+    later, (again,) = reg.statuses_at_head([(root, root, [])])
+    assert later.number > head.number
+    assert again == reg.credential_status(root, root, [])
+    after = reg.facts_at(later, agencies=[d.agency_id])
+    assert after.agencies[d.agency_id].state is AgencyState.SUSPENDED
+    assert after.block_time == later.timestamp
+    assert reg.facts_at(head, agencies=[d.agency_id]) == before, "the earlier block's facts stay its own"
 
 
 def test_addresses_come_back_in_eip55_form(deployed: Deployed, issued: Issued) -> None:

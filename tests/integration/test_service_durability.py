@@ -99,6 +99,38 @@ def test_outbox_survives_a_killed_service_process(
     assert d.registry.w3.eth.get_transaction_count(relayer.address) == 3
 
 
+def test_worker_processes_answer_while_one_process_relays_and_indexes(
+    chain: DevChain, anvil_accounts: list[LocalAccount], tmp_path: Path
+) -> None:
+    d = deploy_world(chain.url, anvil_accounts)
+    relayer = anvil_accounts[9]  # the service's default dev relayer
+    settings = service_settings(tmp_path / "service", d)
+    signed = [d.sign_issue() for _ in range(4)]
+    serve = ServeProcess(settings, tmp_path / "serve.log", workers=2).start()
+    try:
+        with httpx.Client(base_url=serve.url, timeout=30) as client:
+            accepted = [client.post("/v1/issuances", json=s.model_dump(mode="json")) for s in signed]
+            assert [a.status_code for a in accepted] == [202] * 4
+            done = [settled(client, f"/v1/issuances/{a.json()['id']}") for a in accepted]
+            roots = {s.request.root for s in signed}
+            indexed = wait_for(
+                lambda: (lambda page: page if {e["root"] for e in page["events"]} == roots else None)(
+                    client.get("/v1/audit/events", params={"type": "CredentialIssued"}).json()
+                ),
+                what="the index to hold the four issuances",
+            )
+            assert client.get("/readyz").status_code == 200
+    finally:
+        serve.stop()
+
+    assert [r["status"] for r in done] == ["confirmed"] * 4, done
+    assert len(indexed["events"]) == 4
+    for s in signed:
+        assert len(issued_events(d, s.request.root)) == 1
+    # One relayer for all the workers: each request was sent exactly once.
+    assert d.registry.w3.eth.get_transaction_count(relayer.address) == 4
+
+
 def test_outbox_survives_a_restarted_chain_node(anvil_accounts: list[LocalAccount], tmp_path: Path) -> None:
     node = DevChain(tmp_path / "node", port=free_port())
     node.start()

@@ -98,7 +98,8 @@ class Service:
     def start(self) -> None:
         self.db.create_schema()
         self._stop.clear()
-        self._spawn("credreg-index", self._follow_chain)
+        if self.settings.index_follower:
+            self._spawn("credreg-index", self._follow_chain)
         if self.settings.outbox_worker:
             self._spawn("credreg-outbox", lambda: self.outbox.work(self._stop))
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Path
+from fastapi import APIRouter, Body, Path, Response
+from pydantic import TypeAdapter
 
 from credreg.api.deps import OutboxDep, RegistryDep, SettingsDep
 from credreg.api.models import CredentialOut, RecordOut
@@ -17,6 +18,7 @@ from credreg.verify import VerificationReport, verify_documents
 router = APIRouter(prefix="/v1", tags=["employers"])
 
 Document = dict[str, Any]
+_REPORTS = TypeAdapter(list[VerificationReport])
 
 
 @router.post(
@@ -33,7 +35,7 @@ def verify(
     registry: RegistryDep,
     settings: SettingsDep,
     body: Annotated[Document | list[Document], Body(description="A wrapped document, or a list of them.")],
-) -> VerificationReport | list[VerificationReport]:
+) -> Response:
     if isinstance(body, list):
         if not body:
             raise ProblemError(422, "validation", "give at least one document", field="body")
@@ -41,8 +43,11 @@ def verify(
             raise ProblemError(
                 422, "batch-too-large", f"at most {settings.max_batch} documents per request", field="body"
             )
-        return verify_documents(registry, body)
-    return verify_documents(registry, [body])[0]
+        reports = verify_documents(registry, body)
+        return Response(_REPORTS.dump_json(reports), media_type="application/json")
+    # The reports are the library's own models, already valid: letting FastAPI validate them again against
+    # `response_model` and encode the result cost 0.3 ms, a seventh of a one-document request's work.
+    return Response(verify_documents(registry, [body])[0].model_dump_json(), media_type="application/json")
 
 
 def _credential_out(
