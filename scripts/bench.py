@@ -1591,8 +1591,8 @@ def report(result: dict[str, Any], out_path: Path) -> str:
         if row.id == "verify.api_rate" and row.credreg and "in_process_ms_per_document" in row.detail:
             lines.append(
                 f"Verifying one document takes {row.detail['in_process_ms_per_document']:.1f} ms in-process "
-                f"(two JSON-RPC round trips included); through HTTP, one server process answers "
-                f"{row.credreg:,.0f} a second."
+                f"(its ledger reads included); through HTTP, `credreg serve --workers "
+                f"{row.detail.get('server_workers', API_SERVER_WORKERS)}` answers {row.credreg:,.0f} a second."
             )
         if row.id == "audit.replay_rate" and row.detail.get("runs"):
             first = row.detail["runs"][0]
