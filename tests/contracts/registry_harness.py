@@ -272,21 +272,6 @@ class Harness:
         return agency_id
 
 
-class Verdict:
-    VALID = 0
-    NOT_ISSUED = 1
-    INVALID_PROOF = 2
-    ROOT_REVOKED = 3
-    NODE_REVOKED = 4
-    LEAF_REVOKED = 5
-    AGENCY_REVOKED = 6
-    SIGNER_COMPROMISED = 7
-    EXPIRED = 8
-    ROOT_SUSPENDED = 9
-    NODE_SUSPENDED = 10
-    LEAF_SUSPENDED = 11
-
-
 def deploy(w3: Web3, governor: str) -> Contract:
     artifact = load_artifact("CredentialRegistry")
     factory = w3.eth.contract(abi=artifact.abi, bytecode=artifact.bytecode)

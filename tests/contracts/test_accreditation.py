@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from registry_harness import SCOPE_CODE, SCOPE_LEVEL, SCOPE_TITLE, Harness, Reverted, Verdict, h, scope_id_of
+from registry_harness import SCOPE_CODE, SCOPE_LEVEL, SCOPE_TITLE, Harness, Reverted, h, scope_id_of
 
 from credreg.chain.artifacts import load_artifact
+from credreg.chain.states import Verdict
 
 ZERO = "0x0000000000000000000000000000000000000000"
 ACTIVE, SUSPENDED, REVOKED = 1, 2, 3

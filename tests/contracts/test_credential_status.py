@@ -4,8 +4,9 @@ meaning."""
 from __future__ import annotations
 
 import pytest
-from registry_harness import REINSTATE, REVOKE, SUSPEND, Harness, Verdict, h
+from registry_harness import REINSTATE, REVOKE, SUSPEND, Harness, h
 
+from credreg.chain.states import Verdict
 from credreg.documents.merkle import MerkleTree
 
 

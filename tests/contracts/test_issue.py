@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import pytest
 from eth_account.messages import _hash_eip191_message, encode_typed_data
-from registry_harness import ISSUE_TYPES, SECP256K1_N, Harness, Reverted, Verdict, deploy, h
+from registry_harness import ISSUE_TYPES, SECP256K1_N, Harness, Reverted, deploy, h
+
+from credreg.chain.states import Verdict
 
 
 def test_issue_records_root_with_agency_scope_signer_and_times(reg: Harness) -> None:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
-from registry_harness import Harness, Verdict
+from registry_harness import Harness
 
+from credreg.chain.states import Verdict
 from credreg.documents.merkle import MerkleTree
 
 # A zero hash is no document's target hash (and a zero root is refused), so leaves are never zero.

@@ -13,10 +13,10 @@ from registry_harness import (
     SUSPEND,
     Harness,
     Reverted,
-    Verdict,
     h,
 )
 
+from credreg.chain.states import Verdict
 from credreg.documents.merkle import MerkleTree
 
 NONE, REVOKED, SUSPENDED = 0, 1, 2
