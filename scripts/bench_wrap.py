@@ -12,7 +12,6 @@ Usage: .venv/bin/python scripts/bench_wrap.py [--runs 5] [--sizes 1000 10000]
 from __future__ import annotations
 
 import argparse
-import csv
 import statistics
 import tempfile
 import time
@@ -25,10 +24,10 @@ from credreg.documents import (
     IssueContext,
     certificate_to_data,
     read_results,
-    resident_id_check_digit,
     wrap_certificates,
     wrap_documents,
 )
+from credreg.samples import write_sample_results
 
 DOMAIN = "registry.example.org"
 CONTEXT = IssueContext(
@@ -36,50 +35,6 @@ CONTEXT = IssueContext(
     chain_id=31337,
     registry="0x5FbDB2315678afecb367f032d93F642f64180aa3",
 )
-
-
-def results_file(path: Path, size: int) -> Path:
-    with path.open("w", encoding="utf-8", newline="") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(
-            [
-                "kind",
-                "certificate_number",
-                "holder_name",
-                "holder_id_type",
-                "holder_id_number",
-                "occupation_code",
-                "occupation_title",
-                "level",
-                "issue_date",
-                "valid_until",
-                "assessment_date",
-                "assessment_session_id",
-                "assessment_location",
-                "assessment_score",
-            ]
-        )
-        for n in range(size):
-            first17 = f"11010519{80 + n % 20:02d}{1 + n % 12:02d}{1 + n % 28:02d}{n % 1000:03d}"
-            writer.writerow(
-                [
-                    "skill_level",
-                    f"S2025{n:08d}",
-                    "张伟" if n % 2 else "王芳",
-                    "resident_id",
-                    first17 + resident_id_check_digit(first17),
-                    "6-31-01-03",
-                    "电工",
-                    "3",
-                    "2025-06-30",
-                    "2028-06-30",
-                    "2025-06-01",
-                    "2025-06-A",
-                    "北京市朝阳区",
-                    str(60 + n % 40),
-                ]
-            )
-    return path
 
 
 def timed(fn: Callable[[], Any], runs: int) -> list[float]:
@@ -101,7 +56,7 @@ def main() -> None:
     print(f"{'stage':<6} {'batch':>7} {'median s':>9} {'min s':>7} {'max s':>7} {'per cert µs':>12}")
     with tempfile.TemporaryDirectory() as tmp:
         for size in args.sizes:
-            path = results_file(Path(tmp) / f"results-{size}.csv", size)
+            path = write_sample_results(Path(tmp) / f"results-{size}.csv", size)
             certificates = read_results(path, context=CONTEXT)
             datas = [certificate_to_data(c, identity_location=DOMAIN) for c in certificates]
             stages: dict[str, Callable[[], Any]] = {

@@ -23,6 +23,7 @@ from credreg.audit.source import AuditEvent
 from credreg.chain.states import AgencyState as AgencyStatus
 from credreg.chain.states import TargetState as Status
 from credreg.chain.states import Verdict
+from credreg.chain.states import in_window as in_window
 from credreg.documents.merkle import combine as merkle_combine
 
 MAX_FINDINGS_KEPT = 1_000
@@ -138,11 +139,6 @@ class VerdictResult:
     reason: int
     since: int
     record: RootEntry | None
-
-
-def in_window(valid_from: int, valid_until: int, moment: int) -> bool:
-    """Half-open windows; `valid_until == 0` means open-ended."""
-    return valid_from <= moment and (valid_until == 0 or moment < valid_until)
 
 
 def day_of(day: int) -> str:

@@ -1,4 +1,4 @@
-"""The contract's enumerations, as Python enums with the same numeric values."""
+"""The contract's enumerations, as Python enums with the same numeric values, and its time-window rule."""
 
 from __future__ import annotations
 
@@ -41,3 +41,8 @@ class Verdict(IntEnum):
     @property
     def label(self) -> str:
         return self.name.lower().replace("_", "-")
+
+
+def in_window(valid_from: int, valid_until: int, moment: int) -> bool:
+    """The contract's windows are half-open, `valid_from <= moment < valid_until`; 0 as the end means none."""
+    return valid_from <= moment and (valid_until == 0 or moment < valid_until)

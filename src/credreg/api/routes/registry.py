@@ -20,6 +20,7 @@ from credreg.api.models import (
 )
 from credreg.api.problems import ProblemError
 from credreg.api.routes.events import event_out
+from credreg.chain.states import in_window
 from credreg.registry import AgencyInfo, AgencyState, Registry
 from credreg.service.index import EventQuery
 
@@ -102,10 +103,6 @@ def agencies(
     return AgencyList(agencies=listed, next_from_id=last + 1 if last < count else None)
 
 
-def _within(now: int, valid_from: int, valid_until: int) -> bool:
-    return valid_from <= now and (valid_until == 0 or now < valid_until)
-
-
 def _accreditations(registry: Registry, agency_id: int, now: int, active: bool) -> list[AccreditationOut]:
     found = []
     for index in range(1, registry.scope_count() + 1):
@@ -121,7 +118,7 @@ def _accreditations(registry: Registry, agency_id: int, now: int, active: bool) 
                 title=scope.title,
                 valid_from=window.valid_from,
                 valid_until=window.valid_until,
-                active_now=active and _within(now, window.valid_from, window.valid_until),
+                active_now=active and in_window(window.valid_from, window.valid_until, now),
             )
         )
     return found
@@ -155,7 +152,7 @@ def agency(
                 valid_from=signer.valid_from,
                 valid_until=signer.valid_until,
                 compromised_since=signer.compromised_since,
-                valid_now=_within(now, signer.valid_from, signer.valid_until)
+                valid_now=in_window(signer.valid_from, signer.valid_until, now)
                 and (signer.compromised_since == 0 or now < signer.compromised_since),
             )
         )
