@@ -23,6 +23,7 @@ from credreg.cli.common import (
     print_json,
     state,
 )
+from credreg.cli.safe_cmds import UnsignedTxOption, write_unsigned_tx
 from credreg.cli.timeparse import show_time
 from credreg.documents.disclosure import disclose as disclose_fields
 from credreg.documents.layout import hidden_fields, hideable_fields
@@ -105,10 +106,17 @@ def _status_change(
     keystore: Path | None,
     dev_account: int | None,
     as_governor: bool,
+    unsigned_tx: Path | None,
 ) -> None:
     st: State = state(ctx)
     registry = st.registry()
     root_hash, target_hash, proof = _target(document, root, target, whole_batch)
+    if unsigned_tx:
+        what = f"{action.name.lower()} {target_hash} (root {root_hash}, reason {reason}) as the governor"
+        write_unsigned_tx(
+            ctx, unsigned_tx, what, "governorSetStatus", root_hash, target_hash, proof, int(action), reason
+        )
+        return
     account = load_account(st, keystore, dev_account, role="governor" if as_governor else "agency signer")
     if as_governor:
         Governor(registry, account, st.settings.confirmations).set_status(
@@ -165,9 +173,11 @@ def _status_command(action: StatusAction, help_text: str) -> Callable[..., None]
         ctx: typer.Context, document: DocumentArg = None, root: RootOpt = None, target: TargetOpt = None,
         whole_batch: WholeOpt = False, reason: ReasonOpt = 0, keystore: KeystoreOption = None,
         dev_account: DevAccountOption = None, as_governor: GovernorOpt = False,
+        unsigned_tx: UnsignedTxOption = None,
     ) -> None:  # fmt: skip
         _status_change(
-            ctx, action, document, root, target, whole_batch, reason, keystore, dev_account, as_governor
+            ctx, action, document, root, target, whole_batch, reason, keystore, dev_account, as_governor,
+            unsigned_tx,
         )  # fmt: skip
 
     command.__doc__ = help_text
