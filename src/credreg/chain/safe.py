@@ -30,7 +30,7 @@ from eth_keys.exceptions import BadSignature
 from eth_typing import Hash32
 from eth_utils.address import is_address, to_checksum_address
 from eth_utils.crypto import keccak
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from pydantic.alias_generators import to_camel
 from web3 import Web3
 from web3.contract import Contract
@@ -90,6 +90,12 @@ SAFE_ERRORS = {
 }
 
 
+def _address(value: str) -> str:
+    if not is_address(value):
+        raise ValueError(f"not an address: {value!r}")
+    return str(to_checksum_address(value))
+
+
 class _Model(BaseModel):
     model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, frozen=True)
 
@@ -106,7 +112,16 @@ class SafeTx(_Model):
     gas_price: int = 0
     gas_token: str = ZERO_ADDRESS
     refund_receiver: str = ZERO_ADDRESS
-    nonce: int
+    nonce: int = Field(ge=0)
+
+    _addresses = field_validator("to", "gas_token", "refund_receiver")(_address)
+
+    @field_validator("data")
+    @classmethod
+    def _hex(cls, value: str) -> str:
+        if re.fullmatch(r"0x(?:[0-9a-fA-F]{2})*", value) is None:
+            raise ValueError("not 0x-prefixed hex bytes")
+        return value.lower()
 
     def args(self) -> list[Any]:
         """The nine leading arguments of `getTransactionHash` and `execTransaction`."""
@@ -119,7 +134,9 @@ class SafeTx(_Model):
 
 class OwnerSignature(_Model):
     owner: str
-    signature: str
+    signature: str = Field(pattern=r"^0x[0-9a-fA-F]{130}$")
+
+    _owner = field_validator("owner")(_address)
 
 
 class SignedSafeTx(_Model):
@@ -128,11 +145,10 @@ class SignedSafeTx(_Model):
     safe: str
     chain_id: int
     safe_tx: SafeTx
-    safe_tx_hash: str
+    safe_tx_hash: str = Field(pattern=r"^0x([0-9a-fA-F]{64})?$")
     signatures: list[OwnerSignature] = Field(default_factory=list)
 
-    def signed_by(self) -> list[str]:
-        return [s.owner for s in self.signatures]
+    _safe = field_validator("safe")(_address)
 
 
 # --- the Transaction Builder batch file --------------------------------------------------------------------

@@ -76,6 +76,10 @@ def write_unsigned_tx(
         problems = [line for line in str(exc).splitlines() if "not compatible" in line]
         raise ConfigError(f"cannot build {method}: {problems[0] if problems else exc}") from exc
     wallet = SafeWallet(registry.w3, safe or registry.governor())
+    if not registry.w3.eth.get_code(wallet.contract.address):
+        raise ConfigError(
+            f"{wallet.address} is a plain key, not a Safe: it sends this itself, without --unsigned-tx"
+        )
     data = str(tx["data"])
     wallet.simulate(registry.address, data, 0, registry.abi)
     batch = batch_file(
@@ -130,11 +134,9 @@ def _load(
     if path.exists():
         signed = load_signed(_read(path), str(path))
         tx = signed.safe_tx
-        if (signed.safe, signed.chain_id) != (wallet.address, call.chain_id) or (
-            to_checksum_address(tx.to),
-            tx.data.lower(),
-            tx.value,
-        ) != (call.to, call.data, call.value):
+        # Everything but the nonce must be what the file asks for: a plain call, no gas refund to anyone.
+        expected = SafeTx(to=call.to, value=call.value, data=call.data, nonce=tx.nonce)
+        if (signed.safe, signed.chain_id, tx) != (wallet.address, call.chain_id, expected):
             raise SafeTxError(f"{path} holds signatures for another transaction or Safe than {file}")
     else:
         tx = SafeTx(to=call.to, value=call.value, data=call.data, nonce=wallet.nonce())
@@ -184,7 +186,7 @@ def safe_sign(
     write_atomically(path, updated.model_dump_json(by_alias=True, indent=2) + "\n")
     tx = signed.safe_tx
     console.print(f"{account.address} signed Safe transaction {tx.nonce} ({signed.safe_tx_hash})")
-    console.print(f"  {_describe(registry, to_checksum_address(tx.to), tx.data)}")
+    console.print(f"  {_describe(registry, tx.to, tx.data)}")
     console.print(f"  {len(updated.signatures)} of {wallet.threshold()} signatures, in {path}")
 
 
@@ -228,7 +230,5 @@ def safe_exec(
         receipt = sender.send(wallet.exec_transaction(tx, valid))
     except ContractRevert as exc:
         raise explain_safe_revert(exc) from exc
-    console.print(
-        f"executed Safe transaction {tx.nonce}: {_describe(registry, to_checksum_address(tx.to), tx.data)}"
-    )
+    console.print(f"executed Safe transaction {tx.nonce}: {_describe(registry, tx.to, tx.data)}")
     console.print(f"  transaction {receipt['transactionHash'].to_0x_hex()} in block {receipt['blockNumber']}")
