@@ -190,14 +190,16 @@ def test_no_single_key_can_call_the_registry_as_governor(bureau: Bureau, index: 
 
 def test_owners_sign_and_execute_with_the_cli(bureau: Bureau) -> None:
     cli, registry, safe = bureau.cli, bureau.registry, bureau.safe
-    path = bureau.unsigned("suspend", "agency", "suspend", "1", "--reason", "12")
-    signatures = path.with_name("suspend.signatures.json")
+    path = bureau.unsigned(
+        "register-cli", "agency", "register", "Xicheng Centre", "XC-0003", "--admin", ADMIN.address
+    )
+    signatures = path.with_name("register-cli.signatures.json")
 
     assert "is not an owner" in cli.fails(2, "safe", "sign", str(path), "--dev-account", "3").text
     assert not signatures.exists()
     first = cli.ok("safe", "sign", str(path), "--dev-account", "5").text
     assert "1 of 2 signatures" in first
-    assert "suspendAgency(agencyId=1, reason=12)" in first
+    assert f"registerAgency(name=Xicheng Centre, registrationCode=XC-0003, admin={ADMIN.address})" in first
     assert "it needs 2" in cli.fails(2, "safe", "exec", str(path), "--dev-account", "3").text
     assert "2 of 2 signatures" in cli.ok("safe", "sign", str(path), "--dev-account", "7").text
     recorded = json.loads(signatures.read_text(encoding="utf-8"))
@@ -206,8 +208,8 @@ def test_owners_sign_and_execute_with_the_cli(bureau: Bureau) -> None:
     assert recorded["safeTxHash"] == safe.transaction_hash(tx)
 
     cli.ok("safe", "exec", str(path), "--dev-account", "3")
-    agency = registry.agency(1)
-    assert (agency.state, agency.reason) == (AgencyState.SUSPENDED, 12)
+    agency = registry.agency(registry.agency_count())
+    assert (agency.registration_code, agency.state) == ("XC-0003", AgencyState.ACTIVE)
     assert "already executed" in cli.fails(2, "safe", "exec", str(path), "--dev-account", "3").text
 
 
@@ -219,10 +221,27 @@ def test_a_call_the_registry_would_refuse_is_never_written(bureau: Bureau) -> No
 
 
 def test_an_altered_file_is_refused_before_anyone_signs(bureau: Bureau) -> None:
-    path = bureau.unsigned("reinstate", "agency", "reinstate", "1")
+    path = bureau.unsigned("altered", "scope", "define", "3-01-01-01", "1", "Draughtsperson")
     batch = json.loads(path.read_text(encoding="utf-8"))
-    batch["transactions"][0]["contractInputsValues"]["agencyId"] = (
-        "2"  # what the owners see, not what they sign
-    )
+    # What the owners are shown changes; what they would sign does not.
+    batch["transactions"][0]["contractInputsValues"]["level"] = "2"
     path.write_text(json.dumps(batch), encoding="utf-8")
     assert "altered" in bureau.cli.fails(2, "safe", "sign", str(path), "--dev-account", "5").text
+
+
+def test_owners_queue_a_second_action_behind_the_first(bureau: Bureau) -> None:
+    cli, registry, safe = bureau.cli, bureau.registry, bureau.safe
+    first = bureau.unsigned("first", "scope", "define", "2-02-10-11", "1", "First")
+    second = bureau.unsigned("second", "scope", "define", "2-02-10-12", "1", "Second")
+    nonce = int(safe.contract.functions.nonce().call())
+    for owner in ("5", "6"):
+        cli.ok("safe", "sign", str(first), "--dev-account", owner)
+    for owner in ("6", "7"):
+        cli.ok("safe", "sign", str(second), "--nonce", str(nonce + 1), "--dev-account", owner)
+
+    waiting = cli.fails(2, "safe", "exec", str(second), "--dev-account", "3")
+    assert f"must first execute its transaction {nonce}" in waiting.text
+    cli.ok("safe", "exec", str(first), "--dev-account", "3")
+    cli.ok("safe", "exec", str(second), "--dev-account", "3")
+    assert registry.scope(scope_id_of("2-02-10-11", 1)).title == "First"
+    assert registry.scope(scope_id_of("2-02-10-12", 1)).title == "Second"

@@ -116,7 +116,7 @@ def _describe(registry: Registry, to: str, data: str) -> str:
 
 
 def _load(
-    ctx: typer.Context, file: Path, signatures: Path | None, safe: str | None
+    ctx: typer.Context, file: Path, signatures: Path | None, safe: str | None, nonce: int | None = None
 ) -> tuple[Registry, SafeWallet, SignedSafeTx, Path]:
     """The transaction of `file` with the signatures collected so far, checked against the chain."""
     registry = state(ctx).registry()
@@ -138,8 +138,12 @@ def _load(
         expected = SafeTx(to=call.to, value=call.value, data=call.data, nonce=tx.nonce)
         if (signed.safe, signed.chain_id, tx) != (wallet.address, call.chain_id, expected):
             raise SafeTxError(f"{path} holds signatures for another transaction or Safe than {file}")
+        if nonce is not None and nonce != tx.nonce:
+            raise SafeTxError(f"{path} already fixes Safe transaction number {tx.nonce}, not {nonce}")
     else:
-        tx = SafeTx(to=call.to, value=call.value, data=call.data, nonce=wallet.nonce())
+        tx = SafeTx(
+            to=call.to, value=call.value, data=call.data, nonce=wallet.nonce() if nonce is None else nonce
+        )
         signed = SignedSafeTx(safe=wallet.address, chain_id=call.chain_id, safe_tx=tx, safe_tx_hash="0x")
     # The hash is computed here and by the Safe itself; both must agree before anyone signs or executes.
     local = safe_tx_hash(call.chain_id, wallet.address, tx)
@@ -166,6 +170,14 @@ def safe_sign(
     safe: Annotated[
         str | None, typer.Option(help="The Safe (default: the one the file names).", show_default=False)
     ] = None,
+    nonce: Annotated[
+        int | None,
+        typer.Option(
+            min=0,
+            help="The Safe transaction number, for an action queued behind others (default: the next).",
+            show_default=False,
+        ),
+    ] = None,
     keystore: KeystoreOption = None,
     dev_account: DevAccountOption = None,
 ) -> None:
@@ -173,7 +185,7 @@ def safe_sign(
 
     Example: credreg safe sign accredit.json -k owner.json
     """
-    registry, wallet, signed, path = _load(ctx, file, signatures, safe)
+    registry, wallet, signed, path = _load(ctx, file, signatures, safe, nonce)
     account = load_account(state(ctx), keystore, dev_account, role="Safe owner")
     owners = wallet.owners()
     if account.address not in owners:
