@@ -245,3 +245,16 @@ def test_owners_queue_a_second_action_behind_the_first(bureau: Bureau) -> None:
     cli.ok("safe", "exec", str(second), "--dev-account", "3")
     assert registry.scope(scope_id_of("2-02-10-11", 1)).title == "First"
     assert registry.scope(scope_id_of("2-02-10-12", 1)).title == "Second"
+
+
+def test_credreg_never_signs_a_call_outside_the_registry(bureau: Bureau) -> None:
+    path = bureau.unsigned("outside", "scope", "define", "3-01-01-02", "1", "Surveyor")
+    batch = json.loads(path.read_text(encoding="utf-8"))
+    # The same file made to lower the Safe's own threshold to one signature.
+    lower = bureau.safe.contract.encode_abi("changeThreshold", args=[1])
+    batch["transactions"] = [{"to": bureau.safe.address, "value": "0", "data": lower}]
+    path.write_text(json.dumps(batch), encoding="utf-8")
+    ran = bureau.cli.fails(2, "safe", "sign", str(path), "--dev-account", "5")
+    assert "not the registry" in ran.text
+    assert not path.with_name("outside.signatures.json").exists()
+    assert bureau.safe.contract.functions.getThreshold().call() == 2

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 from eth_account import Account
-from hypothesis import example, given
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from web3 import Web3
 
@@ -29,15 +29,17 @@ from credreg.errors import SafeTxError
 ABI = load_artifact("CredentialRegistry").abi
 REGISTRY = "0x5FbDB2315678afecb367f032d93F642f64180aa3"
 SAFE = "0x1f2E8803f2c89fd20E4fbA71966ED4c3e4F2cdca"
+CONTRACT = Web3().eth.contract(abi=ABI)
 hashes = st.binary(min_size=32, max_size=32).map(lambda b: "0x" + b.hex())
 
 
 def _file(method: str, *args: object) -> dict[str, Any]:
-    data = Web3().eth.contract(abi=ABI).encode_abi(method, args=list(args))
+    data = CONTRACT.encode_abi(method, args=list(args))
     tx = batch_transaction(ABI, REGISTRY, data)
     return batch_file(31337, SAFE, [tx], name="n", description="d", created_at_ms=1_700_000_000_000)
 
 
+@settings(deadline=None, max_examples=40)  # a shared machine; each example encodes and decodes twice
 @given(root=hashes, target=hashes, proof=st.lists(hashes, max_size=6), action=st.integers(1, 3),
        reason=st.integers(0, 65535))  # fmt: skip
 @example(root="0x" + "00" * 32, target="0x" + "ff" * 32, proof=[], action=1, reason=0)

@@ -106,10 +106,8 @@ def _read(path: Path) -> str:
         raise SafeTxError(f"cannot read {path}: {exc.strerror or exc}") from exc
 
 
-def _describe(registry: Registry, to: str, data: str) -> str:
-    """What the call does, as `method(arg=value, ...)`, when it calls the registry."""
-    if to != registry.address:
-        return f"a call to {to} (not the registry {registry.address})"
+def _describe(registry: Registry, data: str) -> str:
+    """What the registry call does, as `method(arg=value, ...)`."""
     function, args = registry.contract.decode_function_input(data)
     shown = ", ".join(f"{k}={'0x' + v.hex() if isinstance(v, bytes) else v}" for k, v in args.items())
     return f"{function.fn_name}({shown})"
@@ -124,6 +122,11 @@ def _load(
     if call.chain_id != registry.domain.chain_id:
         raise SafeTxError(
             f"{file} is for chain {call.chain_id}, but the ledger is chain {registry.domain.chain_id}"
+        )
+    if call.to != registry.address:
+        raise SafeTxError(
+            f"{file} calls {call.to}, not the registry {registry.address}: credreg signs and executes "
+            f"only the registry's calls (use the Safe's own tools for anything else)"
         )
     safe_address = safe or call.safe
     if not safe_address:
@@ -198,7 +201,7 @@ def safe_sign(
     write_atomically(path, updated.model_dump_json(by_alias=True, indent=2) + "\n")
     tx = signed.safe_tx
     console.print(f"{account.address} signed Safe transaction {tx.nonce} ({signed.safe_tx_hash})")
-    console.print(f"  {_describe(registry, tx.to, tx.data)}")
+    console.print(f"  {_describe(registry, tx.data)}")
     console.print(f"  {len(updated.signatures)} of {wallet.threshold()} signatures, in {path}")
 
 
@@ -242,5 +245,5 @@ def safe_exec(
         receipt = sender.send(wallet.exec_transaction(tx, valid))
     except ContractRevert as exc:
         raise explain_safe_revert(exc) from exc
-    console.print(f"executed Safe transaction {tx.nonce}: {_describe(registry, tx.to, tx.data)}")
+    console.print(f"executed Safe transaction {tx.nonce}: {_describe(registry, tx.data)}")
     console.print(f"  transaction {receipt['transactionHash'].to_0x_hex()} in block {receipt['blockNumber']}")
