@@ -150,6 +150,8 @@ def test_two_of_three_owners_accredit_an_agency_and_revoke_its_certificate(burea
         identity_location=IDENTITY_LOCATION,
     )
     assert (outcome.summary.count, outcome.summary.agency_id) == (3, agency_id)
+    record = registry.record(outcome.summary.root)
+    assert (record.agency_id, record.scope_id, record.signer) == (agency_id, scope_id, SIGNER.address)
     revoked, kept = sorted((bureau.workdir / "certificates").glob("MS*.json"))[:2]
     assert cli("verify", str(revoked)).code == 0
 
