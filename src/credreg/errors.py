@@ -12,6 +12,7 @@ CredregError
 │   ├── DisclosureError     a field cannot be hidden; `field` names it
 │   └── ResultsFileError    a results file has broken rows; `problems` names each row and field
 ├── KeystoreError           a keystore file cannot be read or decrypted
+├── SafeTxError             a multisig (Safe) transaction file is unusable or lacks signatures
 ├── RequestRefused          the service refuses a signed request (credreg.service.outbox)
 └── ChainError              talking to the ledger failed
     ├── ChainUnreachable    the JSON-RPC endpoint does not answer (retry later)
@@ -129,6 +130,10 @@ class ResultsFileError(DocumentError):
 
 class KeystoreError(CredregError):
     """A keystore file is missing, malformed, or its password is wrong."""
+
+
+class SafeTxError(CredregError):
+    """A Safe transaction or signatures file is unusable, or it does not carry enough owners' signatures."""
 
 
 class ChainError(CredregError):

@@ -23,6 +23,7 @@ from credreg.cli.common import (
     print_json,
     state,
 )
+from credreg.cli.safe_cmds import UnsignedTxOption, write_unsigned_tx
 from credreg.cli.timeparse import show_time
 from credreg.documents.disclosure import disclose as disclose_fields
 from credreg.documents.layout import binding_from_document, hidden_fields, hideable_fields
@@ -106,10 +107,32 @@ def _status_change(
     dev_account: int | None,
     as_governor: bool,
     agency: int | None,
+    unsigned_tx: Path | None,
 ) -> None:
     st: State = state(ctx)
     registry = st.registry()
     doc_agency, root_hash, target_hash, proof = _target(document, root, target, whole_batch)
+    if unsigned_tx:
+        agency_id = doc_agency or agency
+        if agency_id is None:
+            raise ConfigError("as the governor, say whose root it is: pass the document file, or --agency N")
+        what = (
+            f"{action.name.lower()} {target_hash} (root {root_hash} of agency {agency_id}, reason {reason}) "
+            f"as the governor"
+        )
+        write_unsigned_tx(
+            ctx,
+            unsigned_tx,
+            what,
+            "governorSetStatus",
+            agency_id,
+            root_hash,
+            target_hash,
+            proof,
+            int(action),
+            reason,
+        )
+        return
     account = load_account(st, keystore, dev_account, role="governor" if as_governor else "agency signer")
     agency_id = _agency_of(registry, account.address, doc_agency or agency, as_governor)
     if as_governor:
@@ -191,10 +214,11 @@ def _status_command(action: StatusAction, help_text: str) -> Callable[..., None]
         ctx: typer.Context, document: DocumentArg = None, root: RootOpt = None, target: TargetOpt = None,
         whole_batch: WholeOpt = False, reason: ReasonOpt = 0, keystore: KeystoreOption = None,
         dev_account: DevAccountOption = None, as_governor: GovernorOpt = False, agency: AgencyOpt = None,
+        unsigned_tx: UnsignedTxOption = None,
     ) -> None:  # fmt: skip
         _status_change(
             ctx, action, document, root, target, whole_batch, reason, keystore, dev_account, as_governor,
-            agency,
+            agency, unsigned_tx,
         )  # fmt: skip
 
     command.__doc__ = help_text
