@@ -296,7 +296,7 @@ contract CredentialRegistry is ICredentialRegistry, AccreditationRegistry, IERC5
 
     function _requireAgencySigner(address signer, uint32 agencyId, uint8 action) private view {
         Signer memory key = _signer(signer);
-        if (key.agencyId != agencyId) revert CredentialRegistryUnknownSigner(signer, key.agencyId);
+        if (key.agencyId != agencyId || agencyId == 0) revert CredentialRegistryUnknownSigner(signer, key.agencyId);
         if (!_signerUsable(key, _blockTime())) _rejectSigner(signer, key);
         AgencyState state = _agencyState(agencyId);
         // A suspended agency may still withdraw its credentials but not restore them.
