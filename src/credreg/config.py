@@ -5,7 +5,9 @@ from __future__ import annotations
 import socket
 from pathlib import Path
 
-from pydantic import Field
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_CHAIN_PORT = 8545
@@ -24,6 +26,10 @@ class Settings(BaseSettings):
     chain_port: int = Field(DEFAULT_CHAIN_PORT, ge=1, le=65535)
     manifest: Path | None = Field(
         None, description="Deployment manifest; default <data_dir>/deployment.json."
+    )
+    timezone: str = Field(
+        "Asia/Shanghai",
+        description="IANA time zone in which dates without an offset are read and every time is shown.",
     )
     confirmations: int = Field(0, ge=0, le=64, description="Blocks to wait before a transaction counts.")
     database_url: str | None = Field(None, description="SQLAlchemy URL; default SQLite under data_dir.")
@@ -56,6 +62,22 @@ class Settings(BaseSettings):
     index_poll_seconds: float = Field(1.0, gt=0, le=60)
     index_chunk_blocks: int = Field(5_000, ge=1, le=1_000_000, description="Blocks per eth_getLogs call.")
     ready_max_lag: int = Field(5, ge=0, description="Blocks the event index may trail before /readyz fails.")
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(
+                f"未知时区 {value!r}，请使用 IANA 时区名，例如 Asia/Shanghai / unknown time zone {value!r}; "
+                f"use an IANA name such as Asia/Shanghai"
+            ) from None
+        return value
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
 
     @property
     def effective_rpc_url(self) -> str:

@@ -6,17 +6,44 @@ import sys
 
 from rich.markup import escape
 
+import typer
+from rich.markup import escape as _escape
+
 from credreg.cli.app import app
-from credreg.cli.common import err_console
-from credreg.errors import CredregError
+from credreg.cli.common import err_console, print_json
+from credreg.cli.help import tidy
+from credreg.errors import ContractRevert, CredregError
+from credreg.labels import contract_error_words
 
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the `credreg` console script; returns the exit code."""
+    command = tidy(typer.main.get_command(app))
     try:
-        app(args=argv, standalone_mode=True)  # usage errors print their own message and exit 2
+        command.main(args=argv, prog_name="credreg", standalone_mode=True)  # usage errors exit 2
     except SystemExit as exc:
         return exc.code if isinstance(exc.code, int) else 0 if exc.code is None else 1
+    except ContractRevert as exc:
+        # Plain words for a person; the raw error stays visible, and whole in --json output.
+        words = contract_error_words(exc.name)
+        err_console.print(
+            f"[red]错误 / error:[/red] {_escape(str(words))} [{_escape(exc.name)}]", soft_wrap=True
+        )
+        if "--json" in (sys.argv if argv is None else argv):
+            from credreg.service.outbox import json_args
+
+            print_json(
+                {
+                    "error": {
+                        "name": exc.name,
+                        "args": json_args(exc.args_by_name),
+                        "message": str(exc),
+                        "zh": words.zh,
+                        "en": words.en,
+                    }
+                }
+            )
+        return 2
     except CredregError as exc:
         # One unwrapped line (logs and pipes keep it whole), the message shown as text, never as markup.
         err_console.print(f"[red]error:[/red] {escape(str(exc))}", soft_wrap=True)
