@@ -63,8 +63,7 @@ CONTRACT_ERRORS: Final[dict[str, Words]] = {
     ),
     "AccreditationRegistryInvalidScope": Words(
         "职业编码、等级或名称无效，职业编码格式为 D-DD-DD-DD（如 4-04-05-06），等级为 1–5",
-        "the occupation code, level or title is invalid; codes are D-DD-DD-DD (e.g. 4-04-05-06), "
-        "levels 1-5",
+        "the occupation code, level or title is invalid; codes are D-DD-DD-DD (e.g. 4-04-05-06), levels 1-5",
     ),
     "AccreditationRegistryInvalidWindow": Words(
         "有效期起止时间无效（结束时间须晚于开始时间），请检查 --from 和 --until",
@@ -116,8 +115,7 @@ CONTRACT_ERRORS: Final[dict[str, Words]] = {
     ),
     "CredentialRegistryAgencyNotActive": Words(
         "该评价机构已被暂停或撤销，不能颁发证书或更改证书状态，请联系主管部门",
-        "the agency is suspended or revoked and cannot issue or change certificates; contact the "
-        "governor",
+        "the agency is suspended or revoked and cannot issue or change certificates; contact the governor",
     ),
     "CredentialRegistryAlreadyIssued": Words(
         "这一批证书已在账本上记录，无需重复颁发；再次运行同一命令即可写出证书文件",
@@ -169,8 +167,7 @@ CONTRACT_ERRORS: Final[dict[str, Words]] = {
     ),
     "CredentialRegistryStatusHeldByOther": Words(
         "该证书的状态由另一家评价机构设定，只有该机构或主管部门可以更改",
-        "this certificate's status was set by another agency; only that agency or the governor can "
-        "change it",
+        "this certificate's status was set by another agency; only that agency or the governor can change it",
     ),
     "CredentialRegistryUnknownSigner": Words(
         "此签名密钥不属于任何评价机构，请核对所用密钥，或先由机构管理员添加（credreg signer add）",
@@ -200,9 +197,7 @@ CONTRACT_ERRORS: Final[dict[str, Words]] = {
 
 def contract_error_words(name: str) -> Words:
     """Plain words for a contract error name; a generic sentence naming it if it is not in the table."""
-    return CONTRACT_ERRORS.get(name) or Words(
-        f"合约拒绝了此操作（{name}）", f"the contract refused ({name})"
-    )
+    return CONTRACT_ERRORS.get(name) or Words(f"合约拒绝了此操作（{name}）", f"the contract refused ({name})")
 
 
 # --- reason codes ----------------------------------------------------------------------------------------
@@ -315,8 +310,7 @@ VERDICTS: Final[dict[str, Words]] = {
 
 SUSPENDED_AGENCY_NOTE: Final = Words(
     "颁发机构目前处于暂停状态；本证书颁发时该机构正常运营，证书仍然有效",
-    "the issuing agency is suspended now; this certificate was issued while it was active and stays "
-    "valid",
+    "the issuing agency is suspended now; this certificate was issued while it was active and stays valid",
 )
 
 

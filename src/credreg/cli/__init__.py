@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import sys
 
-from rich.markup import escape
-
 import typer
-from rich.markup import escape as _escape
+from rich.markup import escape
 
 from credreg.cli.app import app
 from credreg.cli.common import err_console, print_json
@@ -27,7 +25,7 @@ def main(argv: list[str] | None = None) -> int:
         # Plain words for a person; the raw error stays visible, and whole in --json output.
         words = contract_error_words(exc.name)
         err_console.print(
-            f"[red]错误 / error:[/red] {_escape(str(words))} [{_escape(exc.name)}]", soft_wrap=True
+            f"[red]错误 / error:[/red] {escape(str(words))} [{escape(exc.name)}]", soft_wrap=True
         )
         if "--json" in (sys.argv if argv is None else argv):
             from credreg.service.outbox import json_args

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
@@ -17,9 +18,11 @@ from credreg.chain.devchain import DEV_CHAIN_ID
 from credreg.chain.devkeys import ANVIL_TEST_KEYS
 from credreg.chain.keystore import load_keystore, password_from_env_or_prompt
 from credreg.chain.manifest import Manifest
+from credreg.cli.timeparse import parse_time, show_time, show_window
 from credreg.config import Settings
+from credreg.documents.scopes import ScopeFormatError, parse_scope
 from credreg.errors import ConfigError, KeystoreError
-from credreg.registry import Registry
+from credreg.registry import Registry, scope_id_of
 
 console = Console(highlight=False)
 err_console = Console(stderr=True, highlight=False)
@@ -84,6 +87,34 @@ def load_account(st: State, keystore: Path | None, dev_account: int | None, *, r
     raise ConfigError(
         f"this command needs the {role}'s key: give --keystore PATH (or --dev-account N on the dev chain)"
     )
+
+
+def ledger_now(ctx: typer.Context) -> Callable[[], int]:
+    return lambda: state(ctx).registry().block_time()
+
+
+def when(ctx: typer.Context, text: str, field: str, *, allow_never: bool = False) -> int:
+    """A time option read by the one rule (see `credreg.cli.timeparse`), `now` being the ledger's time."""
+    return parse_time(
+        text, ledger_now(ctx), zone=state(ctx).settings.zone, field=field, allow_never=allow_never
+    )
+
+
+def local_time(ctx: typer.Context, seconds: int, never: str = "-") -> str:
+    return show_time(seconds, state(ctx).settings.zone, never=never)
+
+
+def local_window(ctx: typer.Context, valid_from: int, valid_until: int) -> str:
+    return show_window(valid_from, valid_until, state(ctx).settings.zone)
+
+
+def scope_of(text: str, field: str = "SCOPE") -> str:
+    """A scope id from `4-04-05-06/3` or a 0x id; a usage error (exit 2) naming `field` otherwise."""
+    try:
+        parsed = parse_scope(text, field=field)
+    except ScopeFormatError as exc:
+        raise typer.BadParameter(str(exc), param_hint=field) from None
+    return parsed if isinstance(parsed, str) else scope_id_of(parsed.occupation_code, parsed.level)
 
 
 def print_json(value: Any) -> None:

@@ -1,13 +1,13 @@
 """Help that fits 80 columns and shows names, not types: `--from WHEN`, never `--from TEXT` or `<bool>`.
 
-The commands are declared with typer; this pass over the finished click command tree turns typer's panels
+The commands are declared with typer (which carries its own copy of click, hence `Any` below); this pass over the finished click command tree turns typer's panels
 off (plain click help wraps at 80 columns and puts each option's text under it) and gives every value a
 metavar named after what it is.
 """
 
 from __future__ import annotations
 
-import click
+from typing import Any
 
 HELP_WIDTH = 80
 
@@ -27,7 +27,7 @@ _METAVARS = {
 }
 
 
-def tidy(command: click.Command) -> click.Command:
+def tidy(command: Any) -> Any:
     """Apply the help rules to `command` and every subcommand; returns `command`."""
     setattr(command, "rich_markup_mode", None)  # noqa: B010 - typer reads this attribute
     command.context_settings.setdefault("max_content_width", HELP_WIDTH)
@@ -47,5 +47,5 @@ def tidy(command: click.Command) -> click.Command:
     return command
 
 
-def _no_type(ctx: click.Context) -> None:
+def _no_type(ctx: Any) -> None:
     return None
