@@ -21,6 +21,11 @@ class Settings(BaseSettings):
     rpc_url: str | None = Field(
         None, description="JSON-RPC endpoint; by default the embedded dev chain on chain_host:chain_port."
     )
+    public_rpc_urls: list[str] = Field(
+        default_factory=list,
+        description="JSON-RPC endpoints that verifiers elsewhere may use, named by GET /v1/registry "
+        "(a JSON list); default the service's own endpoint.",
+    )
     chain_host: str = "127.0.0.1"
     chain_port: int = Field(DEFAULT_CHAIN_PORT, ge=1, le=65535)
     manifest: Path | None = Field(

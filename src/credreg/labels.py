@@ -8,7 +8,8 @@
 - `LEVEL_NAMES`: levels by kind of certificate, by their Chinese names (see `credreg.documents.scopes` for
   why every kind uses levels 1 (highest) to 5).
 - `FIELD_LABELS`: certificate fields by the names people know (身份证号, not `recipient.idNumber`).
-- `AGENCY_STATES`, `VERDICTS`: the standing of an agency, and the verification verdict codes.
+- `AGENCY_STATES`, `VERDICTS`, `NOTES`: the standing of an agency, the verification verdict codes, and
+  remarks shown beside a verdict (e.g. the agency is suspended now).
 
 Every entry is a `Words(zh, en)`; `as_json()` is what `GET /v1/labels` serves.
 """
@@ -308,10 +309,17 @@ VERDICTS: Final[dict[str, Words]] = {
     "unreadable": Words("文件无法读取", "the file could not be read"),
 }
 
-SUSPENDED_AGENCY_NOTE: Final = Words(
-    "颁发机构目前处于暂停状态；本证书颁发时该机构正常运营，证书仍然有效",
-    "the issuing agency is suspended now; this certificate was issued while it was active and stays valid",
-)
+NOTES: Final[dict[str, Words]] = {
+    "agency-suspended": Words(
+        "颁发机构目前处于暂停状态；本证书颁发时该机构正常运营，证书仍然有效",
+        "the issuing agency is suspended now; this certificate was issued while it was active and "
+        "stays valid",
+    ),
+    "agency-not-trusted": Words(
+        "颁发机构不在您的信任列表中，请向主管部门核实",
+        "the issuing agency is not on your trust list; check with the governor",
+    ),
+}
 
 
 def as_json() -> dict[str, Any]:
@@ -328,7 +336,7 @@ def as_json() -> dict[str, Any]:
         "kinds": table(KIND_NAMES),
         "agency_states": table(AGENCY_STATES),
         "verdicts": table(VERDICTS),
-        "notes": {"suspended_agency": SUSPENDED_AGENCY_NOTE._asdict()},
+        "notes": table(NOTES),
     }
 
 
@@ -338,8 +346,8 @@ __all__ = [
     "FIELD_LABELS",
     "KIND_NAMES",
     "LEVEL_NAMES",
+    "NOTES",
     "REASON_CODES",
-    "SUSPENDED_AGENCY_NOTE",
     "VERDICTS",
     "Words",
     "as_json",

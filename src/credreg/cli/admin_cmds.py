@@ -156,7 +156,7 @@ def agency_register(
     Example: credreg agency register "Beijing Digital Skills Centre" BJ-0001 --admin 0xAb..  -k governor.json
     """
     agency_id = _governor(ctx, keystore, dev_account).register_agency(name, registration_code, admin)
-    console.print(f"已登记评价机构 / agency registered: {agency_id} {name}")
+    console.print(f"已登记评价机构 / agency {agency_id} registered: {name}")
 
 
 def _echo_accreditation(ctx: typer.Context, agency_id: int, scope: str) -> None:

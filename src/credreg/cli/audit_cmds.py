@@ -24,8 +24,7 @@ from credreg.audit.report import (
     report_from,
     resolve_block,
 )
-from credreg.cli.common import JsonOption, console, err_console, print_json, state
-from credreg.cli.timeparse import parse_time
+from credreg.cli.common import JsonOption, console, err_console, print_json, state, when
 from credreg.errors import ConfigError, DocumentError
 
 audit_app = typer.Typer(
@@ -41,7 +40,7 @@ AtBlockOption = Annotated[
 AtOption = Annotated[
     str | None,
     typer.Option(
-        "--at", help="Replay the ledger as it stood at this moment (YYYY-MM-DD, ISO time or Unix seconds)."
+        "--at", help="Replay the ledger as it stood at this moment: an ISO date or date-time, or now."
     ),
 ]
 CheckpointOption = Annotated[
@@ -80,7 +79,7 @@ def _progress(label: str) -> Iterator[tuple[ProgressHook | None, Callable[[int, 
 def _at_time(ctx: typer.Context, at: str | None) -> int | None:
     if at is None:
         return None
-    return parse_time(at, lambda: state(ctx).registry().block_time())
+    return when(ctx, at, "--at")
 
 
 @audit_app.command("replay")
@@ -287,7 +286,7 @@ def status(
         typer.Argument(metavar="HASH", help="A root, or a document's target hash (with --root/--proof)."),
     ] = None,
     at: Annotated[
-        str, typer.Option("--at", help="The moment asked about (YYYY-MM-DD, ISO time, Unix seconds).")
+        str, typer.Option("--at", help="The moment asked about: an ISO date or date-time, or now.")
     ] = "now",
     root: Annotated[
         str | None, typer.Option("--root", help="The merkle root the hash was issued under.")
@@ -311,7 +310,7 @@ def status(
     st = state(ctx)
     registry = st.registry()
     leaf, root_hash, proof_hashes, note = _credential_inputs(hash_, root, list(proof or []), document)
-    moment = parse_time(at, lambda: registry.block_time())
+    moment = when(ctx, at, "--at")
     with _progress("replay") as (on_replay, _):
         answer = audit_credential(
             registry, leaf, at_time=moment, root=root_hash, proof=proof_hashes, resume_from=from_checkpoint,
