@@ -256,6 +256,7 @@ FIELD_LABELS: Final[dict[str, Words]] = {
     "recipient.idType": Words("证件类型", "ID type"),
     "recipient.idNumber": Words("身份证号", "ID number"),
     "credreg.kind": Words("证书类别", "kind of certificate"),
+    "credreg.chainId": Words("账本链编号", "chain id"),
     "credreg.agencyId": Words("评价机构编号", "agency number"),
     "credreg.scopeId": Words("职业范围编号", "scope id"),
     "credreg.occupation.code": Words("职业编码", "occupation code"),

@@ -13,6 +13,7 @@ from credreg.cli.common import (
     DevAccountOption,
     JsonOption,
     KeystoreOption,
+    check_time,
     console,
     load_account,
     local_time,
@@ -24,7 +25,7 @@ from credreg.cli.common import (
 )
 from credreg.documents.scopes import SCOPE_EXAMPLE, ScopeFormatError, check_scope
 from credreg.errors import ConfigError
-from credreg.labels import AGENCY_STATES, level_words, reason_words
+from credreg.labels import AGENCY_STATES, REASON_CODES, level_words, reason_words
 from credreg.registry import AgencyAdmin, Governor, scope_id_of
 
 keys_app = typer.Typer(
@@ -181,6 +182,7 @@ def agency_accredit(
     Example: credreg agency accredit 1 4-04-05-06/3 --from 2026-01-01 --until 2029-01-01 -k governor.json
     """
     scope_id = scope_of(scope)
+    check_time(valid_until, "--until", allow_never=True)
     start = when(ctx, valid_from, "--from")
     end = when(ctx, valid_until, "--until", allow_never=True)
     _governor(ctx, keystore, dev_account).accredit(agency_id, scope_id, start, end)
@@ -347,6 +349,7 @@ def signer_add(
 
     Example: credreg signer add 1 0x9f… --until 2027-12-31 -k agency-admin.json
     """
+    check_time(valid_until, "--until", allow_never=True)
     start = when(ctx, valid_from, "--from")
     end = when(ctx, valid_until, "--until", allow_never=True)
     _admin(ctx, keystore, dev_account).add_signer(agency_id, signer, start, end)
@@ -423,3 +426,17 @@ def sample_results(
         raise ConfigError(f"{path} already exists; refusing to overwrite it")
     write_sample_results(path, count, seed=seed, prefix=prefix)
     console.print(f"wrote {count} results to {path}")
+
+
+def reasons(as_json: JsonOption = False) -> None:
+    """List the reason codes recorded with a revocation or suspension, in words.
+
+    Example: credreg revoke C-2026-0001.json --reason 3 (3 = 考核舞弊 / cheating in the assessment)
+    """
+    if as_json:
+        print_json({str(code): words._asdict() for code, words in REASON_CODES.items()})
+        return
+    table = Table("code 代码", "原因", "reason", box=None, padding=(0, 2, 0, 0))
+    for code, words in REASON_CODES.items():
+        table.add_row(str(code), words.zh, words.en)
+    console.print(table)

@@ -9,7 +9,7 @@ import typer
 from pydantic import ValidationError
 
 from credreg import __version__
-from credreg.cli.admin_cmds import agency_app, keys_app, sample_results, scope_app, signer_app
+from credreg.cli.admin_cmds import agency_app, keys_app, reasons, sample_results, scope_app, signer_app
 from credreg.cli.audit_cmds import audit_app
 from credreg.cli.chain_cmds import chain_app, deploy
 from credreg.cli.common import State
@@ -89,5 +89,6 @@ app.command("suspend")(suspend)
 app.command("reinstate")(reinstate)
 app.command("disclose")(disclose)
 app.command("verify")(verify)
+app.command("reasons")(reasons)
 app.command("sample-results")(sample_results)
 app.command("serve")(serve)

@@ -24,7 +24,7 @@ from credreg.audit.report import (
     report_from,
     resolve_block,
 )
-from credreg.cli.common import JsonOption, console, err_console, print_json, state, when
+from credreg.cli.common import JsonOption, check_time, console, err_console, print_json, state, when
 from credreg.errors import ConfigError, DocumentError
 
 audit_app = typer.Typer(
@@ -114,6 +114,7 @@ def replay(
     Example: credreg audit replay --at 2026-03-01 --json report.json --csv-dir audit/
     """
     st = state(ctx)
+    check_time(at, "--at")
     registry = st.registry()
     at_time = _at_time(ctx, at)
     to_block = resolve_block(
@@ -308,6 +309,7 @@ def status(
     Example: credreg audit status --document alice.json --at 2026-03-01
     """
     st = state(ctx)
+    check_time(at, "--at")
     registry = st.registry()
     leaf, root_hash, proof_hashes, note = _credential_inputs(hash_, root, list(proof or []), document)
     moment = when(ctx, at, "--at")

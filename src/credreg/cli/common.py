@@ -93,6 +93,12 @@ def ledger_now(ctx: typer.Context) -> Callable[[], int]:
     return lambda: state(ctx).registry().block_time()
 
 
+def check_time(text: str | None, field: str, *, allow_never: bool = False) -> None:
+    """Refuse a malformed time before anything else happens (`now` is resolved later, from the ledger)."""
+    if text is not None:
+        parse_time(text, lambda: 0, field=field, allow_never=allow_never)
+
+
 def when(ctx: typer.Context, text: str, field: str, *, allow_never: bool = False) -> int:
     """A time option read by the one rule (see `credreg.cli.timeparse`), `now` being the ledger's time."""
     return parse_time(

@@ -8,7 +8,7 @@ import sys
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.markup import escape
@@ -30,9 +30,10 @@ from credreg.cli.common import (
     print_json,
     state,
 )
+from credreg.documents.canonical import unsalt_value
 from credreg.documents.disclosure import disclose as disclose_fields
 from credreg.documents.layout import hidden_fields, hideable_fields
-from credreg.documents.wrap import dump_document, load_document
+from credreg.documents.wrap import WrappedDocument, dump_document, load_document
 from credreg.errors import ChainUnreachable, ConfigError, DocumentError
 from credreg.issuance import IssuePreview, issue_results_file, preview_results_file
 from credreg.labels import AGENCY_STATES, KIND_NAMES, NOTES, VERDICTS, field_words, level_words
@@ -261,7 +262,9 @@ def disclose(
     out: Annotated[
         Path | None, typer.Option("--out", "-o", help="Where to write the disclosed copy.")
     ] = None,
-    list_fields: Annotated[bool, typer.Option("--list", help="List the fields you may hide.")] = False,
+    list_fields: Annotated[
+        bool, typer.Option("--list", help="List the fields you may hide, with their values.")
+    ] = False,
 ) -> None:
     """Holder: make a copy of your certificate with some fields hidden; it still verifies.
 
@@ -269,12 +272,7 @@ def disclose(
     """
     doc = load_document(_read(document))
     if list_fields:
-        from credreg.documents.layout import binding_from_document
-
-        kind = binding_from_document(doc).kind
-        already = set(hidden_fields(doc))
-        for name in hideable_fields(kind):
-            console.print(f"{name}{'  (hidden)' if name in already else ''}")
+        _list_fields(doc)
         return
     if not hide:
         raise ConfigError("name at least one field with --hide (see --list)")
@@ -306,6 +304,30 @@ ProgressOpt = Annotated[
     ),
 ]
 VERIFY_CHUNK = 200  # documents per ledger round trip, and per progress step
+
+
+def _list_fields(doc: WrappedDocument) -> None:
+    """Each field a holder may hide: its name as people know it, its path for --hide, and its value."""
+    from credreg.documents.layout import binding_from_document
+
+    kind = binding_from_document(doc).kind
+    already = set(hidden_fields(doc))
+    table = Table("字段 / field", "--hide", "内容 / value", box=None, padding=(0, 2, 0, 0))
+    for path in hideable_fields(kind):
+        words = field_words(path)
+        value = "[dim]已隐藏 / hidden[/]" if path in already else escape(_plain_value(doc["data"], path))
+        table.add_row(f"{words.zh} / {words.en}", path, value)
+    console.print(table)
+
+
+def _plain_value(data: Any, path: str) -> str:
+    value = data
+    for key in path.split("."):
+        if not isinstance(value, dict) or key not in value:
+            return "-"
+        value = value[key]
+    plain = unsalt_value(value, path) if isinstance(value, str) else value
+    return "-" if plain is None else str(plain)
 
 
 def verify(

@@ -24,6 +24,7 @@ _METAVARS = {
     "reason": "CODE",
     "registry": "URL|FILE",
     "tz": "ZONE",
+    "path": "FILE",
 }
 
 
