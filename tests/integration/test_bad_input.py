@@ -173,7 +173,8 @@ def test_wrong_types_in_a_document_are_named(
 def test_an_unknown_registry_is_named(setup: Setup, tmp_path: Path) -> None:
     missing = tmp_path / "nowhere" / "deployment.json"
     ran = setup.cli.fails(2, "--manifest", str(missing), "verify", str(setup.document))
-    assert f"no deployment manifest at {missing}; deploy first with `credreg deploy`" in ran.text
+    assert "--registry https://" in ran.text
+    assert "deploy" not in ran.text.lower()
 
     empty_address = "0x000000000000000000000000000000000000dEaD"
     manifest = json.loads((setup.workdir / "data" / "deployment.json").read_text())
@@ -358,7 +359,7 @@ def test_a_crash_after_sending_is_finished_by_the_same_command(
         raise ChainUnreachable("the connection dropped before the receipt arrived")
 
     with monkeypatch.context() as patch:
-        patch.setattr(Relayer, "issue", "--yes", send_then_lose_the_reply)
+        patch.setattr(Relayer, "issue", send_then_lose_the_reply)
         crashed = setup.cli.fails(2, "issue", "--yes", str(results), "--out", out.name, "--dev-account", "2")
 
     assert "the connection dropped before the receipt arrived" in crashed.text
@@ -379,7 +380,7 @@ def test_a_failure_before_sending_is_retried_with_the_journaled_root(
 
     head = setup.head()
     with monkeypatch.context() as patch:
-        patch.setattr(Relayer, "issue", "--yes", endpoint_down)
+        patch.setattr(Relayer, "issue", endpoint_down)
         setup.cli.fails(2, "issue", "--yes", str(results), "--out", out.name, "--dev-account", "2")
 
     root = _journal_root(out)

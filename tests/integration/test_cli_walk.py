@@ -125,7 +125,7 @@ def test_a_holder_discloses_and_an_employer_verifies(walk: Walk) -> None:
     assert "already exists; refusing to overwrite" in refused.text
     checked = cli.ok("verify", "shared.json", str(walk.batch[1]), str(walk.single))
     assert checked.text.count("VALID ") == 3
-    assert "hidden by the holder: recipient.idNumber" in checked.text
+    assert "hidden by the holder: 身份证号 (recipient.idNumber)" in checked.text
 
 
 def test_revocation_and_suspension_say_which_and_reinstatement_restores(walk: Walk) -> None:
