@@ -210,7 +210,16 @@ def test_a_manifest_for_another_chain_is_refused(setup: Setup) -> None:
         ran = setup.cli.fails(2, "--rpc-url", other_chain.url, "verify", str(setup.document))
         assert expected in ran.text
         ran = setup.cli.fails(
-            2, "--rpc-url", other_chain.url, "issue", "--yes", "issued.csv", "--out", "elsewhere", "--dev-account", "2"
+            2,
+            "--rpc-url",
+            other_chain.url,
+            "issue",
+            "--yes",
+            "issued.csv",
+            "--out",
+            "elsewhere",
+            "--dev-account",
+            "2",
         )
         assert expected in ran.text
         assert not (setup.workdir / "elsewhere").exists()
@@ -246,8 +255,12 @@ def test_a_keystore_with_the_wrong_password_is_refused_before_anything_happens(s
 
     setup.cli.env[PASSWORD_ENV] = wrong
     try:
-        ran = setup.cli.fails(2, "issue", "--yes", str(results), "--out", "keyed", "--keystore", "agency.json")
-        damaged = setup.cli.fails(2, "issue", "--yes", str(results), "--out", "keyed", "--keystore", "damaged.json")
+        ran = setup.cli.fails(
+            2, "issue", "--yes", str(results), "--out", "keyed", "--keystore", "agency.json"
+        )
+        damaged = setup.cli.fails(
+            2, "issue", "--yes", str(results), "--out", "keyed", "--keystore", "damaged.json"
+        )
     finally:
         del setup.cli.env[PASSWORD_ENV]
 
@@ -314,7 +327,14 @@ def test_one_file_is_one_session(setup: Setup) -> None:
     rows[2]["occupation_code"], rows[2]["occupation_title"] = "2-02-10-09", "AI engineering technician"
     head = setup.head()
     ran = setup.cli.fails(
-        2, "issue", "--yes", str(write_rows(setup.workdir / "mixed.csv", rows)), "--out", "mixed", "--dev-account", "2"
+        2,
+        "issue",
+        "--yes",
+        str(write_rows(setup.workdir / "mixed.csv", rows)),
+        "--out",
+        "mixed",
+        "--dev-account",
+        "2",
     )
     assert "every row needs the same occupation code, level and valid-until date" in ran.text
     assert setup.head() == head
