@@ -8,7 +8,7 @@ import typer
 from rich.markup import escape
 
 from credreg.cli.app import app
-from credreg.cli.common import err_console, print_json
+from credreg.cli.common import err_console
 from credreg.cli.help import tidy
 from credreg.errors import ContractRevert, CredregError
 from credreg.labels import contract_error_words
@@ -22,25 +22,9 @@ def main(argv: list[str] | None = None) -> int:
     except SystemExit as exc:
         return exc.code if isinstance(exc.code, int) else 0 if exc.code is None else 1
     except ContractRevert as exc:
-        # Plain words for a person; the raw error stays visible, and whole in --json output.
+        # Plain words for a person, with the raw error name kept for whoever reports the problem.
         words = contract_error_words(exc.name)
-        err_console.print(
-            f"[red]错误 / error:[/red] {escape(str(words))} [{escape(exc.name)}]", soft_wrap=True
-        )
-        if "--json" in (sys.argv if argv is None else argv):
-            from credreg.service.outbox import json_args
-
-            print_json(
-                {
-                    "error": {
-                        "name": exc.name,
-                        "args": json_args(exc.args_by_name),
-                        "message": str(exc),
-                        "zh": words.zh,
-                        "en": words.en,
-                    }
-                }
-            )
+        err_console.print(f"[red]错误 / error:[/red] {escape(f'{words} [{exc}]')}", soft_wrap=True)
         return 2
     except CredregError as exc:
         # One unwrapped line (logs and pipes keep it whole), the message shown as text, never as markup.
