@@ -220,3 +220,23 @@ def test_an_employer_verifies_from_anywhere_with_a_trust_list(desk: Desk, tmp_pa
     (tmp_path / "other.json").write_text(json.dumps(trust | {"registry": "0x" + "12" * 20}))
     refused = employer.fails(2, "verify", valid, "--registry", "other.json")
     assert "deploy" not in refused.text.lower()
+
+
+def test_disclose_list_shows_readable_names_paths_and_values(desk: Desk) -> None:
+    from credreg.documents.canonical import unsalt_value
+
+    document = load(desk.batch[2])
+    id_number = unsalt_value(document["data"]["recipient"]["idNumber"])
+    listed = desk.cli.ok("disclose", str(desk.batch[2]), "--list").text
+    assert f"身份证号 / ID number recipient.idNumber {id_number}" in listed
+    assert "姓名 / name recipient.name" in listed
+    desk.cli.ok("disclose", str(desk.batch[2]), "--hide", "recipient.idNumber", "--out", "hidden.json")
+    again = desk.cli.ok("disclose", "hidden.json", "--list").text
+    assert "身份证号 / ID number recipient.idNumber 已隐藏 / hidden" in again
+    assert str(id_number) not in again
+
+
+def test_progress_can_be_asked_for_without_a_terminal(desk: Desk) -> None:
+    files = [str(p) for p in desk.batch[1:]]
+    ran = desk.cli.ok("verify", "--progress", *files)
+    assert "total 3: 有效 / valid 3" in ran.text

@@ -36,7 +36,15 @@ from credreg.documents.layout import hidden_fields, hideable_fields
 from credreg.documents.wrap import WrappedDocument, dump_document, load_document
 from credreg.errors import ChainUnreachable, ConfigError, DocumentError
 from credreg.issuance import IssuePreview, issue_results_file, preview_results_file
-from credreg.labels import AGENCY_STATES, KIND_NAMES, NOTES, VERDICTS, field_words, level_words
+from credreg.labels import (
+    AGENCY_STATES,
+    KIND_NAMES,
+    NOTES,
+    VERDICTS,
+    field_words,
+    level_words,
+    reason_words,
+)
 from credreg.registry import Governor, Registry, Relayer
 from credreg.verify import Note, Outcome, VerificationReport, verify_documents, verify_offline
 
@@ -178,7 +186,14 @@ def _status_change(
         StatusAction.SUSPEND: "suspended",
         StatusAction.REINSTATE: "reinstated",
     }
+    words = {
+        StatusAction.REVOKE: "已撤销 / revoked",
+        StatusAction.SUSPEND: "已暂停 / suspended",
+        StatusAction.REINSTATE: "已恢复 / reinstated",
+    }
+    because = f", {reason_words(reason)}" if action is not StatusAction.REINSTATE else ""
     console.print(f"{target_hash} {verb[action]} (root {root_hash})")
+    console.print(f"  {words[action]}{because}")
 
 
 def _target(
@@ -208,7 +223,9 @@ TargetOpt = Annotated[str | None, typer.Option(hidden=True)]
 WholeOpt = Annotated[
     bool, typer.Option("--whole-batch", help="Change the document's whole batch (its root).")
 ]
-ReasonOpt = Annotated[int, typer.Option(min=0, max=65535, help="Reason code recorded on the ledger.")]
+ReasonOpt = Annotated[
+    int, typer.Option(min=0, max=65535, help="Reason code recorded on the ledger (see credreg reasons).")
+]
 GovernorOpt = Annotated[
     bool, typer.Option("--as-governor", help="Act as the governor instead of the agency.")
 ]
