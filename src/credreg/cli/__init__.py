@@ -28,7 +28,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except CredregError as exc:
         # One unwrapped line (logs and pipes keep it whole), the message shown as text, never as markup.
-        err_console.print(f"[red]error:[/red] {escape(str(exc))}", soft_wrap=True)
+        err_console.print(f"[red]错误 / error:[/red] {escape(str(exc))}", soft_wrap=True)
         return 2
     except KeyboardInterrupt:
         return 130

@@ -423,7 +423,9 @@ def sample_results(
     from credreg.samples import write_sample_results
 
     if path.exists():
-        raise ConfigError(f"{path} already exists; refusing to overwrite it")
+        raise ConfigError(
+            f"{path} 已存在，不会覆盖，请换一个文件名 / {path} already exists; refusing to overwrite it"
+        )
     write_sample_results(path, count, seed=seed, prefix=prefix)
     console.print(f"wrote {count} results to {path}")
 

@@ -70,21 +70,34 @@ DevAccountOption = Annotated[
 JsonOption = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
 
 
+_ROLES = {
+    "governor": "主管部门（governor）",
+    "agency signer": "评价机构签名密钥（agency signer）",
+    "agency admin": "评价机构管理员（agency admin）",
+    "relayer": "付费账户（relayer）",
+    "deployer": "部署账户（deployer）",
+}
+
+
 def load_account(st: State, keystore: Path | None, dev_account: int | None, *, role: str) -> LocalAccount:
     """The key a command signs with: a keystore, or on the dev chain an anvil test account."""
     if keystore is not None and dev_account is not None:
-        raise ConfigError("give either --keystore or --dev-account, not both")
+        raise ConfigError(
+            "--keystore 与 --dev-account 只能给一个 / give either --keystore or --dev-account, not both"
+        )
     if keystore is not None:
         return load_keystore(keystore, password_from_env_or_prompt(prompt=f"Password for {keystore}: "))
     if dev_account is not None:
         chain_id = st.registry().domain.chain_id
         if chain_id != DEV_CHAIN_ID:
             raise KeystoreError(
+                f"--dev-account 使用公开的测试密钥，在链 {chain_id} 上不可用，请改用 --keystore 密钥文件 / "
                 f"--dev-account uses public test keys and is refused on chain {chain_id}; use --keystore"
             )
         account: LocalAccount = Account.from_key(ANVIL_TEST_KEYS[dev_account])
         return account
     raise ConfigError(
+        f"此命令需要{_ROLES.get(role, role)}的密钥：请加 --keystore 密钥文件（开发链上也可用 --dev-account N） / "
         f"this command needs the {role}'s key: give --keystore PATH (or --dev-account N on the dev chain)"
     )
 
@@ -128,5 +141,5 @@ def print_json(value: Any) -> None:
 
 
 def fail(message: str, code: int = 2) -> NoReturn:
-    err_console.print(f"[red]error:[/red] {message}")
+    err_console.print(f"[red]错误 / error:[/red] {message}")
     raise typer.Exit(code)

@@ -201,7 +201,9 @@ def _target(
 ) -> tuple[str, str, list[str]]:
     if document is not None:
         if root or target:
-            raise ConfigError("give a document file, or --root/--target, not both")
+            raise ConfigError(
+                "证书文件与 --root/--target 只能给一个 / give a document file, or --root/--target, not both"
+            )
         doc = load_document(_read(document))
         sig = doc["signature"]
         root_hash = "0x" + sig["merkleRoot"]
@@ -209,9 +211,15 @@ def _target(
             return root_hash, root_hash, []
         return root_hash, "0x" + sig["targetHash"], ["0x" + p for p in sig["proof"]]
     if root is None:
-        raise ConfigError("name what to change: a document file, or --root (with --target for a single leaf)")
+        raise ConfigError(
+            "请指明要更改的证书：证书文件，或 --root（整批） / name what to change: a document file, or "
+            "--root (with --target for a single leaf)"
+        )
     if target is not None and target.lower() != root.lower():
-        raise ConfigError("a leaf needs its merkle proof: pass the document file instead of --target")
+        raise ConfigError(
+            "单张证书需要其默克尔证明，请改为给出证书文件 / a leaf needs its merkle proof: pass the document "
+            "file instead of --target"
+        )
     return root, root, []
 
 
@@ -292,11 +300,19 @@ def disclose(
         _list_fields(doc)
         return
     if not hide:
-        raise ConfigError("name at least one field with --hide (see --list)")
+        raise ConfigError(
+            "请用 --hide 指明至少一个要隐藏的字段（可用 --list 查看） / name at least one field with --hide "
+            "(see --list)"
+        )
     if out is None:
-        raise ConfigError("give --out FILE for the disclosed copy (the original is kept as it is)")
+        raise ConfigError(
+            "请用 --out 文件名 指定隐藏后副本的保存位置（原件保持不变） / give --out FILE for the disclosed "
+            "copy (the original is kept as it is)"
+        )
     if out.exists():
-        raise ConfigError(f"{out} already exists; refusing to overwrite it")
+        raise ConfigError(
+            f"{out} 已存在，不会覆盖，请换一个文件名 / {out} already exists; refusing to overwrite it"
+        )
     disclosed = disclose_fields(doc, hide)
     from credreg.chain.manifest import write_atomically
 
