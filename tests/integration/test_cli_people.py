@@ -4,7 +4,9 @@ against a registry they never deployed, and contract refusals in plain words."""
 
 from __future__ import annotations
 
+import io
 import json
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -240,3 +242,25 @@ def test_progress_can_be_asked_for_without_a_terminal(desk: Desk) -> None:
     files = [str(p) for p in desk.batch[1:]]
     ran = desk.cli.ok("verify", "--progress", *files)
     assert "total 3: 有效 / valid 3" in ran.text
+
+
+class _Terminal(io.StringIO):
+    """Typed answers on a standard input that says it is a terminal."""
+
+    def isatty(self) -> bool:
+        return True
+
+
+@pytest.mark.parametrize(("answer", "code"), [("n\n", 1), ("y\n", 0)])
+def test_at_a_terminal_issue_asks_and_sends_only_on_yes(
+    desk: Desk, answer: str, code: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    results = sample_results(desk.workdir / f"tty-{code}.csv", 2, prefix=f"TTY{code}X", seed=20 + code)
+    monkeypatch.setattr(sys, "stdin", _Terminal(answer))
+    ran = desk.cli.fails(code, "issue", str(results), "--out", f"tty-{code}", "--dev-account", "2")
+    assert "确认颁发？/ Issue these certificates?" in ran.text
+    if code:
+        assert "cancelled: nothing was sent" in ran.text
+        assert not (desk.workdir / f"tty-{code}").exists()
+    else:
+        assert len(documents_in(desk.workdir / f"tty-{code}", f"TTY{code}X")) == 2

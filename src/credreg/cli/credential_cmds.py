@@ -56,7 +56,9 @@ def issue(
     results: Annotated[
         Path, typer.Argument(help="Assessment results, .csv or .jsonl (one row per certificate).")
     ],
-    out: Annotated[Path, typer.Option("--out", "-o", help="Directory for the wrapped certificate files.")],
+    out: Annotated[
+        Path, typer.Option("--out", "-o", metavar="DIR", help="Directory for the wrapped certificate files.")
+    ],
     keystore: KeystoreOption = None,
     dev_account: DevAccountOption = None,
     relayer_keystore: Annotated[
@@ -285,7 +287,7 @@ def disclose(
         list[str] | None, typer.Option("--hide", help="A field to hide, e.g. recipient.idNumber (repeat).")
     ] = None,
     out: Annotated[
-        Path | None, typer.Option("--out", "-o", help="Where to write the disclosed copy.")
+        Path | None, typer.Option("--out", "-o", metavar="FILE", help="Where to write the disclosed copy.")
     ] = None,
     list_fields: Annotated[
         bool, typer.Option("--list", help="List the fields you may hide, with their values.")

@@ -7,6 +7,7 @@ metavar named after what it is.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 HELP_WIDTH = 80
@@ -22,7 +23,9 @@ _METAVARS = {
     "relayer_keystore": "FILE",
     "dev_account": "N",
     "reason": "CODE",
-    "registry": "URL|FILE",
+    "registry_source": "URL|FILE",
+    "identity_location": "DOMAIN",
+    "hide": "FIELD",
     "tz": "ZONE",
     "path": "FILE",
 }
@@ -31,6 +34,8 @@ _METAVARS = {
 def tidy(command: Any) -> Any:
     """Apply the help rules to `command` and every subcommand; returns `command`."""
     setattr(command, "rich_markup_mode", None)  # noqa: B010 - typer reads this attribute
+    if command.help:  # the example on a paragraph of its own, where the eye looks for it
+        command.help = re.sub(r"(?<!\n)\n[ \t]*Example:", "\n\nExample:", command.help)
     command.context_settings.setdefault("max_content_width", HELP_WIDTH)
     for param in command.params:
         if getattr(param, "is_flag", False) or getattr(param, "count", False):
