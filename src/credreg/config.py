@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import socket
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_CHAIN_PORT = 8545
@@ -20,10 +21,19 @@ class Settings(BaseSettings):
     rpc_url: str | None = Field(
         None, description="JSON-RPC endpoint; by default the embedded dev chain on chain_host:chain_port."
     )
+    public_rpc_urls: list[str] = Field(
+        default_factory=list,
+        description="JSON-RPC endpoints that verifiers elsewhere may use, named by GET /v1/registry "
+        "(a JSON list); default the service's own endpoint.",
+    )
     chain_host: str = "127.0.0.1"
     chain_port: int = Field(DEFAULT_CHAIN_PORT, ge=1, le=65535)
     manifest: Path | None = Field(
         None, description="Deployment manifest; default <data_dir>/deployment.json."
+    )
+    timezone: str = Field(
+        "Asia/Shanghai",
+        description="IANA time zone in which dates without an offset are read and every time is shown.",
     )
     confirmations: int = Field(0, ge=0, le=64, description="Blocks to wait before a transaction counts.")
     database_url: str | None = Field(None, description="SQLAlchemy URL; default SQLite under data_dir.")
@@ -59,6 +69,22 @@ class Settings(BaseSettings):
     index_poll_seconds: float = Field(1.0, gt=0, le=60)
     index_chunk_blocks: int = Field(5_000, ge=1, le=1_000_000, description="Blocks per eth_getLogs call.")
     ready_max_lag: int = Field(5, ge=0, description="Blocks the event index may trail before /readyz fails.")
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(
+                f"未知时区 {value!r}，请使用 IANA 时区名，例如 Asia/Shanghai / unknown time zone {value!r}; "
+                f"use an IANA name such as Asia/Shanghai"
+            ) from None
+        return value
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
 
     @property
     def effective_rpc_url(self) -> str:

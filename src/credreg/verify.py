@@ -29,6 +29,7 @@ from credreg.documents.wrap import (
     load_document,
 )
 from credreg.errors import ChainError, ChainUnreachable, DocumentError
+from credreg.labels import NOTES
 from credreg.registry import (
     AgencyInfo,
     AgencyState,
@@ -97,6 +98,14 @@ class ScopeSummary(BaseModel):
     title: str
 
 
+class Note(BaseModel):
+    """A remark beside the verdict that a person must read (codes and words: `credreg.labels.NOTES`)."""
+
+    code: str
+    zh: str
+    en: str
+
+
 class VerificationReport(BaseModel):
     """What a verifier concluded about one document, and why."""
 
@@ -118,6 +127,7 @@ class VerificationReport(BaseModel):
     chain_id: int | None = None
     registry: str | None = None
     checked_at: int | None = None
+    notes: list[Note] = []
 
     def step(self, name: str) -> Step:
         return next(s for s in self.steps if s.name == name)
@@ -453,6 +463,11 @@ def _check_on_chain(local: _Local, state: CredentialState, facts: _Facts, now: i
         )
     else:
         standing = agency.state.name.lower()
+        if agency.state is AgencyState.SUSPENDED:
+            # The contract refuses issuance from an agency that is not active, so a recorded root was
+            # issued while it was active: the credential stands, but the person must be told.
+            basics["notes"] = [Note(code="agency-suspended", **NOTES["agency-suspended"]._asdict())]
+            standing = "suspended now; it was active when it issued this credential"
         steps.ok(
             "agency-standing",
             f"agency is {standing}"
@@ -569,6 +584,7 @@ def _chain_error(local: _Local, why: str) -> VerificationReport:
 __all__ = [
     "STEPS",
     "AgencySummary",
+    "Note",
     "Outcome",
     "ScopeSummary",
     "Step",

@@ -71,6 +71,7 @@ def test_registry_names_the_deployment(api: httpx.Client, deployed: Deployed) ->
     assert body["governor"] == deployed.governor.address
     assert body["contract_version"] == deployed.registry.version()
     assert body["head_block"] >= manifest.deployment_block
+    assert body["rpc_urls"] == [deployed.url]  # where `credreg verify --registry` reads the ledger
 
 
 def test_scopes_are_listed_in_definition_order(api: httpx.Client, deployed: Deployed) -> None:
@@ -79,6 +80,25 @@ def test_scopes_are_listed_in_definition_order(api: httpx.Client, deployed: Depl
     assert scopes[0]["occupation_code"] == "6-31-01-03"
     assert scopes[0]["level"] == 3
     assert scopes[0]["index"] == 1
+
+
+def test_a_scope_is_found_by_code_and_level_or_by_its_id(api: httpx.Client, deployed: Deployed) -> None:
+    by_code = api.get("/v1/scopes/6-31-01-03/3")
+    assert by_code.status_code == 200, by_code.text
+    assert by_code.json()["scope_id"] == deployed.scope_id
+    assert api.get(f"/v1/scopes/{deployed.scope_id}").json() == by_code.json()
+    assert_problem(api.get("/v1/scopes/6-31-01-03/4"), 404, "not-found", "scope")
+    problem = assert_problem(api.get("/v1/scopes/2-02-1009/2"), 422, "validation", "scope")
+    assert "D-DD-DD-DD" in problem["detail"]
+
+
+def test_labels_serve_the_words_people_read(api: httpx.Client) -> None:
+    body = api.get("/v1/labels").json()
+    assert body["contract_errors"]["OwnableUnauthorizedAccount"]["zh"].startswith("此账户不是主管部门")
+    assert body["levels"]["skill_level"]["1"]["zh"] == "一级/高级技师"
+    assert body["levels"]["technical_grade"]["3"]["zh"] == "中级"
+    assert body["fields"]["recipient.idNumber"] == {"zh": "身份证号", "en": "ID number"}
+    assert body["reason_codes"]["7"]["en"] == "under investigation"
 
 
 def test_agencies_are_listed_a_page_at_a_time(api: httpx.Client, deployed: Deployed) -> None:

@@ -53,6 +53,27 @@ class RegistryInfo(BaseModel):
     service_version: str
     deployed_at: datetime
     head_block: int
+    rpc_urls: list[str] = Field(
+        description="JSON-RPC endpoints a verifier may read the ledger from (`credreg verify --registry`)."
+    )
+
+
+class WordsOut(BaseModel):
+    zh: str
+    en: str
+
+
+class LabelsOut(BaseModel):
+    """Every word table people read (credreg.labels), keyed as the data names things."""
+
+    contract_errors: dict[str, WordsOut] = Field(description="By the contract's custom error name.")
+    reason_codes: dict[str, WordsOut] = Field(description="Revocation and suspension reason codes.")
+    levels: dict[str, dict[str, WordsOut]] = Field(description="By certificate kind, then level 1-5.")
+    fields: dict[str, WordsOut] = Field(description="Certificate fields by their dotted path.")
+    kinds: dict[str, WordsOut]
+    agency_states: dict[str, WordsOut]
+    verdicts: dict[str, WordsOut] = Field(description="By verification report `code`.")
+    notes: dict[str, WordsOut] = Field(description="Remarks beside a verdict, by note `code`.")
 
 
 class ScopeOut(BaseModel):

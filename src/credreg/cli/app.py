@@ -6,12 +6,14 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from pydantic import ValidationError
 
 from credreg import __version__
 from credreg.cli.admin_cmds import (
     agency_app,
     governor_app,
     keys_app,
+    reasons,
     sample_results,
     scope_app,
     signer_app,
@@ -57,17 +59,29 @@ def root(
     manifest: Annotated[
         Path | None, typer.Option(help="Deployment manifest (default <data-dir>/deployment.json).")
     ] = None,
+    tz: Annotated[
+        str | None,
+        typer.Option(
+            "--tz",
+            help="Time zone for reading and showing times (default Asia/Shanghai, or $CREDREG_TIMEZONE).",
+        ),
+    ] = None,
     version: Annotated[
         bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version.")
     ] = False,
 ) -> None:
     """Settings shared by every command; each also reads CREDREG_* environment variables."""
-    overrides = {
-        k: v
-        for k, v in {"data_dir": data_dir, "rpc_url": rpc_url, "manifest": manifest}.items()
-        if v is not None
-    }
-    ctx.obj = State(Settings(**overrides))  # type: ignore[arg-type]
+    given = {"data_dir": data_dir, "rpc_url": rpc_url, "manifest": manifest, "timezone": tz}
+    overrides = {k: v for k, v in given.items() if v is not None}
+    try:
+        ctx.obj = State(Settings(**overrides))  # type: ignore[arg-type]
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        option = "--tz" if where == "timezone" else f"CREDREG_{where.upper()}"
+        raise typer.BadParameter(
+            str(first.get("ctx", {}).get("error") or first["msg"]), param_hint=option
+        ) from None
 
 
 app.add_typer(chain_app, name="chain")
@@ -86,5 +100,6 @@ app.command("suspend")(suspend)
 app.command("reinstate")(reinstate)
 app.command("disclose")(disclose)
 app.command("verify")(verify)
+app.command("reasons")(reasons)
 app.command("sample-results")(sample_results)
 app.command("serve")(serve)
