@@ -52,7 +52,7 @@ def desk(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Desk]:
         batch = documents_in(workdir / "issued", "OK")
         first = load(batch[0])["signature"]
         signed = world.registry.sign_status_change(
-            SIGNER, "0x" + first["merkleRoot"], "0x" + first["targetHash"],
+            SIGNER, world.agency_id, "0x" + first["merkleRoot"], "0x" + first["targetHash"],
             ["0x" + p for p in first["proof"]], StatusAction.REVOKE, 3,
         )  # fmt: skip
         Relayer(world.registry, GOVERNOR).set_status(signed)
