@@ -118,6 +118,7 @@ class VerificationReport(BaseModel):
     chain_id: int | None = None
     registry: str | None = None
     checked_at: int | None = None
+    checked_block: int | None = None
 
     def step(self, name: str) -> Step:
         return next(s for s in self.steps if s.name == name)
@@ -369,7 +370,7 @@ _expiry = functools.lru_cache(maxsize=1024)(expiry_timestamp)
 def _check_on_chain(local: _Local, state: CredentialState, facts: _Facts, now: int) -> VerificationReport:
     steps, binding = local.steps, local.binding
     record = state.record
-    basics: dict[str, Any] = {**local.basics, "checked_at": now}
+    basics: dict[str, Any] = {**local.basics, "checked_at": now, "checked_block": facts.head.number}
     if state.verdict is Verdict.NOT_ISSUED:
         steps.set("issued", StepStatus.INVALID, f"root {_hex0x(binding.merkle_root)} is not on the ledger")
         return _report(steps, "not-issued", skip_reason="nothing on the ledger to compare with", **basics)

@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+import base64
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Body, Path, Response
+import segno
+from fastapi import APIRouter, Body, Path, Query, Request, Response
 from pydantic import TypeAdapter
 
-from credreg.api.deps import OutboxDep, RegistryDep, SettingsDep
-from credreg.api.models import CredentialOut, RecordOut
+from credreg.api.deps import IndexDep, OutboxDep, RegistryDep, SettingsDep
+from credreg.api.models import BatchOut, CredentialOut, RecordOut, StatusChangeOut
 from credreg.api.problems import Problem, ProblemError
 from credreg.chain.eip712 import HEX32
 from credreg.documents.merkle import MerkleTree, to_bytes32
-from credreg.registry import CredentialState, Verdict
+from credreg.registry import BlockHead, CredentialState, Registry, TargetState, Verdict
+from credreg.service import EventIndex, Outbox
+from credreg.service.index import EventQuery
 from credreg.verify import VerificationReport, verify_documents
 
 router = APIRouter(prefix="/v1", tags=["employers"])
@@ -50,18 +54,44 @@ def verify(
     return Response(verify_documents(registry, [body])[0].model_dump_json(), media_type="application/json")
 
 
+ZERO32 = "0x" + "00" * 32
+# Status changes read from the index for one look-up; a root with more is answered with the first ones.
+MAX_STATUS_EVENTS = 10_000
+ProofQuery = Annotated[
+    str | None,
+    Query(
+        pattern=r"^(0x[0-9a-fA-F]{64})(,0x[0-9a-fA-F]{64})*$",
+        description="The certificate's merkle proof, comma-separated, when this service may not know its batch.",
+    ),
+]
+RootQuery = Annotated[
+    str | None, Query(pattern=HEX32, description="The batch root the certificate is under.")
+]
+
+
 def _credential_out(
-    hash_: str, kind: str, root: str, proof: list[str], state: CredentialState
+    hash_: str,
+    kind: Literal["root", "leaf"],
+    root: str,
+    proof: list[str],
+    state: CredentialState,
+    head: BlockHead,
+    *,
+    proof_known: bool = True,
+    batch: BatchOut | None = None,
 ) -> CredentialOut:
     record = state.record
+    # The contract names no deciding hash for a valid answer (0x00…00): nothing decided, say so with null.
+    decided = state.target.lower() if state.target and int(state.target, 16) else None
     return CredentialOut(
         hash=hash_,
         kind=kind,
         root=root,
         proof=proof,
-        valid=state.verdict is Verdict.VALID,
+        proof_known=proof_known,
+        valid=None if kind == "root" else state.verdict is Verdict.VALID,
         verdict=state.verdict.label,
-        decided_by=state.target,
+        decided_by=decided,
         reason=state.reason,
         since=state.since,
         record=RecordOut(
@@ -71,32 +101,164 @@ def _credential_out(
             issued_at=record.issued_at,
             valid_until=record.valid_until,
         ),
+        batch=batch,
+        checked_at=head.timestamp,
+        checked_block=head.number,
     )
+
+
+def _status_changes(registry: Registry, index: EventIndex, *, root: str | None) -> dict[str, str]:
+    """Target -> root of every status change the ledger's events show (under `root`, or all)."""
+    query = EventQuery(names=("CredentialStatusChanged",), root=root, limit=MAX_STATUS_EVENTS)
+    targets: dict[str, str] = {}
+    for event in index.events(query):
+        args = event.args_dict()
+        targets[str(args["target"]).lower()] = str(args["root"]).lower()
+    return targets
+
+
+def _batch(registry: Registry, outbox: Outbox, index: EventIndex, root: str) -> BatchOut:
+    leaves = set(outbox.leaves_of(root))
+    changes = []
+    for target in _status_changes(registry, index, root=root):
+        status = registry.status_of(target)
+        if status.state is TargetState.NONE:
+            continue  # reinstated since
+        changes.append(
+            StatusChangeOut(
+                target=target,
+                state="revoked" if status.state is TargetState.REVOKED else "suspended",
+                reason=status.reason,
+                since=status.since,
+                known_leaf=target in leaves,
+            )
+        )
+    return BatchOut(leaves_known=len(leaves) or None, status_changes=changes)
+
+
+def _proof_in(outbox: Outbox, root: str, leaf: str) -> list[str] | None:
+    leaves = outbox.leaves_of(root)
+    if leaf not in leaves:
+        return None
+    tree = MerkleTree(to_bytes32(x) for x in leaves)
+    return ["0x" + p.hex() for p in tree.proof(to_bytes32(leaf))]
+
+
+def _by_own_status(
+    registry: Registry, index: EventIndex, leaf: str, root: str | None
+) -> CredentialOut | None:
+    """A certificate whose own hash was revoked or suspended: the ledger's event names its batch (the contract
+    checked the proof when the status was set), so it is answered without knowing the batch."""
+    status = registry.status_of(leaf)
+    if status.state is TargetState.NONE:
+        return None
+    found = _status_changes(registry, index, root=root).get(leaf)
+    if found is None:
+        return None
+    verdict = Verdict.LEAF_REVOKED if status.state is TargetState.REVOKED else Verdict.LEAF_SUSPENDED
+    head, (batch_state,) = registry.statuses_at_head([(found, found, [])])
+    state = CredentialState(verdict, leaf, status.reason, status.since, batch_state.record)
+    if batch_state.verdict in (Verdict.ROOT_REVOKED, Verdict.AGENCY_REVOKED, Verdict.SIGNER_COMPROMISED):
+        state = batch_state  # weightier than anything said of the certificate alone
+    return _credential_out(leaf, "leaf", found, [], state, head, proof_known=False)
+
+
+def _leaf_out(registry: Registry, root: str, leaf: str, proof: list[str]) -> CredentialOut:
+    head, (state,) = registry.statuses_at_head([(root, leaf, proof)])
+    return _credential_out(leaf, "leaf", root, proof, state, head)
 
 
 @router.get(
     "/credentials/{hash}",
     response_model=CredentialOut,
-    summary="The ledger status of a batch root, or of a document target hash in a batch relayed here",
-    responses={404: {"model": Problem, "description": "Neither an issued root nor a leaf known here."}},
+    summary="The ledger status of a batch root, or of a certificate's target hash",
+    description=(
+        "A batch root is answered with its record, the batch-wide verdict and the certificates under it that "
+        "are revoked or suspended (from the ledger's events); `valid` is null, since a batch is not a "
+        "certificate. A certificate's target hash is answered when its batch is known: from `root` and "
+        "`proof`, from the leaves of a batch relayed through this service, or from the certificate's own "
+        "revocation or suspension. The ledger holds batch roots, not certificates: any other hash is a 404 "
+        "`unknown-hash`, which does not mean the certificate was not issued; verify its file instead."
+    ),
+    responses={404: {"model": Problem, "description": "Not a root, and in no batch known here."}},
 )
 def credential(
-    registry: RegistryDep, outbox: OutboxDep, hash: Annotated[str, Path(pattern=HEX32)]
+    registry: RegistryDep,
+    outbox: OutboxDep,
+    index: IndexDep,
+    hash: Annotated[str, Path(pattern=HEX32)],
+    root: RootQuery = None,
+    proof: ProofQuery = None,
 ) -> CredentialOut:
     wanted = hash.lower()
-    if registry.record(wanted).issued:
-        return _credential_out(wanted, "root", wanted, [], registry.credential_status(wanted, wanted, []))
-    for root in outbox.roots_of_leaf(wanted):
-        if not registry.record(root).issued:
+    if root is not None and root.lower() != wanted:
+        under = root.lower()
+        if proof is not None:
+            return _leaf_out(registry, under, wanted, [p.lower() for p in proof.split(",")])
+        known = _proof_in(outbox, under, wanted)
+        if known is not None:
+            return _leaf_out(registry, under, wanted, known)
+        answer = _by_own_status(registry, index, wanted, under)
+        if answer is not None:
+            return answer
+        raise ProblemError(
+            404,
+            "unknown-hash",
+            f"this service does not know the certificates of batch {under}, so {wanted} cannot be checked "
+            "under it without its proof; verify the certificate file instead",
+            field="hash",
+        )
+    head, (batch_state,) = registry.statuses_at_head([(wanted, wanted, [])])
+    if batch_state.record.issued:
+        batch = _batch(registry, outbox, index, wanted)
+        return _credential_out(wanted, "root", wanted, [], batch_state, head, batch=batch)
+    for known_root in outbox.roots_of_leaf(wanted):
+        if not registry.record(known_root).issued:
             continue
-        tree = MerkleTree(to_bytes32(leaf) for leaf in outbox.leaves_of(root))
-        proof = ["0x" + p.hex() for p in tree.proof(to_bytes32(wanted))]
-        return _credential_out(wanted, "leaf", root, proof, registry.credential_status(root, wanted, proof))
+        return _leaf_out(registry, known_root, wanted, _proof_in(outbox, known_root, wanted) or [])
+    answer = _by_own_status(registry, index, wanted, None)
+    if answer is not None:
+        return answer
     waiting = outbox.open_issuance_for(wanted)
-    why = f"; issuance {waiting} for it is not confirmed yet" if waiting else ""
+    why = f" Issuance {waiting} for it is not confirmed yet." if waiting else ""
     raise ProblemError(
         404,
-        "not-found",
-        f"{wanted} is neither a root on the ledger nor a leaf of a batch relayed by this service{why}",
+        "unknown-hash",
+        f"{wanted} is not a batch root on the ledger, and no batch known to this service contains it. The "
+        "ledger records batches, not single certificates, so a certificate's own hash can only be looked up "
+        "when its batch is known here; this does not mean it was not issued. Verify the certificate file "
+        f"instead (POST /v1/verify).{why}",
         field="hash",
     )
+
+
+def verification_reference(root: str, leaf: str, proof: list[str]) -> str:
+    """root, leaf and proof as one short URL-safe string: their bytes, concatenated, in unpadded base64url."""
+    raw = b"".join(to_bytes32(h) for h in (root, leaf, *proof))
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii")
+
+
+@router.get(
+    "/qr/verify.svg",
+    summary="A QR code that opens this registry's page on one certificate's verification",
+    description=(
+        "The code holds `<this service>/?v=<reference>`: the root, the leaf and, unless this service knows the "
+        "batch's leaves (then it finds the proof itself), the proof, as unpadded base64url of their bytes."
+    ),
+    response_class=Response,
+    responses={200: {"content": {"image/svg+xml": {}}}},
+)
+def verification_qr(
+    request: Request,
+    outbox: OutboxDep,
+    root: Annotated[str, Query(pattern=HEX32)],
+    leaf: Annotated[str, Query(pattern=HEX32)],
+    proof: ProofQuery = None,
+) -> Response:
+    root, leaf = root.lower(), leaf.lower()
+    given = [p.lower() for p in proof.split(",")] if proof else []
+    # A shorter payload makes a coarser, easier-to-scan code; the service can find the proof itself.
+    needed = [] if leaf == root or _proof_in(outbox, root, leaf) is not None else given
+    link = f"{request.base_url}?v={verification_reference(root, leaf, needed)}"
+    svg = segno.make_qr(link, error="m").svg_inline(scale=4, border=4)
+    return Response(svg, media_type="image/svg+xml", headers={"X-Link": link})
