@@ -230,8 +230,8 @@ _T = r"(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC|never)"  # verify.py's times, which t
 _H = r"(0x[0-9a-fA-F]+)"
 STEP_REASONS: Final[tuple[tuple[str, Label], ...]] = (
     (
-        r"^(\w+) certificate, OpenAttestation v2$",
-        Label("{kind}，OpenAttestation v2 格式", "{kind}, OpenAttestation v2"),
+        r"^(.+) certificate, OpenAttestation v2$",
+        Label("{kind1}，OpenAttestation v2 格式", "{kind1}, OpenAttestation v2"),
     ),
     (
         r"^all fields match the target hash$",

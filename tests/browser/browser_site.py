@@ -6,6 +6,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from ledger_states import LedgerStates
 from playwright.sync_api import Page
 
 from credreg.demo import Demo
@@ -22,6 +23,7 @@ class Site:
     demo: Demo
     root: str
     valid: Path
+    states: LedgerStates
 
     def screenshot(self, page: Page, name: str) -> None:
         directory = os.environ.get(SCREENSHOT_ENV)

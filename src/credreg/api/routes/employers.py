@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import io
 from typing import Annotated, Any, Literal
 
 import segno
@@ -260,5 +261,8 @@ def verification_qr(
     # A shorter payload makes a coarser, easier-to-scan code; the service can find the proof itself.
     needed = [] if leaf == root or _proof_in(outbox, root, leaf) is not None else given
     link = f"{request.base_url}?v={verification_reference(root, leaf, needed)}"
-    svg = segno.make_qr(link, error="m").svg_inline(scale=4, border=4)
-    return Response(svg, media_type="image/svg+xml", headers={"X-Link": link})
+    svg = io.BytesIO()
+    # A standalone SVG (with its namespace) so that an <img> shows it; the quiet zone of 4 modules is the
+    # standard's minimum for scanning.
+    segno.make_qr(link, error="m").save(svg, kind="svg", scale=4, border=4, xmldecl=False)
+    return Response(svg.getvalue(), media_type="image/svg+xml", headers={"X-Link": link})
