@@ -343,7 +343,7 @@ STEP_REASONS: Final[tuple[tuple[str, Label], ...]] = (
     (r"^neither revoked nor suspended$", Label("既未撤销也未暂停", "neither revoked nor suspended")),
     (r"^expired at " + _T + "$", Label("已于 {1} 过期", "expired at {1}")),
     (r"^no expiry$", Label("长期有效", "no expiry")),
-    (r"^valid until " + _T + "$", Label("有效期至 {1}", "valid until {1}")),
+    (r"^valid until " + _T + "$", Label("有效期至 {through1}", "valid until {through1}")),
     (
         r"^not needed: an earlier step decided$",
         Label("无需检查：前面的步骤已得出结论", "not needed: an earlier step decided"),
@@ -367,7 +367,8 @@ STEP_REASONS: Final[tuple[tuple[str, Label], ...]] = (
     (r"^no ledger consulted$", Label("未查询账本", "no ledger consulted")),
 )
 """verify.py's step reasons as patterns: ``{n}`` is the n-th group; ``{kindN}``, ``{levelN}``, ``{stateN}``,
-``{whichN}``, ``{reasonN}`` are the group read through the tables below; times are shown in the view's zone.
+``{whichN}``, ``{reasonN}`` are the group read through the tables below, ``{throughN}`` an exclusive end of
+validity as the last day it covers; times are shown in the view's zone.
 A reason no pattern matches is shown as the service wrote it, in English."""
 
 PHRASES: Final[dict[str, dict[str, Label]]] = {
@@ -456,6 +457,9 @@ EVENT_FIELDS: Final[dict[str, Label]] = {
     "previousOwner": Label("原管理部门", "Previous governor"),
     "newOwner": Label("新管理部门", "New governor"),
     "index": Label("序号", "Index"),
+    "scopeIndex": Label("职业范围序号", "Scope number"),
+    "signerIndex": Label("密钥序号", "Key number"),
+    "agencyId": Label("机构编号", "Agency id"),
 }
 
 

@@ -61,8 +61,8 @@ MAX_STATUS_EVENTS = 10_000
 ProofQuery = Annotated[
     str | None,
     Query(
-        pattern=r"^(0x[0-9a-fA-F]{64})(,0x[0-9a-fA-F]{64})*$",
-        description="The certificate's merkle proof, comma-separated, when this service may not know its batch.",
+        pattern=r"^(0x[0-9a-fA-F]{64})(,0x[0-9a-fA-F]{64}){0,31}$",
+        description="The certificate's merkle proof, comma-separated (at most 32 hashes), when this service may not know its batch.",
     ),
 ]
 RootQuery = Annotated[

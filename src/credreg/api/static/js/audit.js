@@ -170,9 +170,21 @@ function findingItem(f) {
   );
 }
 
+// The report's count keys: ledger verdicts, states, or "<action> by agency N" / "<action> by governor".
+function countKey(key) {
+  const by = /^(revoke|suspend|reinstate) by (?:agency (\d+)|(governor))$/.exec(key);
+  if (by) {
+    const action = label("actions", { revoke: "1", suspend: "2", reinstate: "3" }[by[1]], by[1]);
+    return by[3] ? `${t("governor")} ${action}` : `${t("agency")} ${by[2]} ${action}`;
+  }
+  if (key === "revoked") return t("revokedWord");
+  if (key === "suspended") return t("suspendedWord");
+  return label("ledger_verdicts", key, label("agency_states", key, key));
+}
+
 function counts(map) {
   const entries = Object.entries(map || {}).filter(([, n]) => n);
-  return entries.length ? entries.map(([k, n]) => `${label("ledger_verdicts", k, k)} ${n}`).join(" · ") : "—";
+  return entries.length ? entries.map(([k, n]) => `${countKey(k)} ${n}`).join(" · ") : "—";
 }
 
 function reportSummary(report) {

@@ -45,7 +45,6 @@ const UI = {
   zoneNote: ["时间均为 {zone}（{offset}）", "Times are in {zone} ({offset})"],
   registry: ["登记簿", "Registry"],
   chain: ["链", "chain"],
-  contract: ["合约", "contract"],
   registryUnavailable: ["登记簿信息不可用：{message}", "Registry details unavailable: {message}"],
   // verifying files
   verifying: ["正在核验 {count} 个文件…", "Verifying {count} file(s)…"],
@@ -383,7 +382,7 @@ function phrase(group, key) {
 }
 
 function fill(template, groups) {
-  return template.replace(/\{(kind|level|state|which|reason)?(\d+)\}/g, (_, kind, index) => {
+  return template.replace(/\{(kind|level|state|which|reason|through)?(\d+)\}/g, (_, kind, index) => {
     const value = groups[Number(index)] ?? "";
     if (kind === "kind") return phrase("kind", value);
     if (kind === "which") return phrase("which", value);
@@ -392,6 +391,7 @@ function fill(template, groups) {
     if (kind === "level") return levelName(value);
     if (value === "never") return state.lang === "zh" ? "从未" : "never";
     const seconds = utcToSeconds(value);
+    if (kind === "through" && seconds !== null) return through(seconds);
     return seconds === null ? value : when(seconds);
   });
 }

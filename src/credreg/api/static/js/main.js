@@ -148,7 +148,6 @@ function drawRegistry() {
     `${t("registry")} `,
     el("code", { class: "hash", title: r.registry }, shortHash(r.registry)),
     ` · ${t("chain")} ${r.chain_id}`,
-    r.contract_version ? ` · ${t("contract")} v${r.contract_version}` : "",
   );
 }
 
