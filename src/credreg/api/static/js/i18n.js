@@ -28,7 +28,7 @@ const UI = {
   allEvents: ["全部", "All"],
   agencyId: ["机构编号", "Agency id"],
   timelineCaption: ["链上事件，按顺序", "Ledger events, in order"],
-  colTime: ["时间", "Time"],
+  colTime: ["时间（{zone}）", "Time ({zone})"],
   colBlock: ["区块", "Block"],
   colEvent: ["事件", "Event"],
   colAgency: ["机构", "Agency"],

@@ -4,7 +4,7 @@
 import { ApiError, api, loadNames, lookUp, verifyDocuments } from "./api.js";
 import { openAudit, redrawAudit, wireAudit } from "./audit.js";
 import { $, el, setStatus, shortHash } from "./dom.js";
-import { initialLanguage, labels, lang, onLanguage, setLabels, setLanguage, t } from "./i18n.js";
+import { initialLanguage, labels, lang, onLanguage, setLabels, setLanguage, t, zoneName } from "./i18n.js";
 import { printItem } from "./print.js";
 import { renderItem } from "./verdicts.js";
 
@@ -126,7 +126,8 @@ function followLink() {
 // --- page furniture ------------------------------------------------------------------------------------
 
 function applyStaticWords() {
-  for (const node of document.querySelectorAll("[data-i18n]")) node.textContent = t(node.dataset.i18n);
+  const zone = { zone: zoneName() };
+  for (const node of document.querySelectorAll("[data-i18n]")) node.textContent = t(node.dataset.i18n, zone);
   for (const node of document.querySelectorAll("[data-i18n-label]")) node.setAttribute("aria-label", t(node.dataset.i18nLabel));
   document.title = `credreg · ${t("title")}`;
   for (const button of document.querySelectorAll("[data-lang]")) button.setAttribute("aria-pressed", String(button.dataset.lang === lang()));
