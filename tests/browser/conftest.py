@@ -16,7 +16,7 @@ from pathlib import Path
 import httpx
 import pytest
 import uvicorn
-from browser_site import Site
+from browser_site import LOCALES, Site, open_page
 from ledger_states import add_ledger_states
 from playwright.sync_api import Browser, Page, sync_playwright
 
@@ -39,7 +39,6 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 STARTUP_SECONDS = 20.0
-UI_TIMEOUT_MS = 10_000
 
 
 def _wait_until_indexed(url: str, chain_url: str) -> None:
@@ -105,34 +104,11 @@ def browser() -> Iterator[Browser]:
             chromium.close()
 
 
-# The page takes its language from the browser's (navigator.languages): each test runs once per language.
-LOCALES = {"zh": "zh-CN", "en": "en-US"}
-
-
 @pytest.fixture(params=sorted(LOCALES))
 def lang(request: pytest.FixtureRequest) -> str:
+    """The page takes its language from the browser's (navigator.languages): each test runs once per language."""
     language: str = request.param
     return language
-
-
-def open_page(browser: Browser, site: Site, locale: str, path: str = "/") -> Iterator[Page]:
-    """A tab in a fresh browser profile with `locale`; fails the test on an uncaught script error or a
-    request leaving the service."""
-    context = browser.new_context(locale=locale, viewport={"width": 1280, "height": 900})
-    context.set_default_timeout(UI_TIMEOUT_MS)
-    tab = context.new_page()
-    script_errors: list[str] = []
-    elsewhere: list[str] = []
-    tab.on("pageerror", lambda exc: script_errors.append(str(exc)))
-    tab.on("request", lambda req: None if req.url.startswith(site.url) else elsewhere.append(req.url))
-    tab.goto(site.url + path)
-    tab.wait_for_selector("body[data-ready=true]")
-    try:
-        yield tab
-    finally:
-        context.close()
-    assert script_errors == [], f"the page's script failed: {script_errors}"
-    assert elsewhere == [], f"the page asked for something outside the service: {elsewhere}"
 
 
 @pytest.fixture

@@ -13,8 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from browser_site import Site
-from conftest import LOCALES, open_page
+from browser_site import LOCALES, Site, open_page
 from playwright.sync_api import Browser, Page, expect
 from pyzbar import pyzbar
 

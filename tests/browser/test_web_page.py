@@ -9,8 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from browser_site import Site
-from conftest import LOCALES, open_page
+from browser_site import LOCALES, Site, open_page
 from playwright.sync_api import Browser, FilePayload, Locator, Page, expect
 
 from credreg import __version__
