@@ -10,6 +10,7 @@ from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_CHAIN_PORT = 8545
+DEFAULT_TIME_ZONE = "Asia/Shanghai"
 
 
 class Settings(BaseSettings):
@@ -32,8 +33,9 @@ class Settings(BaseSettings):
         None, description="Deployment manifest; default <data_dir>/deployment.json."
     )
     timezone: str = Field(
-        "Asia/Shanghai",
-        description="IANA time zone in which dates without an offset are read and every time is shown.",
+        DEFAULT_TIME_ZONE,
+        description="IANA time zone in which dates without an offset are read and every time is shown "
+        "(the CLI, the web page); certificates' own dates are China Standard Time.",
     )
     confirmations: int = Field(0, ge=0, le=64, description="Blocks to wait before a transaction counts.")
     database_url: str | None = Field(None, description="SQLAlchemy URL; default SQLite under data_dir.")

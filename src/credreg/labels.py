@@ -10,13 +10,20 @@
 - `FIELD_LABELS`: certificate fields by the names people know (身份证号, not `recipient.idNumber`).
 - `AGENCY_STATES`, `VERDICTS`, `NOTES`: the standing of an agency, the verification verdict codes, and
   remarks shown beside a verdict (e.g. the agency is suspended now).
+- `OUTCOMES`, `CODES`, `STEPS`, `STEP_STATUS`, `STEP_REASONS`, `PHRASES`, `LEDGER_VERDICTS`: what a
+  verification report and a ledger look-up say, for the web page (`CODES` adds a one-sentence summary).
+- `EVENTS`, `ACTIONS`, `EVENT_FIELDS`: the ledger's events, for the audit timeline.
 
-Every entry is a `Words(zh, en)`; `as_json()` is what `GET /v1/labels` serves.
+Every entry is a `Words(zh, en)`; `labels_document()` is what `GET /v1/labels` serves, and the web page
+renders nothing about a certificate without it.
 """
 
 from __future__ import annotations
 
 from typing import Any, Final, NamedTuple
+
+from credreg import __version__
+from credreg.config import DEFAULT_TIME_ZONE
 
 
 class Words(NamedTuple):
@@ -308,6 +315,10 @@ FIELD_LABELS: Final[dict[str, Words]] = {
     "credreg.competition.date": Words("竞赛日期", "competition date"),
     "credreg.competition.award": Words("奖项", "award"),
     "credreg.competition.rank": Words("名次", "rank"),
+    # the groups a holder can hide whole
+    "recipient": Words("持证人信息", "holder's details"),
+    "credreg.assessment": Words("考核信息", "assessment"),
+    "credreg.competition": Words("竞赛信息", "competition"),
 }
 
 
@@ -325,6 +336,7 @@ AGENCY_STATES: Final[dict[str, Words]] = {
     "active": Words("正常", "active"),
     "suspended": Words("暂停", "suspended"),
     "revoked": Words("已撤销", "revoked"),
+    "none": Words("未登记", "unknown"),
 }
 
 VERDICTS: Final[dict[str, Words]] = {
@@ -358,37 +370,396 @@ NOTES: Final[dict[str, Words]] = {
 }
 
 
-def as_json() -> dict[str, Any]:
-    """Every table, as `GET /v1/labels` serves it: `{table: {key: {"zh": …, "en": …}}}`."""
+# --- verification reports and look-ups, for the web page -----------------------------------------
+
+OUTCOMES: Final[dict[str, Words]] = {
+    "valid": Words("有效", "Valid"),
+    "invalid": Words("无效", "Not valid"),
+    "error": Words("无法核验", "Could not verify"),
+}
+
+# code -> (short name, one-sentence summary)
+CODES: Final[dict[str, tuple[Words, Words]]] = {
+    "valid": (
+        Words("证书有效", "Valid"),
+        Words(
+            "有效：由具备资质的机构签发，内容未改动，未被撤销、暂停，也未过期。",
+            "Valid: issued by an accredited agency, unchanged, not revoked, suspended or expired.",
+        ),
+    ),
+    "malformed": (
+        Words("不是证书文件", "Not a certificate file"),
+        Words("这个文件不是 credreg 证书。", "The file is not a credreg document."),
+    ),
+    "tampered": (
+        Words("内容被篡改", "Tampered"),
+        Words("证书签发后内容被改动过。", "The document was changed after it was issued."),
+    ),
+    "invalid-proof": (
+        Words("不属于所称批次", "Not part of its batch"),
+        Words("证书不属于它所声称的批次。", "The document does not belong to the batch it claims."),
+    ),
+    "wrong-registry": (
+        Words("属于其他登记簿", "Another registry"),
+        Words(
+            "证书属于其他登记簿或其他链，无法在此核验。",
+            "The document belongs to another registry or chain; it cannot be checked here.",
+        ),
+    ),
+    "not-issued": (
+        Words("未在链上登记", "Not issued"),
+        Words(
+            "账本上没有这份证书所属批次的记录：它从未签发。",
+            "The ledger has no record of this document: it was never issued.",
+        ),
+    ),
+    "record-mismatch": (
+        Words("与链上记录不符", "Differs from the ledger"),
+        Words("证书内容与账本记录不一致。", "The document's details differ from what the ledger recorded."),
+    ),
+    "revoked": (Words("已撤销", "Revoked"), Words("证书已被撤销。", "The credential was revoked.")),
+    "suspended": (Words("已暂停", "Suspended"), Words("证书已被暂停。", "The credential is suspended.")),
+    "expired": (Words("已过期", "Expired"), Words("证书已过期。", "The credential has expired.")),
+    "agency-revoked": (
+        Words("发证机构已被撤销", "Agency revoked"),
+        Words(
+            "签发这份证书之前，发证机构已被撤销。",
+            "The issuing agency was revoked before this credential was issued.",
+        ),
+    ),
+    "signer-compromised": (
+        Words("签名密钥已泄露", "Signing key compromised"),
+        Words(
+            "签发这份证书之前，签名密钥已被报告泄露。",
+            "The key that signed this credential was compromised before it was issued.",
+        ),
+    ),
+    "chain-unreachable": (
+        Words("账本暂不可用", "Ledger unreachable"),
+        Words("暂时无法连接账本，请稍后再试。", "The ledger could not be reached; try again later."),
+    ),
+    "offline": (
+        Words("未查询账本", "Ledger not consulted"),
+        Words(
+            "证书内容完整，但未查询账本：不能确定它已签发。",
+            "The document is intact, but no ledger was consulted: it is not known to be issued.",
+        ),
+    ),
+}
+
+STEPS: Final[dict[str, Words]] = {
+    "format": Words("文件格式正确", "The file is a credreg OpenAttestation v2 document"),
+    "integrity": Words("内容未被改动", "No field was changed since the agency signed"),
+    "merkle-proof": Words("属于所称批次", "The document belongs to its batch's merkle root"),
+    "registry": Words("属于本登记簿", "The document names this registry and chain"),
+    "issued": Words("批次已上链登记", "The root is recorded on the ledger"),
+    "record-match": Words(
+        "与链上记录一致", "The document's agency, scope and validity match the ledger record"
+    ),
+    "accredited": Words("机构具备资质", "The agency was accredited for the scope when it issued"),
+    "signer": Words("签名密钥有效", "The signing key was valid and not compromised at issuance"),
+    "agency-standing": Words("机构未在签发前被撤销", "The agency was not revoked before issuing"),
+    "not-revoked": Words("未撤销或暂停", "Neither the document nor its batch is revoked or suspended"),
+    "not-expired": Words("未过期", "The credential has not expired"),
+}
+
+STEP_STATUS: Final[dict[str, Words]] = {
+    "valid": Words("通过", "passed"),
+    "invalid": Words("未通过", "failed"),
+    "error": Words("出错", "error"),
+    "skipped": Words("跳过", "skipped"),
+}
+
+_T = r"(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC|never)"  # verify.py's times, which the page shows in its zone
+_H = r"(0x[0-9a-fA-F]+)"
+STEP_REASONS: Final[tuple[tuple[str, Words], ...]] = (
+    (
+        r"^(.+) certificate, OpenAttestation v2$",
+        Words("{kind1}，OpenAttestation v2 格式", "{kind1}, OpenAttestation v2"),
+    ),
+    (
+        r"^all fields match the target hash$",
+        Words("所有字段与目标哈希一致", "all fields match the target hash"),
+    ),
+    (
+        r"^all fields match the target hash; (\d+) hidden by the holder$",
+        Words(
+            "所有字段与目标哈希一致；持证人隐藏了 {1} 个字段",
+            "all fields match the target hash; {1} hidden by the holder",
+        ),
+    ),
+    (
+        r"^the fields do not add up to the signed target hash$",
+        Words("字段与签发时的目标哈希不一致", "the fields do not add up to the signed target hash"),
+    ),
+    (r"^single document$", Words("单份证书（批次只有这一份）", "single document")),
+    (
+        r"^proof of (\d+) steps leads to the root$",
+        Words("{1} 步证明通向批次根", "proof of {1} steps leads to the root"),
+    ),
+    (
+        r"^the proof does not lead from the target hash to the merkle root$",
+        Words(
+            "证明不能从目标哈希通向默克尔根",
+            "the proof does not lead from the target hash to the merkle root",
+        ),
+    ),
+    (
+        r"^the ledger rejects the proof for this root$",
+        Words("账本拒绝了该批次的证明", "the ledger rejects the proof for this root"),
+    ),
+    (r"^registry " + _H + r" on chain (\d+)$", Words("登记簿 {1}，链 {2}", "registry {1} on chain {2}")),
+    (
+        r"^the document names registry "
+        + _H
+        + r" on chain (\d+); this verifier reads "
+        + _H
+        + r" on chain (\d+)$",
+        Words(
+            "证书指向链 {2} 上的登记簿 {1}；本服务读取的是链 {4} 上的 {3}",
+            "the document names registry {1} on chain {2}; this verifier reads {3} on chain {4}",
+        ),
+    ),
+    (
+        r"^root " + _H + r" is not on the ledger$",
+        Words("批次根 {1} 不在账本上", "root {1} is not on the ledger"),
+    ),
+    (
+        r"^recorded at " + _T + r" by agency (\d+)$",
+        Words("{1} 由机构 {2} 登记", "recorded at {1} by agency {2}"),
+    ),
+    (
+        r"^agency (.+), scope ([0-9-]+) level (\d+)$",
+        Words("机构 {1}，职业 {2}，{level3}", "agency {1}, occupation {2}, {level3}"),
+    ),
+    (
+        r"^the registry checked accreditation for (.+) when it recorded the root at " + _T + "$",
+        Words(
+            "登记簿在 {2} 登记时核对了“{1}”的资质",
+            "the registry checked accreditation for {1} when it recorded the root at {2}",
+        ),
+    ),
+    (
+        r"^key " + _H + r" was valid when it signed$",
+        Words("签名时密钥 {1} 有效", "key {1} was valid when it signed"),
+    ),
+    (
+        r"^key " + _H + r" was reported compromised since " + _T + r", before this credential was issued$",
+        Words(
+            "密钥 {1} 已被报告自 {2} 起泄露，早于本证书签发",
+            "key {1} was reported compromised since {2}, before this credential was issued",
+        ),
+    ),
+    (
+        r"^agency (.+) was revoked with cut-off " + _T + r", at or before issuance$",
+        Words(
+            "机构 {1} 已被撤销，截止时间 {2} 不晚于签发时间",
+            "agency {1} was revoked with cut-off {2}, at or before issuance",
+        ),
+    ),
+    (r"^agency is (active|suspended|revoked)$", Words("机构状态：{state1}", "agency is {state1}")),
+    (
+        r"^agency is (revoked); its cut-off " + _T + r" falls after this credential$",
+        Words(
+            "机构已被撤销；其截止时间 {2} 晚于本证书签发",
+            "agency is revoked; its cut-off {2} falls after this credential",
+        ),
+    ),
+    (
+        r"^(this document|part of its batch|its whole batch) was revoked at "
+        + _T
+        + r" \(reason code (\d+)\)$",
+        Words("{which1}于 {2} 被撤销（原因：{reason3}）", "{which1} was revoked at {2} ({reason3})"),
+    ),
+    (
+        r"^(this document|part of its batch|its whole batch) is suspended since "
+        + _T
+        + r" \(reason code (\d+)\)$",
+        Words("{which1}自 {2} 起暂停（原因：{reason3}）", "{which1} is suspended since {2} ({reason3})"),
+    ),
+    (
+        r"^not revoked; the ledger reports a suspension only when nothing weightier applies$",
+        Words(
+            "未被撤销；账本只在没有更重要的原因时才报告暂停",
+            "not revoked; the ledger reports a suspension only when nothing weightier applies",
+        ),
+    ),
+    (r"^neither revoked nor suspended$", Words("既未撤销也未暂停", "neither revoked nor suspended")),
+    (r"^expired at " + _T + "$", Words("已于 {1} 过期", "expired at {1}")),
+    (r"^no expiry$", Words("长期有效", "no expiry")),
+    (r"^valid until " + _T + "$", Words("有效期至 {through1}", "valid until {through1}")),
+    (
+        r"^not needed: an earlier step decided$",
+        Words("无需检查：前面的步骤已得出结论", "not needed: an earlier step decided"),
+    ),
+    (r"^the document is not intact$", Words("证书内容不完整", "the document is not intact")),
+    (r"^the file could not be read$", Words("文件无法读取", "the file could not be read")),
+    (
+        r"^the document is not part of its batch$",
+        Words("证书不属于其批次", "the document is not part of its batch"),
+    ),
+    (
+        r"^nothing on the ledger to compare with$",
+        Words("账本上没有可比对的记录", "nothing on the ledger to compare with"),
+    ),
+    (
+        r"^the document does not match its record$",
+        Words("证书与链上记录不一致", "the document does not match its record"),
+    ),
+    (r"^checked against another registry$", Words("针对的是其他登记簿", "checked against another registry")),
+    (r"^the ledger could not be reached$", Words("无法连接账本", "the ledger could not be reached")),
+    (r"^no ledger consulted$", Words("未查询账本", "no ledger consulted")),
+)
+"""verify.py's step reasons as patterns: ``{n}`` is the n-th group; ``{kindN}``, ``{levelN}``, ``{stateN}``,
+``{whichN}``, ``{reasonN}`` are the group read through the tables below, ``{throughN}`` an exclusive end of
+validity as the last day it covers; times are shown in the view's zone.
+A reason no pattern matches is shown as the service wrote it, in English."""
+
+PHRASES: Final[dict[str, dict[str, Words]]] = {
+    "kind": {
+        "skill level": Words("职业技能等级证书", "skill level certificate"),
+        "technical grade": Words("专业技术等级证书", "technical grade certificate"),
+        "competition award": Words("职业技能竞赛获奖证书", "competition award certificate"),
+    },
+    "which": {
+        "this document": Words("本证书", "this document"),
+        "part of its batch": Words("其批次的一部分", "part of its batch"),
+        "its whole batch": Words("其整个批次", "its whole batch"),
+    },
+}
+
+# --- ledger look-ups ---------------------------------------------------------------------------------------
+
+LEDGER_VERDICTS: Final[dict[str, Words]] = {
+    "valid": Words("已登记，状态正常", "On the ledger, in good standing"),
+    "not-issued": Words("批次未在链上登记", "The batch is not on the ledger"),
+    "invalid-proof": Words("证明无效", "The proof does not lead to the root"),
+    "root-revoked": Words("整批已撤销", "Revoked: the whole batch"),
+    "node-revoked": Words("所在批次的一部分已撤销", "Revoked: part of the batch"),
+    "leaf-revoked": Words("已撤销", "Revoked: this certificate"),
+    "root-suspended": Words("整批已暂停", "Suspended: the whole batch"),
+    "node-suspended": Words("所在批次的一部分已暂停", "Suspended: part of the batch"),
+    "leaf-suspended": Words("已暂停", "Suspended: this certificate"),
+    "agency-revoked": Words("发证机构在签发前已被撤销", "The issuing agency was revoked before issuing"),
+    "signer-compromised": Words("签名密钥在签发前已泄露", "The signing key was compromised before issuing"),
+    "expired": Words("已过期", "Expired"),
+}
+
+
+# --- the audit timeline ---------------------------------------------------------------------------
+
+EVENTS: Final[dict[str, Words]] = {
+    "ScopeDefined": Words("定义职业范围", "Scope defined"),
+    "AgencyRegistered": Words("登记评价机构", "Agency registered"),
+    "AgencyAdminTransferred": Words("机构管理员变更", "Agency admin transferred"),
+    "AgencySuspended": Words("机构暂停", "Agency suspended"),
+    "AgencyReinstated": Words("机构恢复", "Agency reinstated"),
+    "AgencyRevoked": Words("机构撤销", "Agency revoked"),
+    "AgencyAccredited": Words("授予资质", "Agency accredited"),
+    "AccreditationWithdrawn": Words("撤回资质", "Accreditation withdrawn"),
+    "SignerAdded": Words("添加签名密钥", "Signer added"),
+    "SignerRetired": Words("停用签名密钥", "Signer retired"),
+    "SignerCompromised": Words("签名密钥泄露", "Signer compromised"),
+    "CredentialIssued": Words("发证", "Credentials issued"),
+    "CredentialStatusChanged": Words("证书状态变更", "Credential status changed"),
+    "OwnershipTransferStarted": Words("管理部门移交发起", "Governor transfer started"),
+    "OwnershipTransferred": Words("管理部门移交", "Governor transferred"),
+}
+
+ACTIONS: Final[dict[int, Words]] = {
+    1: Words("撤销", "revoke"),
+    2: Words("暂停", "suspend"),
+    3: Words("恢复", "reinstate"),
+}
+
+EVENT_FIELDS: Final[dict[str, Words]] = {
+    "scopeId": Words("职业范围", "Scope"),
+    "occupationCode": Words("职业编码", "Occupation code"),
+    "level": Words("等级", "Level"),
+    "title": Words("名称", "Title"),
+    "name": Words("名称", "Name"),
+    "registrationCode": Words("登记代码", "Registration code"),
+    "admin": Words("管理员", "Admin"),
+    "previousAdmin": Words("原管理员", "Previous admin"),
+    "newAdmin": Words("新管理员", "New admin"),
+    "signer": Words("签名密钥", "Signer"),
+    "validFrom": Words("起始", "From"),
+    "validUntil": Words("截止", "Until"),
+    "issuedAt": Words("签发时间", "Issued"),
+    "since": Words("起始时间", "Since"),
+    "cutoff": Words("截止时间", "Cut-off"),
+    "action": Words("操作", "Action"),
+    "reason": Words("原因", "Reason"),
+    "nonce": Words("序号", "Nonce"),
+    "byGovernor": Words("由管理部门", "By the governor"),
+    "previousOwner": Words("原管理部门", "Previous governor"),
+    "newOwner": Words("新管理部门", "New governor"),
+    "index": Words("序号", "Index"),
+    "scopeIndex": Words("职业范围序号", "Scope number"),
+    "signerIndex": Words("密钥序号", "Key number"),
+    "agencyId": Words("机构编号", "Agency id"),
+}
+
+
+def labels_document(time_zone: str = DEFAULT_TIME_ZONE) -> dict[str, Any]:
+    """Every table as JSON (`{table: {key: {"zh": …, "en": …}}}`), with the version and the time zone views
+    show times in: what `GET /v1/labels` serves."""
 
     def table(entries: dict[Any, Words]) -> dict[str, dict[str, str]]:
         return {str(key): words._asdict() for key, words in entries.items()}
 
+    reasons = table(REASON_CODES)
     return {
+        "version": __version__,
+        "time_zone": time_zone,
+        "languages": ["zh", "en"],
         "contract_errors": table(CONTRACT_ERRORS),
-        "reason_codes": table(REASON_CODES),
+        "reason_codes": reasons,
+        "reasons": reasons,
         "levels": {kind: table(levels) for kind, levels in LEVEL_NAMES.items()},
         "fields": table(FIELD_LABELS),
         "kinds": table(KIND_NAMES),
         "agency_states": table(AGENCY_STATES),
-        "verdicts": table(VERDICTS),
+        "verdict_codes": table(VERDICTS),
         "notes": table(NOTES),
+        "verdicts": table(OUTCOMES),
+        "codes": {
+            k: {"name": name._asdict(), "summary": summary._asdict()} for k, (name, summary) in CODES.items()
+        },
+        "steps": table(STEPS),
+        "step_status": table(STEP_STATUS),
+        "step_reasons": [{"pattern": pattern, **label._asdict()} for pattern, label in STEP_REASONS],
+        "phrases": {group: table(entries) for group, entries in PHRASES.items()},
+        "ledger_verdicts": table(LEDGER_VERDICTS),
+        "events": table(EVENTS),
+        "event_fields": table(EVENT_FIELDS),
+        "actions": table(ACTIONS),
     }
 
 
 __all__ = [
+    "ACTIONS",
     "AGENCY_STATES",
+    "CODES",
     "CONTRACT_ERRORS",
+    "EVENTS",
+    "EVENT_FIELDS",
     "FIELD_LABELS",
     "KIND_NAMES",
+    "LEDGER_VERDICTS",
     "LEVEL_NAMES",
     "NOTES",
+    "OUTCOMES",
+    "PHRASES",
     "REASON_CODES",
+    "STEPS",
+    "STEP_REASONS",
+    "STEP_STATUS",
     "VERDICTS",
     "Words",
-    "as_json",
     "contract_error_words",
     "field_words",
+    "labels_document",
     "level_words",
     "reason_words",
 ]

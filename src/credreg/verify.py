@@ -126,8 +126,11 @@ class VerificationReport(BaseModel):
     valid_until: int | None = None
     chain_id: int | None = None
     registry: str | None = None
+    agency_id: int | None = None
+    document_store: str | None = None
     checked_at: int | None = None
     notes: list[Note] = []
+    checked_block: int | None = None
 
     def step(self, name: str) -> Step:
         return next(s for s in self.steps if s.name == name)
@@ -265,6 +268,8 @@ def _check_locally(
         "kind": binding.kind,
         "chain_id": binding.chain_id,
         "registry": binding.registry,
+        "agency_id": binding.agency_id,
+        "document_store": binding.document_store,
     }
     try:
         basics["hidden_fields"] = list(hidden_fields(document))
@@ -383,7 +388,7 @@ _expiry = functools.lru_cache(maxsize=1024)(expiry_timestamp)
 def _check_on_chain(local: _Local, state: CredentialState, facts: _Facts, now: int) -> VerificationReport:
     steps, binding = local.steps, local.binding
     record = state.record
-    basics: dict[str, Any] = {**local.basics, "checked_at": now}
+    basics: dict[str, Any] = {**local.basics, "checked_at": now, "checked_block": facts.head.number}
     if state.verdict is Verdict.NOT_ISSUED:
         steps.set("issued", StepStatus.INVALID, f"root {_hex0x(binding.merkle_root)} is not on the ledger")
         return _report(steps, "not-issued", skip_reason="nothing on the ledger to compare with", **basics)

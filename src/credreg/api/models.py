@@ -63,19 +63,6 @@ class WordsOut(BaseModel):
     en: str
 
 
-class LabelsOut(BaseModel):
-    """Every word table people read (credreg.labels), keyed as the data names things."""
-
-    contract_errors: dict[str, WordsOut] = Field(description="By the contract's custom error name.")
-    reason_codes: dict[str, WordsOut] = Field(description="Revocation and suspension reason codes.")
-    levels: dict[str, dict[str, WordsOut]] = Field(description="By certificate kind, then level 1-5.")
-    fields: dict[str, WordsOut] = Field(description="Certificate fields by their dotted path.")
-    kinds: dict[str, WordsOut]
-    agency_states: dict[str, WordsOut]
-    verdicts: dict[str, WordsOut] = Field(description="By verification report `code`.")
-    notes: dict[str, WordsOut] = Field(description="Remarks beside a verdict, by note `code`.")
-
-
 class ScopeOut(BaseModel):
     scope_id: Hex32
     index: int
@@ -215,17 +202,50 @@ class RecordOut(BaseModel):
     valid_until: int
 
 
+class StatusChangeOut(BaseModel):
+    target: Hex32 = Field(
+        description="The hash whose status is set: a certificate, a part of the batch, or the root."
+    )
+    state: Literal["revoked", "suspended"]
+    reason: int = Field(description="Reason code; GET /v1/labels has them as words.")
+    since: int
+    known_leaf: bool = Field(description="True if the target is a certificate of a batch this service knows.")
+
+
+class BatchOut(BaseModel):
+    leaves_known: int | None = Field(
+        description="Certificates this service knows under the root; null when it was not given the leaves."
+    )
+    status_changes: list[StatusChangeOut] = Field(
+        description="Hashes under the root that are revoked or suspended now, from the ledger's events."
+    )
+
+
 class CredentialOut(BaseModel):
     hash: Hex32
     kind: Literal["root", "leaf"]
     root: Hex32
     proof: list[Hex32]
-    valid: bool
-    verdict: str = Field(description="valid, not-issued, root-revoked, leaf-suspended, expired, ...")
-    decided_by: Hex32 = Field(description="The hash whose status decided the verdict.")
+    proof_known: bool = Field(
+        description="False when the answer comes from the certificate's own status change, without its proof."
+    )
+    valid: bool | None = Field(
+        description="For a certificate: whether the ledger holds it valid. Null for a batch root: a batch is "
+        "not a certificate, and some of its certificates may be revoked (see `batch`)."
+    )
+    verdict: str = Field(
+        description="valid, not-issued, root-revoked, leaf-suspended, expired, ...; for a root, the answer for "
+        "the batch as a whole (root revoked or suspended, agency, signer, expiry), not for each certificate."
+    )
+    decided_by: Hex32 | None = Field(
+        description="The hash whose status decided the verdict; null if none did."
+    )
     reason: int
     since: int
     record: RecordOut
+    batch: BatchOut | None = Field(None, description="For a root: what is known about its certificates.")
+    checked_at: int = Field(description="Time of the block the answer was read at.")
+    checked_block: int = Field(description="The block the answer was read at.")
 
 
 # --- auditing ------------------------------------------------------------------------------------------------

@@ -35,6 +35,7 @@ TITLES: dict[str, str] = {
     "body-too-large": "The request body is too large",
     "batch-too-large": "Too many items in one request",
     "not-found": "Not found",
+    "unknown-hash": "Not a batch root, and in no batch this service knows",
     "method-not-allowed": "Method not allowed",
     "wrong-domain": "Signed for another registry or chain",
     "invalid-signature": "The signature is not usable",

@@ -13,7 +13,6 @@ from credreg.api.models import (
     AgencyDetail,
     AgencyList,
     AgencyOut,
-    LabelsOut,
     RegistryInfo,
     ScopeList,
     ScopeOut,
@@ -23,7 +22,6 @@ from credreg.api.problems import ProblemError
 from credreg.api.routes.events import event_out
 from credreg.chain.states import in_window
 from credreg.documents.scopes import SCOPE_EXAMPLE, ScopeFormatError, parse_scope
-from credreg.labels import as_json as labels_as_json
 from credreg.registry import AgencyInfo, AgencyState, Registry, scope_id_of
 from credreg.service.index import EventQuery
 
@@ -64,15 +62,6 @@ def registry_info(registry: RegistryDep, settings: SettingsDep) -> RegistryInfo:
         head_block=registry.head(),
         rpc_urls=settings.public_rpc_urls or [settings.effective_rpc_url],
     )
-
-
-@router.get(
-    "/labels",
-    response_model=LabelsOut,
-    summary="Words people read, in Chinese and English: errors, reasons, levels, fields, verdicts",
-)
-def labels() -> LabelsOut:
-    return LabelsOut.model_validate(labels_as_json())
 
 
 @router.get(
