@@ -508,7 +508,13 @@ STEP_REASONS: Final[tuple[tuple[str, Words], ...]] = (
         r"^the ledger rejects the proof for this root$",
         Words("账本拒绝了该批次的证明", "the ledger rejects the proof for this root"),
     ),
-    (r"^registry " + _H + r" on chain (\d+)$", Words("登记簿 {1}，链 {2}", "registry {1} on chain {2}")),
+    (
+        r"^registry " + _H + r" on chain (\d+), agency (\d+)'s document store " + _H + "$",
+        Words(
+            "登记簿 {1}，链 {2}，机构 {3} 的存证合约 {4}",
+            "registry {1} on chain {2}, agency {3}'s document store {4}",
+        ),
+    ),
     (
         r"^the document names registry "
         + _H

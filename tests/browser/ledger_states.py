@@ -28,8 +28,8 @@ from credreg.registry import AgencyAdmin, Governor, Registry, Relayer
 from credreg.samples import write_sample_results
 
 DAY = 86_400
-REASON_UNDER_INVESTIGATION = 6
-REASON_AGENCY_MISCONDUCT = 8
+REASON_UNDER_INVESTIGATION = 7
+REASON_AGENCY_MISCONDUCT = 6
 
 
 @dataclass(frozen=True)
@@ -59,6 +59,7 @@ def _set_status(
     signature = load_document(path.read_bytes())["signature"]
     signed = registry.sign_status_change(
         signer,
+        registry.signer(signer.address).agency_id,
         "0x" + signature["merkleRoot"],
         "0x" + signature["targetHash"],
         ["0x" + p for p in signature["proof"]],
@@ -105,7 +106,7 @@ def add_ledger_states(registry: Registry, demo: Demo, out: Path) -> LedgerStates
     AgencyAdmin(registry, other_admin).add_signer(other, other_signer.address, ACCREDITED_FROM)
     agency_revoked = _issue(registry, other_signer, out, "REVAG", seed=9)[0]
     issued_at = registry.record(
-        "0x" + load_document(agency_revoked.read_bytes())["signature"]["merkleRoot"]
+        other, "0x" + load_document(agency_revoked.read_bytes())["signature"]["merkleRoot"]
     ).issued_at
     governor.revoke_agency(other, issued_at, REASON_AGENCY_MISCONDUCT)
 
@@ -113,7 +114,7 @@ def add_ledger_states(registry: Registry, demo: Demo, out: Path) -> LedgerStates
     admin.add_signer(demo.agency_id, leaked.address, ACCREDITED_FROM)
     signer_compromised = _issue(registry, leaked, out, "LEAK", seed=10)[0]
     since = registry.record(
-        "0x" + load_document(signer_compromised.read_bytes())["signature"]["merkleRoot"]
+        demo.agency_id, "0x" + load_document(signer_compromised.read_bytes())["signature"]["merkleRoot"]
     ).issued_at
     admin.report_compromised(leaked.address, since)
 

@@ -95,7 +95,7 @@ def test_a_valid_certificate_shows_valid_first_then_steps_agency_scope_and_hidde
     expect(card).to_contain_text("DEMO202630000001")
     # Field names as people know them, not as paths.
     hidden = card.locator('.hidden-fields [data-field="recipient.idNumber"]')
-    expect(hidden).to_have_text(_words(lang, "身份证号", "ID card number"))
+    expect(hidden).to_have_text(_words(lang, "身份证号", "ID number"))
     expect(card).to_contain_text("Beijing Digital Skills Evaluation Centre")
     expect(card).to_contain_text("BJ-DSE-0001")
     expect(card.locator(".state")).to_have_text(_words(lang, "正常", "active"))
@@ -103,7 +103,7 @@ def test_a_valid_certificate_shows_valid_first_then_steps_agency_scope_and_hidde
     expect(card.locator(".zone-note")).to_contain_text("Asia/Shanghai")
     expect(card).to_contain_text("2026-01-01 00:00:00 UTC+8")  # accredited from, as the demo set it
     expect(card).to_contain_text(_words(lang, "2029-06-30（含当日）", "2029-06-30 (through that day)"))
-    expect(card.locator(".level")).to_have_text(_words(lang, "三级/高级工", "Level 3 / senior worker"))
+    expect(card.locator(".level")).to_have_text(_words(lang, "三级/高级工", "level 3, senior worker"))
     expect(card).to_contain_text("Blockchain engineering technician")
     expect(card).to_contain_text("4-04-05-06")
     site.screenshot(page, f"valid-{lang}")
@@ -113,8 +113,8 @@ def test_a_valid_certificate_shows_valid_first_then_steps_agency_scope_and_hidde
 VERDICTS: list[tuple[str, Callable[[Site], Path | FilePayload], str, str, str, str, str, str | None]] = [
     ("tampered", lambda s: _payload("tampered.json", _tampered(s)), "invalid", "tampered", "integrity", "内容被篡改", "Tampered", None),
     ("wrong-proof", lambda s: _payload("proof.json", _wrong_proof(s)), "invalid", "invalid-proof", "merkle-proof", "不属于所称批次", "Not part of its batch", None),
-    ("revoked", lambda s: s.demo.revoked, "invalid", "revoked", "not-revoked", "已撤销", "Revoked", "签发有误|Issued in error"),
-    ("suspended", lambda s: s.states.suspended, "invalid", "suspended", "not-revoked", "已暂停", "Suspended", "核查期间暂停|Under investigation"),
+    ("revoked", lambda s: s.demo.revoked, "invalid", "revoked", "not-revoked", "已撤销", "Revoked", "证书信息有误|the certificate's details were wrong"),
+    ("suspended", lambda s: s.states.suspended, "invalid", "suspended", "not-revoked", "已暂停", "Suspended", "待核查|under investigation"),
     ("expired", lambda s: s.states.expired, "invalid", "expired", "not-expired", "已过期", "Expired", None),
     ("not-issued", lambda s: s.states.not_issued, "invalid", "not-issued", "issued", "未在链上登记", "Not issued", None),
     ("agency-revoked", lambda s: s.states.agency_revoked, "invalid", "agency-revoked", "agency-standing", "发证机构已被撤销", "Agency revoked", None),
@@ -178,13 +178,13 @@ def test_a_batch_root_is_a_batch_and_names_its_revoked_certificate(page: Page, s
     expect(card.locator('[data-verdict="valid"]')).to_have_count(0)
     revoked = card.locator(f'.batch-changes li[data-target="{_target(site.demo.revoked)}"]')
     expect(revoked).to_have_attribute("data-state", "revoked")
-    expect(revoked).to_contain_text(_words(lang, "签发有误", "Issued in error"))
+    expect(revoked).to_contain_text(_words(lang, "证书信息有误", "the certificate's details were wrong"))
     # The demo issued through the CLI, not through this service: it says it does not know the leaves.
     expect(card.locator(".batch-known")).to_contain_text(
         _words(lang, "不知道这个批次包含哪些证书", "does not know which certificates")
     )
     expect(card).to_contain_text("Beijing Digital Skills Evaluation Centre")
-    expect(card).to_contain_text(_words(lang, "三级/高级工", "Level 3 / senior worker"))
+    expect(card).to_contain_text(_words(lang, "三级/高级工", "level 3, senior worker"))
     site.screenshot(page, f"root-{lang}")
 
 
@@ -214,7 +214,7 @@ def test_the_hash_of_a_revoked_cli_issued_certificate_says_revoked(page: Page, s
     expect(banner).to_have_attribute("data-verdict", "invalid")
     expect(banner).to_have_attribute("data-code", "revoked")
     expect(banner).to_contain_text(_words(lang, "已撤销", "Revoked: this certificate"))
-    expect(card).to_contain_text(_words(lang, "签发有误", "Issued in error"))
+    expect(card).to_contain_text(_words(lang, "证书信息有误", "the certificate's details were wrong"))
     expect(card).to_contain_text(site.root)
 
 
@@ -261,17 +261,15 @@ def test_the_audit_timeline_lists_the_ledger_events_in_order(page: Page, site: S
     expect(issued).to_contain_text(_words(lang, "发证", "Credentials issued"))
     expect(issued).to_contain_text("Beijing Digital Skills Evaluation Centre")
     expect(issued).to_contain_text(_words(lang, "签名密钥", "signer"))
-    expect(issued).to_contain_text(
-        _words(lang, "三级/高级工", "Level 3 / senior worker")
-    )  # the scope by name
+    expect(issued).to_contain_text(_words(lang, "三级/高级工", "level 3, senior worker"))  # the scope by name
     changed = page.locator('#audit-rows tr[data-event="CredentialStatusChanged"]').first
     expect(changed).to_contain_text(_words(lang, "撤销", "revoke"))
-    expect(changed).to_contain_text(_words(lang, "签发有误", "Issued in error"))
+    expect(changed).to_contain_text(_words(lang, "证书信息有误", "the certificate's details were wrong"))
     expect(page.locator('#audit-rows tr[data-event="AgencyAccredited"]').first).to_contain_text(
         _words(lang, "管理部门", "governor")
     )
     expect(page.locator('#audit-rows tr[data-event="AgencyRevoked"]')).to_contain_text(
-        _words(lang, "评价机构违规", "Agency misconduct")
+        _words(lang, "评价机构违规颁发", "the agency issued it against the rules")
     )
     expect(page.locator("#audit-table thead")).to_contain_text(
         _words(lang, "时间（Asia/Shanghai）", "Time (Asia/Shanghai)")
@@ -300,7 +298,7 @@ def test_the_language_follows_the_browser_and_the_switch_is_remembered(
         expect(page.locator("#tab-verify")).to_have_text(_words(other, "核验证书", "Verify"))
         # What was shown is redrawn in the other language, without asking the service again.
         expect(card.locator(".verdict-word")).to_have_text(_words(other, "有效", "Valid"))
-        expect(card.locator(".level")).to_have_text(_words(other, "三级/高级工", "Level 3 / senior worker"))
+        expect(card.locator(".level")).to_have_text(_words(other, "三级/高级工", "level 3, senior worker"))
         expect(page.locator(".foot")).to_contain_text(
             _words(other, "账本上只记录哈希", "Only hashes are on the ledger")
         )
