@@ -64,7 +64,8 @@ def _refuse_dropped(term: str) -> None:
 
 def canonicalize(document: Mapping[str, Any]) -> str:
     """RDFC-1.0 canonical N-Quads of `document`, refusing terms or types the contexts do not define."""
-    options: dict[str, Any] = {"documentLoader": document_loader}
+    # No base IRI: pyld would otherwise resolve an undefined type against http://example.org/base/.
+    options: dict[str, Any] = {"documentLoader": document_loader, "base": None}
     try:
         expanded = jsonld.JsonLdProcessor(on_property_dropped=_refuse_dropped).expand(dict(document), options)
     except _Dropped as dropped:
@@ -77,7 +78,7 @@ def canonicalize(document: Mapping[str, Any]) -> str:
     try:
         text = jsonld.normalize(
             expanded,
-            {"algorithm": "URDNA2015", "format": "application/n-quads", "documentLoader": document_loader},
+            {**options, "algorithm": "URDNA2015", "format": "application/n-quads"},
         )
     except jsonld.JsonLdError as error:
         raise MalformedDocument("@context", f"cannot canonicalize: {_cause(error)}") from None
@@ -85,11 +86,15 @@ def canonicalize(document: Mapping[str, Any]) -> str:
 
 
 def _cause(error: BaseException) -> str:
-    while isinstance(error, jsonld.JsonLdError) and error.cause is not None:
-        error = error.cause
-    if isinstance(error, MalformedDocument):
-        return f"{error.field}: {error.reason}"
-    return str(getattr(error, "message", error))
+    # pyld wraps what the document loader raised; the innermost MalformedDocument names the refused URL.
+    seen: BaseException | None = error
+    while seen is not None:
+        if isinstance(seen, MalformedDocument):
+            return seen.reason
+        seen = seen.__cause__ or seen.__context__
+    message = error.args[0] if error.args else error
+    code = getattr(error, "code", None)
+    return f"{message} ({code})" if code else str(message)
 
 
 def _check_absolute(node: Any) -> None:

@@ -4,7 +4,7 @@ Signing, as the cryptosuite specifies: the proof options (without ``proofValue``
 ``@context``) and the document (without ``proof``) are each canonicalized with RDFC-1.0 and hashed with
 SHA-256; the Ed25519 signature of the two hashes, proof options first, is ``proofValue`` in base58btc
 multibase (``z…``). Any maintained Data Integrity verifier checks it offline given the shipped contexts
-(tests/vc/di_verify.mjs runs Digital Bazaar's).
+(tests/unit/vc_di_verify.mjs runs Digital Bazaar's).
 """
 
 from __future__ import annotations
