@@ -96,7 +96,10 @@ class FakeLedger:
                 )
 
     def position(self, document: WrappedDocument) -> int:
-        return build_status_lists(self.batches, []).positions["0x" + document["signature"]["targetHash"]]
+        """The document's list position, or 0 for one this ledger never issued."""
+        return build_status_lists(self.batches, []).positions.get(
+            "0x" + document["signature"]["targetHash"], 0
+        )
 
     # --- LedgerResolver ---
 
