@@ -6,10 +6,11 @@ import copy
 import json
 
 import pytest
-from documents_factories import CHAIN_ID, REGISTRY, REPO, make_certificate
+from documents_factories import CHAIN_ID, DOMAIN, REGISTRY, REPO, certificates, make_certificate
+from hypothesis import given, settings
 from vc_factories import BASE_URL, KINDS, SIGNED_AT, batch_documents
 
-from credreg.documents import disclose
+from credreg.documents import AnyCertificate, disclose, wrap_certificates
 from credreg.errors import DocumentError, KeystoreError, MalformedDocument
 from credreg.vc.export import export_vc, read_vc
 from credreg.vc.jsonld import CREDENTIALS_V2, CREDREG_CONTEXT, canonicalize, document_loader
@@ -46,6 +47,15 @@ def test_every_kind_round_trips_through_its_vc(kind: str) -> None:
     assert [(s.purpose, s.index) for s in contents.statuses] == [("revocation", 41), ("suspension", 41)]
     assert contents.issuer == KEY.did
     assert check_proof(vc).public_key == KEY.public_key
+
+
+@settings(deadline=None, max_examples=25)
+@given(certificates())
+def test_any_certificate_round_trips_and_its_proof_verifies(certificate: AnyCertificate) -> None:
+    document = wrap_certificates([certificate], identity_location=DOMAIN)[0]
+    vc = export_vc(document, KEY, status_base_url=BASE_URL, position=0, created=SIGNED_AT)
+    assert read_vc(vc).certificate == certificate
+    assert check_proof(json.loads(json.dumps(vc, ensure_ascii=False))).public_key == KEY.public_key
 
 
 def test_the_vc_uses_the_documented_vocabulary() -> None:
