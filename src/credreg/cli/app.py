@@ -15,6 +15,7 @@ from credreg.cli.common import State
 from credreg.cli.credential_cmds import disclose, issue, reinstate, revoke, suspend, verify
 from credreg.cli.run_cmd import run
 from credreg.cli.serve_cmd import serve
+from credreg.cli.vc_cmds import export_app
 from credreg.config import Settings
 
 app = typer.Typer(
@@ -68,6 +69,7 @@ app.add_typer(scope_app, name="scope")
 app.add_typer(agency_app, name="agency")
 app.add_typer(signer_app, name="signer")
 app.add_typer(audit_app, name="audit")
+app.add_typer(export_app, name="export")
 app.command("deploy")(deploy)
 app.command("run")(run)
 app.command("issue")(issue)
