@@ -8,13 +8,14 @@ from dataclasses import replace
 from typing import Any
 
 import pytest
-from vc_factories import ISSUED_AT, KINDS, SIGNED_AT, FakeLedger, batch_documents, tree_of
+from vc_factories import BASE_URL, ISSUED_AT, KINDS, SIGNED_AT, FakeLedger, batch_documents, tree_of
 
 from credreg.chain.states import Verdict
 from credreg.documents import WrappedDocument
 from credreg.vc.export import export_vc
 from credreg.vc.keys import generate_key
 from credreg.vc.sdjwt import issue_sd_jwt, present
+from credreg.vc.statuslist import decode_list, status_list_credential
 from credreg.vc.verify import VC_STEPS, IssuerKeyRecord, verify_credential, verify_vc
 from credreg.verify import Outcome, StepStatus, VerificationReport
 
@@ -33,7 +34,7 @@ def vc_of(ledger: FakeLedger, document: WrappedDocument, **kwargs: Any) -> dict[
     return export_vc(
         document,
         key,
-        status_base_url=kwargs.pop("base", "https://registry.example.org/v1/status"),
+        status_base_url=kwargs.pop("base", BASE_URL),
         position=ledger.position(document),
         created=kwargs.pop("created", SIGNED_AT),
     )
@@ -43,7 +44,7 @@ def sd_jwt_of(ledger: FakeLedger, document: WrappedDocument) -> str:
     return issue_sd_jwt(
         document,
         ledger.agency_key,
-        status_base_url="https://registry.example.org/v1/status",
+        status_base_url=BASE_URL,
         position=ledger.position(document),
         issued_at=SIGNED_AT,
     )
@@ -167,6 +168,32 @@ def test_a_list_signed_by_someone_else_is_an_error() -> None:
     report = verify_vc(vc_of(ledger, documents[0]), ledger)
     assert failing(report) == ("not-revoked", "status-mismatch")
     assert "not a trusted operator key" in report.step("not-revoked").reason
+
+
+@pytest.mark.parametrize("listing", [[], {"credentialSubject": "garbage"}, {"proof": {"type": 7}}])
+def test_a_garbled_list_is_an_error_not_a_crash(listing: Any) -> None:
+    ledger, documents = world()
+    for url in ledger.lists:
+        ledger.lists[url] = listing
+    assert failing(verify_vc(vc_of(ledger, documents[0]), ledger)) == ("not-revoked", "status-mismatch")
+
+
+def test_an_expired_list_is_an_error() -> None:
+    ledger, documents = world()
+    for url, listing in ledger.lists.items():
+        purpose, page = url.rsplit("/", 2)[1:]
+        ledger.lists[url] = status_list_credential(
+            base_url=BASE_URL,
+            purpose=purpose,  # type: ignore[arg-type]
+            page=int(page),
+            bitstring=decode_list(listing["credentialSubject"]["encodedList"]),
+            key=ledger.operator_key,
+            issued_at=ledger.clock - 100,
+            valid_for=50,
+        )
+    report = verify_vc(vc_of(ledger, documents[0]), ledger)
+    assert failing(report) == ("not-revoked", "status-mismatch")
+    assert "out of date" in report.step("not-revoked").reason
 
 
 def test_an_expired_certificate_is_refused() -> None:

@@ -483,9 +483,11 @@ def _listed_status(
     bits = []
     for entry in statuses:
         listing = resolver.status_list(entry.url)
+        if not isinstance(listing, Mapping):
+            return f"the {entry.purpose} list at {entry.url} is not a JSON object"
         try:
             check = check_proof(listing)
-        except DocumentError as error:
+        except (DocumentError, RecursionError) as error:
             return f"the {entry.purpose} list at {entry.url} does not verify: {_reason(error)}"
         if not resolver.is_status_list_signer("0x" + check.public_key.hex()):
             return f"the {entry.purpose} list is signed by {check.verification_method}, not a trusted operator key"
@@ -499,7 +501,7 @@ def _listed_status(
         ):
             return f"the list at {entry.url} is not the {entry.purpose} list it should be"
         until = listing.get("validUntil")
-        if isinstance(until, str) and datetime.fromisoformat(until).timestamp() <= now:
+        if until is not None and _timestamp(until) <= now:
             return f"the {entry.purpose} list at {entry.url} is out of date (valid until {until})"
         try:
             bitstring = decode_list(subject["encodedList"])
@@ -507,3 +509,14 @@ def _listed_status(
             return f"the {entry.purpose} list at {entry.url}: {_reason(error)}"
         bits.append(bit_is_set(bitstring, entry.index))
     return bits[0], bits[1]
+
+
+def _timestamp(value: object) -> float:
+    """Seconds of an XML Schema dateTime; anything unreadable counts as long past."""
+    try:
+        moment = datetime.fromisoformat(value) if isinstance(value, str) else None
+    except ValueError:
+        moment = None
+    if moment is None or moment.tzinfo is None:
+        return 0.0
+    return moment.timestamp()
