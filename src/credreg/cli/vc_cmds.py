@@ -18,7 +18,12 @@ from credreg.vc.export import export_vc
 from credreg.vc.keys import load_signing_key
 from credreg.vc.sdjwt import issue_sd_jwt
 
-export_app = typer.Typer(help="Export certificates in other formats.", no_args_is_help=True)
+export_app = typer.Typer(
+    help="Agency: export certificates as W3C VC 2.0 or SD-JWT VC (docs/interop.md).\n\n"
+    "Example: credreg export vc C-2026-0001.json --key issuer.pem --position 41 "
+    "--status-base-url https://registry.example.org/v1/status",
+    no_args_is_help=True,
+)
 
 KEY_PASSWORD_ENV = "CREDREG_VC_KEY_PASSWORD"  # noqa: S105 - the variable's name, not a password
 
