@@ -2,6 +2,7 @@
 
 - VC 2.0: Digital Bazaar's @digitalbazaar/vc with @digitalbazaar/eddsa-rdfc-2022-cryptosuite, resolving the
   issuer's did:key with @digitalbazaar/did-method-key (vc_di_verify.mjs);
+- Bitstring Status Lists: decoded by @digitalbazaar/vc-bitstring-status-list (vc_di_verify.mjs);
 - SD-JWT VC: the OpenWallet Foundation's @sd-jwt/sd-jwt-vc (vc_sdjwt_verify.mjs).
 """
 
@@ -17,15 +18,17 @@ from vc_factories import (
     KINDS,
     SDJWT_VERIFY,
     SIGNED_AT,
+    FakeLedger,
     batch_documents,
     credreg_contexts,
     run_node,
+    tree_of,
 )
 
 from credreg.vc.export import export_vc
 from credreg.vc.keys import generate_key
 from credreg.vc.sdjwt import issue_sd_jwt, present
-from credreg.vc.statuslist import LIST_SIZE, status_list_credential
+from credreg.vc.statuslist import LIST_SIZE, build_status_lists, status_list_credential, status_list_url
 
 KEY = generate_key()
 
@@ -92,3 +95,28 @@ def test_the_openwallet_sd_jwt_verifier_accepts_a_presentation_without_the_ident
     assert partial["claims"]["credreg"]["scopeId"] == claims["credreg"]["scopeId"]
     assert not tampered["verified"]
     assert "Signature" in tampered["error"]
+
+
+def test_digital_bazaars_status_list_library_reads_our_lists_bit_for_bit() -> None:
+    ledger = FakeLedger()
+    first, second = batch_documents(size=5), batch_documents(size=3, start=10)
+    ledger.issue(first)
+    ledger.issue(second)
+    root = "0x" + first[0]["signature"]["merkleRoot"]
+    tree = tree_of(first)
+    node = tree.path(tree.leaves[0])[1]  # the first pair of the five sorted leaves
+    ledger.set_status(root, "0x" + first[3]["signature"]["targetHash"], 1)
+    ledger.set_status(root, "0x" + node.hex(), 2)
+    other_root = "0x" + second[0]["signature"]["merkleRoot"]
+    ledger.set_status(other_root, other_root, 1)
+    lists = [ledger.lists[status_list_url(BASE_URL, purpose, 0)] for purpose in ("revocation", "suspension")]
+
+    answers = run_node(DI_VERIFY, {"credentials": lists, "contexts": credreg_contexts()})
+
+    built = build_status_lists(ledger.batches, ledger.events)
+    for answer, purpose in zip(answers, ("revocation", "suspension"), strict=True):
+        assert answer["verified"], answer
+        ours = [i for i in range(LIST_SIZE) if built.is_set(purpose, i)]
+        assert answer["setIndices"] == ours
+    assert len(answers[0]["setIndices"]) == 4  # one leaf and a whole batch of three
+    assert len(answers[1]["setIndices"]) == 2  # the two leaves under the node
