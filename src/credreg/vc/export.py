@@ -64,7 +64,9 @@ __all__ = [
     "LedgerAnchor",
     "StatusReference",
     "VcContents",
+    "day_start",
     "export_vc",
+    "hex32",
     "read_vc",
     "unsigned_vc",
 ]
@@ -118,11 +120,13 @@ class VcContents:
     statuses: tuple[StatusReference, ...]
 
 
-def _hex0x(value: str) -> str:
+def hex32(value: str) -> str:
+    """A 32-byte hash as the ledger names it: 0x and 64 lowercase hex digits."""
     return "0x" + to_bytes32(value).hex()
 
 
-def _day_start(day: date) -> int:
+def day_start(day: date) -> int:
+    """The first second of `day` in China Standard Time: when a certificate issued that day is valid from."""
     return int(datetime.combine(day, time(0), CHINA_STANDARD_TIME).timestamp())
 
 
@@ -204,11 +208,11 @@ def unsigned_vc(
     signature = document["signature"]
     credential: dict[str, Any] = {
         "@context": [CREDENTIALS_V2, CREDREG_CONTEXT],
-        "id": f"urn:credreg:{certificate.chain_id}:{certificate.registry}:{_hex0x(signature['targetHash'])}",
+        "id": f"urn:credreg:{certificate.chain_id}:{certificate.registry}:{hex32(signature['targetHash'])}",
         "type": ["VerifiableCredential", "OpenBadgeCredential", CREDENTIAL_TYPES[certificate.kind]],
         "issuer": {"id": issuer, "name": certificate.agency.name},
         "name": achievement["name"],
-        "validFrom": xsd_datetime(_day_start(certificate.issue_date)),
+        "validFrom": xsd_datetime(day_start(certificate.issue_date)),
     }
     if certificate.valid_until is not None:
         credential["validUntil"] = xsd_datetime(expiry_timestamp(certificate.valid_until))
@@ -219,9 +223,9 @@ def unsigned_vc(
             "chainId": binding.chain_id,
             "registry": binding.registry,
             "agencyId": binding.agency_id,
-            "merkleRoot": _hex0x(binding.merkle_root),
-            "targetHash": _hex0x(binding.target_hash),
-            "merkleProof": [_hex0x(p) for p in binding.proof],
+            "merkleRoot": hex32(binding.merkle_root),
+            "targetHash": hex32(binding.target_hash),
+            "merkleProof": [hex32(p) for p in binding.proof],
         }
     ]
     credential["credentialStatus"] = status_entries(status_base_url, position)
@@ -300,13 +304,13 @@ def read_vc(credential: Mapping[str, Any]) -> VcContents:
     raw_anchor = anchors[0]
     where = "evidence.LedgerAnchor."
     try:
-        proof = tuple(_hex0x(p) for p in _get(raw_anchor, "merkleProof", list, where))
+        proof = tuple(hex32(p) for p in _get(raw_anchor, "merkleProof", list, where))
         anchor = LedgerAnchor(
             chain_id=_get(raw_anchor, "chainId", int, where),
             registry=_get(raw_anchor, "registry", str, where),
             agency_id=_get(raw_anchor, "agencyId", int, where),
-            merkle_root=_hex0x(_get(raw_anchor, "merkleRoot", str, where)),
-            target_hash=_hex0x(_get(raw_anchor, "targetHash", str, where)),
+            merkle_root=hex32(_get(raw_anchor, "merkleRoot", str, where)),
+            target_hash=hex32(_get(raw_anchor, "targetHash", str, where)),
             proof=proof,
         )
     except DocumentError as error:
@@ -361,7 +365,7 @@ def read_vc(credential: Mapping[str, Any]) -> VcContents:
 def _check_dates(credential: Mapping[str, Any], certificate: AnyCertificate) -> None:
     # validFrom/validUntil are what generic verifiers read; they must say what the certificate says.
     valid_from = _date_of(_get(credential, "validFrom", str, ""), "validFrom")
-    if int(valid_from.timestamp()) != _day_start(certificate.issue_date):
+    if int(valid_from.timestamp()) != day_start(certificate.issue_date):
         raise MalformedDocument("validFrom", "does not match credentialSubject.issuedOn")
     until = credential.get("validUntil")
     expected = expiry_timestamp(certificate.valid_until)

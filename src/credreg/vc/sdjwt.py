@@ -30,7 +30,7 @@ from credreg.documents.layout import binding_from_document, certificate_from_doc
 from credreg.documents.model import CERTIFICATE_KINDS, CertificateKind, expiry_timestamp
 from credreg.documents.wrap import WrappedDocument, document_data
 from credreg.errors import DisclosureError, MalformedDocument
-from credreg.vc.export import CREDENTIAL_TYPES, _day_start, _hex0x
+from credreg.vc.export import CREDENTIAL_TYPES, day_start, hex32
 from credreg.vc.keys import SigningKey, public_key_from_did, verify_ed25519
 from credreg.vc.statuslist import status_entries
 
@@ -82,15 +82,15 @@ def issue_sd_jwt(
         "iss": key.did,
         "vct": VCT[certificate.kind],
         "iat": issued_at,
-        "nbf": _day_start(certificate.issue_date),
+        "nbf": day_start(certificate.issue_date),
     }
     if certificate.valid_until is not None:
         payload["exp"] = expiry_timestamp(certificate.valid_until)
     payload.update(data)
     payload["ledger"] = {
-        "merkleRoot": _hex0x(binding.merkle_root),
-        "targetHash": _hex0x(binding.target_hash),
-        "merkleProof": [_hex0x(p) for p in binding.proof],
+        "merkleRoot": hex32(binding.merkle_root),
+        "targetHash": hex32(binding.target_hash),
+        "merkleProof": [hex32(p) for p in binding.proof],
     }
     payload["credentialStatus"] = status_entries(status_base_url, position)
     payload["_sd_alg"] = "sha-256"

@@ -34,7 +34,7 @@ from credreg.chain.states import Verdict, in_window
 from credreg.documents.merkle import to_bytes32, verify_proof
 from credreg.documents.model import CertificateKind, expiry_timestamp, scope_id
 from credreg.errors import CredregError, DocumentError, MalformedDocument
-from credreg.vc.export import LedgerAnchor, StatusReference, read_vc
+from credreg.vc.export import LedgerAnchor, StatusReference, hex32, read_vc
 from credreg.vc.proof import check_proof
 from credreg.vc.sdjwt import verify_sd_jwt
 from credreg.vc.statuslist import STATUS_PURPOSES, bit_is_set, decode_list
@@ -298,9 +298,9 @@ def _sd_jwt_claims(
         chain_id=int(credreg["chainId"]),
         registry=str(claims["issuers"][0]["documentStore"]),
         agency_id=int(credreg["agencyId"]),
-        merkle_root="0x" + to_bytes32(ledger["merkleRoot"]).hex(),
-        target_hash="0x" + to_bytes32(ledger["targetHash"]).hex(),
-        proof=tuple("0x" + to_bytes32(p).hex() for p in ledger["merkleProof"]),
+        merkle_root=hex32(ledger["merkleRoot"]),
+        target_hash=hex32(ledger["targetHash"]),
+        proof=tuple(hex32(p) for p in ledger["merkleProof"]),
     )
     statuses = []
     for entry, purpose in zip(claims["credentialStatus"], STATUS_PURPOSES, strict=True):
