@@ -147,6 +147,10 @@ def test_status_from_the_lists_and_the_ledger_agree(target: str, action: int, co
         report = verify_credential(credential, ledger)
         assert failing(report) == ("not-revoked", code)
         assert report.verdict is Outcome.INVALID
+        purpose = {"revoked": "revocation", "suspended": "suspension"}[code]
+        assert (
+            report.step("not-revoked").reason == f"{target}-{code}, on the ledger and in the {purpose} list"
+        )
 
 
 def test_a_stale_list_that_disagrees_with_the_ledger_is_an_error_not_a_pass() -> None:

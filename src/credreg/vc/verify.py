@@ -465,7 +465,7 @@ def _on_ledger(
         steps.set(
             "not-revoked",
             StepStatus.INVALID,
-            f"{record.verdict.label}, on the ledger and in the {code[:-1]}ion list",
+            f"{record.verdict.label}, on the ledger and in the {'revocation' if on_ledger_revoked else 'suspension'} list",
         )
         return _report(steps, code, f"the credential is {code}", fields)
     steps.ok("not-revoked", "not revoked or suspended, on the ledger and in both lists")
