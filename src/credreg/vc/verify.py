@@ -27,7 +27,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, Final, Protocol
 
 from credreg.chain.states import Verdict, in_window
@@ -37,7 +37,7 @@ from credreg.errors import CredregError, DocumentError, MalformedDocument
 from credreg.vc.export import LedgerAnchor, StatusReference, hex32, read_vc
 from credreg.vc.proof import check_proof
 from credreg.vc.sdjwt import verify_sd_jwt
-from credreg.vc.statuslist import STATUS_PURPOSES, bit_is_set, decode_list
+from credreg.vc.statuslist import LIST_SIZE, STATUS_PURPOSES, bit_is_set, decode_list
 from credreg.verify import Outcome, Step, StepStatus, VerificationReport
 
 __all__ = [
@@ -306,10 +306,14 @@ def _sd_jwt_claims(
     for entry, purpose in zip(claims["credentialStatus"], STATUS_PURPOSES, strict=True):
         if entry["statusPurpose"] != purpose or entry["type"] != "BitstringStatusListEntry":
             raise MalformedDocument("credentialStatus", f"expected the {purpose} entry")
-        statuses.append(
-            StatusReference(purpose, str(entry["statusListCredential"]), int(entry["statusListIndex"]))
-        )
+        index = int(entry["statusListIndex"])
+        if not 0 <= index < LIST_SIZE:
+            raise MalformedDocument("credentialStatus.statusListIndex", f"{index} is not a list entry")
+        statuses.append(StatusReference(purpose, str(entry["statusListCredential"]), index))
     valid_until = int(claims.get("exp", 0))
+    through = credreg["validUntil"]
+    if valid_until != expiry_timestamp(date.fromisoformat(through) if through is not None else None):
+        raise MalformedDocument("exp", "does not match credreg.validUntil")
     claimed = _Claimed(
         kind=kind,
         anchor=anchor,
