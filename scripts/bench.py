@@ -11,6 +11,8 @@ OpenAttestation's DocumentStore (3.0 and v4) and the Ethereum Attestation Servic
 - issuing a results file end to end with credreg (read, build, salt, hash, merkle, sign, submit, confirm,
   write every document), beside OpenAttestation's own `wrapDocuments` wrapping and writing the very same
   data objects (scripts/bench_oa_wrap.js), at three sizes;
+- exporting the issued batch as W3C VCs 2.0 (`eddsa-rdfc-2022`, one file each), beside OpenAttestation's
+  wrapping and writing of the same batch;
 - verification: documents per second through `verify_documents` (one batch), and through `POST /v1/verify`
   of a `credreg serve` process, with a time-bounded load generator on loopback (median and p99 latency);
 - the audit: events per second replaying a ledger of at least 100,000 credentials from genesis (then status
@@ -83,10 +85,13 @@ from credreg.documents.layout import certificate_to_data  # noqa: E402
 from credreg.documents.merkle import MerkleTree  # noqa: E402
 from credreg.documents.model import AgencyRef  # noqa: E402
 from credreg.documents.results import IssueContext, read_results  # noqa: E402
+from credreg.documents.wrap import load_document  # noqa: E402
 from credreg.issuance import issue_results_file  # noqa: E402
 from credreg.paths import node_tool  # noqa: E402
 from credreg.registry import AgencyAdmin, Governor, Registry, Relayer  # noqa: E402
 from credreg.samples import BLOCKCHAIN_TECHNICIAN, write_sample_results  # noqa: E402
+from credreg.vc.export import export_vc  # noqa: E402
+from credreg.vc.keys import generate_key  # noqa: E402
 from credreg.verify import Outcome, verify_documents  # noqa: E402
 
 IDENTITY_LOCATION = "registry.example.org"
@@ -611,6 +616,50 @@ def measure_issuance(
             )
         )
     return rows, kept
+
+
+def measure_export_vc(
+    documents: list[bytes],
+    oa_seconds: float | None,
+    cfg: Config,
+    work: Path,
+    deadline: Deadline,
+    log: Callable[[str], None],
+) -> list[Row]:
+    """Export the issued batch as VC 2.0 files: read, sign (RDFC-1.0 + Ed25519), write one file each."""
+    key = generate_key()
+    runs: list[float] = []
+    for r in range(cfg.runs):
+        deadline.check("VC export")
+        out = work / f"vc-out-{r}"
+        out.mkdir()
+        started = time.perf_counter()
+        for position, raw in enumerate(documents):
+            credential = export_vc(
+                load_document(raw),
+                key,
+                status_base_url="https://registry.example.org/v1/status",
+                position=position,
+                created=1_760_000_000,
+            )
+            (out / f"{position}.vc.json").write_text(json.dumps(credential, ensure_ascii=False), "utf-8")
+        runs.append(time.perf_counter() - started)
+        log(f"  export {len(documents):,} VCs: {runs[-1]:.2f} s")
+    return [
+        Row(
+            "issue.export_vc",
+            "issuance",
+            f"export {len(documents):,} issued documents as VC 2.0 and write them",
+            "s",
+            median(runs),
+            {"oa_lib": oa_seconds},
+            detail={
+                "runs": runs,
+                "per_credential_ms": 1000 * median(runs) / max(1, len(documents)),
+                "peer_basis": "OpenAttestation: wrapDocuments + writing the same batch",
+            },
+        )
+    ]
 
 
 # --- verification --------------------------------------------------------------------------------------
@@ -1441,6 +1490,7 @@ ROW_SKELETON: dict[str, tuple[tuple[str, str, str, str], ...]] = {
         ("growth.2", "growth", "issue end to end, medium", "s"),
         ("growth.3", "growth", "issue end to end, large", "s"),
     ),
+    "export_vc": (("issue.export_vc", "issuance", "export a batch as VC 2.0 and write it", "s"),),
     "verify_library": (("verify.library", "verification", "verify documents in one batch", "docs/s"),),
     "verify_api": (
         ("verify.api_rate", "verification", "POST /v1/verify, documents/s", "docs/s"),
@@ -1519,6 +1569,15 @@ def run(
 
             section("issuance", issuance)
             documents = [p.read_bytes() for p in kept[0].files] if kept else []
+            oa_batch = next((r.peers.get("oa_lib") for r in rows if r.id == "issue.wrap_write"), None)
+            section(
+                "export_vc",
+                lambda: (
+                    measure_export_vc(documents, oa_batch, cfg, work, deadline, log)
+                    if documents
+                    else not_measured(ROW_SKELETON["export_vc"], "no issued documents")
+                ),
+            )
             section(
                 "verify_library",
                 lambda: (

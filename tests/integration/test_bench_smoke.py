@@ -21,7 +21,14 @@ GAS_ROWS = (
     "gas.revoke_single",
     "gas.revoke_leaf",
 )
-ISSUANCE_ROWS = ("issue.end_to_end", "issue.wrap_write", "growth.1", "growth.2", "growth.3")
+ISSUANCE_ROWS = (
+    "issue.end_to_end",
+    "issue.wrap_write",
+    "issue.export_vc",
+    "growth.1",
+    "growth.2",
+    "growth.3",
+)
 OTHER_ROWS = (
     "verify.library",
     "verify.api_rate",

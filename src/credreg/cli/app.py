@@ -25,6 +25,7 @@ from credreg.cli.credential_cmds import disclose, issue, reinstate, revoke, susp
 from credreg.cli.run_cmd import run
 from credreg.cli.safe_cmds import safe_app
 from credreg.cli.serve_cmd import serve
+from credreg.cli.vc_cmds import export_app
 from credreg.config import Settings
 
 app = typer.Typer(
@@ -92,6 +93,7 @@ app.add_typer(governor_app, name="governor")
 app.add_typer(safe_app, name="safe")
 app.add_typer(signer_app, name="signer")
 app.add_typer(audit_app, name="audit")
+app.add_typer(export_app, name="export")
 app.command("deploy")(deploy)
 app.command("run")(run)
 app.command("issue")(issue)
