@@ -28,7 +28,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final, Literal, TypeAlias
 
-from credreg.chain.states import TargetState
+from credreg.chain.states import Status
 from credreg.documents.merkle import MerkleTree, to_bytes32
 from credreg.errors import DocumentError, MalformedDocument
 from credreg.vc.jsonld import CREDENTIALS_V2
@@ -157,7 +157,7 @@ def build_status_lists(batches: Iterable[Batch], events: Iterable[StatusEvent]) 
     """Replay `events` over `batches` into the revocation and suspension bitstrings (module docstring)."""
     ordered = _ordered(batches)
     by_root = {(b.agency_id, to_bytes32(b.root)): b for b in ordered}
-    states: dict[tuple[int, bytes], TargetState] = {}
+    states: dict[tuple[int, bytes], Status] = {}
     for event in sorted(events, key=lambda e: (e.block, e.log_index)):
         root = to_bytes32(event.root)
         if (event.agency_id, root) not in by_root:
@@ -165,14 +165,14 @@ def build_status_lists(batches: Iterable[Batch], events: Iterable[StatusEvent]) 
                 f"a status event names batch 0x{root.hex()} of agency {event.agency_id}, not given"
             )
         key = (event.agency_id, to_bytes32(event.target))
-        current = states.get(key, TargetState.NONE)
+        current = states.get(key, Status.NONE)
         action = _ACTIONS.get(event.action)
         if action == "revoke":
-            states[key] = TargetState.REVOKED
-        elif action == "suspend" and current is TargetState.NONE:
-            states[key] = TargetState.SUSPENDED
-        elif action == "reinstate" and current is TargetState.SUSPENDED:
-            states[key] = TargetState.NONE
+            states[key] = Status.REVOKED
+        elif action == "suspend" and current is Status.NONE:
+            states[key] = Status.SUSPENDED
+        elif action == "reinstate" and current is Status.SUSPENDED:
+            states[key] = Status.NONE
         else:
             # The contract refuses every other transition, so the log cannot hold one.
             raise DocumentError(
@@ -186,9 +186,9 @@ def build_status_lists(batches: Iterable[Batch], events: Iterable[StatusEvent]) 
     }
     positions: dict[str, int] = {}
     offset = 0
-    marked_by_agency: dict[int, dict[bytes, TargetState]] = {}
+    marked_by_agency: dict[int, dict[bytes, Status]] = {}
     for (agency_id, target), state in states.items():
-        if state is not TargetState.NONE:
+        if state is not Status.NONE:
             marked_by_agency.setdefault(agency_id, {})[target] = state
     for batch in ordered:
         marked = marked_by_agency.get(batch.agency_id, {})
@@ -199,9 +199,9 @@ def build_status_lists(batches: Iterable[Batch], events: Iterable[StatusEvent]) 
                 continue
             found = {marked[node] for node in batch.tree.path(leaf) if node in marked}
             page, index = divmod(position, LIST_SIZE)
-            if TargetState.REVOKED in found:
+            if Status.REVOKED in found:
                 _set(bits["revocation"][page], index)
-            if TargetState.SUSPENDED in found:
+            if Status.SUSPENDED in found:
                 _set(bits["suspension"][page], index)
         offset += len(batch.tree)
     return StatusLists(positions, bits)

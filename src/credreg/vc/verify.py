@@ -296,7 +296,7 @@ def _sd_jwt_claims(
         raise MalformedDocument("credreg.scopeId", "is not the scope of the occupation and level")
     anchor = LedgerAnchor(
         chain_id=int(credreg["chainId"]),
-        registry=str(claims["issuers"][0]["documentStore"]),
+        registry=str(credreg["registry"]),
         agency_id=int(credreg["agencyId"]),
         merkle_root=hex32(ledger["merkleRoot"]),
         target_hash=hex32(ledger["targetHash"]),
