@@ -128,6 +128,12 @@ def test_every_walkthrough_command_works_as_written(running: RunningSystem) -> N
         capture_output=True, text=True, timeout=120, check=False,
     )  # fmt: skip
     assert json.loads(checked.stdout)[0]["verdict"] == "valid", checked.stdout + checked.stderr
+    # The status change signed offline and submitted later landed.
+    offline = subprocess.run(
+        ["credreg", "verify", "--json", str(reissued[1])], cwd=running.workdir, env=running.env,
+        capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert json.loads(offline.stdout)[0]["code"] == "suspended", offline.stdout + offline.stderr
 
 
 def test_a_second_run_reuses_the_chain_and_the_deployment(running: RunningSystem) -> None:

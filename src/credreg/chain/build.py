@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import subprocess
 import sys
 from pathlib import Path
 from typing import Any
+
+import solcx
+from solcx.exceptions import SolcError
 
 from credreg.errors import ToolchainError
 from credreg.paths import project_root
@@ -60,24 +62,24 @@ def standard_json_input(root: Path) -> dict[str, Any]:
 
 
 def compile_sources(root: Path | None = None, input_json: dict[str, Any] | None = None) -> dict[str, Any]:
-    """Run the pinned compiler on the project's sources (or on `input_json`) and return its output."""
+    """Run the pinned compiler on the project's sources (or on `input_json`) and return its output.
+
+    py-solc-x drives the compiler, with the project's solc wrapper as the binary (no native solc can be
+    installed from the package registries; see docs/toolchain.md)."""
     root = root or project_root()
-    payload = json.dumps(input_json or standard_json_input(root))
     try:
-        done = subprocess.run(
-            [str(solc_wrapper()), "--standard-json", "--base-path", str(root)],
-            input=payload,
-            capture_output=True,
-            text=True,
-            check=False,
-            cwd=root,
-            timeout=600,
+        output: dict[str, Any] = solcx.compile_standard(
+            input_json or standard_json_input(root),
+            base_path=str(root),
+            allow_paths=[str(root)],
+            solc_binary=solc_wrapper(),
         )
     except FileNotFoundError as exc:
         raise ToolchainError(f"cannot run the Solidity compiler: {exc}") from exc
-    if done.returncode != 0:
-        raise ToolchainError(f"the Solidity compiler failed: {done.stderr.strip()}")
-    output: dict[str, Any] = json.loads(done.stdout)
+    except SolcError as exc:
+        errors = [e.get("formattedMessage", str(e)) for e in (exc.error_dict or {}).get("errors", [])]
+        detail = "\n".join(errors) or (exc.stderr_data or exc.message or str(exc)).strip()
+        raise ToolchainError(f"compilation failed:\n{detail}") from exc
     errors = [e for e in output.get("errors", []) if e.get("severity") == "error"]
     if errors:
         raise ToolchainError("compilation failed:\n" + "\n".join(e["formattedMessage"] for e in errors))

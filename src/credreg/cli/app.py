@@ -25,6 +25,7 @@ from credreg.cli.credential_cmds import disclose, issue, reinstate, revoke, susp
 from credreg.cli.run_cmd import run
 from credreg.cli.safe_cmds import safe_app
 from credreg.cli.serve_cmd import serve
+from credreg.cli.sign_cmds import sign_app, submit
 from credreg.cli.vc_cmds import export_app
 from credreg.config import Settings
 
@@ -94,6 +95,7 @@ app.add_typer(safe_app, name="safe")
 app.add_typer(signer_app, name="signer")
 app.add_typer(audit_app, name="audit")
 app.add_typer(export_app, name="export")
+app.add_typer(sign_app, name="sign")
 app.command("deploy")(deploy)
 app.command("run")(run)
 app.command("issue")(issue)
@@ -103,5 +105,6 @@ app.command("reinstate")(reinstate)
 app.command("disclose")(disclose)
 app.command("verify")(verify)
 app.command("reasons")(reasons)
+app.command("submit")(submit)
 app.command("sample-results")(sample_results)
 app.command("serve")(serve)
