@@ -27,9 +27,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from credreg.chain.redact import redact
+
 
 class CredregError(Exception):
-    """Root of every error credreg raises on purpose."""
+    """Root of every error credreg raises on purpose. Credentials in URLs its message quotes are masked."""
+
+    def __init__(self, *args: object) -> None:
+        super().__init__(*(redact(a) if isinstance(a, str) else a for a in args))
 
 
 class ConfigError(CredregError):

@@ -14,6 +14,7 @@ import requests
 from web3 import HTTPProvider, Web3
 from web3.providers.rpc.utils import ExceptionRetryConfiguration
 
+from credreg.chain.redact import redact, redact_url
 from credreg.errors import ChainUnreachable
 
 T = TypeVar("T")
@@ -52,23 +53,25 @@ def with_retries(
             return action()
         except TRANSIENT_ERRORS as exc:
             if attempt == attempts - 1:
-                raise ChainUnreachable(f"the chain at {url} did not answer ({what}): {exc}") from exc
+                raise ChainUnreachable(
+                    f"the chain at {redact_url(url)} did not answer ({what}): {redact(str(exc))}"
+                ) from exc
             time.sleep(backoff * 2**attempt)
     raise AssertionError("unreachable")  # pragma: no cover
 
 
 def chain_id(w3: Web3) -> int:
-    url = str(getattr(w3.provider, "endpoint_uri", "?"))
-    return with_retries(lambda: int(w3.eth.chain_id), what="eth_chainId", url=url)
+    return with_retries(lambda: int(w3.eth.chain_id), what="eth_chainId", url=rpc_url_of(w3))
 
 
 def rpc_url_of(w3: Web3) -> str:
-    return str(getattr(w3.provider, "endpoint_uri", "?"))
+    """The node's URL as a person may see it: credentials masked (see `credreg.chain.redact`)."""
+    return redact_url(str(getattr(w3.provider, "endpoint_uri", "?")))
 
 
 def raw_request(w3: Web3, method: str, params: list[Any]) -> Any:
     """A plain JSON-RPC call, for methods web3.py has no wrapper for."""
     reply = w3.provider.make_request(method, params)  # type: ignore[arg-type]
     if "error" in reply:
-        raise ChainUnreachable(f"{method} failed: {reply['error']}")
+        raise ChainUnreachable(f"{method} failed: {redact(str(reply['error']))}")
     return reply["result"]

@@ -6,6 +6,7 @@ import sys
 
 from rich.markup import escape
 
+from credreg.chain.redact import install_log_redaction, redact
 from credreg.cli.app import app
 from credreg.cli.common import err_console
 from credreg.errors import CredregError
@@ -13,13 +14,14 @@ from credreg.errors import CredregError
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the `credreg` console script; returns the exit code."""
+    install_log_redaction()
     try:
         app(args=argv, standalone_mode=True)  # usage errors print their own message and exit 2
     except SystemExit as exc:
         return exc.code if isinstance(exc.code, int) else 0 if exc.code is None else 1
     except CredregError as exc:
         # One unwrapped line (logs and pipes keep it whole), the message shown as text, never as markup.
-        err_console.print(f"[red]error:[/red] {escape(str(exc))}", soft_wrap=True)
+        err_console.print(f"[red]error:[/red] {escape(redact(str(exc)))}", soft_wrap=True)
         return 2
     except KeyboardInterrupt:
         return 130

@@ -15,6 +15,7 @@ import typer
 from eth_account import Account
 
 from credreg.chain.client import connect
+from credreg.chain.redact import redact_url
 from credreg.chain.deploy import deploy_registry
 from credreg.chain.devchain import DevChain, rpc_answers
 from credreg.chain.devkeys import ANVIL_TEST_KEYS
@@ -150,10 +151,10 @@ def chain_status(ctx: typer.Context) -> None:
     settings = state(ctx).settings
     url = settings.effective_rpc_url
     if not rpc_answers(url):
-        console.print(f"no chain answers on {url}")
+        console.print(f"no chain answers on {redact_url(url)}")
         raise typer.Exit(1)
     w3 = connect(url)
-    console.print(f"chain {w3.eth.chain_id} answers on {url}, head block {w3.eth.block_number}")
+    console.print(f"chain {w3.eth.chain_id} answers on {redact_url(url)}, head block {w3.eth.block_number}")
     try:
         manifest = Manifest.load(settings.manifest_path)
         console.print(f"registry {manifest.registry_address} (deployed in block {manifest.deployment_block})")

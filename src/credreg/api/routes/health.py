@@ -9,6 +9,7 @@ from credreg import __version__
 from credreg.api.deps import ServiceDep
 from credreg.api.models import Health, Readiness
 from credreg.api.problems import RETRY_AFTER_SECONDS
+from credreg.chain.redact import redact
 
 router = APIRouter(tags=["operations"])
 
@@ -33,7 +34,7 @@ def readyz(service: ServiceDep) -> JSONResponse:
         index_caught_up=state.index_ok,
         head_block=state.head_block,
         indexed_to=state.indexed_to,
-        detail=state.detail,
+        detail=redact(state.detail),
     )
     headers = None if state.ready else {"Retry-After": str(RETRY_AFTER_SECONDS)}
     return JSONResponse(

@@ -1,0 +1,98 @@
+"""Regression tests for the ledger faults of issue 12: each names the failure it guards against."""
+
+from __future__ import annotations
+
+import http.server
+import json
+import logging
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from chain_world import Deployed
+from lifecycle_support import Cli
+from service_support import assert_problem, live_server, service_settings
+
+from credreg.api import create_app
+from credreg.chain.devchain import free_port
+from credreg.documents.wrap import WrappedDocument
+
+ROOT = Path(__file__).resolve().parents[2]
+TOKEN = "s3cretT0kenNobodyMaySee"  # noqa: S105 - a made-up credential the tests look for in every output
+PASSWORD = "hunter2pw"  # noqa: S105 - likewise
+
+
+def dead_url_with_credentials() -> str:
+    """A node URL carrying a user, a password and a token, on a loopback port nobody listens on."""
+    return f"http://user:{PASSWORD}@127.0.0.1:{free_port()}/?token={TOKEN}"
+
+
+def assert_no_secret(text: str) -> None:
+    assert TOKEN not in text, text
+    assert PASSWORD not in text, text
+
+
+@pytest.fixture(scope="module")
+def document(deployed: Deployed) -> WrappedDocument:
+    return deployed.batch(1).documents[0]
+
+
+@pytest.fixture
+def cli(deployed: Deployed, tmp_path: Path) -> Cli:
+    deployed.manifest.save(tmp_path / "data" / "deployment.json")
+    return Cli(
+        tmp_path,
+        {
+            "CREDREG_DATA_DIR": str(tmp_path / "data"),
+            "CREDREG_RPC_URL": deployed.url,
+            "CREDREG_PROJECT_ROOT": str(ROOT),
+        },
+    )
+
+
+# --- no credentials in any output -------------------------------------------------------------------
+
+
+def test_credentials_in_the_rpc_url_never_reach_api_answers_or_logs(
+    deployed: Deployed,
+    document: WrappedDocument,
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    settings = service_settings(tmp_path / "service", deployed, rpc_url=dead_url_with_credentials())
+    caplog.set_level(logging.INFO)
+    with live_server(create_app(settings)) as url, httpx.Client(base_url=url, timeout=60) as client:
+        credential = client.get("/v1/credentials/0x" + "ab" * 32)
+        ready = client.get("/readyz")
+        report = client.post("/v1/verify", json=document)
+        registry = client.get("/registry")
+
+    body = assert_problem(credential, 503, "chain-unavailable")
+    assert "did not answer" in body["detail"]
+    assert ready.status_code == 503
+    assert ready.json()["chain_reachable"] is False
+    assert report.status_code == 200
+    assert report.json()["code"] == "chain-unreachable"
+    assert "127.0.0.1" in body["detail"]  # the node is still named, only its credentials are masked
+    for response in (credential, ready, report, registry):
+        assert_no_secret(response.text)
+    assert caplog.records
+    assert_no_secret("\n".join(caplog.text.splitlines()))
+
+
+def test_credentials_in_the_rpc_url_never_reach_the_cli(cli: Cli, document: WrappedDocument) -> None:
+    path = cli.workdir / "certificate.json"
+    path.write_text(json.dumps(document), encoding="utf-8")
+    cli.env["CREDREG_RPC_URL"] = dead_url_with_credentials()
+
+    verified = cli.fails(2, "verify", str(path), "--json")
+    status = cli("chain", "status")
+    flagged = cli.fails(2, "--rpc-url", dead_url_with_credentials(), "verify", str(path))
+
+    assert "did not answer" in verified.text
+    assert status.code != 0
+    for ran in (verified, status, flagged):
+        assert "127.0.0.1" in ran.text
+        assert_no_secret(ran.text)
