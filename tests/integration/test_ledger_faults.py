@@ -96,3 +96,40 @@ def test_credentials_in_the_rpc_url_never_reach_the_cli(cli: Cli, document: Wrap
     for ran in (verified, status, flagged):
         assert "127.0.0.1" in ran.text
         assert_no_secret(ran.text)
+
+
+# --- a lone UTF-16 surrogate -------------------------------------------------------------------------
+
+LONE_SURROGATE = '"\\ud800 lone"'  # JSON text for a string holding an unpaired high surrogate
+
+
+def _with_lone_surrogate(document: WrappedDocument) -> str:
+    text = json.dumps(document)
+    name = json.dumps(document["data"]["$template"]["name"])
+    assert name in text
+    return text.replace(name, LONE_SURROGATE, 1)
+
+
+def test_a_lone_surrogate_in_a_field_is_a_4xx_problem_not_a_500(
+    deployed: Deployed, document: WrappedDocument, tmp_path: Path
+) -> None:
+    settings = service_settings(tmp_path / "service", deployed)
+    body = _with_lone_surrogate(document)
+    with live_server(create_app(settings)) as url, httpx.Client(base_url=url, timeout=60) as client:
+        one = client.post("/v1/verify", content=body, headers={"content-type": "application/json"})
+        listed = client.post("/v1/verify", content=f"[{body}]", headers={"content-type": "application/json"})
+
+    for response in (one, listed):
+        assert 400 <= response.status_code < 500, response.text
+        problem = assert_problem(response, response.status_code, "validation")
+        assert "surrogate" in problem["detail"]
+
+
+def test_a_lone_surrogate_in_a_file_is_a_clear_cli_error(cli: Cli, document: WrappedDocument) -> None:
+    path = cli.workdir / "certificate.json"
+    path.write_text(_with_lone_surrogate(document), encoding="utf-8")
+
+    ran = cli.fails(2, "verify", str(path), "--json")
+
+    assert "Traceback" not in ran.text
+    assert "surrogate" in ran.text

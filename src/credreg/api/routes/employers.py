@@ -12,6 +12,7 @@ from credreg.api.models import CredentialOut, RecordOut
 from credreg.api.problems import Problem, ProblemError
 from credreg.chain.eip712 import HEX32
 from credreg.documents.merkle import MerkleTree, to_bytes32
+from credreg.documents.wrap import LONE_SURROGATE_REASON, lone_surrogate_at
 from credreg.registry import CredentialState, Verdict
 from credreg.verify import VerificationReport, verify_documents
 
@@ -36,6 +37,10 @@ def verify(
     settings: SettingsDep,
     body: Annotated[Document | list[Document], Body(description="A wrapped document, or a list of them.")],
 ) -> Response:
+    # Refused here, as bad input: a report could not quote the field back in JSON.
+    surrogate = lone_surrogate_at(body)
+    if surrogate is not None:
+        raise ProblemError(422, "validation", LONE_SURROGATE_REASON, field=surrogate)
     if isinstance(body, list):
         if not body:
             raise ProblemError(422, "validation", "give at least one document", field="body")
