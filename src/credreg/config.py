@@ -5,7 +5,7 @@ from __future__ import annotations
 import socket
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_CHAIN_PORT = 8545
@@ -68,3 +68,12 @@ class Settings(BaseSettings):
     @property
     def effective_database_url(self) -> str:
         return self.database_url or f"sqlite:///{(self.data_dir / 'credreg.sqlite3').resolve()}"
+
+
+def settings_problem(error: ValidationError) -> str:
+    """A one-line account of unusable settings, naming each setting as its environment variable."""
+    parts = []
+    for item in error.errors():
+        name = "_".join(str(p) for p in item.get("loc", ())).upper()
+        parts.append(f"CREDREG_{name}: {item.get('msg', 'invalid value')}")
+    return "invalid settings: " + "; ".join(parts)

@@ -20,8 +20,8 @@ from credreg.chain.devchain import free_port
 from credreg.documents.wrap import WrappedDocument
 
 ROOT = Path(__file__).resolve().parents[2]
-TOKEN = "s3cretT0kenNobodyMaySee"  # noqa: S105 - a made-up credential the tests look for in every output
-PASSWORD = "hunter2pw"  # noqa: S105 - likewise
+TOKEN = "s3cretT0kenNobodyMaySee"
+PASSWORD = "hunter2pw"
 
 
 def dead_url_with_credentials() -> str:
@@ -133,3 +133,92 @@ def test_a_lone_surrogate_in_a_file_is_a_clear_cli_error(cli: Cli, document: Wra
 
     assert "Traceback" not in ran.text
     assert "surrogate" in ran.text
+
+
+# --- clear errors, not tracebacks ---------------------------------------------------------------------
+
+
+class _WebPage(http.server.BaseHTTPRequestHandler):
+    """Answers every POST with a web page, as a site or a misconfigured proxy would."""
+
+    def do_POST(self) -> None:
+        body = b"<html><body>not a node</body></html>"
+        self.send_response(200)
+        self.send_header("Content-Type", "text/html")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+class _Files(http.server.SimpleHTTPRequestHandler):
+    """Python's file server: GET works, POST is "501 Unsupported method"."""
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+@pytest.fixture(params=[_WebPage, _Files], ids=["web-page", "file-server"])
+def not_a_node(request: pytest.FixtureRequest) -> Iterator[str]:
+    """The URL of an HTTP server on loopback that is not a JSON-RPC node."""
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), request.param)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(10)
+
+
+def _assert_clear(ran_text: str, *phrases: str) -> None:
+    assert "Traceback" not in ran_text, ran_text
+    for phrase in phrases:
+        assert phrase in ran_text, ran_text
+
+
+def test_an_rpc_url_that_is_not_a_node_is_a_clear_error(
+    cli: Cli, not_a_node: str, document: WrappedDocument
+) -> None:
+    path = cli.workdir / "certificate.json"
+    path.write_text(json.dumps(document), encoding="utf-8")
+
+    verified = cli.fails(2, "--rpc-url", not_a_node, "verify", str(path))
+    deployed = cli.fails(2, "--rpc-url", not_a_node, "deploy", "--dev-account", "0", "--force")
+
+    for ran in (verified, deployed):
+        _assert_clear(ran.text, "is not a JSON-RPC node", not_a_node)
+
+
+@pytest.mark.parametrize("url", ["not a url", "ftp://127.0.0.1:8545", "127.0.0.1:8545", "http://"])
+def test_an_rpc_url_that_is_not_a_url_is_a_clear_error(cli: Cli, url: str) -> None:
+    ran = cli.fails(2, "--rpc-url", url, "deploy", "--dev-account", "0", "--force")
+    from_env = Cli(cli.workdir, {**cli.env, "CREDREG_RPC_URL": url}).fails(2, "chain", "status")
+
+    for each in (ran, from_env):
+        _assert_clear(each.text, "is not an http:// or https:// URL")
+
+
+@pytest.mark.parametrize(
+    "content",
+    ["[]", "null", '"text"', '{"version": 3}', '{"version": 3, "crypto": {}}', "MANIFEST", "DIRECTORY"],
+)
+def test_a_keystore_option_that_is_not_a_keystore_is_a_clear_error(
+    cli: Cli, deployed: Deployed, content: str
+) -> None:
+    path = cli.workdir / "not-a-keystore.json"
+    if content == "DIRECTORY":
+        path.mkdir()
+    elif content == "MANIFEST":
+        deployed.manifest.save(path)
+    else:
+        path.write_text(content, encoding="utf-8")
+    cli.env["CREDREG_KEYSTORE_PASSWORD"] = "irrelevant-for-a-non-keystore"
+
+    ran = cli.fails(2, "deploy", "--keystore", str(path), "--force")
+
+    _assert_clear(ran.text, "not-a-keystore.json")
+    assert "keystore" in ran.text

@@ -23,6 +23,7 @@ def deploy_registry(
     w3: Web3, deployer: LocalAccount, governor: str | None = None, confirmations: int = 0
 ) -> Manifest:
     """Deploy a new CredentialRegistry governed by `governor` (default: the deployer)."""
+    chain = chain_id(w3)  # first, so that an endpoint that is not a node is named as such
     artifact = load_artifact(REGISTRY_CONTRACT)
     factory = w3.eth.contract(abi=artifact.abi, bytecode=artifact.bytecode)
     governor = Web3.to_checksum_address(governor or deployer.address)
@@ -42,7 +43,7 @@ def deploy_registry(
         )
     version = w3.eth.contract(address=address, abi=artifact.abi).functions.VERSION().call()
     return Manifest(
-        chain_id=chain_id(w3),
+        chain_id=chain,
         registry=DeployedContract(
             address=address,
             deployment_block=int(receipt["blockNumber"]),

@@ -6,8 +6,10 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from pydantic import ValidationError
 
 from credreg import __version__
+from credreg.chain.client import check_rpc_url
 from credreg.cli.admin_cmds import agency_app, keys_app, sample_results, scope_app, signer_app
 from credreg.cli.audit_cmds import audit_app
 from credreg.cli.chain_cmds import chain_app, deploy
@@ -15,7 +17,8 @@ from credreg.cli.common import State
 from credreg.cli.credential_cmds import disclose, issue, reinstate, revoke, suspend, verify
 from credreg.cli.run_cmd import run
 from credreg.cli.serve_cmd import serve
-from credreg.config import Settings
+from credreg.config import Settings, settings_problem
+from credreg.errors import ConfigError
 
 app = typer.Typer(
     name="credreg",
@@ -59,7 +62,12 @@ def root(
         for k, v in {"data_dir": data_dir, "rpc_url": rpc_url, "manifest": manifest}.items()
         if v is not None
     }
-    ctx.obj = State(Settings(**overrides))  # type: ignore[arg-type]
+    try:
+        settings = Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        raise ConfigError(settings_problem(exc)) from None
+    check_rpc_url(settings.effective_rpc_url)
+    ctx.obj = State(settings)
 
 
 app.add_typer(chain_app, name="chain")

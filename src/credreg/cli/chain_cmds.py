@@ -14,12 +14,12 @@ from typing import Annotated
 import typer
 from eth_account import Account
 
-from credreg.chain.client import connect
-from credreg.chain.redact import redact_url
+from credreg.chain.client import chain_id, connect
 from credreg.chain.deploy import deploy_registry
 from credreg.chain.devchain import DevChain, rpc_answers
 from credreg.chain.devkeys import ANVIL_TEST_KEYS
 from credreg.chain.manifest import Manifest
+from credreg.chain.redact import redact_url
 from credreg.cli.common import DevAccountOption, KeystoreOption, State, console, load_account, state
 from credreg.config import Settings
 from credreg.errors import ConfigError, DevChainError
@@ -190,7 +190,7 @@ def deploy(
     else:
         from credreg.chain.devchain import DEV_CHAIN_ID
 
-        if int(w3.eth.chain_id) != DEV_CHAIN_ID:
+        if chain_id(w3) != DEV_CHAIN_ID:
             raise ConfigError("--dev-account is only for the dev chain; use --keystore")
         account = Account.from_key(ANVIL_TEST_KEYS[dev_account or 0])
     manifest = deploy_registry(w3, account, governor, confirmations=settings.confirmations)

@@ -16,9 +16,9 @@ from rich.markup import escape
 
 from credreg.chain.devchain import DEV_CHAIN_ID
 from credreg.chain.devkeys import ANVIL_TEST_KEYS
-from credreg.chain.redact import redact
 from credreg.chain.keystore import load_keystore, password_from_env_or_prompt
 from credreg.chain.manifest import Manifest
+from credreg.chain.redact import redact
 from credreg.config import Settings
 from credreg.errors import ConfigError, KeystoreError
 from credreg.registry import Registry

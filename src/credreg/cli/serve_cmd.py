@@ -67,7 +67,9 @@ def run_server(settings: Settings, *, workers: int = 1) -> None:
     where = f"http://{settings.api_host}:{settings.api_port}"
     if workers == 1:
         app = create_app(settings)
-        console.print(f"credreg API on {where} (docs at /docs), chain {redact_url(settings.effective_rpc_url)}")
+        console.print(
+            f"credreg API on {where} (docs at /docs), chain {redact_url(settings.effective_rpc_url)}"
+        )
         uvicorn.run(app, host=settings.api_host, port=settings.api_port, log_level="info", access_log=False)
         return
     listening = _listening_socket(settings.api_host, settings.api_port)
