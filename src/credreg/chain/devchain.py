@@ -239,6 +239,8 @@ class DevChain:
     chain_id: int = DEV_CHAIN_ID
     persist: bool = True
     startup_timeout: float = 30.0
+    # More anvil options, e.g. ("--hardfork", "berlin", "--gas-price", "0") for a pre-London, zero-fee chain.
+    options: tuple[str, ...] = ()
     _process: subprocess.Popen[bytes] | None = field(default=None, init=False, repr=False)
     _log: IO[bytes] | None = field(default=None, init=False, repr=False)
 
@@ -263,7 +265,7 @@ class DevChain:
         ]  # fmt: skip
         if self.state_path is not None:
             cmd += ["--state", str(self.state_path), "--state-interval", str(STATE_INTERVAL_SECONDS)]
-        return cmd
+        return cmd + list(self.options)
 
     def start(self) -> DevChain:
         if self._process is not None:
@@ -352,8 +354,8 @@ class DevChain:
 
 
 @contextlib.contextmanager
-def ephemeral_chain(host: str = "127.0.0.1") -> Iterator[DevChain]:
+def ephemeral_chain(host: str = "127.0.0.1", *options: str) -> Iterator[DevChain]:
     """A throwaway anvil on a free loopback port with nothing persisted: for tests and benchmarks."""
-    chain = DevChain(host=host, port=free_port(host), persist=False)
+    chain = DevChain(host=host, port=free_port(host), persist=False, options=options)
     with chain:
         yield chain

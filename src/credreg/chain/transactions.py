@@ -2,8 +2,8 @@
 
 - Nonces are handed out under a lock from a local counter seeded from the chain's pending count, so
   concurrent senders sharing one `TxSender` never collide; a "nonce too low" answer resynchronises.
-- Fees follow the chain: EIP-1559 when blocks carry a base fee, legacy `gasPrice` otherwise; permissioned
-  networks that run at zero gas price get zero.
+- Fees follow the chain: EIP-1559 when blocks carry a base fee (London), legacy `gasPrice` when they do not
+  (pre-London, as GoQuorum and many IBFT networks run); a network at zero gas price, either way, pays zero.
 - Gas is estimated (which also surfaces reverts before anything is sent) with a safety margin.
 - A receipt counts once `confirmations` further blocks are on top of it.
 """
@@ -66,14 +66,17 @@ class TxSender:
     def fees(self) -> Fees:
         latest = self._rpc(lambda: self.w3.eth.get_block("latest"), "eth_getBlockByNumber")
         base_fee = latest.get("baseFeePerGas")
+        gas_price = self._rpc(lambda: int(self.w3.eth.gas_price), "eth_gasPrice")
         if base_fee is None:
-            return Fees(
-                eip1559=False, gas_price=self._rpc(lambda: int(self.w3.eth.gas_price), "eth_gasPrice")
-            )
+            return Fees(eip1559=False, gas_price=gas_price)
         try:
-            priority = int(self.w3.eth.max_priority_fee)
+            priority = int(self._rpc(lambda: self.w3.eth.max_priority_fee, "eth_maxPriorityFeePerGas"))
         except (Web3RPCError, ValueError):
             priority = 0
+        if int(base_fee) == 0:
+            # A zero-base-fee network (Besu's zeroBaseFee, anvil --base-fee 0): a tip above the node's gas price
+            # would only make unfunded accounts fail with "insufficient funds".
+            priority = min(priority, gas_price)
         return Fees(eip1559=True, max_fee=2 * int(base_fee) + priority, priority_fee=priority)
 
     def submit(self, tx: TxParams) -> HexBytes:
