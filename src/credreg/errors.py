@@ -19,7 +19,7 @@ CredregError
     ├── ContractRevert      the contract refused; `name` and `args` are its decoded custom error
     ├── TransactionFailed   a transaction was dropped, replaced or reverted without a known reason
     ├── UndecodableLog      an audit read a log it cannot decode (credreg.audit.source)
-    └── LogRangeRefused     the node refuses even the smallest log range (credreg.audit.source)
+    └── LogRangeRefused     the node refuses even the smallest log range (credreg.chain.logs)
 """
 
 from __future__ import annotations
