@@ -83,6 +83,6 @@ def test_a_too_many_results_refusal_shrinks_the_window_but_it_grows_back() -> No
 def test_a_node_refusing_even_one_block_is_an_error_after_bounded_tries() -> None:
     node = FakeNode(max_range=0)
 
-    with pytest.raises(LogRangeRefused, match="refused eth_getLogs for blocks 7..7"):
+    with pytest.raises(LogRangeRefused, match=r"refused eth_getLogs for blocks 7\.\.7"):
         list(LogWindows(max_blocks=5_000).read(node.fetch, 7, 100_000))
     assert len(node.asked) <= 20
