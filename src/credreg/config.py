@@ -20,6 +20,11 @@ class Settings(BaseSettings):
     rpc_url: str | None = Field(
         None, description="JSON-RPC endpoint; by default the embedded dev chain on chain_host:chain_port."
     )
+    rpc_urls: str | None = Field(
+        None,
+        description="Several JSON-RPC endpoints of one network, comma-separated, tried in order: reads and "
+        "sends fail over between them. Every one must serve the same chain id and genesis block.",
+    )
     chain_host: str = "127.0.0.1"
     chain_port: int = Field(DEFAULT_CHAIN_PORT, ge=1, le=65535)
     manifest: Path | None = Field(
@@ -59,7 +64,9 @@ class Settings(BaseSettings):
 
     @property
     def effective_rpc_url(self) -> str:
-        return self.rpc_url or f"http://{self.chain_host}:{self.chain_port}"
+        """The node URL, or several comma-separated (`rpc_url` first, then `rpc_urls`)."""
+        urls = [u.strip() for v in (self.rpc_url, self.rpc_urls) if v for u in v.split(",") if u.strip()]
+        return ",".join(dict.fromkeys(urls)) or f"http://{self.chain_host}:{self.chain_port}"
 
     @property
     def manifest_path(self) -> Path:

@@ -168,10 +168,20 @@ class TxSender:
                 url=rpc_url_of(self.w3),
             )
         except Web3RPCError as exc:
-            # A resend after a lost reply: the node already has this exact transaction.
-            if "already known" in str(exc).lower() or "already imported" in str(exc).lower():
+            # A resend after a lost reply: the node already has this exact transaction. After a failover the
+            # other node may instead say its nonce is used, when it was used by this very transaction.
+            message = str(exc).lower()
+            if "already known" in message or "already imported" in message:
+                return HexBytes(tx_hash)
+            if any(s in message for s in _NONCE_ERRORS) and self._known(tx_hash):
                 return HexBytes(tx_hash)
             raise
+
+    def _known(self, tx_hash: bytes) -> bool:
+        try:
+            return self.w3.eth.get_transaction(HexBytes(tx_hash)) is not None
+        except Exception:  # not found, or the node cannot say: treat as unknown
+            return False
 
     def _explain_failure(self, receipt: TxReceipt, tx: TxParams | None) -> Exception:
         if tx is not None:

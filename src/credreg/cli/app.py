@@ -47,7 +47,11 @@ def root(
         Path | None, typer.Option(help="Data directory (default ./.credreg, or $CREDREG_DATA_DIR).")
     ] = None,
     rpc_url: Annotated[
-        str | None, typer.Option(help="JSON-RPC endpoint (default: the dev chain, or $CREDREG_RPC_URL).")
+        list[str] | None,
+        typer.Option(
+            help="JSON-RPC endpoint (default: the dev chain, or $CREDREG_RPC_URL); give it again to name more "
+            "nodes of the same network to fail over to (or $CREDREG_RPC_URLS, comma-separated)."
+        ),
     ] = None,
     manifest: Annotated[
         Path | None, typer.Option(help="Deployment manifest (default <data-dir>/deployment.json).")
@@ -59,7 +63,11 @@ def root(
     """Settings shared by every command; each also reads CREDREG_* environment variables."""
     overrides = {
         k: v
-        for k, v in {"data_dir": data_dir, "rpc_url": rpc_url, "manifest": manifest}.items()
+        for k, v in {
+            "data_dir": data_dir,
+            "rpc_url": ",".join(rpc_url) if rpc_url else None,
+            "manifest": manifest,
+        }.items()
         if v is not None
     }
     try:

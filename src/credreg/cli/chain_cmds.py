@@ -14,7 +14,7 @@ from typing import Annotated
 import typer
 from eth_account import Account
 
-from credreg.chain.client import chain_id, connect
+from credreg.chain.client import chain_id, connect, rpc_url_of, split_rpc_urls
 from credreg.chain.deploy import deploy_registry
 from credreg.chain.devchain import (
     DevChain,
@@ -25,7 +25,7 @@ from credreg.chain.devchain import (
 )
 from credreg.chain.devkeys import ANVIL_TEST_KEYS
 from credreg.chain.manifest import Manifest
-from credreg.chain.redact import redact_url
+from credreg.chain.redact import redact
 from credreg.cli.common import DevAccountOption, KeystoreOption, State, console, load_account, state
 from credreg.config import Settings
 from credreg.errors import ConfigError, DevChainError
@@ -168,11 +168,11 @@ def chain_status(ctx: typer.Context) -> None:
             f"a dev chain left behind by a killed run (pid {left.pid}) holds {left.host}:{left.port}; "
             f"`credreg chain stop` stops it"
         )
-    if not rpc_answers(url):
-        console.print(f"no chain answers on {redact_url(url)}")
+    if not any(rpc_answers(u) for u in split_rpc_urls(url)):
+        console.print(f"no chain answers on {redact(url)}")
         raise typer.Exit(1)
     w3 = connect(url)
-    console.print(f"chain {w3.eth.chain_id} answers on {redact_url(url)}, head block {w3.eth.block_number}")
+    console.print(f"chain {w3.eth.chain_id} answers on {rpc_url_of(w3)}, head block {w3.eth.block_number}")
     try:
         manifest = Manifest.load(settings.manifest_path)
         console.print(f"registry {manifest.registry_address} (deployed in block {manifest.deployment_block})")
