@@ -1,6 +1,7 @@
 """A JSON-RPC proxy of the tests' own, on loopback, that makes any node behave like one with production limits.
 
-It forwards every request to an upstream node (anvil) and enforces, as Hyperledger Besu does by default:
+It forwards every request to an upstream node (anvil) and enforces a `credreg.config.NodeLimits`, by default
+the `besu` node profile's, which are Hyperledger Besu's defaults:
 - `--rpc-max-logs-range` 5,000: eth_getLogs over a wider block range is refused (-32005);
 - `--rpc-http-max-batch-size` 1,024: a bigger JSON-RPC batch is refused as a whole (-32005);
 - `--rpc-http-max-request-content-length` 5 MiB: a bigger body is answered HTTP 413.
@@ -18,24 +19,17 @@ import socket
 import threading
 from collections import Counter
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import Any
 
 import requests
 
+from credreg.config import NODE_PROFILES, NodeLimits
+
 LIMIT_EXCEEDED = -32005
 
 
-@dataclass(frozen=True)
-class NodeLimits:
-    """Besu's defaults unless told otherwise."""
-
-    max_logs_range: int = 5_000
-    max_batch: int = 1_024
-    max_body_bytes: int = 5 * 1024 * 1024
-
-
-BESU_LIMITS = NodeLimits()
+# The limits credreg's `besu` node profile declares: the proxy holds the settings to what Besu really does.
+BESU_LIMITS = NODE_PROFILES["besu"]
 
 
 class RpcProxy:
@@ -82,7 +76,7 @@ class RpcProxy:
 
             def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
-                if length > proxy.limits.max_body_bytes:
+                if length > proxy.limits.max_request_bytes:
                     proxy._count("body-size")
                     self._answer(413, b"Request Entity Too Large", "text/plain")
                     self.close_connection = True

@@ -7,12 +7,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import httpx
 import pytest
 from chain_world import Deployed
-from rpc_proxy import BESU_LIMITS, NodeLimits, RpcProxy
+from rpc_proxy import BESU_LIMITS, RpcProxy
 from service_support import live_server, service_settings, settled, wait_for
 
 from credreg.api import create_app
@@ -26,7 +27,7 @@ from credreg.service.index import EventIndex, EventQuery
 # Empty blocks between two stretches of events. anvil mines about 100 empty blocks a second here, so the
 # ledger stays short and the tight profile's log range stands in for Besu's 5,000 against a long one.
 GAP_BLOCKS = 300
-TIGHT = NodeLimits(max_logs_range=100)
+TIGHT = replace(BESU_LIMITS, max_logs_range=100)
 
 
 @pytest.fixture(scope="module")
@@ -63,7 +64,7 @@ def test_the_proxy_refuses_what_besu_refuses(spread: Deployed, proxy: RpcProxy) 
     batch = httpx.post(
         proxy.url, json=[{"jsonrpc": "2.0", "id": i, "method": "eth_chainId"} for i in range(1_025)]
     ).json()
-    body = httpx.post(proxy.url, content=b" " * (proxy.limits.max_body_bytes + 1))
+    body = httpx.post(proxy.url, content=b" " * (proxy.limits.max_request_bytes + 1))
 
     assert wide["error"]["code"] == -32005, wide
     assert isinstance(within["result"], list), within

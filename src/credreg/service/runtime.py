@@ -89,7 +89,7 @@ class Service:
             max_leaves=settings.max_leaves,
         )
         self.index = EventIndex(
-            self.db, self.registry, confirmations=settings.confirmations, chunk=settings.index_chunk_blocks
+            self.db, self.registry, confirmations=settings.confirmations, chunk=settings.log_window_blocks
         )
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
