@@ -222,3 +222,14 @@ def test_a_keystore_option_that_is_not_a_keystore_is_a_clear_error(
 
     _assert_clear(ran.text, "not-a-keystore.json")
     assert "keystore" in ran.text
+
+
+def test_unusable_settings_are_a_clear_error(cli: Cli) -> None:
+    cli.env["CREDREG_NODE_PROFILE"] = "parity"
+    profile = cli.fails(2, "chain", "status")
+    cli.env["CREDREG_NODE_PROFILE"] = "besu"
+    cli.env["CREDREG_RPC_MAX_BATCH"] = "10"
+    batch = cli.fails(2, "chain", "status")
+
+    _assert_clear(profile.text, "CREDREG_NODE_PROFILE", "'anvil', 'besu' or 'goquorum'")
+    _assert_clear(batch.text, "credreg sends up to 500", "--rpc-http-max-batch-size")
