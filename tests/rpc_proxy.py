@@ -6,7 +6,8 @@ the `besu` node profile's, which are Hyperledger Besu's defaults:
 - `--rpc-http-max-batch-size` 1,024: a bigger JSON-RPC batch is refused as a whole (-32005);
 - `--rpc-http-max-request-content-length` 5 MiB: a bigger body is answered HTTP 413.
 
-It can also be killed and restored on the same port (connections in flight are cut), for failover tests.
+It can also be killed and restored on the same port (connections in flight are cut), or made to stall
+(take requests and never answer, as a hung node does), for failover tests.
 Every refusal is counted in `refused`, so a test can show that a limit was really met.
 """
 
@@ -26,6 +27,7 @@ import requests
 from credreg.config import NODE_PROFILES, NodeLimits
 
 LIMIT_EXCEEDED = -32005
+STALL_SECONDS = 30.0
 
 
 # The limits credreg's `besu` node profile declares: the proxy holds the settings to what Besu really does.
@@ -45,6 +47,8 @@ class RpcProxy:
         self._thread: threading.Thread | None = None
         self._connections: set[socket.socket] = set()
         self._lock = threading.Lock()
+        self._stalling = threading.Event()
+        self._release = threading.Event()
 
     @property
     def url(self) -> str:
@@ -75,6 +79,10 @@ class RpcProxy:
                     super().finish()
 
             def do_POST(self) -> None:
+                if proxy._stalling.is_set():
+                    proxy._release.wait(STALL_SECONDS)  # bounded: the test releases it, or it gives up
+                    self.close_connection = True
+                    return
                 length = int(self.headers.get("Content-Length") or 0)
                 if length > proxy.limits.max_request_bytes:
                     proxy._count("body-size")
@@ -121,10 +129,20 @@ class RpcProxy:
         if self._thread is not None:
             self._thread.join(10)
 
+    def stall(self) -> None:
+        """Accept requests and never answer them (until `unstall`), as a hung node does."""
+        self._release.clear()
+        self._stalling.set()
+
+    def unstall(self) -> None:
+        self._stalling.clear()
+        self._release.set()
+
     def __enter__(self) -> RpcProxy:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:
+        self.unstall()
         self.kill()
 
     # --- the limits -----------------------------------------------------------------------------------

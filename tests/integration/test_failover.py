@@ -7,6 +7,7 @@ while the service issues and verifies.
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -62,6 +63,7 @@ def test_the_service_issues_and_verifies_while_one_node_dies_and_returns(
 
     assert [r["verdict"] for r in verified] == ["valid"] * ROUNDS, [r["code"] for r in verified]
     assert health.status_code == 200, health.text
+    assert [n["url"] for n in health.json()["nodes"]] == [first.url, second.url]
     assert first.forwarded > 0
     assert second.forwarded > 0  # the second node really served while the first was down
 
@@ -82,6 +84,28 @@ def test_reads_fail_over_in_the_library(deployed: Deployed, nodes: tuple[RpcProx
     assert health[dead].failures >= 1
     assert health[second.url].failures == 0
     assert provider.endpoint_uri == second.url
+
+
+def test_a_node_that_hangs_is_left_after_the_time_out(
+    deployed: Deployed, nodes: tuple[RpcProxy, RpcProxy]
+) -> None:
+    first, second = nodes
+    registry = Registry(connect(f"{first.url},{second.url}", timeout=1.0), deployed.manifest)
+    registry.check_deployment()
+    first.stall()
+    try:
+        started = time.monotonic()
+        head = registry.head()
+        again = registry.head()  # the hung node is cooling down: straight to the other one
+        elapsed = time.monotonic() - started
+    finally:
+        first.unstall()
+
+    assert again >= head > 0
+    assert elapsed < 5.0  # one time-out, not one per request
+    provider = registry.w3.provider
+    assert isinstance(provider, FailoverProvider)
+    assert {h.url: h.failures for h in provider.health()}[first.url] == 1
 
 
 def test_a_node_of_another_network_is_refused(deployed: Deployed, tmp_path: Path) -> None:
