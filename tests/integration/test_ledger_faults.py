@@ -204,7 +204,16 @@ def test_an_rpc_url_that_is_not_a_url_is_a_clear_error(cli: Cli, url: str) -> No
 
 @pytest.mark.parametrize(
     "content",
-    ["[]", "null", '"text"', '{"version": 3}', '{"version": 3, "crypto": {}}', "MANIFEST", "DIRECTORY"],
+    [
+        "[]",
+        "null",
+        '"text"',
+        '{"version": 3}',
+        '{"version": 3, "crypto": {}}',
+        '{"version": 1, "Crypto": {}}',
+        "MANIFEST",
+        "DIRECTORY",
+    ],
 )
 def test_a_keystore_option_that_is_not_a_keystore_is_a_clear_error(
     cli: Cli, deployed: Deployed, content: str

@@ -70,5 +70,9 @@ def load_keystore(path: Path, password: str) -> LocalAccount:
         raise KeystoreError(f"cannot decrypt keystore {path}: wrong password or damaged file") from exc
     except (KeyError, TypeError) as exc:
         raise KeystoreError(f"keystore {path} is not an Ethereum keystore (missing {exc})") from exc
+    except NotImplementedError as exc:  # eth-account's answer to a keystore version it does not know
+        raise KeystoreError(
+            f"keystore {path} has version {keyfile.get('version')!r}; only version 3 keystores are read"
+        ) from exc
     account: LocalAccount = Account.from_key(key)
     return account
