@@ -156,6 +156,17 @@ def document_data(document: WrappedDocument) -> dict[str, Any]:
 
 
 LONE_SURROGATE_REASON = "contains a lone UTF-16 surrogate, which is not valid Unicode"
+# An escaped surrogate, or (in text that came from Python rather than a file) a surrogate itself.
+_SURROGATE_ESCAPE = re.compile("\\\\u[dD][89a-fA-F]|[\ud800-\udfff]")
+_SURROGATE_ESCAPE_BYTES = re.compile(rb"\\u[dD][89a-fA-F]")
+
+
+def _may_hold_surrogate(raw: str | bytes | Mapping[str, Any]) -> bool:
+    if isinstance(raw, bytes):
+        return _SURROGATE_ESCAPE_BYTES.search(raw) is not None
+    if isinstance(raw, str):
+        return _SURROGATE_ESCAPE.search(raw) is not None
+    return True
 
 
 def lone_surrogate_at(value: Any, path: str = "") -> str | None:
@@ -204,9 +215,12 @@ def load_document(raw: str | bytes | Mapping[str, Any]) -> WrappedDocument:
         parsed = raw
     if not isinstance(parsed, Mapping):
         raise MalformedDocument("(file)", "a wrapped document is a JSON object")
-    surrogate = lone_surrogate_at(parsed)
-    if surrogate is not None:
-        raise MalformedDocument(surrogate, LONE_SURROGATE_REASON)
+    # From text, only a `\\uD800`-`\\uDFFF` escape can make a surrogate: a scan of the text (far cheaper than
+    # the 11 µs walk of a parsed document) decides whether to look.
+    if _may_hold_surrogate(raw):
+        surrogate = lone_surrogate_at(parsed)
+        if surrogate is not None:
+            raise MalformedDocument(surrogate, LONE_SURROGATE_REASON)
     if parsed.get("version") != OA_V2_SCHEMA:
         raise MalformedDocument("version", f"expected {OA_V2_SCHEMA!r}, got {parsed.get('version')!r}")
     if not isinstance(parsed.get("data"), Mapping):
