@@ -22,6 +22,7 @@ abstract contract AccreditationRegistry is IAccreditationRegistry, Ownable2Step 
     struct AgencyNames {
         string name;
         string registrationCode;
+        address documentStore;
     }
 
     mapping(bytes32 scopeId => Scope) private _scopes;
@@ -34,6 +35,8 @@ abstract contract AccreditationRegistry is IAccreditationRegistry, Ownable2Step 
 
     mapping(address signer => Signer) private _signers;
     address[] private _signerKeys;
+
+    mapping(bytes32 publicKey => IssuerKey) private _issuerKeys;
 
     mapping(uint32 agencyId => mapping(bytes32 scopeId => Accreditation)) private _accreditations;
 
@@ -59,8 +62,17 @@ abstract contract AccreditationRegistry is IAccreditationRegistry, Ownable2Step 
         if (_scopes[scopeId].index != 0) revert AccreditationRegistryScopeAlreadyDefined(scopeId);
         _scopeIds.push(scopeId);
         uint32 index = uint32(_scopeIds.length);
-        _scopes[scopeId] = Scope({occupationCode: occupationCode, level: level, index: index, title: title});
+        _scopes[scopeId] =
+            Scope({occupationCode: occupationCode, level: level, index: index, title: title, retiredAt: 0});
         emit ScopeDefined(scopeId, index, occupationCode, level, title);
+    }
+
+    /// @inheritdoc IAccreditationRegistry
+    function retireScope(bytes32 scopeId) external onlyOwner {
+        Scope storage entry = _requireScopeInUse(scopeId);
+        uint40 blockTime = _blockTime();
+        entry.retiredAt = blockTime;
+        emit ScopeRetired(scopeId, blockTime);
     }
 
     /// @inheritdoc IAccreditationRegistry
@@ -78,15 +90,16 @@ abstract contract AccreditationRegistry is IAccreditationRegistry, Ownable2Step 
         agencyId = ++_agencyCount;
         _agencyByCode[codeHash] = agencyId;
         _agencies[agencyId] = AgencyRecord({admin: admin, state: AgencyState.Active, reason: 0, cutoff: 0});
-        _agencyNames[agencyId] = AgencyNames({name: name, registrationCode: registrationCode});
-        emit AgencyRegistered(agencyId, admin, name, registrationCode);
+        address documentStore = _createDocumentStore(agencyId);
+        _agencyNames[agencyId] =
+            AgencyNames({name: name, registrationCode: registrationCode, documentStore: documentStore});
+        emit AgencyRegistered(agencyId, admin, name, registrationCode, documentStore);
     }
 
     /// @inheritdoc IAccreditationRegistry
     function accredit(uint32 agencyId, bytes32 scopeId, uint40 validFrom, uint40 validUntil) external onlyOwner {
         _requireNotRevoked(agencyId);
-        uint32 scopeIndex = _scopes[scopeId].index;
-        if (scopeIndex == 0) revert AccreditationRegistryUnknownScope(scopeId);
+        uint32 scopeIndex = _requireScopeInUse(scopeId).index;
         _requireWindow(validFrom, validUntil);
         _accreditations[agencyId][scopeId] =
             Accreditation({scopeIndex: scopeIndex, validFrom: validFrom, validUntil: validUntil});
@@ -173,12 +186,50 @@ abstract contract AccreditationRegistry is IAccreditationRegistry, Ownable2Step 
         _requireAdminOrGovernor(agencyId);
         uint40 current = entry.compromisedSince;
         uint40 blockTime = _blockTime();
-        // 0 is reserved for "never compromised", and a compromise can only be found to have begun earlier.
-        if (since == 0 || since > blockTime || (current != 0 && since >= current)) {
+        if (!_isLaterCompromiseReport(since, current, blockTime)) {
             revert AccreditationRegistryInvalidCompromiseTime(signer, since, current, blockTime);
         }
         entry.compromisedSince = since;
         emit SignerCompromised(agencyId, signer, since, msg.sender);
+    }
+
+    /// @inheritdoc IAccreditationRegistry
+    function addIssuerKey(uint32 agencyId, bytes32 publicKey, uint40 validFrom, uint40 validUntil) external {
+        _requireAdminOrGovernor(agencyId);
+        _requireNotRevoked(agencyId);
+        uint32 holder = _issuerKeys[publicKey].agencyId;
+        if (publicKey == 0 || holder != 0) revert AccreditationRegistryIssuerKeyAlreadyRegistered(publicKey, holder);
+        _requireWindow(validFrom, validUntil);
+        _issuerKeys[publicKey] =
+            IssuerKey({agencyId: agencyId, validFrom: validFrom, validUntil: validUntil, compromisedSince: 0});
+        emit IssuerKeyAdded(agencyId, publicKey, validFrom, validUntil, msg.sender);
+    }
+
+    /// @inheritdoc IAccreditationRegistry
+    function retireIssuerKey(bytes32 publicKey) external {
+        IssuerKey storage entry = _issuerKeys[publicKey];
+        uint32 agencyId = entry.agencyId;
+        if (agencyId == 0) revert AccreditationRegistryUnknownIssuerKey(publicKey);
+        _requireAdminOrGovernor(agencyId);
+        (uint40 validFrom, uint40 validUntil) = _endWindow(entry.validFrom, entry.validUntil);
+        entry.validFrom = validFrom;
+        entry.validUntil = validUntil;
+        emit IssuerKeyRetired(agencyId, publicKey, validFrom, validUntil, msg.sender);
+    }
+
+    /// @inheritdoc IAccreditationRegistry
+    function reportIssuerKeyCompromised(bytes32 publicKey, uint40 since) external {
+        IssuerKey storage entry = _issuerKeys[publicKey];
+        uint32 agencyId = entry.agencyId;
+        if (agencyId == 0) revert AccreditationRegistryUnknownIssuerKey(publicKey);
+        _requireAdminOrGovernor(agencyId);
+        uint40 current = entry.compromisedSince;
+        uint40 blockTime = _blockTime();
+        if (!_isLaterCompromiseReport(since, current, blockTime)) {
+            revert AccreditationRegistryInvalidIssuerKeyCompromiseTime(publicKey, since, current, blockTime);
+        }
+        entry.compromisedSince = since;
+        emit IssuerKeyCompromised(agencyId, publicKey, since, msg.sender);
     }
 
     /// @inheritdoc IAccreditationRegistry
@@ -221,7 +272,8 @@ abstract contract AccreditationRegistry is IAccreditationRegistry, Ownable2Step 
             admin: entry.admin,
             state: entry.state,
             reason: entry.reason,
-            cutoff: entry.cutoff
+            cutoff: entry.cutoff,
+            documentStore: names.documentStore
         });
     }
 
@@ -251,6 +303,11 @@ abstract contract AccreditationRegistry is IAccreditationRegistry, Ownable2Step 
     }
 
     /// @inheritdoc IAccreditationRegistry
+    function issuerKey(bytes32 publicKey) external view returns (IssuerKey memory) {
+        return _issuerKeys[publicKey];
+    }
+
+    /// @inheritdoc IAccreditationRegistry
     function accreditation(uint32 agencyId, bytes32 scopeId) external view returns (Accreditation memory) {
         return _accreditations[agencyId][scopeId];
     }
@@ -262,35 +319,18 @@ abstract contract AccreditationRegistry is IAccreditationRegistry, Ownable2Step 
             && _inWindow(entry.validFrom, entry.validUntil, _blockTime());
     }
 
-    // The readers below serve the issuance and status-change paths, where every gas unit counts (see the
-    // targets in docs/architecture.md). Each returns its one-slot struct as the raw storage word, read with a
-    // single SLOAD; callers unpack it with shifts following Solidity's layout of the struct (first member in
-    // the lowest bits):
-    //   Signer:        agencyId 0, index 32, validFrom 64, validUntil 104, compromisedSince 144
-    //   AgencyRecord:  admin 0, state 160, reason 168, cutoff 184
-    //   Accreditation: scopeIndex 0, validFrom 32, validUntil 72
-    // Reading members through a storage pointer costs a few hundred gas more with this compiler. The public
-    // getters read through the structs, so the tests comparing both keep the two in step.
+    // The readers below serve the issuance and status-change paths; each record is one slot.
 
-    function _signerWord(address signer) internal view returns (uint256 word) {
-        Signer storage entry = _signers[signer];
-        assembly ("memory-safe") {
-            word := sload(entry.slot)
-        }
+    function _signer(address signer) internal view returns (Signer memory) {
+        return _signers[signer];
     }
 
-    function _agencyWord(uint32 agencyId) internal view returns (uint256 word) {
-        AgencyRecord storage entry = _agencies[agencyId];
-        assembly ("memory-safe") {
-            word := sload(entry.slot)
-        }
+    function _agencyState(uint32 agencyId) internal view returns (AgencyState) {
+        return _agencies[agencyId].state;
     }
 
-    function _accreditationWord(uint32 agencyId, bytes32 scopeId) internal view returns (uint256 word) {
-        Accreditation storage entry = _accreditations[agencyId][scopeId];
-        assembly ("memory-safe") {
-            word := sload(entry.slot)
-        }
+    function _accreditationOf(uint32 agencyId, bytes32 scopeId) internal view returns (Accreditation memory) {
+        return _accreditations[agencyId][scopeId];
     }
 
     function _agencyFields(uint32 agencyId) internal view returns (AgencyState state, uint16 reason, uint40 cutoff) {
@@ -322,6 +362,9 @@ abstract contract AccreditationRegistry is IAccreditationRegistry, Ownable2Step 
         }
     }
 
+    /// @dev Creates the agency's OpenAttestation document store; called once, at registration.
+    function _createDocumentStore(uint32 agencyId) internal virtual returns (address);
+
     function _scopeId(string calldata occupationCode, uint8 level) private pure returns (bytes32) {
         return keccak256(abi.encode(occupationCode, level));
     }
@@ -331,6 +374,17 @@ abstract contract AccreditationRegistry is IAccreditationRegistry, Ownable2Step 
         uint40 blockTime = _blockTime();
         if (validUntil != 0 && validUntil <= blockTime) revert AccreditationRegistryWindowEnded(validUntil, blockTime);
         return (validFrom > blockTime ? blockTime : validFrom, blockTime);
+    }
+
+    /// @dev 0 is reserved for "never compromised", and a compromise can only be found to have begun earlier.
+    function _isLaterCompromiseReport(uint40 since, uint40 current, uint40 blockTime) private pure returns (bool) {
+        return since != 0 && since <= blockTime && (current == 0 || since < current);
+    }
+
+    function _requireScopeInUse(bytes32 scopeId) private view returns (Scope storage entry) {
+        entry = _scopes[scopeId];
+        if (entry.index == 0) revert AccreditationRegistryUnknownScope(scopeId);
+        if (entry.retiredAt != 0) revert AccreditationRegistryScopeRetired(scopeId, entry.retiredAt);
     }
 
     function _requireAdminOrGovernor(uint32 agencyId) private view {

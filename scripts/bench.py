@@ -77,7 +77,7 @@ from credreg.chain.client import connect  # noqa: E402
 from credreg.chain.deploy import deploy_registry  # noqa: E402
 from credreg.chain.devchain import DevChain, free_port, rpc_answers  # noqa: E402
 from credreg.chain.devkeys import ANVIL_TEST_KEYS  # noqa: E402
-from credreg.chain.eip712 import DOMAIN_NAME, DOMAIN_VERSION, ISSUE_TYPES, IssueRequest, StatusAction  # noqa: E402
+from credreg.chain.eip712 import DOMAIN_NAME, DOMAIN_VERSION, ISSUE_TYPES, StatusAction  # noqa: E402
 from credreg.chain.manifest import Manifest  # noqa: E402
 from credreg.documents.layout import certificate_to_data  # noqa: E402
 from credreg.documents.merkle import MerkleTree  # noqa: E402
@@ -279,13 +279,19 @@ def measure_gas(s: Setup) -> list[Row]:
     receipts: list[Any] = []
 
     def issue(root: bytes) -> int:
-        signed = registry.sign_issue(s.signer, IssueRequest(root=hex32(root), scope_id=s.scope_id))
+        signed = registry.sign_issue(s.signer, registry.issue_request(hex32(root), s.scope_id))
         receipts.append(relayer.issue(signed))
         return int(receipts[-1]["gasUsed"])
 
     def revoke(root: bytes, target: bytes, proof: list[bytes]) -> int:
         signed = registry.sign_status_change(
-            s.signer, hex32(root), hex32(target), [hex32(p) for p in proof], StatusAction.REVOKE, 1
+            s.signer,
+            s.agency_id,
+            hex32(root),
+            hex32(target),
+            [hex32(p) for p in proof],
+            StatusAction.REVOKE,
+            1,
         )
         return int(relayer.set_status(signed)["gasUsed"])
 
@@ -905,13 +911,8 @@ def generate_ledger(
     rpc = Rpc(s.chain.url)
     started = time.perf_counter()
     registry = s.registry
-    selector = registry.contract.encode_abi(
-        "issue", args=[b"\0" * 32, b"\0" * 32, 0, b"\0" * 32, b"\0" * 32]
-    )[:10]
-    revoke_selector = registry.contract.encode_abi(
-        "governorSetStatus", args=[b"\0" * 32, b"\0" * 32, [], 1, 0]
-    )[:10]
-    scope_word = s.scope_id[2:]
+    codec = registry.codec
+    issue_deadline = registry.block_time() + 7 * 86_400
     typed_base = {
         "types": {
             "EIP712Domain": [
@@ -939,8 +940,7 @@ def generate_ledger(
     rpc.call("evm_setAutomine", [False])
 
     def revoke_tx(root: str, nonce: int) -> tuple[str, list[Any]]:
-        # governorSetStatus(root, root, [], revoke, reason 1): five head words, then an empty array
-        data = revoke_selector + root + root + f"{5 * 32:064x}" + f"{1:064x}" + f"{1:064x}" + "0" * 64
+        data = codec.call_data("governorSetStatus", s.agency_id, "0x" + root, "0x" + root, [], 1, 1)
         tx = {
             "from": governor,
             "to": registry.address,
@@ -966,7 +966,12 @@ def generate_ledger(
                             s.signer.address,
                             {
                                 **typed_base,
-                                "message": {"root": "0x" + r, "scope": s.scope_id, "validUntil": 0},
+                                "message": {
+                                    "root": "0x" + r,
+                                    "scope": s.scope_id,
+                                    "validUntil": 0,
+                                    "deadline": issue_deadline,
+                                },
                             },
                         ],
                     )
@@ -983,7 +988,9 @@ def generate_ledger(
                         "the dev chain returned a high-s signature, which the registry rejects"
                     )
                 vs = f"{s_int | ((v - 27) << 255):064x}"
-                data = selector + root + scope_word + "0" * 64 + r_word + vs
+                data = codec.call_data(
+                    "issue", "0x" + root, s.scope_id, 0, issue_deadline, "0x" + r_word, "0x" + vs
+                )
                 sends.append(
                     (
                         "eth_sendTransaction",
@@ -1041,7 +1048,7 @@ def generate_churn(s: Setup, events: int, deadline: Deadline) -> dict[str, Any]:
     all and reinstates them all, so the ledger grows while the rebuilt state stays the same size."""
     rpc = Rpc(s.chain.url)
     registry = s.registry
-    selector = registry.contract.encode_abi("governorSetStatus", args=[b"\0" * 32, b"\0" * 32, [], 1, 0])[:10]
+    codec = registry.codec
     targets = [
         leaf_hash(f"ledger {i}").hex()
         for i in range(CHURN_TARGETS + CHURN_TARGETS // LEDGER_REVOKE_EVERY + 1)
@@ -1060,8 +1067,8 @@ def generate_churn(s: Setup, events: int, deadline: Deadline) -> dict[str, Any]:
             sends = []
             for action in (2, 3):  # suspend all, then reinstate all (one sender: nonce order is kept)
                 for root in targets:
-                    data = (
-                        selector + root + root + f"{5 * 32:064x}" + f"{action:064x}" + f"{7:064x}" + "0" * 64
+                    data = codec.call_data(
+                        "governorSetStatus", s.agency_id, "0x" + root, "0x" + root, [], action, 7
                     )
                     tx = {"from": governor, "to": registry.address, "data": data, "gas": hex(120_000)}
                     sends.append(("eth_sendTransaction", [{**tx, "nonce": hex(nonce), **fee}]))

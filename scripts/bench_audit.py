@@ -45,7 +45,6 @@ from credreg.chain.client import connect
 from credreg.chain.deploy import deploy_registry
 from credreg.chain.devchain import ephemeral_chain
 from credreg.chain.devkeys import ANVIL_TEST_KEYS
-from credreg.chain.eip712 import IssueRequest
 from credreg.chain.manifest import Manifest
 from credreg.chain.transactions import TxSender
 from credreg.registry import Registry, scope_id_of
@@ -175,25 +174,26 @@ def build_ledger(
 
     targets: list[tuple[bytes, bytes, list[bytes]]] = []  # (root, target, proof)
     signing = time.perf_counter()
+    deadline = registry.block_time() + 7 * 86_400
     for i in range(roots):
         a, b = os.urandom(32), os.urandom(32)
         root_hex = combine("0x" + a.hex(), "0x" + b.hex())
         root = bytes.fromhex(root_hex[2:])
         signed = registry.sign_issue(
-            signers[i % len(signers)], IssueRequest(root=root_hex, scope_id="0x" + scope.hex())
+            signers[i % len(signers)], registry.issue_request(root_hex, "0x" + scope.hex(), deadline=deadline)
         )
         sig = signed.signature
-        ledger.call("issue", root, scope, 0, bytes.fromhex(sig.r[2:]), bytes.fromhex(sig.vs[2:]))
+        ledger.call("issue", root, scope, 0, deadline, bytes.fromhex(sig.r[2:]), bytes.fromhex(sig.vs[2:]))
         targets += [(root, root, []), (root, a, [b]), (root, b, [a])]
     signing = time.perf_counter() - signing
     for root, target, proof in targets:
-        ledger.call("governorSetStatus", root, target, proof, 2, 1)
+        ledger.call("governorSetStatus", 1, root, target, proof, 2, 1)
     ledger.settle()
     churn_block = registry.head()
     action = 3
     while ledger.events < events:
         for root, target, proof in targets:
-            ledger.call("governorSetStatus", root, target, proof, action, 0)
+            ledger.call("governorSetStatus", 1, root, target, proof, action, 0)
             if ledger.events >= events and action == 3:
                 break
         action = 2 if action == 3 else 3

@@ -17,15 +17,18 @@ interface IAccreditationRegistry {
     }
 
     /// @notice An occupation scope: an occupation code of the national classification and a level.
+    /// `retiredAt` is the time the governor retired it (0 if in use): no agency can be accredited for it since.
     struct Scope {
         string occupationCode;
         uint8 level;
         uint32 index;
         string title;
+        uint40 retiredAt;
     }
 
     /// @notice An evaluation agency. `reason` is the reason code of the last suspension or the revocation;
     /// `cutoff` is meaningful only once revoked: credentials issued at or after it are invalid.
+    /// `documentStore` is the agency's own OpenAttestation document store, created at registration.
     struct Agency {
         string name;
         string registrationCode;
@@ -33,12 +36,23 @@ interface IAccreditationRegistry {
         AgencyState state;
         uint16 reason;
         uint40 cutoff;
+        address documentStore;
     }
 
     /// @notice A signer key of an agency. `compromisedSince == 0` means never reported compromised.
     struct Signer {
         uint32 agencyId;
         uint32 index;
+        uint40 validFrom;
+        uint40 validUntil;
+        uint40 compromisedSince;
+    }
+
+    /// @notice A key an agency signs W3C verifiable credentials with (an Ed25519 public key, listed here so
+    /// that a verifier can bind the key to the agency from the registry alone). `agencyId == 0` means never
+    /// added; `compromisedSince == 0` means never reported compromised.
+    struct IssuerKey {
+        uint32 agencyId;
         uint40 validFrom;
         uint40 validUntil;
         uint40 compromisedSince;
@@ -61,12 +75,24 @@ interface IAccreditationRegistry {
         bytes32 indexed scopeId, uint32 scopeIndex, string occupationCode, uint8 level, string title
     );
 
+    /// @notice A scope was retired: no agency can be accredited for it from now on.
+    /// @param scopeId The scope
+    /// @param retiredAt The block's time
+    event ScopeRetired(bytes32 indexed scopeId, uint40 retiredAt);
+
     /// @notice An agency was registered, active from this block.
     /// @param agencyId Sequential id of the agency, from 1
     /// @param admin Key that manages the agency's signers
     /// @param name Name of the agency
     /// @param registrationCode Unique registration code of the agency
-    event AgencyRegistered(uint32 indexed agencyId, address indexed admin, string name, string registrationCode);
+    /// @param documentStore The agency's own OpenAttestation document store
+    event AgencyRegistered(
+        uint32 indexed agencyId,
+        address indexed admin,
+        string name,
+        string registrationCode,
+        address documentStore
+    );
 
     /// @notice The admin key of an agency changed.
     /// @param agencyId The agency
@@ -142,6 +168,33 @@ interface IAccreditationRegistry {
     /// @param actor Who reported it (the agency admin or the governor)
     event SignerCompromised(uint32 indexed agencyId, address indexed signer, uint40 since, address actor);
 
+    /// @notice A verifiable-credential issuer key was added to an agency; it belongs to that agency forever.
+    /// @param agencyId The agency
+    /// @param publicKey The Ed25519 public key
+    /// @param validFrom Start of the key's window
+    /// @param validUntil End of the key's window, 0 for open-ended
+    /// @param actor Who added it (the agency admin or the governor)
+    event IssuerKeyAdded(
+        uint32 indexed agencyId, bytes32 indexed publicKey, uint40 validFrom, uint40 validUntil, address actor
+    );
+
+    /// @notice An issuer key was retired: its window now ends at this block's time.
+    /// @param agencyId The agency
+    /// @param publicKey The key
+    /// @param validFrom Start of the window after the change
+    /// @param validUntil End of the window after the change (this block's time)
+    /// @param actor Who retired it (the agency admin or the governor)
+    event IssuerKeyRetired(
+        uint32 indexed agencyId, bytes32 indexed publicKey, uint40 validFrom, uint40 validUntil, address actor
+    );
+
+    /// @notice An issuer key was reported compromised: credentials it signed at or after `since` are invalid.
+    /// @param agencyId The agency
+    /// @param publicKey The key
+    /// @param since Compromise time (may be reported again, only earlier)
+    /// @param actor Who reported it (the agency admin or the governor)
+    event IssuerKeyCompromised(uint32 indexed agencyId, bytes32 indexed publicKey, uint40 since, address actor);
+
     /// @notice The governor tried to renounce ownership, which would freeze the registry.
     error AccreditationRegistryRenounceDisabled();
 
@@ -166,6 +219,11 @@ interface IAccreditationRegistry {
     /// @notice The scope was never defined.
     /// @param scopeId The scope
     error AccreditationRegistryUnknownScope(bytes32 scopeId);
+
+    /// @notice The scope was retired.
+    /// @param scopeId The scope
+    /// @param retiredAt When it was retired
+    error AccreditationRegistryScopeRetired(bytes32 scopeId, uint40 retiredAt);
 
     /// @notice An agency needs a non-empty name and registration code and a non-zero admin.
     /// @param name The name given
@@ -223,6 +281,24 @@ interface IAccreditationRegistry {
     /// @param blockTime The block's time
     error AccreditationRegistryInvalidCompromiseTime(address signer, uint40 since, uint40 current, uint40 blockTime);
 
+    /// @notice The issuer key already belongs to an agency (a key belongs to one agency forever), or is zero.
+    /// @param publicKey The key
+    /// @param agencyId The agency it belongs to, 0 for the zero key
+    error AccreditationRegistryIssuerKeyAlreadyRegistered(bytes32 publicKey, uint32 agencyId);
+
+    /// @notice The issuer key was never added.
+    /// @param publicKey The key
+    error AccreditationRegistryUnknownIssuerKey(bytes32 publicKey);
+
+    /// @notice A compromise time must be non-zero, not in the future, and earlier than one already reported.
+    /// @param publicKey The issuer key
+    /// @param since The compromise time given
+    /// @param current The compromise time already reported, 0 if none
+    /// @param blockTime The block's time
+    error AccreditationRegistryInvalidIssuerKeyCompromiseTime(
+        bytes32 publicKey, uint40 since, uint40 current, uint40 blockTime
+    );
+
     /// @notice Defines a scope. Governor only.
     /// @param occupationCode Occupation code in the national occupational classification
     /// @param level Qualification level
@@ -232,7 +308,13 @@ interface IAccreditationRegistry {
         external
         returns (bytes32 scopeId);
 
-    /// @notice Registers an agency, active at once. Governor only.
+    /// @notice Retires a scope defined by mistake or no longer in use: no agency can be accredited for it
+    /// from now on (withdraw existing accreditations with {withdrawAccreditation}). Governor only.
+    /// @param scopeId A defined scope, not yet retired
+    function retireScope(bytes32 scopeId) external;
+
+    /// @notice Registers an agency, active at once, and creates its OpenAttestation document store.
+    /// Governor only.
     /// @param name Name of the agency
     /// @param registrationCode Unique registration code
     /// @param admin Key that manages the agency's signers
@@ -283,6 +365,23 @@ interface IAccreditationRegistry {
     /// @param signer The signer key
     /// @param since Non-zero, not in the future, and earlier than any time reported before
     function reportCompromised(address signer, uint40 since) external;
+
+    /// @notice Lists a key the agency signs verifiable credentials with. Agency admin or governor; the agency
+    /// must not be revoked.
+    /// @param agencyId The agency
+    /// @param publicKey An Ed25519 public key that never belonged to any agency
+    /// @param validFrom Start of the key's window
+    /// @param validUntil End of the key's window, 0 for open-ended
+    function addIssuerKey(uint32 agencyId, bytes32 publicKey, uint40 validFrom, uint40 validUntil) external;
+
+    /// @notice Ends an issuer key's window at this block's time. Agency admin or governor.
+    /// @param publicKey The key
+    function retireIssuerKey(bytes32 publicKey) external;
+
+    /// @notice Reports an issuer key compromised since a time. Agency admin or governor.
+    /// @param publicKey The key
+    /// @param since Non-zero, not in the future, and earlier than any time reported before
+    function reportIssuerKeyCompromised(bytes32 publicKey, uint40 since) external;
 
     /// @notice Hands an agency to a new admin key. Agency admin or governor.
     /// @param agencyId The agency
@@ -336,6 +435,11 @@ interface IAccreditationRegistry {
     /// @notice Number of signer keys added.
     /// @return The count, also the highest signer index
     function signerCount() external view returns (uint32);
+
+    /// @notice An issuer key's record.
+    /// @param publicKey The key
+    /// @return The record; `agencyId == 0` if never added
+    function issuerKey(bytes32 publicKey) external view returns (IssuerKey memory);
 
     /// @notice The accreditation window of an agency for a scope.
     /// @param agencyId The agency

@@ -7,9 +7,11 @@ import {IAccreditationRegistry} from "./IAccreditationRegistry.sol";
 /// @notice Records credential roots signed by accredited agency signer keys, and their revocations and
 /// suspensions. Only hashes are stored.
 /// @dev A root is a single document's target hash or the merkle root of a batch (OpenAttestation v2 /
-/// OpenZeppelin `MerkleProof` sorted-pair keccak256 tree). Statuses are kept per hash ("target"): a root, an
-/// intermediate node or a leaf proved against its root. Signatures are EIP-712 (domain name "credreg",
-/// version "1") in the compact EIP-2098 form (`r`, `vs`).
+/// OpenZeppelin `MerkleProof` sorted-pair keccak256 tree). Records and statuses live in the issuing agency's
+/// namespace: a root is recorded under the agency whose signer key signed it, and a status is kept per agency
+/// and hash ("target": a root, an intermediate node or a leaf proved against one of that agency's roots).
+/// Nothing one agency does can change what is recorded in another's. Signatures are EIP-712 (domain name
+/// "credreg", version "2") in the compact EIP-2098 form (`r`, `vs`).
 interface ICredentialRegistry is IAccreditationRegistry {
     /// @notice Status of a target hash. `Revoked` is final; `Suspended` can be reinstated.
     enum Status {
@@ -36,9 +38,8 @@ interface ICredentialRegistry is IAccreditationRegistry {
         LeafSuspended
     }
 
-    /// @notice The stored record of a root, one storage slot. `issuedAt == 0` means not issued.
+    /// @notice The stored record of an agency's root, one storage slot. `issuedAt == 0` means not issued.
     struct Record {
-        uint32 agencyId;
         uint32 scopeIndex;
         uint32 signerIndex;
         uint40 issuedAt;
@@ -54,16 +55,15 @@ interface ICredentialRegistry is IAccreditationRegistry {
         uint40 validUntil;
     }
 
-    /// @notice The status of a target hash, one storage slot.
+    /// @notice The status of a target hash in an agency's namespace, one storage slot.
     /// @dev `nonce` counts every change of this target and is part of the signed StatusChange, so each
-    /// signature serves one change only. `setByAgency` is the agency whose signer made the last change, 0 for
-    /// the governor.
+    /// signature serves one change only. `byGovernor` tells whether the governor made the last change.
     struct TargetStatus {
         Status status;
         uint16 reason;
         uint32 nonce;
         uint40 since;
-        uint32 setByAgency;
+        bool byGovernor;
     }
 
     /// @notice Answer of {credentialStatus}.
@@ -94,9 +94,9 @@ interface ICredentialRegistry is IAccreditationRegistry {
         uint40 validUntil
     );
 
-    /// @notice The status of a target under a root changed.
-    /// @param root The root the target was proved against
-    /// @param agencyId The root's issuing agency
+    /// @notice The status of a target in an agency's namespace changed.
+    /// @param root The agency's root the target was proved against
+    /// @param agencyId The agency whose namespace it is (the root's issuing agency)
     /// @param actor The agency signer key that signed the change, or the governor
     /// @param target The hash whose status changed
     /// @param action 1 revoke, 2 suspend, 3 reinstate
@@ -119,14 +119,16 @@ interface ICredentialRegistry is IAccreditationRegistry {
     /// @notice The root is zero.
     error CredentialRegistryZeroRoot();
 
-    /// @notice The root was already issued (roots are write-once).
+    /// @notice The agency already recorded this root (roots are write-once).
+    /// @param agencyId The agency
     /// @param root The root
     /// @param issuedAt When it was issued
-    error CredentialRegistryAlreadyIssued(bytes32 root, uint40 issuedAt);
+    error CredentialRegistryAlreadyIssued(uint32 agencyId, bytes32 root, uint40 issuedAt);
 
-    /// @notice The root was never issued.
+    /// @notice The agency never recorded this root.
+    /// @param agencyId The agency
     /// @param root The root
-    error CredentialRegistryNotIssued(bytes32 root);
+    error CredentialRegistryNotIssued(uint32 agencyId, bytes32 root);
 
     /// @notice A credential's expiry must be 0 (none) or after the block's time.
     /// @param validUntil The expiry given
@@ -188,28 +190,33 @@ interface ICredentialRegistry is IAccreditationRegistry {
     /// @param action The action given
     error CredentialRegistryInvalidTransition(bytes32 target, Status status, uint8 action);
 
-    /// @notice The target's current status was set by the governor or another agency; only they (or the
-    /// governor) may change it.
+    /// @notice The governor suspended this target; only the governor may reinstate it.
+    /// @param agencyId The agency
     /// @param target The target
-    /// @param setByAgency The agency that set it, 0 for the governor
-    error CredentialRegistryStatusHeldByOther(bytes32 target, uint32 setByAgency);
+    error CredentialRegistryStatusHeldByGovernor(uint32 agencyId, bytes32 target);
 
-    /// @notice Records a root signed by an agency signer key. Anyone may relay the signature.
-    /// @dev Signed as `Issue(bytes32 root,bytes32 scope,uint40 validUntil)`. At the block's time the signer
-    /// must be in its window and never reported compromised, its agency active and accredited for the scope.
-    /// @param root A single document's target hash or a batch's merkle root, never issued before
+    /// @notice Records a root in the namespace of the agency whose signer key signed it. Anyone may relay the
+    /// signature until its deadline.
+    /// @dev Signed as `Issue(bytes32 root,bytes32 scope,uint40 validUntil,uint64 deadline)`. At the block's
+    /// time the signer must be in its window and never reported compromised, its agency active and accredited
+    /// for the scope. Another agency having recorded the same hash does not matter.
+    /// @param root A single document's target hash or a batch's merkle root, new for this agency
     /// @param scopeId The scope of the assessment
     /// @param validUntil Expiry (exclusive), 0 for none
+    /// @param deadline Last block time at which the signature is accepted
     /// @param r Signature r
     /// @param vs Signature vs (EIP-2098)
-    function issue(bytes32 root, bytes32 scopeId, uint40 validUntil, bytes32 r, bytes32 vs) external;
+    function issue(bytes32 root, bytes32 scopeId, uint40 validUntil, uint64 deadline, bytes32 r, bytes32 vs)
+        external;
 
-    /// @notice Revokes, suspends or reinstates a root, a node or a leaf, signed by a signer key of the root's
-    /// agency. Anyone may relay the signature.
-    /// @dev Signed as `StatusChange(bytes32 root,bytes32 target,uint8 action,uint16 reason,uint32 nonce,
-    /// uint64 deadline)` with the target's current nonce. The signer must be valid now; a revoked agency can
-    /// no longer change statuses, a suspended one can revoke and suspend but not reinstate.
-    /// @param root An issued root
+    /// @notice Revokes, suspends or reinstates a root, a node or a leaf in an agency's namespace, signed by
+    /// a signer key of that agency. Anyone may relay the signature.
+    /// @dev Signed as `StatusChange(uint32 agencyId,bytes32 root,bytes32 target,uint8 action,uint16 reason,
+    /// uint32 nonce,uint64 deadline)` with the target's current nonce in the agency's namespace. The signer must
+    /// be valid now; a revoked agency can no longer change statuses, a suspended one can revoke and suspend but
+    /// not reinstate; a suspension by the governor can only be lifted by the governor.
+    /// @param agencyId The agency
+    /// @param root A root the agency issued
     /// @param target The root, or a node or leaf proved against it
     /// @param proof Sibling hashes from `target` up to `root` (empty when `target == root`)
     /// @param action 1 revoke, 2 suspend, 3 reinstate
@@ -218,6 +225,7 @@ interface ICredentialRegistry is IAccreditationRegistry {
     /// @param r Signature r
     /// @param vs Signature vs (EIP-2098)
     function setStatus(
+        uint32 agencyId,
         bytes32 root,
         bytes32 target,
         bytes32[] calldata proof,
@@ -228,57 +236,74 @@ interface ICredentialRegistry is IAccreditationRegistry {
         bytes32 vs
     ) external;
 
-    /// @notice Revokes, suspends or reinstates a root, a node or a leaf, as the governor.
-    /// @param root An issued root
+    /// @notice Revokes, suspends or reinstates a root, a node or a leaf in an agency's namespace, as the
+    /// governor.
+    /// @param agencyId The agency
+    /// @param root A root the agency issued
     /// @param target The root, or a node or leaf proved against it
     /// @param proof Sibling hashes from `target` up to `root`
     /// @param action 1 revoke, 2 suspend, 3 reinstate
     /// @param reason Reason code
-    function governorSetStatus(bytes32 root, bytes32 target, bytes32[] calldata proof, uint8 action, uint16 reason)
-        external;
+    function governorSetStatus(
+        uint32 agencyId,
+        bytes32 root,
+        bytes32 target,
+        bytes32[] calldata proof,
+        uint8 action,
+        uint16 reason
+    ) external;
 
-    /// @notice Whether a credential is valid now and, if not, why. One call per document.
-    /// @dev Statuses set by an agency other than the root's are ignored here (they can only stem from
-    /// another agency issuing a copy of the hash); the governor's and the root agency's count.
+    /// @notice Whether a credential of an agency is valid now and, if not, why. One call per document.
+    /// @param agencyId The agency that issued it (the document names it)
     /// @param root The root the credential was issued under
     /// @param leaf The credential's target hash (equal to `root` for a single document)
     /// @param proof Sibling hashes from `leaf` up to `root`
     /// @return state The verdict and the details behind it
-    function credentialStatus(bytes32 root, bytes32 leaf, bytes32[] calldata proof)
+    function credentialStatus(uint32 agencyId, bytes32 root, bytes32 leaf, bytes32[] calldata proof)
         external
         view
         returns (CredentialState memory state);
 
-    /// @notice OpenAttestation DocumentStore `isIssued`: whether `root` was issued.
+    /// @notice OpenAttestation `isIssued` in an agency's namespace (its document store calls this).
+    /// @param agencyId The agency
     /// @param root The root
-    /// @return True if issued
-    function isIssued(bytes32 root) external view returns (bool);
+    /// @return True if the agency issued it
+    function isIssued(uint32 agencyId, bytes32 root) external view returns (bool);
 
-    /// @notice OpenAttestation DocumentStore `isRevoked`: true if the hash is revoked or suspended (by anyone),
-    /// or is an issued root invalidated by its agency's revocation cut-off or its signer's compromise. Expiry
-    /// does not count.
+    /// @notice OpenAttestation `isRevoked` in an agency's namespace (its document store calls this): true if
+    /// the hash is revoked or suspended there, or is a root of the agency invalidated by its revocation cut-off
+    /// or its signer's compromise. Expiry does not count.
+    /// @param agencyId The agency
     /// @param hash A leaf, node or root
     /// @return True if revoked in that sense
-    function isRevoked(bytes32 hash) external view returns (bool);
+    function isRevoked(uint32 agencyId, bytes32 hash) external view returns (bool);
 
-    /// @notice The stored record of a root, indexes resolved.
+    /// @notice The stored record of an agency's root, indexes resolved.
+    /// @param agencyId The agency
     /// @param root The root
     /// @return The record; `issuedAt == 0` if not issued
-    function record(bytes32 root) external view returns (CredentialRecord memory);
+    function record(uint32 agencyId, bytes32 root) external view returns (CredentialRecord memory);
 
-    /// @notice The status of a target hash, including the nonce a StatusChange signature must carry.
+    /// @notice The status of a target hash in an agency's namespace, including the nonce a StatusChange
+    /// signature must carry.
+    /// @param agencyId The agency
     /// @param target The hash
     /// @return The status
-    function statusOf(bytes32 target) external view returns (TargetStatus memory);
+    function statusOf(uint32 agencyId, bytes32 target) external view returns (TargetStatus memory);
 
     /// @notice The EIP-712 digest a signer signs to issue a root.
     /// @param root The root
     /// @param scopeId The scope
     /// @param validUntil Expiry, 0 for none
+    /// @param deadline Last block time at which the signature is accepted
     /// @return The digest
-    function issueDigest(bytes32 root, bytes32 scopeId, uint40 validUntil) external view returns (bytes32);
+    function issueDigest(bytes32 root, bytes32 scopeId, uint40 validUntil, uint64 deadline)
+        external
+        view
+        returns (bytes32);
 
     /// @notice The EIP-712 digest a signer signs to change a status.
+    /// @param agencyId The agency
     /// @param root The root
     /// @param target The target
     /// @param action 1 revoke, 2 suspend, 3 reinstate
@@ -287,6 +312,7 @@ interface ICredentialRegistry is IAccreditationRegistry {
     /// @param deadline Last block time at which the signature is accepted
     /// @return The digest
     function statusChangeDigest(
+        uint32 agencyId,
         bytes32 root,
         bytes32 target,
         uint8 action,

@@ -90,6 +90,9 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(2 * 1024 * 1024, ge=1024, description="Largest request body accepted.")
     max_batch: int = Field(100, ge=1, description="Most documents one POST /v1/verify may carry.")
     max_leaves: int = Field(10_000, ge=1, description="Most leaf target hashes one issuance may list.")
+    request_horizon_days: int = Field(
+        30, ge=1, le=366, description="Latest deadline a signed request may carry, in days from now."
+    )
     outbox_worker: bool = Field(True, description="Relay accepted requests from this process.")
     outbox_poll_seconds: float = Field(0.5, gt=0, le=60)
     outbox_max_attempts: int = Field(5, ge=1, le=100, description="Sends tried before a request fails.")

@@ -21,7 +21,7 @@ from credreg.chain.manifest import write_atomically
 from credreg.documents.disclosure import disclose
 from credreg.documents.wrap import dump_document, load_document
 from credreg.issuance import issue_results_file
-from credreg.registry import AgencyAdmin, Governor, Registry, Relayer, TargetState, scope_id_of
+from credreg.registry import AgencyAdmin, Governor, Registry, Relayer, Status, scope_id_of
 from credreg.samples import AI_TECHNICIAN, BLOCKCHAIN_TECHNICIAN, SampleScope, write_sample_results
 
 DEMO_AGENCY_NAME = "北京数字技能评价中心 Beijing Digital Skills Evaluation Centre"
@@ -88,10 +88,16 @@ def seed_demo(registry: Registry, data_dir: Path) -> Demo:
     revoked = files[-1]
     revoked_doc = load_document(revoked.read_bytes())
     target = "0x" + revoked_doc["signature"]["targetHash"]
-    if registry.status_of(target).state is TargetState.NONE:
+    if registry.status_of(agency_id, target).status is Status.NONE:
         proof = ["0x" + p for p in revoked_doc["signature"]["proof"]]
         signed = registry.sign_status_change(
-            signer_key, "0x" + revoked_doc["signature"]["merkleRoot"], target, proof, StatusAction.REVOKE, 1
+            signer_key,
+            agency_id,
+            "0x" + revoked_doc["signature"]["merkleRoot"],
+            target,
+            proof,
+            StatusAction.REVOKE,
+            1,
         )
         Relayer(registry, signer_key).set_status(signed)
     demo = Demo(directory, agency_id, scope_ids, certificates, shared, revoked)

@@ -12,10 +12,12 @@ CredregError
 │   ├── DisclosureError     a field cannot be hidden; `field` names it
 │   └── ResultsFileError    a results file has broken rows; `problems` names each row and field
 ├── KeystoreError           a keystore file cannot be read or decrypted
+├── SafeTxError             a multisig (Safe) transaction file is unusable or lacks signatures
 ├── RequestRefused          the service refuses a signed request (credreg.service.outbox)
 └── ChainError              talking to the ledger failed
     ├── ChainUnreachable    the JSON-RPC endpoint does not answer (retry later)
     ├── WrongChain          the endpoint serves another chain than the manifest names
+    │   └── WrongContractVersion  the ledger's registry is of a contract version this credreg cannot read
     ├── ContractRevert      the contract refused; `name` and `args` are its decoded custom error
     ├── TransactionFailed   a transaction was dropped, replaced or reverted without a known reason
     ├── UndecodableLog      an audit read a log it cannot decode (credreg.audit.source)
@@ -135,6 +137,10 @@ class KeystoreError(CredregError):
     """A keystore file is missing, malformed, or its password is wrong."""
 
 
+class SafeTxError(CredregError):
+    """A Safe transaction or signatures file is unusable, or it does not carry enough owners' signatures."""
+
+
 class ChainError(CredregError):
     """Talking to the ledger failed."""
 
@@ -145,6 +151,22 @@ class ChainUnreachable(ChainError):
 
 class WrongChain(ChainError):
     """The endpoint serves a different chain, or lacks the contracts the manifest names."""
+
+
+class WrongContractVersion(WrongChain):
+    """The registry (or its manifest) is of another contract version than this credreg speaks."""
+
+    def __init__(self, where: str, found: str, expected: str) -> None:
+        super().__init__(
+            f"{where} is credreg contract version {found}, but this credreg reads version {expected} only; "
+            f"nothing was read from it. Point credreg at a registry of version {expected} (its manifest, "
+            f"--registry or CREDREG_MANIFEST). A ledger of the earlier version stays readable with the credreg "
+            f"release that deployed it; on the dev chain, remove ./.credreg and run `credreg run` again to start "
+            f"a fresh ledger."
+        )
+        self.where = where
+        self.found = found
+        self.expected = expected
 
 
 class TransactionFailed(ChainError):

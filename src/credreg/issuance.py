@@ -25,7 +25,6 @@ from pathlib import Path
 from eth_account.signers.local import LocalAccount
 from pydantic import BaseModel
 
-from credreg.chain.eip712 import IssueRequest
 from credreg.chain.manifest import write_atomically
 from credreg.documents.canonical import unsalt_value
 from credreg.documents.layout import AnyCertificate, batch_key, wrap_certificates
@@ -227,23 +226,27 @@ def _record_and_write(
     scope_id = str(unsalt_value(credreg_data["scopeId"]))
     valid_until_text = unsalt_value(credreg_data["validUntil"])
     valid_until = expiry_timestamp(date.fromisoformat(str(valid_until_text)) if valid_until_text else None)
-    request = IssueRequest(root=root, scope_id=scope_id, valid_until=valid_until)
-    signed: SignedIssue = registry.sign_issue(signer, request)
+    agency_id = int(str(unsalt_value(credreg_data["agencyId"])))
+    signer_agency_id = signer_agency(registry, signer).id
+    if signer_agency_id != agency_id:
+        raise DocumentError(
+            f"the batch was prepared for agency {agency_id}, but the signer key {signer.address} belongs to "
+            f"agency {signer_agency_id}; sign with a key of agency {agency_id}"
+        )
     tx_hash: str | None = None
     block: int | None = None
-    record = registry.record(root)
+    record = registry.record(agency_id, root)
     if not record.issued:
+        signed: SignedIssue = registry.sign_issue(signer, registry.issue_request(root, scope_id, valid_until))
         try:
             receipt = Relayer(registry, relayer, confirmations).issue(signed)
             tx_hash, block = receipt["transactionHash"].to_0x_hex(), int(receipt["blockNumber"])
         except ContractRevert as exc:
             if exc.name != "CredentialRegistryAlreadyIssued":
                 raise
-        record = registry.record(root)
-    if record.agency_id != signer_agency(registry, signer).id or record.scope_id.lower() != scope_id.lower():
-        raise DocumentError(
-            f"root {root} is on the ledger under another agency or scope; this batch cannot be used"
-        )
+        record = registry.record(agency_id, root)
+    if record.scope_id.lower() != scope_id.lower():
+        raise DocumentError(f"root {root} is on the ledger under another scope; this batch cannot be used")
     progress("recorded", 1, 1)
     try:
         files = _write_documents(out_dir, documents, progress)

@@ -294,7 +294,11 @@ def _check_locally(
                 f"reads {registry.address} on chain {registry.domain.chain_id}",
             )
             return _report(steps, "wrong-registry", skip_reason="checked against another registry", **basics)
-        steps.ok("registry", f"registry {registry.address} on chain {registry.domain.chain_id}")
+        steps.ok(
+            "registry",
+            f"registry {registry.address} on chain {registry.domain.chain_id}, "
+            f"agency {binding.agency_id}'s document store {binding.document_store}",
+        )
     return _Local(document, binding, steps, basics)
 
 
@@ -510,6 +514,7 @@ def verify_documents(
     try:
         queries = [
             (
+                p.binding.agency_id,
                 _hex0x(p.binding.merkle_root),
                 _hex0x(p.binding.target_hash),
                 [_hex0x(x) for x in p.binding.proof],

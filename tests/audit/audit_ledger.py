@@ -21,7 +21,7 @@ from credreg.chain.client import connect
 from credreg.chain.deploy import deploy_registry
 from credreg.chain.devchain import DevChain
 from credreg.chain.devkeys import ANVIL_TEST_KEYS
-from credreg.chain.eip712 import IssueRequest, StatusAction
+from credreg.chain.eip712 import StatusAction
 from credreg.chain.manifest import DeployedContract, Manifest
 from credreg.chain.transactions import TxSender
 from credreg.registry import AgencyAdmin, Governor, Registry, Relayer
@@ -120,15 +120,14 @@ def build_history(chain: DevChain) -> History:
     b_admin.add_signer(b, signer_b2.address, now - 100)
 
     def issue(signer: LocalAccount, root: str, scope: str, valid_until: int = 0) -> int:
-        receipt = relayer.issue(
-            registry.sign_issue(signer, IssueRequest(root=root, scope_id=scope, valid_until=valid_until))
-        )
+        receipt = relayer.issue(registry.sign_issue(signer, registry.issue_request(root, scope, valid_until)))
         return int(receipt["blockNumber"])
 
     def status(
         signer: LocalAccount, root: str, target: str, proof: list[str], action: StatusAction, reason: int
     ) -> int:
-        signed = registry.sign_status_change(signer, root, target, proof, action, reason)
+        agency = registry.signer(signer.address).agency_id
+        signed = registry.sign_status_change(signer, agency, root, target, proof, action, reason)
         return int(relayer.set_status(signed)["blockNumber"])
 
     batch = Batch.new()
@@ -140,6 +139,8 @@ def build_history(chain: DevChain) -> History:
     blocks["issue_single_b"] = issue(signer_b1, roots["single_b"], s1)
     blocks["issue_compromised_b"] = issue(signer_b2, roots["compromised_b"], s1)
     blocks["issue_expiring_a"] = issue(signer_a2, roots["expiring_a"], s1, registry.block_time() + 60)
+    # Agency B records the hash of A's single root in its own namespace (a squat): two independent records.
+    blocks["squat_b"] = issue(signer_b1, roots["single_a"], s1)
     leaf1, leaf2 = batch.leaves[0], batch.leaves[3]
     blocks["suspend_leaf"] = status(signer_a1, batch.root, leaf1, batch.proof(leaf1), StatusAction.SUSPEND, 4)
     blocks["reinstate_leaf"] = status(
@@ -153,16 +154,27 @@ def build_history(chain: DevChain) -> History:
         signer_a1, batch.root, node, batch.node_proof(node), StatusAction.SUSPEND, 5
     )
     blocks["gov_suspend_root"] = int(
-        gov.set_status(roots["single_a"], roots["single_a"], [], StatusAction.SUSPEND, 9)["blockNumber"]
+        gov.set_status(a, roots["single_a"], roots["single_a"], [], StatusAction.SUSPEND, 9)["blockNumber"]
     )
     blocks["gov_reinstate_root"] = int(
-        gov.set_status(roots["single_a"], roots["single_a"], [], StatusAction.REINSTATE)["blockNumber"]
+        gov.set_status(a, roots["single_a"], roots["single_a"], [], StatusAction.REINSTATE)["blockNumber"]
+    )
+    # B suspends its own record of that hash: A's record of it stays valid.
+    blocks["suspend_squat_b"] = status(
+        signer_b1, roots["single_a"], roots["single_a"], [], StatusAction.SUSPEND, 6
     )
     blocks["revoke_single_b"] = status(
         signer_b1, roots["single_b"], roots["single_b"], [], StatusAction.REVOKE, 2
     )
     a_admin.retire_signer(signer_a2.address)
-    compromised_at = registry.record(roots["compromised_b"]).issued_at
+    issuer_key, lost_key = rand32(), rand32()
+    a_admin.add_issuer_key(a, issuer_key, now - 100)
+    gov.add_issuer_key(a, lost_key, now - 100, now + 1_000_000)
+    a_admin.retire_issuer_key(issuer_key)
+    a_admin.report_issuer_key_compromised(lost_key, now - 50)
+    s3 = gov.define_scope("2-02-10-09", 2, "defined by mistake")
+    gov.retire_scope(s3)
+    compromised_at = registry.record(b, roots["compromised_b"]).issued_at
     b_admin.report_compromised(signer_b2.address, compromised_at)
     gov.withdraw_accreditation(a, s2)
     a_admin.transfer_admin(a, new_admin_a.address)
@@ -171,13 +183,13 @@ def build_history(chain: DevChain) -> History:
     times["before_b_revoked"] = registry.block_time()
     blocks["before_b_revoked"] = registry.head()
     mine(w3, 30)
-    gov.revoke_agency(b, registry.record(roots["single_b"]).issued_at, 12)
+    gov.revoke_agency(b, registry.record(b, roots["single_b"]).issued_at, 12)
     blocks["b_revoked"] = registry.head()
     gov.transfer_governor(new_gov.address)
     Governor(registry, new_gov).accept_governor()
     mine(w3, 120)  # the expiring root is now past its validUntil
     blocks["end"] = registry.head()
-    return History(chain, registry, accounts, {"s1": s1, "s2": s2}, roots, batch, blocks, times)
+    return History(chain, registry, accounts, {"s1": s1, "s2": s2, "s3": s3}, roots, batch, blocks, times)
 
 
 # --- contracts compiled at test time -------------------------------------------------------------------------
@@ -216,7 +228,7 @@ def manifest_for(w3: Web3, address: str, block: int, governor: str) -> Manifest:
             deployed_bytecode_hash=artifact.deployed_bytecode_hash,
         ),
         governor=governor,
-        contract_version="1.0.0",
+        contract_version="2.0.0",
         compiler_version=artifact.compiler_version,
         evm_version="london",
         optimizer_runs=10_000,

@@ -92,7 +92,7 @@ def test_a_damaged_or_foreign_checkpoint_is_refused(history: History, tmp_path: 
     replayer = Replayer(history.registry, checkpoint=checkpoint)
     replayer.run(history.blocks["revoke_leaf"])
     raw = json.loads(checkpoint.read_text())
-    raw["state"]["roots"][0][1] += 1  # an agency id edited by hand
+    raw["state"]["roots"][0][4] += 1  # an issuance time edited by hand
     checkpoint.write_text(json.dumps(raw))
     with pytest.raises(ConfigError, match="does not match its recorded digest"):
         Replayer(history.registry).resume(checkpoint)

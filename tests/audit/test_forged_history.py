@@ -69,7 +69,7 @@ def forged() -> Iterator[Forged]:
         s1, s2 = scope_id_of("4-04-05-01", 3), scope_id_of("4-04-05-02", 2)
         ok(f("scopeDefined", bytes.fromhex(s1[2:]), 1, "4-04-05-01", 3, "Blockchain engineering technician"))
         ok(f("scopeDefined", bytes.fromhex(s2[2:]), 2, "4-04-05-02", 2, "Data annotator"))
-        ok(f("agencyRegistered", 1, admin.address, "Agency One", "A-1"))
+        ok(f("agencyRegistered", 1, admin.address, "Agency One", "A-1", stranger.address))
         ok(f("agencyAccredited", 1, bytes.fromhex(s1[2:]), 0, 0))
         ok(f("signerAdded", 1, k1.address, 1, 0, 0, admin.address))
         ok(f("signerAdded", 1, k2.address, 2, 0, 0, governor.address))
@@ -129,7 +129,17 @@ def forged() -> Iterator[Forged]:
             f("credentialIssued", rand32(), 1, k2.address, bytes.fromhex(s1[2:]), 0, 0),
         )
         bad("agency-revoked-acts", "AgencyAccredited", f("agencyAccredited", 1, bytes.fromhex(s1[2:]), 0, 0))
-        ok(f("agencyRegistered", 2, admin.address, "Agency Two", "A-2"))
+        ok(f("agencyRegistered", 2, admin.address, "Agency Two", "A-2", stranger.address))
+        bad(
+            "status-cross-agency",
+            "CredentialStatusChanged",
+            f("credentialStatusChanged", r1, 2, k2.address, r1, SUSPEND, 0, 1, 0, False),
+        )
+        ok(f("scopeRetired", bytes.fromhex(s2[2:]), 0))
+        bad("scope-retired", "AgencyAccredited", f("agencyAccredited", 2, bytes.fromhex(s2[2:]), 0, 0))
+        issuer_key = rand32()
+        ok(f("issuerKeyAdded", 2, issuer_key, 0, 0, governor.address))
+        bad("issuer-key-reused", "IssuerKeyAdded", f("issuerKeyAdded", 2, issuer_key, 0, 0, governor.address))
         bad("cutoff-in-future", "AgencyRevoked", f("agencyRevoked", 2, 2**40 - 1, 1))
         bad("scope-id-mismatch", "ScopeDefined", f("scopeDefined", rand32(), 3, "4-04-05-03", 1, "Forged"))
         bad(

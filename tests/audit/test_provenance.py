@@ -17,7 +17,7 @@ from credreg.chain.build import standard_json_input
 from credreg.chain.client import connect
 from credreg.chain.devchain import ephemeral_chain
 from credreg.chain.devkeys import ANVIL_TEST_KEYS
-from credreg.chain.eip712 import IssueRequest, StatusAction
+from credreg.chain.eip712 import StatusAction
 from credreg.cli import main
 from credreg.documents.wrap import dump_document, wrap_documents
 from credreg.registry import AgencyAdmin, Governor, Registry, Relayer
@@ -50,10 +50,15 @@ def deployment() -> Iterator[Deployment]:
             ]
         )
         root = "0x" + documents[0]["signature"]["merkleRoot"]
-        Relayer(registry, relayer).issue(registry.sign_issue(signer, IssueRequest(root=root, scope_id=scope)))
+        Relayer(registry, relayer).issue(registry.sign_issue(signer, registry.issue_request(root, scope)))
         revoked = documents[2]["signature"]
         gov.set_status(
-            root, "0x" + revoked["targetHash"], ["0x" + p for p in revoked["proof"]], StatusAction.REVOKE, 3
+            agency,
+            root,
+            "0x" + revoked["targetHash"],
+            ["0x" + p for p in revoked["proof"]],
+            StatusAction.REVOKE,
+            3,
         )
         yield Deployment(chain.url, registry, documents)
 

@@ -22,21 +22,24 @@ def test_replay_equals_the_contract_views_for_every_record(history: History) -> 
     assert report.views.complete
     assert not report.views.mismatched
     compared = report.views.compared
-    assert compared["roots"] == compared["verdicts"] == len(history.roots) == report.totals.roots
-    assert compared["targets"] == report.totals.targets == 5
+    # every root once, plus agency B's own record of agency A's single root (the same hash, B's namespace)
+    assert compared["roots"] == compared["verdicts"] == len(history.roots) + 1 == report.totals.roots
+    assert compared["targets"] == report.totals.targets == 6
+    assert compared["issuer keys"] == 2
     assert compared["agencies"] == 2
     assert compared["signers"] == 8
     assert compared["accreditations"] == 3
     assert report.totals.events == report.digest.event_count == sum(report.totals.events_by_name.values())
     # the verdicts the history was built to produce, computed from events alone and confirmed by the views
-    verdicts = {r.root: r.verdict for r in report.roots or []}
-    assert verdicts[history.roots["single_a"]] == "valid"
-    assert verdicts[history.roots["single_b"]] == "root-revoked"
-    assert verdicts[history.roots["compromised_b"]] == "agency-revoked"
-    assert verdicts[history.roots["expiring_a"]] == "expired"
+    verdicts = {(r.agency_id, r.root): r.verdict for r in report.roots or []}
+    assert verdicts[(1, history.roots["single_a"])] == "valid"
+    assert verdicts[(2, history.roots["single_a"])] == "agency-revoked", "B's squat is B's record, not A's"
+    assert verdicts[(2, history.roots["single_b"])] == "root-revoked"
+    assert verdicts[(2, history.roots["compromised_b"])] == "agency-revoked"
+    assert verdicts[(1, history.roots["expiring_a"])] == "expired"
     agencies = {a.agency_id: a for a in report.agencies}
     assert agencies[2].state == "revoked"
-    assert agencies[2].roots_issued == 2
+    assert agencies[2].roots_issued == 3
     assert agencies[1].status_changes == {
         "reinstate by agency": 1, "reinstate by governor": 1, "revoke by agency": 1,
         "suspend by agency": 2, "suspend by governor": 1,

@@ -9,7 +9,15 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from registry_harness import ANVIL_TEST_ACCOUNTS, SCOPE_CODE, SCOPE_LEVEL, SCOPE_TITLE, Harness, deploy
+from registry_harness import (
+    ANVIL_TEST_ACCOUNTS,
+    DESELECTED,
+    SCOPE_CODE,
+    SCOPE_LEVEL,
+    SCOPE_TITLE,
+    Harness,
+    deploy,
+)
 from web3 import Web3
 
 from credreg.chain.devchain import DevChain
@@ -35,3 +43,16 @@ def reg(deployed: Harness) -> Iterator[Harness]:
         yield deployed
     finally:
         assert deployed.rpc("evm_revert", [snapshot]) is True
+
+
+COVERAGE_MODULE = "test_error_coverage.py"
+
+
+def pytest_deselected(items: list[pytest.Item]) -> None:
+    if items:
+        items[0].config.stash.setdefault(DESELECTED, []).extend(items)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Run the error-coverage check after every other test, so that it sees every revert they decoded."""
+    items.sort(key=lambda item: item.path.name == COVERAGE_MODULE)  # stable: the rest keep their order

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import pytest
 from eth_abi.abi import decode, encode
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
@@ -41,10 +42,12 @@ ISSUE_TYPES = {
         {"name": "root", "type": "bytes32"},
         {"name": "scope", "type": "bytes32"},
         {"name": "validUntil", "type": "uint40"},
+        {"name": "deadline", "type": "uint64"},
     ]
 }
 STATUS_CHANGE_TYPES = {
     "StatusChange": [
+        {"name": "agencyId", "type": "uint32"},
         {"name": "root", "type": "bytes32"},
         {"name": "target", "type": "bytes32"},
         {"name": "action", "type": "uint8"},
@@ -53,6 +56,12 @@ STATUS_CHANGE_TYPES = {
         {"name": "deadline", "type": "uint64"},
     ]
 }
+
+
+# Every custom error name `Harness.reverted` decoded in this test session, and the contract tests deselected in
+# it, for test_error_coverage.py.
+RAISED_ERRORS: set[str] = set()
+DESELECTED = pytest.StashKey[list[pytest.Item]]()
 
 
 class Reverted(Exception):
@@ -144,13 +153,17 @@ class Harness:
         return getattr(self.contract.functions, function)(*args).call()
 
     def reverted(self, tx_hash: str) -> Reverted:
-        """The custom error a failed, mined transaction reverted with, read from the chain's trace."""
+        """The custom error a failed, mined transaction reverted with, read from the chain's trace.
+
+        Each name decoded is noted in RAISED_ERRORS, so test_error_coverage.py can tell which errors no test reached.
+        """
         trace = self.rpc("debug_traceTransaction", [tx_hash, {"tracer": "callTracer"}])
         data = bytes.fromhex(trace.get("output", "0x")[2:])
         known = self._errors.get(data[:4])
         if known is None:
             return Reverted("Unknown", (data.hex(),))
         name, types = known
+        RAISED_ERRORS.add(name)
         values = decode(types, data[4:])
         return Reverted(
             name,
@@ -169,7 +182,7 @@ class Harness:
     def domain(self, chain_id: int | None = None, contract: str | None = None) -> dict[str, Any]:
         return {
             "name": "credreg",
-            "version": "1",
+            "version": "2",
             "chainId": self.w3.eth.chain_id if chain_id is None else chain_id,
             "verifyingContract": contract or self.address,
         }
@@ -180,9 +193,15 @@ class Harness:
         root: bytes,
         scope_id: bytes | None = None,
         valid_until: int = 0,
+        deadline: int = 2**40,
         **domain: Any,
     ) -> tuple[bytes, bytes]:
-        message = {"root": root, "scope": scope_id or self.scope_id, "validUntil": valid_until}
+        message = {
+            "root": root,
+            "scope": scope_id or self.scope_id,
+            "validUntil": valid_until,
+            "deadline": deadline,
+        }
         return compact(Account.sign_typed_data(key.key, self.domain(**domain), ISSUE_TYPES, message))
 
     def sign_status(
@@ -194,14 +213,17 @@ class Harness:
         reason: int,
         deadline: int,
         nonce: int | None = None,
+        agency: int | None = None,
         **domain: Any,
     ) -> tuple[bytes, bytes]:
+        agency = self.agency_id if agency is None else agency
         message = {
+            "agencyId": agency,
             "root": root,
             "target": target,
             "action": action,
             "reason": reason,
-            "nonce": self.nonce(target) if nonce is None else nonce,
+            "nonce": self.nonce(target, agency) if nonce is None else nonce,
             "deadline": deadline,
         }
         return compact(Account.sign_typed_data(key.key, self.domain(**domain), STATUS_CHANGE_TYPES, message))
@@ -215,11 +237,13 @@ class Harness:
         key: LocalAccount | None = None,
         scope_id: bytes | None = None,
         valid_until: int = 0,
+        deadline: int | None = None,
         at: int | None = None,
     ) -> TxReceipt:
         scope = scope_id or self.scope_id
-        r, vs = self.sign_issue(key or self.signer, root, scope, valid_until)
-        return self.send("issue", root, scope, valid_until, r, vs, sender=self.relayer, at=at)
+        deadline = deadline if deadline is not None else (at or self.now()) + 3600
+        r, vs = self.sign_issue(key or self.signer, root, scope, valid_until, deadline)
+        return self.send("issue", root, scope, valid_until, deadline, r, vs, sender=self.relayer, at=at)
 
     def set_status(
         self,
@@ -232,11 +256,15 @@ class Harness:
         key: LocalAccount | None = None,
         deadline: int | None = None,
         at: int | None = None,
+        agency: int | None = None,
     ) -> TxReceipt:
+        """A status change in `agency`'s namespace (default: the main agency's), signed by `key`."""
+        agency = self.agency_id if agency is None else agency
         deadline = deadline if deadline is not None else (at or self.now()) + 3600
-        r, vs = self.sign_status(key or self.signer, root, target, action, reason, deadline)
+        r, vs = self.sign_status(key or self.signer, root, target, action, reason, deadline, agency=agency)
         return self.send(
             "setStatus",
+            agency,
             root,
             target,
             list(proof),
@@ -250,18 +278,61 @@ class Harness:
         )
 
     def governor_status(
-        self, root: bytes, target: bytes, proof: Sequence[bytes], action: int, reason: int = 1
+        self,
+        root: bytes,
+        target: bytes,
+        proof: Sequence[bytes],
+        action: int,
+        reason: int = 1,
+        agency: int | None = None,
     ) -> TxReceipt:
-        return self.send("governorSetStatus", root, target, list(proof), action, reason, sender=self.governor)
+        agency = self.agency_id if agency is None else agency
+        return self.send(
+            "governorSetStatus", agency, root, target, list(proof), action, reason, sender=self.governor
+        )
 
-    def nonce(self, target: bytes) -> int:
-        return int(self.call("statusOf", target)[2])
+    def nonce(self, target: bytes, agency: int | None = None) -> int:
+        return int(self.call("statusOf", self.agency_id if agency is None else agency, target)[2])
 
-    def verdict(self, root: bytes, leaf: bytes | None = None, proof: Sequence[bytes] = ()) -> int:
-        return int(self.call("credentialStatus", root, leaf if leaf is not None else root, list(proof))[0])
+    def status_of(self, target: bytes, agency: int | None = None) -> tuple[Any, ...]:
+        return tuple(self.call("statusOf", self.agency_id if agency is None else agency, target))
 
-    def state(self, root: bytes, leaf: bytes | None = None, proof: Sequence[bytes] = ()) -> tuple[Any, ...]:
-        return tuple(self.call("credentialStatus", root, leaf if leaf is not None else root, list(proof)))
+    def record(self, root: bytes, agency: int | None = None) -> tuple[Any, ...]:
+        return tuple(self.call("record", self.agency_id if agency is None else agency, root))
+
+    def verdict(
+        self, root: bytes, leaf: bytes | None = None, proof: Sequence[bytes] = (), agency: int | None = None
+    ) -> int:
+        return int(self.state(root, leaf, proof, agency)[0])
+
+    def state(
+        self, root: bytes, leaf: bytes | None = None, proof: Sequence[bytes] = (), agency: int | None = None
+    ) -> tuple[Any, ...]:
+        agency = self.agency_id if agency is None else agency
+        leaf = leaf if leaf is not None else root
+        return tuple(self.call("credentialStatus", agency, root, leaf, list(proof)))
+
+    def store(self, agency: int | None = None) -> Contract:
+        """The agency's own OpenAttestation document store."""
+        address = self.call("agency", self.agency_id if agency is None else agency)[6]
+        return self.store_at(address)
+
+    def store_at(self, address: str) -> Contract:
+        return self.w3.eth.contract(address=address, abi=load_artifact("AgencyDocumentStore").abi)
+
+    def is_issued(self, root: bytes, agency: int | None = None) -> bool:
+        """OpenAttestation's `isIssued` on the agency's store, checked against the registry's own view."""
+        agency = self.agency_id if agency is None else agency
+        answer = bool(self.store(agency).functions.isIssued(root).call())
+        assert self.call("isIssued", agency, root) is answer
+        return answer
+
+    def is_revoked(self, hash_: bytes, agency: int | None = None) -> bool:
+        """OpenAttestation's `isRevoked` on the agency's store, checked against the registry's own view."""
+        agency = self.agency_id if agency is None else agency
+        answer = bool(self.store(agency).functions.isRevoked(hash_).call())
+        assert self.call("isRevoked", agency, hash_) is answer
+        return answer
 
     def add_agency(self, name: str, code: str, admin: LocalAccount, signer: LocalAccount | None) -> int:
         receipt = self.send("registerAgency", name, code, admin.address, sender=self.governor)

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import pytest
-from registry_harness import SCOPE_CODE, SCOPE_LEVEL, SCOPE_TITLE, Harness, Reverted, h, scope_id_of
+from registry_harness import SCOPE_CODE, SCOPE_LEVEL, SCOPE_TITLE, TX_GAS, Harness, Reverted, h, scope_id_of
+from web3 import Web3
 
 from credreg.chain.artifacts import load_artifact
 from credreg.chain.states import Verdict
+from credreg.documents.store import document_store_address
 
 ZERO = "0x0000000000000000000000000000000000000000"
 ACTIVE, SUSPENDED, REVOKED = 1, 2, 3
@@ -27,7 +29,7 @@ def test_define_scope_derives_the_id_from_code_and_level(reg: Harness) -> None:
             "title": "Welder, level 2",
         }
     ]
-    assert reg.call("scope", scope_id) == ("4-07-02-03", 2, 2, "Welder, level 2")
+    assert reg.call("scope", scope_id) == ("4-07-02-03", 2, 2, "Welder, level 2", 0)
     assert reg.call("scopeIdAt", 2) == scope_id
     assert reg.call("scopeCount") == 2
     assert reg.call("scopeIdOf", "4-07-02-03", 2) == scope_id
@@ -54,7 +56,7 @@ def test_define_scope_reverts_for_an_empty_code_or_title(reg: Harness, code: str
 
 
 def test_scope_views_answer_zero_for_unknown_scopes(reg: Harness) -> None:
-    assert reg.call("scope", h("none")) == ("", 0, 0, "")
+    assert reg.call("scope", h("none")) == ("", 0, 0, "", 0)
     assert reg.call("scopeIdAt", 0) == bytes(32)
     assert reg.call("scopeIdAt", 99) == bytes(32)
 
@@ -64,13 +66,53 @@ def test_scope_views_answer_zero_for_unknown_scopes(reg: Harness) -> None:
 
 def test_register_agency_assigns_sequential_ids_and_stores_its_details(reg: Harness) -> None:
     receipt = reg.send("registerAgency", "Agency B", "REG-B", reg.other_admin.address, sender=reg.governor)
+    store = document_store_address(reg.address, 2)
     assert reg.events(receipt, "AgencyRegistered") == [
-        {"agencyId": 2, "admin": reg.other_admin.address, "name": "Agency B", "registrationCode": "REG-B"}
+        {
+            "agencyId": 2,
+            "admin": reg.other_admin.address,
+            "name": "Agency B",
+            "registrationCode": "REG-B",
+            "documentStore": store,
+        }
     ]
-    assert reg.call("agency", 2) == ("Agency B", "REG-B", reg.other_admin.address, ACTIVE, 0, 0)
+    assert reg.call("agency", 2) == ("Agency B", "REG-B", reg.other_admin.address, ACTIVE, 0, 0, store)
     assert reg.call("agencyCount") == 2
     assert reg.call("agencyIdByRegistrationCode", "REG-B") == 2
     assert reg.call("agencyIdByRegistrationCode", "REG-Z") == 0
+
+
+def test_register_agency_reverts_whole_when_the_agency_store_cannot_be_created(reg: Harness) -> None:
+    # No agency may exist without its document store. The only way to make the store's CREATE2 fail is to give
+    # the transaction too little gas for it (63/64 of what is left goes to the creation, which needs about
+    # 9,800 for the clone's code): measure that on a registration that succeeds, then starve it.
+    store = document_store_address(reg.address, 2)
+    args = ("Agency B", "REG-B", reg.other_admin.address)
+    snapshot = reg.rpc("evm_snapshot", [])
+    receipt = reg.send("registerAgency", *args, sender=reg.governor)
+    trace = reg.rpc(
+        "debug_traceTransaction", [receipt["transactionHash"].to_0x_hex(), {"tracer": "callTracer"}]
+    )
+    assert reg.rpc("evm_revert", [snapshot]) is True
+    (creation,) = trace["calls"]
+    assert (creation["type"], Web3.to_checksum_address(creation["to"])) == ("CREATE2", store)
+    creation_gas = int(creation["gas"], 16)
+
+    starved = TX_GAS - (creation_gas - 8_000) * 64 // 63  # leaves the creation 8,000 gas, the caller ~127
+    tx = reg.contract.functions.registerAgency(*args).build_transaction(
+        {"from": reg.governor.address, "gas": starved}
+    )
+    failed = reg.w3.eth.wait_for_transaction_receipt(reg.w3.eth.send_transaction(tx), timeout=30)
+    assert failed["status"] == 0
+    error = reg.reverted(failed["transactionHash"].to_0x_hex())
+    assert (error.name, error.args_) == ("FailedDeployment", ())
+    assert reg.call("agencyCount") == 1
+    assert reg.call("agencyIdByRegistrationCode", "REG-B") == 0
+    assert reg.w3.eth.get_code(store) == b""
+
+    reg.send("registerAgency", *args, sender=reg.governor)
+    assert reg.call("agency", 2)[6] == store
+    assert len(reg.w3.eth.get_code(store)) > 0
 
 
 def test_register_agency_reverts_when_registration_code_is_taken(reg: Harness) -> None:
@@ -126,7 +168,7 @@ def test_revoke_agency_is_permanent_and_records_cutoff_and_reason(reg: Harness) 
     assert reg.events(receipt, "AgencyRevoked") == [
         {"agencyId": reg.agency_id, "cutoff": t - 5, "reason": 44}
     ]
-    assert reg.call("agency", reg.agency_id)[3:] == (REVOKED, 44, t - 5)
+    assert reg.call("agency", reg.agency_id)[3:6] == (REVOKED, 44, t - 5)
     for function, args in [
         ("reinstateAgency", (reg.agency_id,)),
         ("suspendAgency", (reg.agency_id, 1)),
@@ -363,11 +405,233 @@ def test_signer_rotation_leaves_issued_credentials_untouched(reg: Harness) -> No
     reg.send("addSigner", reg.agency_id, reg.spare_signer.address, 0, 0, sender=reg.admin)
     reg.send("retireSigner", reg.signer.address, sender=reg.admin)
     assert reg.verdict(h(1)) == Verdict.VALID
-    assert reg.call("record", h(1))[2] == reg.signer.address
-    with pytest.raises(Reverted):
+    assert reg.record(h(1))[2] == reg.signer.address
+    with pytest.raises(Reverted) as err:
         reg.issue(h(2))
+    assert err.value.name == "CredentialRegistrySignerNotValid"
     reg.issue(h(2), key=reg.spare_signer)
-    assert reg.call("record", h(2))[2] == reg.spare_signer.address
+    assert reg.record(h(2))[2] == reg.spare_signer.address
+
+
+# Retiring scopes ---------------------------------------------------------------------------------------------
+
+
+def test_retire_scope_records_the_time_and_reports_it(reg: Harness) -> None:
+    t = reg.now() + 10
+    receipt = reg.send("retireScope", reg.scope_id, sender=reg.governor, at=t)
+    assert reg.events(receipt, "ScopeRetired") == [{"scopeId": reg.scope_id, "retiredAt": t}]
+    assert reg.call("scope", reg.scope_id) == (SCOPE_CODE, SCOPE_LEVEL, 1, SCOPE_TITLE, t)
+
+
+def test_accredit_reverts_for_a_retired_scope(reg: Harness) -> None:
+    t = reg.now() + 10
+    reg.send("retireScope", reg.scope_id, sender=reg.governor, at=t)
+    receipt = reg.send("registerAgency", "Agency B", "REG-B", reg.other_admin.address, sender=reg.governor)
+    b = reg.events(receipt, "AgencyRegistered")[0]["agencyId"]
+    for agency_id in (b, reg.agency_id):  # neither a new accreditation nor a new window for an existing one
+        with pytest.raises(Reverted) as err:
+            reg.send("accredit", agency_id, reg.scope_id, 0, 0, sender=reg.governor)
+        assert (err.value.name, err.value.args_) == ("AccreditationRegistryScopeRetired", (reg.scope_id, t))
+    assert reg.call("accreditation", b, reg.scope_id) == (0, 0, 0)
+
+
+def test_retire_scope_reverts_when_already_retired(reg: Harness) -> None:
+    t = reg.now() + 10
+    reg.send("retireScope", reg.scope_id, sender=reg.governor, at=t)
+    with pytest.raises(Reverted) as err:
+        reg.send("retireScope", reg.scope_id, sender=reg.governor, at=t + 1)
+    assert (err.value.name, err.value.args_) == ("AccreditationRegistryScopeRetired", (reg.scope_id, t))
+    assert reg.call("scope", reg.scope_id)[4] == t
+
+
+def test_retire_scope_reverts_for_an_unknown_scope(reg: Harness) -> None:
+    with pytest.raises(Reverted) as err:
+        reg.send("retireScope", h("no such scope"), sender=reg.governor)
+    assert (err.value.name, err.value.args_) == ("AccreditationRegistryUnknownScope", (h("no such scope"),))
+
+
+def test_retiring_a_scope_leaves_existing_accreditations_and_credentials_alone(reg: Harness) -> None:
+    # Retirement only stops new accreditations; the governor withdraws existing ones separately.
+    reg.issue(h("before"))
+    reg.send("retireScope", reg.scope_id, sender=reg.governor)
+    assert reg.verdict(h("before")) == Verdict.VALID
+    assert reg.call("isAccredited", reg.agency_id, reg.scope_id) is True
+    reg.issue(h("after"))
+    assert reg.record(h("after"))[1] == reg.scope_id
+    reg.send("withdrawAccreditation", reg.agency_id, reg.scope_id, sender=reg.governor)
+    assert reg.call("isAccredited", reg.agency_id, reg.scope_id) is False
+
+
+# Issuer keys (Ed25519 keys for W3C verifiable credentials) ------------------------------------------------------
+
+ISSUER_KEY = h("an agency's ed25519 public key")
+
+
+@pytest.mark.parametrize("who", ["admin", "governor"])
+def test_add_issuer_key_records_its_window_and_reports_it(reg: Harness, who: str) -> None:
+    t = reg.now()
+    caller = getattr(reg, who)
+    receipt = reg.send("addIssuerKey", reg.agency_id, ISSUER_KEY, t, t + 99, sender=caller)
+    assert reg.events(receipt, "IssuerKeyAdded") == [
+        {
+            "agencyId": reg.agency_id,
+            "publicKey": ISSUER_KEY,
+            "validFrom": t,
+            "validUntil": t + 99,
+            "actor": caller.address,
+        }
+    ]
+    assert reg.call("issuerKey", ISSUER_KEY) == (reg.agency_id, t, t + 99, 0)
+
+
+def test_issuer_key_view_answers_zero_for_an_unknown_key(reg: Harness) -> None:
+    assert reg.call("issuerKey", ISSUER_KEY) == (0, 0, 0, 0)
+
+
+@pytest.mark.parametrize("who", ["stranger", "signer", "other_admin"])
+def test_add_issuer_key_reverts_for_anyone_but_the_admin_and_the_governor(reg: Harness, who: str) -> None:
+    reg.add_agency("Agency B", "REG-B", reg.other_admin, None)
+    caller = getattr(reg, who)
+    with pytest.raises(Reverted) as err:
+        reg.send("addIssuerKey", reg.agency_id, ISSUER_KEY, 0, 0, sender=caller)
+    assert (err.value.name, err.value.args_) == ("AccreditationRegistryUnauthorized", (caller.address, 1))
+    assert reg.call("issuerKey", ISSUER_KEY) == (0, 0, 0, 0)
+
+
+def test_add_issuer_key_reverts_when_the_key_belongs_to_any_agency_already(reg: Harness) -> None:
+    b = reg.add_agency("Agency B", "REG-B", reg.other_admin, None)
+    reg.send("addIssuerKey", reg.agency_id, ISSUER_KEY, 0, 0, sender=reg.admin)
+    for agency_id, sender in ((reg.agency_id, reg.admin), (b, reg.other_admin)):
+        with pytest.raises(Reverted) as err:
+            reg.send("addIssuerKey", agency_id, ISSUER_KEY, 0, 0, sender=sender)
+        assert (err.value.name, err.value.args_) == (
+            "AccreditationRegistryIssuerKeyAlreadyRegistered",
+            (ISSUER_KEY, reg.agency_id),
+        )
+    reg.send("retireIssuerKey", ISSUER_KEY, sender=reg.admin)
+    with pytest.raises(Reverted) as err:  # even once retired: a key belongs to one agency forever
+        reg.send("addIssuerKey", b, ISSUER_KEY, 0, 0, sender=reg.other_admin)
+    assert err.value.name == "AccreditationRegistryIssuerKeyAlreadyRegistered"
+    assert reg.call("issuerKey", ISSUER_KEY)[0] == reg.agency_id
+
+
+def test_add_issuer_key_reverts_for_the_zero_key_and_empty_windows(reg: Harness) -> None:
+    with pytest.raises(Reverted) as err:
+        reg.send("addIssuerKey", reg.agency_id, bytes(32), 0, 0, sender=reg.admin)
+    assert (err.value.name, err.value.args_) == (
+        "AccreditationRegistryIssuerKeyAlreadyRegistered",
+        (bytes(32), 0),
+    )
+    with pytest.raises(Reverted) as err:
+        reg.send("addIssuerKey", reg.agency_id, ISSUER_KEY, 50, 50, sender=reg.admin)
+    assert (err.value.name, err.value.args_) == ("AccreditationRegistryInvalidWindow", (50, 50))
+
+
+def test_add_issuer_key_reverts_for_a_revoked_or_unknown_agency(reg: Harness) -> None:
+    reg.send("revokeAgency", reg.agency_id, reg.now(), 1, sender=reg.governor)
+    with pytest.raises(Reverted) as err:
+        reg.send("addIssuerKey", reg.agency_id, ISSUER_KEY, 0, 0, sender=reg.admin)
+    assert (err.value.name, err.value.args_) == (
+        "AccreditationRegistryInvalidAgencyState",
+        (reg.agency_id, REVOKED),
+    )
+    with pytest.raises(Reverted) as err:
+        reg.send("addIssuerKey", 9, ISSUER_KEY, 0, 0, sender=reg.governor)
+    assert (err.value.name, err.value.args_) == ("AccreditationRegistryUnknownAgency", (9,))
+
+
+def test_add_issuer_key_works_while_the_agency_is_suspended(reg: Harness) -> None:
+    reg.send("suspendAgency", reg.agency_id, 1, sender=reg.governor)
+    reg.send("addIssuerKey", reg.agency_id, ISSUER_KEY, 0, 0, sender=reg.admin)
+    assert reg.call("issuerKey", ISSUER_KEY)[0] == reg.agency_id
+
+
+@pytest.mark.parametrize("who", ["admin", "governor"])
+def test_retire_issuer_key_ends_its_window_now_and_only_once(reg: Harness, who: str) -> None:
+    t = reg.now() + 10
+    reg.send("addIssuerKey", reg.agency_id, ISSUER_KEY, 0, 0, sender=reg.admin)
+    caller = getattr(reg, who)
+    receipt = reg.send("retireIssuerKey", ISSUER_KEY, sender=caller, at=t)
+    assert reg.events(receipt, "IssuerKeyRetired") == [
+        {
+            "agencyId": reg.agency_id,
+            "publicKey": ISSUER_KEY,
+            "validFrom": 0,
+            "validUntil": t,
+            "actor": caller.address,
+        }
+    ]
+    assert reg.call("issuerKey", ISSUER_KEY) == (reg.agency_id, 0, t, 0)
+    with pytest.raises(Reverted) as err:
+        reg.send("retireIssuerKey", ISSUER_KEY, sender=caller, at=t + 1)
+    assert (err.value.name, err.value.args_) == ("AccreditationRegistryWindowEnded", (t, t + 1))
+
+
+def test_retire_issuer_key_empties_a_window_not_yet_started(reg: Harness) -> None:
+    t = reg.now() + 10
+    reg.send("addIssuerKey", reg.agency_id, ISSUER_KEY, t + 100, 0, sender=reg.admin)
+    reg.send("retireIssuerKey", ISSUER_KEY, sender=reg.admin, at=t)
+    assert reg.call("issuerKey", ISSUER_KEY) == (reg.agency_id, t, t, 0)
+
+
+def test_retire_and_report_revert_for_an_unknown_issuer_key(reg: Harness) -> None:
+    for function, args in [
+        ("retireIssuerKey", (ISSUER_KEY,)),
+        ("reportIssuerKeyCompromised", (ISSUER_KEY, 1)),
+    ]:
+        with pytest.raises(Reverted) as err:
+            reg.send(function, *args, sender=reg.governor)
+        assert (err.value.name, err.value.args_) == ("AccreditationRegistryUnknownIssuerKey", (ISSUER_KEY,))
+
+
+@pytest.mark.parametrize("function", ["retireIssuerKey", "reportIssuerKeyCompromised"])
+@pytest.mark.parametrize("who", ["stranger", "signer", "other_admin"])
+def test_retire_and_report_issuer_key_revert_for_anyone_but_the_admin_and_the_governor(
+    reg: Harness, function: str, who: str
+) -> None:
+    reg.add_agency("Agency B", "REG-B", reg.other_admin, None)
+    reg.send("addIssuerKey", reg.agency_id, ISSUER_KEY, 0, 0, sender=reg.admin)
+    args = (ISSUER_KEY,) if function == "retireIssuerKey" else (ISSUER_KEY, 1)
+    caller = getattr(reg, who)
+    with pytest.raises(Reverted) as err:
+        reg.send(function, *args, sender=caller)
+    assert (err.value.name, err.value.args_) == ("AccreditationRegistryUnauthorized", (caller.address, 1))
+    assert reg.call("issuerKey", ISSUER_KEY) == (reg.agency_id, 0, 0, 0)
+
+
+def test_report_issuer_key_compromised_accepts_block_time_and_then_only_earlier_times(reg: Harness) -> None:
+    t = reg.now() + 100
+    reg.send("addIssuerKey", reg.agency_id, ISSUER_KEY, 0, 0, sender=reg.admin)
+    receipt = reg.send("reportIssuerKeyCompromised", ISSUER_KEY, t, sender=reg.admin, at=t)
+    assert reg.events(receipt, "IssuerKeyCompromised") == [
+        {"agencyId": reg.agency_id, "publicKey": ISSUER_KEY, "since": t, "actor": reg.admin.address}
+    ]
+    assert reg.call("issuerKey", ISSUER_KEY) == (reg.agency_id, 0, 0, t)
+    with pytest.raises(Reverted) as err:
+        reg.send("reportIssuerKeyCompromised", ISSUER_KEY, t, sender=reg.admin, at=t + 1)
+    assert (err.value.name, err.value.args_) == (
+        "AccreditationRegistryInvalidIssuerKeyCompromiseTime",
+        (ISSUER_KEY, t, t, t + 1),
+    )
+    receipt = reg.send("reportIssuerKeyCompromised", ISSUER_KEY, t - 50, sender=reg.governor, at=t + 2)
+    assert reg.events(receipt, "IssuerKeyCompromised")[0]["actor"] == reg.governor.address
+    assert reg.call("issuerKey", ISSUER_KEY)[3] == t - 50
+
+
+@pytest.mark.parametrize("offset", [None, 1])
+def test_report_issuer_key_compromised_reverts_for_zero_or_a_future_time(
+    reg: Harness, offset: int | None
+) -> None:
+    t = reg.now() + 10
+    reg.send("addIssuerKey", reg.agency_id, ISSUER_KEY, 0, 0, sender=reg.admin)
+    since = 0 if offset is None else t + offset
+    with pytest.raises(Reverted) as err:
+        reg.send("reportIssuerKeyCompromised", ISSUER_KEY, since, sender=reg.admin, at=t)
+    assert (err.value.name, err.value.args_) == (
+        "AccreditationRegistryInvalidIssuerKeyCompromiseTime",
+        (ISSUER_KEY, since, 0, t),
+    )
+    assert reg.call("issuerKey", ISSUER_KEY)[3] == 0
 
 
 # Roles --------------------------------------------------------------------------------------------------------
@@ -381,7 +645,8 @@ GOVERNOR_ONLY = [
     ("suspendAgency", (1, 1)),
     ("reinstateAgency", (1,)),
     ("revokeAgency", (1, 0, 1)),
-    ("governorSetStatus", ("root", "root", [], 1, 1)),
+    ("governorSetStatus", (1, "root", "root", [], 1, 1)),
+    ("retireScope", ("scope",)),
     ("transferOwnership", ("admin",)),
     ("renounceOwnership", ()),
 ]
@@ -428,7 +693,19 @@ def test_agency_admin_functions_work_for_the_admin_and_the_governor(
     reg: Harness, function: str, args: tuple, who: str
 ) -> None:
     args = tuple(getattr(reg, a).address if isinstance(a, str) else a for a in args)
-    reg.send(function, *args, sender=getattr(reg, who))
+    caller = getattr(reg, who)
+    receipt = reg.send(function, *args, sender=caller)
+    now = reg.w3.eth.get_block(receipt["blockNumber"])["timestamp"]
+    event_name, view, expected = {
+        "addSigner": ("SignerAdded", ("signerRecord", reg.spare_signer.address), (1, 2, 0, 0, 0)),
+        "retireSigner": ("SignerRetired", ("signerRecord", reg.signer.address), (1, 1, 0, now, 0)),
+        "reportCompromised": ("SignerCompromised", ("signerRecord", reg.signer.address), (1, 1, 0, 0, 1)),
+        "transferAgencyAdmin": ("AgencyAdminTransferred", ("agency", 1), reg.spare.address),
+    }[function]
+    (event,) = reg.events(receipt, event_name)
+    assert (event["agencyId"], event["actor"]) == (1, caller.address)
+    answer = reg.call(*view)
+    assert (answer[2] if function == "transferAgencyAdmin" else answer) == expected
 
 
 def test_transfer_agency_admin_hands_over_signer_management(reg: Harness) -> None:

@@ -1,5 +1,6 @@
-"""`credentialStatus` gives every reason a credential is not valid; `isIssued`/`isRevoked` keep OpenAttestation's
-meaning."""
+"""`credentialStatus` gives every reason a credential is not valid; the agency's document store's `isIssued` and
+`isRevoked` keep OpenAttestation's meaning (`Harness.is_issued`/`is_revoked` read the store and check the registry's
+own views agree)."""
 
 from __future__ import annotations
 
@@ -37,7 +38,7 @@ def test_not_issued(reg: Harness) -> None:
         0,
         (0, bytes(32), "0x" + "0" * 40, 0, 0),
     )
-    assert reg.call("record", h("never")) == (0, bytes(32), "0x" + "0" * 40, 0, 0)
+    assert reg.record(h("never")) == (0, bytes(32), "0x" + "0" * 40, 0, 0)
 
 
 def test_invalid_proof_for_a_leaf_of_another_batch_or_a_wrong_sibling(
@@ -75,8 +76,8 @@ def test_revoked_or_suspended_at_each_level(
     t = reg.now() + 5
     reg.set_status(batch.root, target, target_proof, action, 33, at=t)
     assert reg.state(batch.root, leaf, proof)[:4] == (expected, target, 33, t)
-    assert reg.call("isRevoked", target) is True
-    assert reg.call("isIssued", batch.root) is True
+    assert reg.is_revoked(target) is True
+    assert reg.is_issued(batch.root) is True
 
 
 def test_single_document_status_is_reported_as_the_root(reg: Harness) -> None:
@@ -92,7 +93,7 @@ def test_expired_exactly_at_valid_until(reg: Harness) -> None:
     assert reg.verdict(h(1)) == Verdict.VALID
     reg.mine_at(t + 100)
     assert reg.state(h(1))[:4] == (Verdict.EXPIRED, h(1), 0, t + 100)
-    assert reg.call("isRevoked", h(1)) is False  # OpenAttestation has no expiry
+    assert reg.is_revoked(h(1)) is False  # OpenAttestation has no expiry
 
 
 def test_agency_revocation_voids_credentials_issued_at_or_after_the_cutoff(reg: Harness) -> None:
@@ -101,17 +102,17 @@ def test_agency_revocation_voids_credentials_issued_at_or_after_the_cutoff(reg: 
     reg.issue(h("at"), at=t)
     reg.send("revokeAgency", reg.agency_id, t, 21, sender=reg.governor, at=t + 5)
     assert reg.verdict(h("before")) == Verdict.VALID
-    assert reg.call("isRevoked", h("before")) is False
+    assert reg.is_revoked(h("before")) is False
     assert reg.state(h("at"))[:4] == (Verdict.AGENCY_REVOKED, h("at"), 21, t)
-    assert reg.call("isRevoked", h("at")) is True
-    assert reg.call("isIssued", h("at")) is True
+    assert reg.is_revoked(h("at")) is True
+    assert reg.is_issued(h("at")) is True
 
 
 def test_agency_suspension_does_not_touch_issued_credentials(reg: Harness) -> None:
     reg.issue(h(1))
     reg.send("suspendAgency", reg.agency_id, 1, sender=reg.governor)
     assert reg.verdict(h(1)) == Verdict.VALID
-    assert reg.call("isRevoked", h(1)) is False
+    assert reg.is_revoked(h(1)) is False
 
 
 def test_signer_compromise_voids_credentials_signed_at_or_after_its_time(reg: Harness) -> None:
@@ -121,8 +122,8 @@ def test_signer_compromise_voids_credentials_signed_at_or_after_its_time(reg: Ha
     reg.send("reportCompromised", reg.signer.address, t, sender=reg.admin, at=t + 5)
     assert reg.verdict(h("before")) == Verdict.VALID
     assert reg.state(h("at"))[:4] == (Verdict.SIGNER_COMPROMISED, h("at"), 0, t)
-    assert reg.call("isRevoked", h("at")) is True
-    assert reg.call("isRevoked", h("before")) is False
+    assert reg.is_revoked(h("at")) is True
+    assert reg.is_revoked(h("before")) is False
     reg.send("reportCompromised", reg.signer.address, t - 1, sender=reg.admin)
     assert reg.verdict(h("before")) == Verdict.SIGNER_COMPROMISED
 
@@ -170,14 +171,14 @@ def test_signer_compromise_outranks_expiry_and_expiry_outranks_suspension(reg: H
 
 def test_is_revoked_counts_suspension_and_clears_on_reinstatement(reg: Harness, batch: MerkleTree) -> None:
     node = batch.path(batch.leaves[0])[1]
-    assert reg.call("isRevoked", node) is False
+    assert reg.is_revoked(node) is False
     reg.governor_status(batch.root, node, batch.proof(batch.leaves[0])[1:], SUSPEND)
-    assert reg.call("isRevoked", node) is True
+    assert reg.is_revoked(node) is True
     reg.governor_status(batch.root, node, batch.proof(batch.leaves[0])[1:], REINSTATE)
-    assert reg.call("isRevoked", node) is False
+    assert reg.is_revoked(node) is False
 
 
 def test_is_issued_only_for_roots(reg: Harness, batch: MerkleTree) -> None:
-    assert reg.call("isIssued", batch.root) is True
-    assert reg.call("isIssued", batch.leaves[0]) is False
-    assert reg.call("isRevoked", h("unknown")) is False
+    assert reg.is_issued(batch.root) is True
+    assert reg.is_issued(batch.leaves[0]) is False
+    assert reg.is_revoked(h("unknown")) is False

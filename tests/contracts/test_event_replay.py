@@ -12,8 +12,8 @@ from credreg.documents.merkle import MerkleTree
 ACTION_TO_STATUS = {REVOKE: 1, SUSPEND: 2, REINSTATE: 0}
 
 
-def _run_scenario(reg: Harness) -> list[bytes]:
-    """Exercise every kind of state change; return the roots issued."""
+def _run_scenario(reg: Harness) -> list[tuple[int, bytes]]:
+    """Exercise every kind of state change; return the (agency, root) pairs issued."""
     t = reg.now() + 10
     receipt = reg.send("defineScope", "4-07-02-03", 2, "Welder, level 2", sender=reg.governor)
     welder = bytes(reg.events(receipt, "ScopeDefined")[0]["scopeId"])
@@ -28,6 +28,16 @@ def _run_scenario(reg: Harness) -> list[bytes]:
     reg.issue(h("b doc"), key=reg.other_signer, scope_id=welder, at=t + 4)
     leaf = batch.leaves[2]
     reg.set_status(batch.root, leaf, batch.proof(leaf), SUSPEND, 4, key=reg.spare_signer, at=t + 5)
+    # B records A's root under its own name, and suspends A's leaf in a tree of its own: both in B's namespace.
+    reg.issue(batch.root, key=reg.other_signer, scope_id=welder)
+    tree_b = MerkleTree([leaf, h("b's y")])
+    reg.issue(tree_b.root, key=reg.other_signer, scope_id=welder)
+    reg.set_status(tree_b.root, leaf, tree_b.proof(leaf), SUSPEND, 7, key=reg.other_signer, agency=b)
+    reg.send("addIssuerKey", reg.agency_id, h("key a"), 0, 0, sender=reg.admin)
+    reg.send("addIssuerKey", b, h("key b"), t, t + 900, sender=reg.governor)
+    reg.send("retireIssuerKey", h("key a"), sender=reg.admin)
+    reg.send("reportIssuerKeyCompromised", h("key b"), t + 1, sender=reg.other_admin)
+    reg.send("retireScope", welder, sender=reg.governor)
     reg.send("retireSigner", reg.signer.address, sender=reg.governor, at=t + 6)
     reg.send("reportCompromised", reg.spare_signer.address, t + 3, sender=reg.admin, at=t + 7)
     reg.send("transferAgencyAdmin", reg.agency_id, reg.spare.address, sender=reg.admin)
@@ -41,7 +51,8 @@ def _run_scenario(reg: Harness) -> list[bytes]:
     reg.send("revokeAgency", b, t + 4, 6, sender=reg.governor, at=t + 9)
     reg.send("transferOwnership", reg.stranger.address, sender=reg.governor)
     reg.send("acceptOwnership", sender=reg.stranger)
-    return [batch.root, h("single"), h("b doc")]
+    a = reg.agency_id
+    return [(a, batch.root), (a, h("single")), (b, h("b doc")), (b, batch.root), (b, tree_b.root)]
 
 
 def _decoded_logs(reg: Harness) -> list[tuple[str, dict[str, Any]]]:
@@ -59,19 +70,30 @@ def _decoded_logs(reg: Harness) -> list[tuple[str, dict[str, Any]]]:
 
 
 def _rebuild(logs: list[tuple[str, dict[str, Any]]]) -> dict[str, Any]:
-    scopes: dict[bytes, tuple[str, int, int, str]] = {}
+    scopes: dict[bytes, list[Any]] = {}
     agencies: dict[int, list[Any]] = {}
     accreditations: dict[tuple[int, bytes], tuple[int, int, int]] = {}
     signers: dict[str, list[int]] = {}
     signer_at: dict[int, str] = {}
-    records: dict[bytes, tuple[int, bytes, str, int, int]] = {}
-    statuses: dict[bytes, tuple[int, int, int, int, int]] = {}
+    issuer_keys: dict[bytes, list[int]] = {}
+    records: dict[tuple[int, bytes], tuple[int, bytes, str, int, int]] = {}
+    statuses: dict[tuple[int, bytes], tuple[int, int, int, int, bool]] = {}
     owner = pending = None
     for name, a in logs:
         if name == "ScopeDefined":
-            scopes[a["scopeId"]] = (a["occupationCode"], a["level"], a["scopeIndex"], a["title"])
+            scopes[a["scopeId"]] = [a["occupationCode"], a["level"], a["scopeIndex"], a["title"], 0]
+        elif name == "ScopeRetired":
+            scopes[a["scopeId"]][4] = a["retiredAt"]
         elif name == "AgencyRegistered":
-            agencies[a["agencyId"]] = [a["name"], a["registrationCode"], a["admin"], 1, 0, 0]
+            agencies[a["agencyId"]] = [
+                a["name"],
+                a["registrationCode"],
+                a["admin"],
+                1,
+                0,
+                0,
+                a["documentStore"],
+            ]
         elif name == "AgencyAdminTransferred":
             agencies[a["agencyId"]][2] = a["newAdmin"]
         elif name == "AgencySuspended":
@@ -90,16 +112,22 @@ def _rebuild(logs: list[tuple[str, dict[str, Any]]]) -> dict[str, Any]:
             signers[a["signer"]][2:4] = [a["validFrom"], a["validUntil"]]
         elif name == "SignerCompromised":
             signers[a["signer"]][4] = a["since"]
+        elif name == "IssuerKeyAdded":
+            issuer_keys[a["publicKey"]] = [a["agencyId"], a["validFrom"], a["validUntil"], 0]
+        elif name == "IssuerKeyRetired":
+            issuer_keys[a["publicKey"]][1:3] = [a["validFrom"], a["validUntil"]]
+        elif name == "IssuerKeyCompromised":
+            issuer_keys[a["publicKey"]][3] = a["since"]
         elif name == "CredentialIssued":
-            records[a["root"]] = (a["agencyId"], a["scopeId"], a["signer"], a["issuedAt"], a["validUntil"])
+            record = (a["agencyId"], a["scopeId"], a["signer"], a["issuedAt"], a["validUntil"])
+            records[(a["agencyId"], a["root"])] = record
         elif name == "CredentialStatusChanged":
-            set_by = 0 if a["byGovernor"] else a["agencyId"]
-            statuses[a["target"]] = (
+            statuses[(a["agencyId"], a["target"])] = (
                 ACTION_TO_STATUS[a["action"]],
                 a["reason"],
                 a["nonce"],
                 a["since"],
-                set_by,
+                a["byGovernor"],
             )
         elif name == "OwnershipTransferStarted":
             pending = a["newOwner"]
@@ -108,11 +136,12 @@ def _rebuild(logs: list[tuple[str, dict[str, Any]]]) -> dict[str, Any]:
         else:
             raise AssertionError(f"the replay does not know event {name}")
     return {
-        "scopes": scopes,
+        "scopes": {k: tuple(v) for k, v in scopes.items()},
         "agencies": {k: tuple(v) for k, v in agencies.items()},
         "accreditations": accreditations,
         "signers": {k: tuple(v) for k, v in signers.items()},
         "signer_at": signer_at,
+        "issuer_keys": {k: tuple(v) for k, v in issuer_keys.items()},
         "records": records,
         "statuses": statuses,
         "owner": owner,
@@ -140,9 +169,12 @@ def test_state_rebuilt_from_logs_alone_matches_every_view(reg: Harness) -> None:
         assert reg.call("signerRecord", signer) == record
     for index, signer in state["signer_at"].items():
         assert reg.call("signerAt", index) == signer
+    assert len(state["issuer_keys"]) == 2
+    for key, issuer_key in state["issuer_keys"].items():
+        assert reg.call("issuerKey", key) == issuer_key
     assert sorted(state["records"]) == sorted(roots)
-    for root, record in state["records"].items():
-        assert reg.call("record", root) == record
-    assert len(state["statuses"]) == 2
-    for target, status in state["statuses"].items():
-        assert reg.call("statusOf", target) == status
+    for (agency_id, root), record in state["records"].items():
+        assert reg.record(root, agency=agency_id) == record
+    assert len(state["statuses"]) == 3
+    for (agency_id, target), status in state["statuses"].items():
+        assert reg.status_of(target, agency=agency_id) == status

@@ -20,7 +20,7 @@ PROPERTY_SETTINGS = settings(
 
 def _issued(reg: Harness, leaves: set[bytes]) -> MerkleTree:
     tree = MerkleTree(leaves)
-    if not reg.call("isIssued", tree.root):
+    if not reg.call("isIssued", reg.agency_id, tree.root):
         reg.issue(tree.root)
     return tree
 

@@ -13,7 +13,7 @@ from eth_account.signers.local import LocalAccount
 
 from credreg.chain.client import connect
 from credreg.chain.deploy import deploy_registry
-from credreg.chain.eip712 import IssueRequest, StatusAction
+from credreg.chain.eip712 import StatusAction
 from credreg.chain.manifest import Manifest
 from credreg.documents.layout import wrap_certificates
 from credreg.documents.model import expiry_timestamp, parse_certificate
@@ -60,14 +60,14 @@ class Deployed:
 
     def sign_issue(self, root: str | None = None, *, scope_id: str | None = None, valid_until: int = 0,
                    signer: LocalAccount | None = None) -> SignedIssue:  # fmt: skip
-        request = IssueRequest(
-            root=root or random_hash(), scope_id=scope_id or self.scope_id, valid_until=valid_until
-        )
+        request = self.registry.issue_request(root or random_hash(), scope_id or self.scope_id, valid_until)
         return self.registry.sign_issue(signer or self.signer, request)
 
     def sign_status(self, root: str, target: str, proof: Sequence[str], action: StatusAction,
                     reason: int = 0) -> SignedStatusChange:  # fmt: skip
-        return self.registry.sign_status_change(self.signer, root, target, proof, action, reason)
+        return self.registry.sign_status_change(
+            self.signer, self.agency_id, root, target, proof, action, reason
+        )
 
     def batch(self, size: int, *, first: int = 0) -> Batch:
         """`size` certificates for this agency and scope, wrapped under one root."""

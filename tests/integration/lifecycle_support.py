@@ -90,7 +90,13 @@ class World:
             self.registry.manifest.deployment_block,
             self.registry.head(),
         )
-        return [e.args for e in events if e.name == "CredentialIssued" and e.args["root"] == root]
+        return [
+            e.args
+            for e in events
+            if e.name == "CredentialIssued"
+            and e.args["root"] == root
+            and e.args["agencyId"] == self.agency_id
+        ]
 
 
 def set_up_registry(url: str) -> World:

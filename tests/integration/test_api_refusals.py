@@ -228,7 +228,13 @@ def test_status_changes_with_a_stale_nonce_bad_proof_or_wrong_transition(
     assert "nonce 1" in body["detail"]
 
     expired = deployed.registry.sign_status_change(
-        deployed.signer, root, root, [], StatusAction.REVOKE, deadline=deployed.registry.block_time() - 100
+        deployed.signer,
+        deployed.agency_id,
+        root,
+        root,
+        [],
+        StatusAction.REVOKE,
+        deadline=deployed.registry.block_time() - 100,
     )
     assert_problem(
         post(api, "/v1/revocations", expired.model_dump(mode="json")),

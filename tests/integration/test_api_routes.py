@@ -136,7 +136,7 @@ def test_issuance_is_relayed_and_confirmed_with_its_transaction(
     assert receipt["blockNumber"] == done["block_number"]
     assert done["signer"] == d.signer.address
     assert done["agency_id"] == d.agency_id
-    assert d.registry.record(signed.request.root).signer == d.signer.address
+    assert d.registry.record(d.agency_id, signed.request.root).signer == d.signer.address
 
 
 def test_the_same_signed_issuance_twice_gets_the_same_id(api: httpx.Client, deployed: Deployed) -> None:

@@ -33,7 +33,6 @@ from credreg import issuance
 from credreg.chain.client import connect
 from credreg.chain.deploy import deploy_registry
 from credreg.chain.devchain import DevChain, ephemeral_chain, free_port
-from credreg.chain.eip712 import IssueRequest
 from credreg.chain.keystore import PASSWORD_ENV, create_keystore
 from credreg.errors import ChainUnreachable, ResultsFileError, WrongChain
 from credreg.issuance import JOURNAL_DIR
@@ -217,7 +216,7 @@ def test_a_manifest_for_another_chain_is_refused(setup: Setup) -> None:
         # A request signed for chain 31337's registry is refused by a registry elsewhere, before sending.
         other = Registry.connect(other_chain.url, deploy_registry(connect(other_chain.url), SIGNER))
         signed = setup.world.registry.sign_issue(
-            SIGNER, IssueRequest(root="0x" + "11" * 32, scope_id=setup.world.scope_id)
+            SIGNER, setup.world.registry.issue_request("0x" + "11" * 32, setup.world.scope_id)
         )
         with pytest.raises(WrongChain, match="the request was signed for registry"):
             Relayer(other, SIGNER).issue(signed)
@@ -363,7 +362,7 @@ def test_a_crash_after_sending_is_finished_by_the_same_command(
 
     assert "the connection dropped before the receipt arrived" in crashed.text
     root = _journal_root(out)
-    assert setup.world.registry.record(root).issued, "the transaction went through"
+    assert setup.world.registry.record(setup.world.agency_id, root).issued, "the transaction went through"
     assert documents_in(out, "T") == []
     assert list(out.glob("batch-*.json")) == []
     _finish_and_repeat(setup, results, out, root)
@@ -384,7 +383,7 @@ def test_a_failure_before_sending_is_retried_with_the_journaled_root(
 
     root = _journal_root(out)
     assert setup.head() == head
-    assert not setup.world.registry.record(root).issued
+    assert not setup.world.registry.record(setup.world.agency_id, root).issued
     _finish_and_repeat(setup, results, out, root)
 
 
@@ -409,7 +408,7 @@ def test_a_failure_while_writing_documents_is_finished_by_the_same_command(
     assert "No space left on device" in crashed.text
     assert "run the same command again" in crashed.text
     root = _journal_root(out)
-    assert setup.world.registry.record(root).issued
+    assert setup.world.registry.record(setup.world.agency_id, root).issued
     assert list(out.glob("batch-*.json")) == [], "no summary: the batch is not complete"
     partial = documents_in(out, "T")
     assert len(partial) == 4
@@ -433,7 +432,7 @@ def test_the_same_results_file_issued_into_another_directory_is_refused(setup: S
     results, first = setup.results("twice.csv", seed=57), setup.workdir / "first-out"
     done = setup.cli.ok("issue", str(results), "--out", first.name, "--dev-account", "2")
     root = next(word for word in done.text.split() if word.startswith("0x") and len(word) == 66)
-    assert setup.world.registry.record(root).issued
+    assert setup.world.registry.record(setup.world.agency_id, root).issued
 
     refused = setup.cli.fails(2, "issue", str(results), "--out", "second-out", "--dev-account", "2")
 

@@ -36,6 +36,7 @@ from lifecycle_support import (
 from credreg.chain.devchain import ephemeral_chain
 from credreg.chain.eip712 import StatusAction
 from credreg.documents.disclosure import disclose
+from credreg.documents.layout import binding_from_document
 from credreg.documents.model import expiry_timestamp
 from credreg.documents.wrap import dump_document
 from credreg.errors import ConfigError, ContractRevert
@@ -102,10 +103,12 @@ def assert_fails_at(
     assert statuses(report) == expected
 
 
-def position(path: Path) -> tuple[str, str, list[str]]:
-    """(merkle root, leaf, proof) of the document at `path`, 0x-prefixed as the chain takes them."""
-    signature = load(path)["signature"]
+def position(path: Path) -> tuple[int, str, str, list[str]]:
+    """(agency, merkle root, leaf, proof) of the document at `path`, 0x-prefixed as the chain takes them."""
+    document = load(path)
+    signature = document["signature"]
     return (
+        binding_from_document(document).agency_id,
         "0x" + signature["merkleRoot"],
         "0x" + signature["targetHash"],
         ["0x" + p for p in signature["proof"]],
@@ -116,8 +119,8 @@ def change_status(
     world: World, path: Path, action: StatusAction, reason: int, signer: LocalAccount = SIGNER
 ) -> None:
     """The agency signs a status change for the document at `path`; an independent relayer sends it."""
-    root, leaf, proof = position(path)
-    signed = world.registry.sign_status_change(signer, root, leaf, proof, action, reason)
+    agency, root, leaf, proof = position(path)
+    signed = world.registry.sign_status_change(signer, agency, root, leaf, proof, action, reason)
     Relayer(world.registry, RELAYER).set_status(signed)
 
 
@@ -130,7 +133,7 @@ def test_the_batch_and_the_single_certificate_are_recorded_whole(issued: Issued)
     sampled = [load(p) for p in issued.batch_files[:: BATCH_SIZE // 50]]
     assert {d["signature"]["merkleRoot"] for d in sampled} == {batch.root[2:]}
     assert max(len(d["signature"]["proof"]) for d in sampled) == 14  # ceil(log2(10,000))
-    record = world.registry.record(batch.root)
+    record = world.registry.record(world.agency_id, batch.root)
     assert (record.agency_id, record.scope_id, record.signer) == (
         world.agency_id,
         world.scope_id,
@@ -142,7 +145,7 @@ def test_the_batch_and_the_single_certificate_are_recorded_whole(issued: Issued)
     single = load(issued.single_file)
     assert single["signature"]["proof"] == []
     assert single["signature"]["merkleRoot"] == single["signature"]["targetHash"]
-    assert world.registry.record(issued.single.summary.root).issued
+    assert world.registry.record(world.agency_id, issued.single.summary.root).issued
 
 
 def test_an_employer_verifies_certificates_from_across_the_batch_in_one_call(issued: Issued) -> None:
@@ -196,7 +199,7 @@ def test_revoking_one_leaf_and_suspending_another_says_exactly_which(issued: Iss
     assert_fails_at(reports[0], "revoked", "not-revoked")
     assert "this document was revoked" in reports[0].step("not-revoked").reason
     assert "reason code 3" in reports[0].step("not-revoked").reason
-    assert reports[0].target_hash == position(revoked)[1]
+    assert reports[0].target_hash == position(revoked)[2]
     assert_fails_at(reports[1], "suspended", "not-revoked")
     assert "this document is suspended" in reports[1].step("not-revoked").reason
     assert "reason code 7" in reports[1].step("not-revoked").reason

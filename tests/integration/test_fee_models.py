@@ -35,7 +35,7 @@ def test_deploy_govern_and_issue_under_every_fee_model(node: tuple[str, str], tm
     world = set_up_registry(url)  # deploy, then governor calls: define a scope, register, accredit
     outcome = world.issue(sample_results(tmp_path / "results.csv", 3, prefix="FEE"), tmp_path / "out")
 
-    assert world.registry.record(outcome.summary.root).issued
+    assert world.registry.record(world.agency_id, outcome.summary.root).issued
     assert len(documents_in(tmp_path / "out", "FEE")) == 3
     assert outcome.summary.transaction_hash is not None
     for tx_hash in (world.registry.manifest.registry.transaction_hash, outcome.summary.transaction_hash):

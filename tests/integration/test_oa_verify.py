@@ -85,6 +85,7 @@ def judged(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, tuple
             sig = document["signature"]
             signed = world.registry.sign_status_change(
                 SIGNER,
+                world.agency_id,
                 "0x" + sig["merkleRoot"],
                 "0x" + sig["targetHash"],
                 ["0x" + p for p in sig["proof"]],

@@ -9,11 +9,11 @@ from chain_world import Batch, Deployed, deploy_world, random_hash
 from eth_account.signers.local import LocalAccount
 from eth_utils.crypto import keccak
 
-from credreg import registry as registry_module
 from credreg.chain.devchain import DevChain
 from credreg.chain.eip712 import StatusAction
 from credreg.errors import ChainError, ContractRevert
 from credreg.registry import AgencyState, Governor, Registry, Relayer, Verdict
+from credreg.registry import reads as registry_module
 
 
 @dataclass
@@ -36,17 +36,20 @@ def issued(deployed: Deployed) -> Issued:
     return Issued(single, batch, random_hash())
 
 
-def _queries(issued: Issued) -> list[tuple[str, str, list[str]]]:
+def _queries(issued: Issued, agency: int) -> list[tuple[int, str, str, list[str]]]:
     batch = issued.batch
-    queries = [(issued.single, issued.single, []), (issued.unknown, issued.unknown, [])]
+    queries: list[tuple[int, str, str, list[str]]] = [
+        (agency, issued.single, issued.single, []),
+        (agency, issued.unknown, issued.unknown, []),
+    ]
     for document, leaf in zip(batch.documents, batch.leaves, strict=True):
-        queries.append((batch.root, leaf, ["0x" + p for p in document["signature"]["proof"]]))
-    queries.append((batch.root, batch.leaves[0], [random_hash()]))
+        queries.append((agency, batch.root, leaf, ["0x" + p for p in document["signature"]["proof"]]))
+    queries.append((agency, batch.root, batch.leaves[0], [random_hash()]))
     return queries
 
 
 def test_batched_statuses_equal_one_call_each(deployed: Deployed, issued: Issued) -> None:
-    queries = _queries(issued)
+    queries = _queries(issued, deployed.agency_id)
     one_by_one = [deployed.registry.credential_status(*q) for q in queries]
     assert deployed.registry.credential_statuses(queries) == one_by_one
     verdicts = [state.verdict for state in one_by_one]
@@ -64,9 +67,9 @@ def test_statuses_keep_their_order_across_many_batches(
     deployed: Deployed, issued: Issued, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(registry_module, "STATUS_BATCH", 2)
-    queries = _queries(issued) * 3
+    queries = _queries(issued, deployed.agency_id) * 3
     states = deployed.registry.credential_statuses(queries)
-    assert [s.record.root for s in states] == [q[0] for q in queries]
+    assert [s.record.root for s in states] == [q[1] for q in queries]
     assert [s.verdict for s in states] == [deployed.registry.credential_status(*q).verdict for q in queries]
 
 
@@ -101,18 +104,18 @@ def test_facts_are_read_at_the_head_and_remembered_for_that_block_only(
     reg = d.registry
     root = random_hash()
     Relayer(reg, d.relayer).issue(d.sign_issue(root))
-    head, (state,) = reg.statuses_at_head([(root, root, [])])
+    head, (state,) = reg.statuses_at_head([(d.agency_id, root, root, [])])
     assert head == reg.latest_head()
-    assert state == reg.credential_status(root, root, [])
+    assert state == reg.credential_status(d.agency_id, root, root, [])
     before = reg.facts_at(head, agencies=[d.agency_id], scopes=[d.scope_id])
     assert before == reg.snapshot(agencies=[d.agency_id], scopes=[d.scope_id], block=head.number)
     assert before.agencies[d.agency_id].state is AgencyState.ACTIVE
 
     Governor(reg, d.governor).suspend_agency(d.agency_id, 7)
 
-    later, (again,) = reg.statuses_at_head([(root, root, [])])
+    later, (again,) = reg.statuses_at_head([(d.agency_id, root, root, [])])
     assert later.number > head.number
-    assert again == reg.credential_status(root, root, [])
+    assert again == reg.credential_status(d.agency_id, root, root, [])
     after = reg.facts_at(later, agencies=[d.agency_id])
     assert after.agencies[d.agency_id].state is AgencyState.SUSPENDED
     assert after.block_time == later.timestamp
@@ -123,17 +126,20 @@ def test_addresses_come_back_in_eip55_form(deployed: Deployed, issued: Issued) -
     reg = deployed.registry
     assert reg.governor() == deployed.governor.address
     assert reg.signer_at(1) == deployed.signer.address
-    assert reg.record(issued.single).signer == deployed.signer.address
+    assert reg.record(deployed.agency_id, issued.single).signer == deployed.signer.address
 
 
 def test_a_revert_in_a_reply_becomes_the_contracts_named_error(deployed: Deployed) -> None:
     root = random_hash()
-    selector = keccak(text="CredentialRegistryNotIssued(bytes32)")[:4].hex()
-    error = {"code": 3, "message": "execution reverted", "data": "0x" + selector + root[2:]}
-    revert = deployed.registry._call_error("record", error)
+    selector = keccak(text="CredentialRegistryNotIssued(uint32,bytes32)")[:4].hex()
+    data = "0x" + selector + f"{7:064x}" + root[2:]
+    revert = deployed.registry._call_error(
+        "record", {"code": 3, "message": "execution reverted", "data": data}
+    )
     assert isinstance(revert, ContractRevert)
-    assert (revert.name, revert.args_by_name["root"]) == (
+    assert (revert.name, revert.args_by_name["agencyId"], revert.args_by_name["root"]) == (
         "CredentialRegistryNotIssued",
+        7,
         bytes.fromhex(root[2:]),
     )
 
@@ -149,7 +155,7 @@ def test_reading_where_no_registry_is_deployed_says_so(deployed: Deployed) -> No
         update={"registry": deployed.manifest.registry.model_copy(update={"address": "0x" + "11" * 20})}
     )
     stray = Registry(deployed.registry.w3, elsewhere)
-    with pytest.raises(ChainError, match="is the registry deployed there"):
+    with pytest.raises(ChainError, match="is the contract deployed there"):
         stray.version()
 
 
@@ -161,6 +167,7 @@ def test_reading_where_no_registry_is_deployed_says_so(deployed: Deployed) -> No
         ("0x" + "00" * 192 + "01" + "00" * 95, "not an address"),
     ],
 )
-def test_a_malformed_status_reply_is_refused(reply: str, message: str) -> None:
+def test_a_malformed_status_reply_is_refused(deployed: Deployed, reply: str, message: str) -> None:
+    query = (deployed.agency_id, "0x" + "22" * 32, "0x" + "22" * 32, [])
     with pytest.raises(ChainError, match=message):
-        registry_module._status_from_words("0x" + "22" * 32, reply)
+        deployed.registry._statuses([query], [{"jsonrpc": "2.0", "id": 1, "result": reply}])

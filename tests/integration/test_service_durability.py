@@ -50,7 +50,7 @@ def test_outbox_survives_a_killed_service_process(
             assert [a.status_code for a in accepted] == [202, 202, 202]
             ids = [a.json()["id"] for a in accepted]
         serve.kill()
-        assert not any(d.registry.is_issued(s.request.root) for s in signed)
+        assert not any(d.registry.is_issued(d.agency_id, s.request.root) for s in signed)
 
         # 2. Restarted with the relay worker; transactions sent but not mined yet: killed again.
         rpc(d, "evm_setAutomine", False)

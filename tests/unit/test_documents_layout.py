@@ -26,6 +26,7 @@ from credreg.documents import (
     wrap_certificates,
     wrap_documents,
 )
+from credreg.documents.store import document_store_address
 from credreg.errors import DocumentError, MalformedDocument
 
 
@@ -62,10 +63,11 @@ def test_the_layout_uses_openattestation_fields_where_they_exist() -> None:
     assert data["issuers"] == [
         {
             "name": certificate.agency.name,
-            "documentStore": REGISTRY,
+            "documentStore": document_store_address(REGISTRY, certificate.agency.id),
             "identityProof": {"type": "DNS-TXT", "location": DOMAIN},
         }
     ]
+    assert data["credreg"]["registry"] == REGISTRY
     assert data["recipient"]["name"] == "张伟"
     credreg = data["credreg"]
     assert credreg["scopeId"] == scope_id("6-31-01-03", 3)
@@ -135,7 +137,11 @@ def _wrapped_data(mutate: Any) -> Any:
     ("mutate", "field"),
     [
         (lambda d: d.pop("credreg"), "credreg"),
-        (lambda d: d["credreg"].update(version=2), "credreg.version"),
+        (lambda d: d["credreg"].update(version=1), "credreg.version"),
+        (lambda d: d["credreg"].update(version=3), "credreg.version"),
+        (lambda d: d["credreg"].update(registry="0x" + "12" * 20), "issuers.0.documentStore"),
+        (lambda d: d["issuers"][0].update(documentStore="0x" + "12" * 20), "issuers.0.documentStore"),
+        (lambda d: d["credreg"].update(agencyId=2), "issuers.0.documentStore"),
         (lambda d: d["credreg"].update(kind="diploma"), "credreg.kind"),
         (lambda d: d["credreg"].update(scopeId="0x" + "11" * 32), "credreg.scopeId"),
         (lambda d: d["credreg"].update(level="3"), "credreg.level"),

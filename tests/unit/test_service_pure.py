@@ -65,7 +65,7 @@ def test_foreign_cursors_are_refused_naming_the_cursor(cursor: str) -> None:
 
 def _signed(key: str, root: str) -> SignedIssue:
     account = Account.from_key(key)
-    request = IssueRequest(root=root, scope_id="0x" + "22" * 32, valid_until=0)
+    request = IssueRequest(root=root, scope_id="0x" + "22" * 32, valid_until=0, deadline=2_000_000_000)
     domain = Domain(chain_id=31337, registry=REGISTRY)
     return SignedIssue(
         chain_id=31337, registry=REGISTRY, request=request, signature=sign(account, domain, request)
@@ -100,7 +100,7 @@ def _manifest(chain_id: int) -> Manifest:
             address=REGISTRY, deployment_block=1, transaction_hash="0x" + "00" * 32,
             bytecode_hash="0x", deployed_bytecode_hash="0x",
         ),
-        governor=REGISTRY, contract_version="1.0.0", compiler_version="0.8.37", evm_version="london",
+        governor=REGISTRY, contract_version="2.0.0", compiler_version="0.8.37", evm_version="london",
         optimizer_runs=10_000, credreg_version="0.1.0", deployed_at=datetime.now(UTC),
     )  # fmt: skip
 

@@ -105,12 +105,13 @@ def write_credentials_csv(path: Path, state: LedgerState, moment: int) -> int:
     with path.open("w", encoding=ENCODING, newline="") as stream:
         writer = csv.writer(stream)
         writer.writerow(CREDENTIAL_COLUMNS)
-        for root in sorted(state.roots, key=lambda r: (state.roots[r].block, r)):
-            record = state.roots[root]
-            agency = state.agencies.get(record.agency_id)
+        for key in sorted(state.roots, key=lambda k: (state.roots[k].block, k)):
+            agency_id, root = key
+            record = state.roots[key]
+            agency = state.agencies.get(agency_id)
             scope = state.scopes.get(record.scope_id)
-            status = state.targets.get(root)
-            verdict = state.verdict(root, root, [], moment)
+            status = state.targets.get(key)
+            verdict = state.verdict(agency_id, root, root, [], moment)
             writer.writerow(
                 [
                     root, "root", root, record.agency_id, safe_text(agency.name) if agency else "",
@@ -118,19 +119,22 @@ def write_credentials_csv(path: Path, state: LedgerState, moment: int) -> int:
                     checksum(record.signer), spreadsheet_time(record.issued_at),
                     spreadsheet_time(record.valid_until) or "none",
                     status.status.name.lower() if status else "none", status.reason if status else "",
-                    spreadsheet_time(status.since) if status else "", _set_by(status.set_by_agency) if status else "",
+                    spreadsheet_time(status.since) if status else "", _set_by(status.by_governor, agency_id) if status else "",
                     status.changes if status else 0, verdict.verdict.label,
                 ]
             )  # fmt: skip
             rows += 1
-        for target in sorted(state.targets, key=lambda t: (state.targets[t].last_block, t)):
-            entry = state.targets[target]
-            if target in state.roots:
+        for key in sorted(state.targets, key=lambda k: (state.targets[k].last_block, k)):
+            agency_id, target = key
+            entry = state.targets[key]
+            if key in state.roots:
                 continue  # already on its root's row
-            owner = state.roots.get(entry.root)
-            agency = state.agencies.get(owner.agency_id) if owner else None
+            owner = state.roots.get((agency_id, entry.root))
+            agency = state.agencies.get(agency_id) if owner else None
             leaf_verdict = (
-                state.verdict_of_path([target, entry.root], moment).verdict if owner else Verdict.NOT_ISSUED
+                state.verdict_of_path(agency_id, [target, entry.root], moment).verdict
+                if owner
+                else Verdict.NOT_ISSUED
             )
             writer.writerow(
                 [
@@ -139,12 +143,12 @@ def write_credentials_csv(path: Path, state: LedgerState, moment: int) -> int:
                     checksum(owner.signer) if owner else "", spreadsheet_time(owner.issued_at) if owner else "",
                     (spreadsheet_time(owner.valid_until) or "none") if owner else "",
                     entry.status.name.lower(), entry.reason, spreadsheet_time(entry.since),
-                    _set_by(entry.set_by_agency), entry.changes, leaf_verdict.label,
+                    _set_by(entry.by_governor, agency_id), entry.changes, leaf_verdict.label,
                 ]
             )  # fmt: skip
             rows += 1
     return rows
 
 
-def _set_by(agency_id: int) -> str:
-    return "governor" if agency_id == 0 else f"agency {agency_id}"
+def _set_by(by_governor: bool, agency_id: int) -> str:
+    return "governor" if by_governor else f"agency {agency_id}"

@@ -18,6 +18,7 @@ RULES: dict[str, str] = {
     "scope-redefined": "a scope is defined once",
     "scope-index-out-of-order": "scope indexes are sequential from 1",
     "scope-unknown": "accreditations and issuances name defined scopes",
+    "scope-retired": "a scope is retired once, at the block's time, and no agency is accredited for it since",
     "agency-id-out-of-order": "agency ids are sequential from 1",
     "agency-invalid": "an agency has a name, a registration code no other agency holds, and an admin",
     "agency-unknown": "events name registered agencies",
@@ -37,10 +38,12 @@ RULES: dict[str, str] = {
     "compromise-time-invalid": (
         "a compromise time is non-zero, not later than the block's time, and earlier than one reported before"
     ),
+    "issuer-key-reused": "an issuer key is non-zero and belongs to one agency forever",
+    "issuer-key-unknown": "events name added issuer keys, of the agency they say",
     "admin-mismatch": "an admin transfer starts from the agency's current admin, to a non-zero address",
     "actor-not-authorised": "signer keys and admins are managed by the agency's admin or the governor",
     # issuance
-    "root-reissued": "a root is issued once",
+    "root-reissued": "an agency issues a root once (other agencies' records of the same hash are theirs)",
     "issued-at-mismatch": "a root's issuedAt is the block's time",
     "expiry-invalid": "a credential's expiry is none or later than its issuance",
     "issuance-agency-not-active": "the issuing agency is active (registered, not suspended, not revoked)",
@@ -49,8 +52,13 @@ RULES: dict[str, str] = {
         "the signer is a key of the issuing agency, inside its window and never reported compromised"
     ),
     # status changes
-    "status-before-issuance": "nothing is revoked, suspended or reinstated before its root is issued",
-    "status-agency-mismatch": "a status change names the agency that issued the root",
+    "status-before-issuance": (
+        "nothing is revoked, suspended or reinstated in an agency's namespace before that agency issued its root"
+    ),
+    "status-cross-agency": (
+        "a status change in an agency's namespace is made by that agency's own signer key (or the governor), "
+        "never by another agency's"
+    ),
     "status-since-mismatch": "a status change's since is the block's time",
     "status-action-invalid": "a status change is a revoke (1), suspend (2) or reinstate (3)",
     "status-transition": (
@@ -66,7 +74,7 @@ RULES: dict[str, str] = {
     "status-after-agency-revocation": (
         "after its revocation an agency changes no status, and while suspended it reinstates nothing"
     ),
-    "status-held-by-other": "an agency changes only statuses that are unset or set by itself",
+    "status-held-by-governor": "a suspension by the governor is lifted by the governor only",
     # the ledger itself
     "event-not-audited": "every event the registry emits is one the audit knows how to apply",
     "undecodable-log": "every log of the registry decodes with its ABI",

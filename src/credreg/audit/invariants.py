@@ -24,8 +24,7 @@ from credreg.audit.state import (
     SignerEntry,
     in_window,
 )
-from credreg.chain.states import AgencyState as AgencyStatus
-from credreg.chain.states import TargetState as Status
+from credreg.chain.states import AgencyState, Status
 from credreg.documents.model import scope_id as scope_id_of
 
 Problem = tuple[str, str]  # (rule code, what happened)
@@ -112,7 +111,7 @@ def _agency_registered(state: LedgerState, ev: AuditEvent) -> Iterator[Problem]:
 def _known_agency(state: LedgerState, ev: AuditEvent) -> Iterator[Problem]:
     if (
         ev.args["agencyId"] not in state.agencies
-        or state.agencies[ev.args["agencyId"]].state is AgencyStatus.NONE
+        or state.agencies[ev.args["agencyId"]].state is AgencyState.NONE
     ):
         yield ("agency-unknown", f"{ev.name} names agency {ev.args['agencyId']}, which was never registered")
 
@@ -145,7 +144,7 @@ def _agency_admin_transferred(state: LedgerState, ev: AuditEvent) -> Iterator[Pr
 def _agency_suspended(state: LedgerState, ev: AuditEvent) -> Iterator[Problem]:
     yield from _known_agency(state, ev)
     agency = state.agencies.get(ev.args["agencyId"])
-    if agency is not None and agency.state is not AgencyStatus.ACTIVE:
+    if agency is not None and agency.state is not AgencyState.ACTIVE:
         yield (
             "agency-transition",
             f"agency {agency.agency_id} was suspended while {agency.state.name.lower()}",
@@ -155,7 +154,7 @@ def _agency_suspended(state: LedgerState, ev: AuditEvent) -> Iterator[Problem]:
 def _agency_reinstated(state: LedgerState, ev: AuditEvent) -> Iterator[Problem]:
     yield from _known_agency(state, ev)
     agency = state.agencies.get(ev.args["agencyId"])
-    if agency is not None and agency.state is not AgencyStatus.SUSPENDED:
+    if agency is not None and agency.state is not AgencyState.SUSPENDED:
         yield (
             "agency-transition",
             f"agency {agency.agency_id} was reinstated while {agency.state.name.lower()}",
@@ -165,7 +164,7 @@ def _agency_reinstated(state: LedgerState, ev: AuditEvent) -> Iterator[Problem]:
 def _agency_revoked(state: LedgerState, ev: AuditEvent) -> Iterator[Problem]:
     yield from _known_agency(state, ev)
     agency = state.agencies.get(ev.args["agencyId"])
-    if agency is not None and agency.state not in (AgencyStatus.ACTIVE, AgencyStatus.SUSPENDED):
+    if agency is not None and agency.state not in (AgencyState.ACTIVE, AgencyState.SUSPENDED):
         yield (
             "agency-transition",
             f"agency {agency.agency_id} was revoked while {agency.state.name.lower()}",
@@ -180,7 +179,7 @@ def _agency_revoked(state: LedgerState, ev: AuditEvent) -> Iterator[Problem]:
 
 def _not_revoked(state: LedgerState, ev: AuditEvent) -> Iterator[Problem]:
     agency = state.agencies.get(ev.args["agencyId"])
-    if agency is not None and agency.state is AgencyStatus.REVOKED:
+    if agency is not None and agency.state is AgencyState.REVOKED:
         yield ("agency-revoked-acts", f"{ev.name} for agency {agency.agency_id} after its revocation")
 
 
@@ -193,10 +192,17 @@ def _window_valid(ev: AuditEvent) -> Iterator[Problem]:
 def _agency_accredited(state: LedgerState, ev: AuditEvent) -> Iterator[Problem]:
     yield from _known_agency(state, ev)
     yield from _not_revoked(state, ev)
-    if ev.args["scopeId"] not in state.scopes:
+    scope = state.scopes.get(ev.args["scopeId"])
+    if scope is None:
         yield (
             "scope-unknown",
             f"agency {ev.args['agencyId']} was accredited for undefined scope {ev.args['scopeId']}",
+        )
+    elif scope.retired_at != 0 and ev.name == "AgencyAccredited":
+        yield (
+            "scope-retired",
+            f"agency {ev.args['agencyId']} was accredited for scope {scope.scope_id}, retired at "
+            f"{iso(scope.retired_at)}",
         )
     yield from _window_valid(ev)
 
@@ -287,6 +293,57 @@ def _signer_compromised(state: LedgerState, ev: AuditEvent) -> Iterator[Problem]
     yield from _authorised(state, ev, ev.args["agencyId"])
 
 
+def _scope_retired(state: LedgerState, ev: AuditEvent) -> Iterator[Problem]:
+    scope = state.scopes.get(ev.args["scopeId"])
+    if scope is None:
+        yield ("scope-unknown", f"undefined scope {ev.args['scopeId']} was retired")
+    elif scope.retired_at != 0:
+        yield (
+            "scope-retired",
+            f"scope {scope.scope_id} was retired again (first at {iso(scope.retired_at)})",
+        )
+    if ev.args["retiredAt"] != ev.block_time:
+        yield (
+            "scope-retired",
+            f"a scope retirement at {iso(ev.block_time)} says {iso(ev.args['retiredAt'])}",
+        )
+
+
+def _issuer_key_added(state: LedgerState, ev: AuditEvent) -> Iterator[Problem]:
+    a = ev.args
+    yield from _known_agency(state, ev)
+    yield from _not_revoked(state, ev)
+    existing = state.issuer_keys.get(a["publicKey"])
+    if existing is not None or a["publicKey"] == ZERO_HASH:
+        owner = f"agency {existing.agency_id}" if existing else "nobody (the zero key)"
+        yield (
+            "issuer-key-reused",
+            f"issuer key {a['publicKey']} of {owner} was added to agency {a['agencyId']}",
+        )
+    yield from _window_valid(ev)
+    yield from _authorised(state, ev, a["agencyId"])
+
+
+def _issuer_key_changed(state: LedgerState, ev: AuditEvent) -> Iterator[Problem]:
+    a = ev.args
+    key = state.issuer_keys.get(a["publicKey"])
+    if key is None or key.agency_id != a["agencyId"]:
+        yield (
+            "issuer-key-unknown",
+            f"{ev.name} names issuer key {a['publicKey']} not of agency {a['agencyId']}",
+        )
+    elif ev.name == "IssuerKeyRetired":
+        yield from _ended_now(ev, key.valid_from, key.valid_until, f"issuer key {key.public_key}")
+    else:
+        since, current = a["since"], key.compromised_since
+        if since == 0 or since > ev.block_time or (current != 0 and since >= current):
+            yield (
+                "compromise-time-invalid",
+                f"issuer key {key.public_key} was reported compromised since {iso(since)} at {iso(ev.block_time)}",
+            )
+    yield from _authorised(state, ev, a["agencyId"])
+
+
 def _signer_problem(signer: SignerEntry | None, address: str, agency_id: int, moment: int) -> str | None:
     if signer is None or signer.agency_id != agency_id:
         owner = f"agency {signer.agency_id}" if signer else "no agency"
@@ -306,18 +363,18 @@ def _credential_issued(state: LedgerState, ev: AuditEvent) -> Iterator[Problem]:
     def what() -> str:
         return f"root {root} issued by agency {agency_id} at {iso(t)}"
 
-    if root in state.roots or root == ZERO_HASH:
-        first = state.roots.get(root)
+    if (agency_id, root) in state.roots or root == ZERO_HASH:
+        first = state.roots.get((agency_id, root))
         yield ("root-reissued", f"{what()} was already issued at block {first.block if first else 0}")
     if a["issuedAt"] != t:
         yield ("issued-at-mismatch", f"{what()} says issuedAt {iso(a['issuedAt'])}")
     if a["validUntil"] != 0 and a["validUntil"] <= a["issuedAt"]:
         yield ("expiry-invalid", f"{what()} expires at {iso(a['validUntil'])}, not after its issuance")
     agency = state.agencies.get(agency_id)
-    if agency is None or agency.state is not AgencyStatus.ACTIVE:
-        never = agency is None or agency.state is AgencyStatus.NONE
+    if agency is None or agency.state is not AgencyState.ACTIVE:
+        never = agency is None or agency.state is AgencyState.NONE
         detail = "never registered" if never or agency is None else agency.state.name.lower()
-        if agency is not None and agency.state is AgencyStatus.REVOKED:
+        if agency is not None and agency.state is AgencyState.REVOKED:
             detail += f" (cut-off {iso(agency.cutoff)})"
         yield ("issuance-agency-not-active", f"{what()}: the agency was {detail}")
     if scope_id not in state.scopes:
@@ -351,15 +408,11 @@ def _credential_status_changed(state: LedgerState, ev: AuditEvent) -> Iterator[P
 
     if "since" in a and a["since"] != t:
         yield ("status-since-mismatch", f"{what()} says since {iso(a['since'])}")
-    record = state.roots.get(a["root"])
+    agency_id = a["agencyId"]
+    record = state.roots.get((agency_id, a["root"]))
     if record is None:
-        yield ("status-before-issuance", f"{what()}, before the root was issued")
-    elif a["agencyId"] != record.agency_id:
-        yield (
-            "status-agency-mismatch",
-            f"{what()} names agency {a['agencyId']}, the root's is {record.agency_id}",
-        )
-    current = state.targets.get(target)
+        yield ("status-before-issuance", f"{what()}, before agency {agency_id} issued the root")
+    current = state.targets.get((agency_id, target))
     status = current.status if current is not None else Status.NONE
     nonce = current.nonce if current is not None else 0
     if a["nonce"] != nonce + 1:
@@ -375,21 +428,26 @@ def _credential_status_changed(state: LedgerState, ev: AuditEvent) -> Iterator[P
                 f"{what()} in the governor's name by {a['actor']}, not the governor",
             )
         return
-    agency_id = record.agency_id if record is not None else a["agencyId"]
-    problem = _signer_problem(state.signers.get(a["actor"]), a["actor"], agency_id, t)
-    if problem is not None:
-        yield ("status-actor-invalid", f"{what()}: {problem}")
+    actor = state.signers.get(a["actor"])
+    if actor is not None and actor.agency_id != agency_id:
+        yield (
+            "status-cross-agency",
+            f"{what()} in agency {agency_id}'s namespace by signer {a['actor']} of agency {actor.agency_id}",
+        )
+    else:
+        problem = _signer_problem(actor, a["actor"], agency_id, t)
+        if problem is not None:
+            yield ("status-actor-invalid", f"{what()}: {problem}")
     agency = state.agencies.get(agency_id)
-    if agency is not None and agency.state is AgencyStatus.REVOKED:
+    if agency is not None and agency.state is AgencyState.REVOKED:
         yield (
             "status-after-agency-revocation",
             f"{what()} by agency {agency_id}, revoked (cut-off {iso(agency.cutoff)})",
         )
-    elif agency is not None and agency.state is AgencyStatus.SUSPENDED and action == 3:
+    elif agency is not None and agency.state is AgencyState.SUSPENDED and action == 3:
         yield ("status-after-agency-revocation", f"{what()} by agency {agency_id} while it was suspended")
-    if current is not None and status is not Status.NONE and current.set_by_agency != agency_id:
-        holder = "the governor" if current.set_by_agency == 0 else f"agency {current.set_by_agency}"
-        yield ("status-held-by-other", f"{what()} by agency {agency_id}, but its status was set by {holder}")
+    if current is not None and action == 3 and current.by_governor:
+        yield ("status-held-by-governor", f"{what()} by agency {agency_id}, but the governor suspended it")
 
 
 _RULES: dict[str, Callable[[LedgerState, AuditEvent], Iterator[Problem]]] = {
@@ -406,6 +464,10 @@ _RULES: dict[str, Callable[[LedgerState, AuditEvent], Iterator[Problem]]] = {
     "SignerAdded": _signer_added,
     "SignerRetired": _signer_retired,
     "SignerCompromised": _signer_compromised,
+    "ScopeRetired": _scope_retired,
+    "IssuerKeyAdded": _issuer_key_added,
+    "IssuerKeyRetired": _issuer_key_changed,
+    "IssuerKeyCompromised": _issuer_key_changed,
     "CredentialIssued": _credential_issued,
     "CredentialStatusChanged": _credential_status_changed,
 }

@@ -36,8 +36,7 @@ from credreg.audit.state import (
     in_window,
 )
 from credreg.audit.views import compare_views
-from credreg.chain.states import AgencyState as AgencyStatus
-from credreg.chain.states import Verdict
+from credreg.chain.states import AgencyState, Verdict
 from credreg.errors import ConfigError
 from credreg.registry import Registry
 
@@ -165,13 +164,14 @@ class RootItem(BaseModel):
 
 
 class TargetItem(BaseModel):
+    agency_id: int
     target: str
     root: str
     status: str
     reason: int
     nonce: int
     since: int
-    set_by_agency: int
+    by_governor: bool
     changes: int
 
 
@@ -391,7 +391,7 @@ def report_from(
             counts["bytecode-mismatch"] += 1
 
     digest = replayer.digest()
-    verdicts = {root: state.verdict(root, root, [], moment).verdict for root in state.roots}
+    verdicts = {key: state.verdict(key[0], key[1], key[1], [], moment).verdict for key in state.roots}
     elapsed = time.perf_counter() - started
     timeline = build_timeline(state)
     total = sum(counts.values())
@@ -442,21 +442,22 @@ def report_from(
         ],
         timeline=timeline[-MAX_TIMELINE:],
         timeline_total=len(timeline),
-        roots=[_root_item(root, r, verdicts[root]) for root, r in state.roots.items()]
+        roots=[_root_item(key[1], r, verdicts[key]) for key, r in state.roots.items()]
         if include_records
         else None,
         targets=[
             TargetItem(
+                agency_id=agency_id,
                 target=t,
                 root=e.root,
                 status=e.status.name.lower(),
                 reason=e.reason,
                 nonce=e.nonce,
                 since=e.since,
-                set_by_agency=e.set_by_agency,
+                by_governor=e.by_governor,
                 changes=e.changes,
             )
-            for t, e in state.targets.items()
+            for (agency_id, t), e in state.targets.items()
         ]
         if include_records
         else None,
@@ -488,7 +489,7 @@ def _root_item(root: str, r: RootEntry, verdict: Verdict) -> RootItem:
 
 
 def _agency_summary(
-    state: LedgerState, agency_id: int, verdicts: dict[str, Verdict], moment: int
+    state: LedgerState, agency_id: int, verdicts: dict[tuple[int, str], Verdict], moment: int
 ) -> AgencySummary:
     g = state.agencies[agency_id]
     by_scope = {scope: n for (a, scope), n in sorted(state.issued.items()) if a == agency_id}
@@ -497,9 +498,7 @@ def _agency_summary(
         if a == agency_id:
             label = {1: "revoke", 2: "suspend", 3: "reinstate"}.get(action, str(action))
             changes[f"{label} by {'governor' if by_governor else 'agency'}"] += n
-    own_verdicts = Counter(
-        v.label for root, v in verdicts.items() if state.roots[root].agency_id == agency_id
-    )
+    own_verdicts = Counter(v.label for (holder, _root), v in verdicts.items() if holder == agency_id)
     return AgencySummary(
         agency_id=agency_id,
         name=g.name,
@@ -557,7 +556,7 @@ def _scope_summary(state: LedgerState, scope_id: str, moment: int) -> ScopeSumma
             if scope == scope_id
             and in_window(c.valid_from, c.valid_until, moment)
             and a in state.agencies
-            and state.agencies[a].state is AgencyStatus.ACTIVE
+            and state.agencies[a].state is AgencyState.ACTIVE
         ),
     )
 
@@ -716,11 +715,14 @@ def audit_credential(
     at_time: int,
     root: str | None = None,
     proof: Sequence[str] = (),
+    agency_id: int | None = None,
     resume_from: Path | None = None,
     progress: ProgressHook | None = None,
     confirmations: int = 0,
 ) -> CredentialAudit:
-    """Replay to `at_time` and judge the credential (`leaf` under `root` by `proof`), then replay to the head."""
+    """Replay to `at_time` and judge the credential (`leaf` under `root` by `proof`, in `agency_id`'s
+    namespace), then replay to the head. Without `agency_id`, the one agency whose namespace holds the hash
+    is taken; a hash held by several agencies needs `agency_id` (a document names it)."""
     leaf = leaf.lower()
     root = root.lower() if root else None
     proof = [p.lower() for p in proof]
@@ -738,8 +740,12 @@ def audit_credential(
     history: list[HistoryItem] = []
 
     def watch(event: AuditEvent) -> None:
-        # The issuance of its root and changes to the hashes on its path; not changes to other leaves.
+        # The issuance of its root and changes to the hashes on its path in its agency's namespace; not
+        # changes to other leaves, nor another agency's records of the same hashes.
         subject = event.args.get("target", event.args.get("root"))
+        holder = event.args.get("agencyId")
+        if agency_id is not None and holder != agency_id:
+            return
         if subject in watched and len(history) < MAX_CREDENTIAL_HISTORY:
             entry = HistoryEntry.of(event)
             history.append(
@@ -750,23 +756,31 @@ def audit_credential(
                 )
             )  # fmt: skip
 
+    if agency_id is None:
+        # Which agency's hash this is can only be told from the ledger: replay to the head once to find out.
+        replayer.run(head, progress=progress)
+        agency_id = _holder_of(replayer.state, leaf, root)
+        replayer = prepare_replayer(
+            registry, checkpoint=None, resume_from=resume_from, resume=False, to_block=at_block, notes=[],
+            window_blocks=None,
+        )  # fmt: skip
     replayer.run(at_block, on_event=watch, progress=progress)
     state = replayer.state
     if root is None:
-        if leaf in state.roots:
+        if (agency_id, leaf) in state.roots:
             root = leaf
-        elif leaf in state.targets:
-            root = state.targets[leaf].root
+        elif (agency_id, leaf) in state.targets:
+            root = state.targets[(agency_id, leaf)].root
             watched.add(root)
-    then = _judge(state, leaf, root, proof, at_time)
+    then = _judge(state, agency_id, leaf, root, proof, at_time)
     replayer.run(head, on_event=watch, progress=progress)
     state = replayer.state
-    if root is None and leaf in state.roots:
+    if root is None and (agency_id, leaf) in state.roots:
         root = leaf
     now_time = max(int(time.time()), block_time(registry.w3, head))
-    now = _judge(state, leaf, root, proof, now_time)
+    now = _judge(state, agency_id, leaf, root, proof, now_time)
     retro: str | None = None
-    record = state.roots.get(root) if root else None
+    record = state.roots.get((agency_id, root)) if root else None
     if record is not None and then.verdict is Verdict.VALID:
         invalid = state.invalidation(record)
         if invalid is not None:
@@ -799,15 +813,30 @@ def audit_credential(
     )  # fmt: skip
 
 
+def _holder_of(state: LedgerState, leaf: str, root: str | None) -> int:
+    """The one agency whose namespace holds `root` (or `leaf`), for a question that names no agency."""
+    wanted = root or leaf
+    holders = sorted(
+        {a for a, h in state.roots if h == wanted}
+        | ({a for a, h in state.targets if h == wanted} if not root else set())
+    )
+    if len(holders) > 1:
+        raise ConfigError(
+            f"{wanted} is recorded by agencies {', '.join(map(str, holders))}, each in its own namespace; "
+            f"say which with --agency N (the certificate names its agency), or pass the certificate file"
+        )
+    return holders[0] if holders else 0
+
+
 def _judge(
-    state: LedgerState, leaf: str, root: str | None, proof: Sequence[str], moment: int
+    state: LedgerState, agency_id: int, leaf: str, root: str | None, proof: Sequence[str], moment: int
 ) -> VerdictResult:
     if root is None:
         return VerdictResult(Verdict.NOT_ISSUED, leaf, 0, 0, None)
     if not proof and leaf != root:
         # Known only as a status target under `root`: judge the leaf and the root (nodes between are unknown).
-        return state.verdict_of_path([leaf, root], moment)
-    return state.verdict(root, leaf, proof, moment)
+        return state.verdict_of_path(agency_id, [leaf, root], moment)
+    return state.verdict(agency_id, root, leaf, proof, moment)
 
 
 def _credential_text(event: AuditEvent) -> str:

@@ -1,7 +1,7 @@
 """The registry's state rebuilt from its events alone, one event at a time, exactly as the contract keeps it.
 
-What is held is what the contract holds (per scope, agency, signer key, accreditation, root and status
-target) plus the history of governance changes (few: each is a governor or admin transaction) and counters.
+What is held is what the contract holds (per scope, agency, signer key, issuer key, accreditation, and per
+agency each root and status target, keyed `(agency id, hash)` as the contract keys them) plus the history of governance changes (few: each is a governor or admin transaction) and counters.
 No raw log is kept. Per status target the current status, the number of changes and the root it was last
 proved against are kept; the full sequence of changes is in the events export and in `credreg audit
 status`, which replays with a watch on one credential.
@@ -20,9 +20,7 @@ from typing import Any
 from credreg.audit.digest import state_digest
 from credreg.audit.findings import Finding
 from credreg.audit.source import AuditEvent
-from credreg.chain.states import AgencyState as AgencyStatus
-from credreg.chain.states import TargetState as Status
-from credreg.chain.states import Verdict
+from credreg.chain.states import AgencyState, Status, Verdict
 from credreg.chain.states import in_window as in_window
 from credreg.documents.merkle import combine as merkle_combine
 
@@ -70,6 +68,7 @@ class ScopeEntry:
     level: int
     title: str
     history: list[HistoryEntry] = field(default_factory=list)
+    retired_at: int = 0
 
 
 @dataclass(slots=True)
@@ -78,10 +77,11 @@ class AgencyEntry:
     name: str
     registration_code: str
     admin: str
-    state: AgencyStatus = AgencyStatus.ACTIVE
+    state: AgencyState = AgencyState.ACTIVE
     reason: int = 0
     cutoff: int = 0
     history: list[HistoryEntry] = field(default_factory=list)
+    document_store: str = ZERO_ADDRESS
 
 
 @dataclass(slots=True)
@@ -96,6 +96,16 @@ class SignerEntry:
 
     def valid_at(self, moment: int) -> bool:
         return in_window(self.valid_from, self.valid_until, moment)
+
+
+@dataclass(slots=True)
+class IssuerKeyEntry:
+    public_key: str
+    agency_id: int
+    valid_from: int
+    valid_until: int
+    compromised_since: int = 0
+    history: list[HistoryEntry] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -120,13 +130,14 @@ class RootEntry:
 
 @dataclass(slots=True)
 class TargetEntry:
-    """A hash's status as `statusOf` gives it, plus the root it was last proved against."""
+    """A hash's status in its agency's namespace as `statusOf` gives it, plus the root it was last proved
+    against."""
 
     status: Status
     reason: int
     nonce: int
     since: int
-    set_by_agency: int
+    by_governor: bool
     root: str
     changes: int
     last_block: int
@@ -165,9 +176,11 @@ class LedgerState:
         self.agency_by_code: dict[str, int] = {}
         self.signers: dict[str, SignerEntry] = {}
         self.signer_by_index: dict[int, str] = {}
+        self.issuer_keys: dict[str, IssuerKeyEntry] = {}
         self.accreditations: dict[tuple[int, str], AccreditationEntry] = {}
-        self.roots: dict[str, RootEntry] = {}
-        self.targets: dict[str, TargetEntry] = {}
+        # (agency id, hash): the contract's own keys, so one agency's records never touch another's
+        self.roots: dict[tuple[int, str], RootEntry] = {}
+        self.targets: dict[tuple[int, str], TargetEntry] = {}
         self.events_by_name: Counter[str] = Counter()
         # (agency id, scope id) -> roots issued; (agency id, action, by governor) -> status changes
         self.issued: Counter[tuple[int, str]] = Counter()
@@ -218,11 +231,23 @@ class LedgerState:
         )
         self.scope_by_index[a["scopeIndex"]] = a["scopeId"]
 
+    def _scope_retired(self, ev: AuditEvent) -> None:
+        scope = self.scopes.get(ev.args["scopeId"])
+        if scope is None:
+            return  # only a forged ledger retires an unknown scope; the invariants name it
+        scope.retired_at = ev.args["retiredAt"]
+        scope.history.append(HistoryEntry.of(ev))
+
     def _agency_registered(self, ev: AuditEvent) -> None:
         a = ev.args
         self.agency_count += 1
         self.agencies[a["agencyId"]] = AgencyEntry(
-            a["agencyId"], a["name"], a["registrationCode"], a["admin"], history=[HistoryEntry.of(ev)]
+            a["agencyId"],
+            a["name"],
+            a["registrationCode"],
+            a["admin"],
+            history=[HistoryEntry.of(ev)],
+            document_store=a["documentStore"],
         )
         self.agency_by_code.setdefault(a["registrationCode"], a["agencyId"])
 
@@ -231,7 +256,7 @@ class LedgerState:
         entry = self.agencies.get(agency_id)
         if entry is None:
             # Only a forged ledger names an unregistered agency; keep its trail rather than drop it.
-            entry = self.agencies[agency_id] = AgencyEntry(agency_id, "", "", ZERO_ADDRESS, AgencyStatus.NONE)
+            entry = self.agencies[agency_id] = AgencyEntry(agency_id, "", "", ZERO_ADDRESS, AgencyState.NONE)
         entry.history.append(HistoryEntry.of(ev))
         return entry
 
@@ -240,15 +265,15 @@ class LedgerState:
 
     def _agency_suspended(self, ev: AuditEvent) -> None:
         entry = self._agency(ev)
-        entry.state = AgencyStatus.SUSPENDED
+        entry.state = AgencyState.SUSPENDED
         entry.reason = ev.args["reason"]
 
     def _agency_reinstated(self, ev: AuditEvent) -> None:
-        self._agency(ev).state = AgencyStatus.ACTIVE
+        self._agency(ev).state = AgencyState.ACTIVE
 
     def _agency_revoked(self, ev: AuditEvent) -> None:
         entry = self._agency(ev)
-        entry.state = AgencyStatus.REVOKED
+        entry.state = AgencyState.REVOKED
         entry.reason = ev.args["reason"]
         entry.cutoff = ev.args["cutoff"]
 
@@ -297,12 +322,37 @@ class LedgerState:
     def _signer_compromised(self, ev: AuditEvent) -> None:
         self._signer(ev).compromised_since = ev.args["since"]
 
+    def _issuer_key_added(self, ev: AuditEvent) -> None:
+        a = ev.args
+        if a["publicKey"] in self.issuer_keys:
+            self.issuer_keys[a["publicKey"]].history.append(HistoryEntry.of(ev))
+            return  # a key belongs to its first agency forever
+        self.issuer_keys[a["publicKey"]] = IssuerKeyEntry(
+            a["publicKey"], a["agencyId"], a["validFrom"], a["validUntil"], 0, [HistoryEntry.of(ev)]
+        )
+
+    def _issuer_key(self, ev: AuditEvent) -> IssuerKeyEntry:
+        key = ev.args["publicKey"]
+        entry = self.issuer_keys.get(key)
+        if entry is None:
+            entry = self.issuer_keys[key] = IssuerKeyEntry(key, ev.args["agencyId"], 0, 0)
+        entry.history.append(HistoryEntry.of(ev))
+        return entry
+
+    def _issuer_key_retired(self, ev: AuditEvent) -> None:
+        entry = self._issuer_key(ev)
+        entry.valid_from = ev.args["validFrom"]
+        entry.valid_until = ev.args["validUntil"]
+
+    def _issuer_key_compromised(self, ev: AuditEvent) -> None:
+        self._issuer_key(ev).compromised_since = ev.args["since"]
+
     def _credential_issued(self, ev: AuditEvent) -> None:
         a = ev.args
-        root = a["root"]
-        if root in self.roots:
-            return  # write-once: the first issuance stands
         agency_id = a["agencyId"]
+        root = (agency_id, a["root"])
+        if root in self.roots:
+            return  # write-once per agency: the first issuance stands
         # Few distinct scopes and signers stand behind many roots: share their strings (about 200 bytes a root).
         self.roots[root] = RootEntry(
             agency_id, sys.intern(a["scopeId"]), sys.intern(a["signer"]), a["issuedAt"], a["validUntil"],
@@ -318,15 +368,15 @@ class LedgerState:
             return
         status = Status.REVOKED if action == 1 else Status.SUSPENDED if action == 2 else Status.NONE
         by_governor = bool(a["byGovernor"])
-        set_by = 0 if by_governor else a["agencyId"]
-        entry = self.targets.get(a["target"])
+        key = (a["agencyId"], a["target"])
+        entry = self.targets.get(key)
         if entry is None:
-            self.targets[a["target"]] = TargetEntry(
+            self.targets[key] = TargetEntry(
                 status,
                 a["reason"],
                 a["nonce"],
                 ev.block_time,
-                set_by,
+                by_governor,
                 sys.intern(a["root"]),
                 1,
                 ev.block_number,
@@ -336,7 +386,7 @@ class LedgerState:
             entry.reason = a["reason"]
             entry.nonce = a["nonce"]
             entry.since = ev.block_time
-            entry.set_by_agency = set_by
+            entry.by_governor = by_governor
             entry.root = sys.intern(a["root"])
             entry.changes += 1
             entry.last_block = ev.block_number
@@ -345,24 +395,27 @@ class LedgerState:
 
     # --- answers -----------------------------------------------------------------------------------------
 
-    def verdict(self, root: str, leaf: str, proof: Sequence[str], moment: int) -> VerdictResult:
-        """What `credentialStatus(root, leaf, proof)` answers at time `moment` on this state."""
-        if root not in self.roots:
+    def verdict(
+        self, agency_id: int, root: str, leaf: str, proof: Sequence[str], moment: int
+    ) -> VerdictResult:
+        """What `credentialStatus(agencyId, root, leaf, proof)` answers at time `moment` on this state."""
+        record = self.roots.get((agency_id, root))
+        if record is None:
             return VerdictResult(Verdict.NOT_ISSUED, root, 0, 0, None)
         path = [leaf]
         for sibling in proof:
             path.append(combine(path[-1], sibling))
         if path[-1] != root:
-            return VerdictResult(Verdict.INVALID_PROOF, leaf, 0, 0, self.roots[root])
-        return self.verdict_of_path(path, moment)
+            return VerdictResult(Verdict.INVALID_PROOF, leaf, 0, 0, record)
+        return self.verdict_of_path(agency_id, path, moment)
 
-    def verdict_of_path(self, path: Sequence[str], moment: int) -> VerdictResult:
-        """The verdict for the hashes `path` (leaf first, root last), taken as proved."""
+    def verdict_of_path(self, agency_id: int, path: Sequence[str], moment: int) -> VerdictResult:
+        """The verdict for the hashes `path` (leaf first, root last) of `agency_id`, taken as proved."""
         root = path[-1]
-        record = self.roots.get(root)
+        record = self.roots.get((agency_id, root))
         if record is None:
             return VerdictResult(Verdict.NOT_ISSUED, root, 0, 0, None)
-        found = self._highest(path, record.agency_id, Status.REVOKED)
+        found = self._highest(path, agency_id, Status.REVOKED)
         if found is not None:
             return VerdictResult(
                 Verdict(Verdict.ROOT_REVOKED + found[0]), found[1], found[2].reason, found[2].since, record
@@ -372,7 +425,7 @@ class LedgerState:
             return VerdictResult(invalidation[0], root, invalidation[1], invalidation[2], record)
         if record.valid_until != 0 and record.valid_until <= moment:
             return VerdictResult(Verdict.EXPIRED, root, 0, record.valid_until, record)
-        found = self._highest(path, record.agency_id, Status.SUSPENDED)
+        found = self._highest(path, agency_id, Status.SUSPENDED)
         if found is not None:
             return VerdictResult(
                 Verdict(Verdict.ROOT_SUSPENDED + found[0]), found[1], found[2].reason, found[2].since, record
@@ -382,7 +435,7 @@ class LedgerState:
     def invalidation(self, record: RootEntry) -> tuple[Verdict, int, int] | None:
         """Agency revoked with a cut-off at or before issuance, or signer compromised since then or before."""
         agency = self.agencies.get(record.agency_id)
-        if agency is not None and agency.state is AgencyStatus.REVOKED and agency.cutoff <= record.issued_at:
+        if agency is not None and agency.state is AgencyState.REVOKED and agency.cutoff <= record.issued_at:
             return (Verdict.AGENCY_REVOKED, agency.reason, agency.cutoff)
         signer = self.signers.get(record.signer)
         if (
@@ -396,12 +449,12 @@ class LedgerState:
     def _highest(
         self, path: Sequence[str], agency_id: int, wanted: Status
     ) -> tuple[int, str, TargetEntry] | None:
-        # Root first, then nodes, then the leaf: the contract reports the highest restricted hash, and only
-        # statuses set by the governor or the root's own agency count for this credential.
+        # Root first, then nodes, then the leaf: the contract reports the highest restricted hash in the
+        # agency's namespace.
         top = len(path) - 1
         for i in range(top, -1, -1):
-            entry = self.targets.get(path[i])
-            if entry is not None and entry.status is wanted and entry.set_by_agency in (0, agency_id):
+            entry = self.targets.get((agency_id, path[i]))
+            if entry is not None and entry.status is wanted:
                 level = 0 if i == top else (2 if i == 0 else 1)
                 return (level, path[i], entry)
         return None
@@ -409,7 +462,7 @@ class LedgerState:
     def iter_timeline(self) -> Iterator[HistoryEntry]:
         """Every governance change, in ledger order."""
         entries: list[HistoryEntry] = list(self.governor_history)
-        for holder in (self.scopes, self.agencies, self.signers, self.accreditations):
+        for holder in (self.scopes, self.agencies, self.signers, self.issuer_keys, self.accreditations):
             for entity in holder.values():
                 entries.extend(entity.history)
         seen: set[tuple[int, int]] = set()
@@ -427,25 +480,30 @@ class LedgerState:
         yield f"counts|{len(self.scope_by_index)}|{self.agency_count}|{len(self.signer_by_index)}"
         for scope_id in sorted(self.scopes):
             s = self.scopes[scope_id]
-            yield f"scope|{scope_id}|{s.index}|{_text(s.occupation_code)}|{s.level}|{_text(s.title)}"
+            yield (
+                f"scope|{scope_id}|{s.index}|{_text(s.occupation_code)}|{s.level}|{_text(s.title)}|{s.retired_at}"
+            )
         for agency_id in sorted(self.agencies):
             g = self.agencies[agency_id]
             yield (
                 f"agency|{agency_id}|{_text(g.name)}|{_text(g.registration_code)}|{g.admin}|"
-                f"{int(g.state)}|{g.reason}|{g.cutoff}"
+                f"{int(g.state)}|{g.reason}|{g.cutoff}|{g.document_store}"
             )
         for address in sorted(self.signers):
             k = self.signers[address]
             yield f"signer|{address}|{k.agency_id}|{k.index}|{k.valid_from}|{k.valid_until}|{k.compromised_since}"
+        for public_key in sorted(self.issuer_keys):
+            i = self.issuer_keys[public_key]
+            yield f"issuer-key|{public_key}|{i.agency_id}|{i.valid_from}|{i.valid_until}|{i.compromised_since}"
         for key in sorted(self.accreditations):
             c = self.accreditations[key]
             yield f"accreditation|{key[0]}|{key[1]}|{c.scope_index}|{c.valid_from}|{c.valid_until}"
-        for root in sorted(self.roots):
-            r = self.roots[root]
-            yield f"root|{root}|{r.agency_id}|{r.scope_id}|{r.signer}|{r.issued_at}|{r.valid_until}"
-        for target in sorted(self.targets):
-            t = self.targets[target]
-            yield f"target|{target}|{int(t.status)}|{t.reason}|{t.nonce}|{t.since}|{t.set_by_agency}"
+        for agency_id, root in sorted(self.roots):
+            r = self.roots[(agency_id, root)]
+            yield f"root|{agency_id}|{root}|{r.scope_id}|{r.signer}|{r.issued_at}|{r.valid_until}"
+        for agency_id, target in sorted(self.targets):
+            t = self.targets[(agency_id, target)]
+            yield f"target|{agency_id}|{target}|{int(t.status)}|{t.reason}|{t.nonce}|{t.since}|{int(t.by_governor)}"
 
     def digest(self) -> str:
         return state_digest(self.canonical_lines())
@@ -457,7 +515,15 @@ class LedgerState:
         return {
             "governor": [self.governor, self.pending_governor, [h.dump() for h in self.governor_history]],
             "scopes": [
-                [s.scope_id, s.index, s.occupation_code, s.level, s.title, [h.dump() for h in s.history]]
+                [
+                    s.scope_id,
+                    s.index,
+                    s.occupation_code,
+                    s.level,
+                    s.title,
+                    [h.dump() for h in s.history],
+                    s.retired_at,
+                ]
                 for s in self.scopes.values()
             ],
             "scope_by_index": sorted(self.scope_by_index.items()),
@@ -471,6 +537,7 @@ class LedgerState:
                     g.reason,
                     g.cutoff,
                     [h.dump() for h in g.history],
+                    g.document_store,
                 ]
                 for g in self.agencies.values()
             ],
@@ -489,6 +556,17 @@ class LedgerState:
                 for k in self.signers.values()
             ],
             "signer_by_index": sorted(self.signer_by_index.items()),
+            "issuer_keys": [
+                [
+                    i.public_key,
+                    i.agency_id,
+                    i.valid_from,
+                    i.valid_until,
+                    i.compromised_since,
+                    [h.dump() for h in i.history],
+                ]
+                for i in self.issuer_keys.values()
+            ],
             "accreditations": [
                 [
                     c.agency_id,
@@ -501,22 +579,23 @@ class LedgerState:
                 for c in self.accreditations.values()
             ],
             "roots": [
-                [root, r.agency_id, r.scope_id, r.signer, r.issued_at, r.valid_until, r.block]
-                for root, r in self.roots.items()
+                [agency_id, root, r.scope_id, r.signer, r.issued_at, r.valid_until, r.block]
+                for (agency_id, root), r in self.roots.items()
             ],
             "targets": [
                 [
+                    agency_id,
                     target,
                     int(t.status),
                     t.reason,
                     t.nonce,
                     t.since,
-                    t.set_by_agency,
+                    t.by_governor,
                     t.root,
                     t.changes,
                     t.last_block,
                 ]
-                for target, t in self.targets.items()
+                for (agency_id, target), t in self.targets.items()
             ],
             "events_by_name": sorted(self.events_by_name.items()),
             "issued": [[a, s, n] for (a, s), n in sorted(self.issued.items())],
@@ -532,14 +611,22 @@ class LedgerState:
         gov, pending, history = raw["governor"]
         state.governor, state.pending_governor = gov, pending
         state.governor_history = [HistoryEntry.load(h) for h in history]
-        for sid, index, code, level, title, hist in raw["scopes"]:
+        for sid, index, code, level, title, hist, retired_at in raw["scopes"]:
             state.scopes[sid] = ScopeEntry(
-                sid, index, code, level, title, [HistoryEntry.load(h) for h in hist]
+                sid, index, code, level, title, [HistoryEntry.load(h) for h in hist], retired_at
             )
         state.scope_by_index = {int(i): s for i, s in raw["scope_by_index"]}
-        for aid, name, code, admin, st, reason, cutoff, hist in raw["agencies"]:
+        for aid, name, code, admin, st, reason, cutoff, hist, store in raw["agencies"]:
             state.agencies[aid] = AgencyEntry(
-                aid, name, code, admin, AgencyStatus(st), reason, cutoff, [HistoryEntry.load(h) for h in hist]
+                aid,
+                name,
+                code,
+                admin,
+                AgencyState(st),
+                reason,
+                cutoff,
+                [HistoryEntry.load(h) for h in hist],
+                store,
             )
         state.agency_count = int(raw["agency_count"])
         state.agency_by_code = {c: int(a) for c, a in raw["agency_by_code"]}
@@ -548,14 +635,20 @@ class LedgerState:
                 address, aid, index, vf, vu, comp, [HistoryEntry.load(h) for h in hist]
             )
         state.signer_by_index = {int(i): a for i, a in raw["signer_by_index"]}
+        for public_key, aid, vf, vu, comp, hist in raw["issuer_keys"]:
+            state.issuer_keys[public_key] = IssuerKeyEntry(
+                public_key, aid, vf, vu, comp, [HistoryEntry.load(h) for h in hist]
+            )
         for aid, sid, index, vf, vu, hist in raw["accreditations"]:
             state.accreditations[(aid, sid)] = AccreditationEntry(
                 aid, sid, index, vf, vu, [HistoryEntry.load(h) for h in hist]
             )
-        for root, aid, sid, signer, issued_at, valid_until, block in raw["roots"]:
-            state.roots[root] = RootEntry(aid, sid, signer, issued_at, valid_until, block)
-        for target, st, reason, nonce, since, by, root, changes, last in raw["targets"]:
-            state.targets[target] = TargetEntry(Status(st), reason, nonce, since, by, root, changes, last)
+        for aid, root, sid, signer, issued_at, valid_until, block in raw["roots"]:
+            state.roots[(aid, root)] = RootEntry(aid, sid, signer, issued_at, valid_until, block)
+        for aid, target, st, reason, nonce, since, by, root, changes, last in raw["targets"]:
+            state.targets[(aid, target)] = TargetEntry(
+                Status(st), reason, nonce, since, bool(by), root, changes, last
+            )
         state.events_by_name = Counter(dict(raw["events_by_name"]))
         state.issued = Counter({(a, s): n for a, s, n in raw["issued"]})
         state.actions = Counter({(a, act, bool(g)): n for a, act, g, n in raw["actions"]})
@@ -576,6 +669,7 @@ _HANDLERS = {
     "OwnershipTransferStarted": LedgerState._ownership_transfer_started,
     "OwnershipTransferred": LedgerState._ownership_transferred,
     "ScopeDefined": LedgerState._scope_defined,
+    "ScopeRetired": LedgerState._scope_retired,
     "AgencyRegistered": LedgerState._agency_registered,
     "AgencyAdminTransferred": LedgerState._agency_admin_transferred,
     "AgencySuspended": LedgerState._agency_suspended,
@@ -586,6 +680,9 @@ _HANDLERS = {
     "SignerAdded": LedgerState._signer_added,
     "SignerRetired": LedgerState._signer_retired,
     "SignerCompromised": LedgerState._signer_compromised,
+    "IssuerKeyAdded": LedgerState._issuer_key_added,
+    "IssuerKeyRetired": LedgerState._issuer_key_retired,
+    "IssuerKeyCompromised": LedgerState._issuer_key_compromised,
     "CredentialIssued": LedgerState._credential_issued,
     "CredentialStatusChanged": LedgerState._credential_status_changed,
 }
@@ -596,7 +693,8 @@ HANDLED_EVENTS: dict[str, tuple[str, ...]] = {
     "OwnershipTransferStarted": ("previousOwner", "newOwner"),
     "OwnershipTransferred": ("previousOwner", "newOwner"),
     "ScopeDefined": ("scopeId", "scopeIndex", "occupationCode", "level", "title"),
-    "AgencyRegistered": ("agencyId", "admin", "name", "registrationCode"),
+    "ScopeRetired": ("scopeId", "retiredAt"),
+    "AgencyRegistered": ("agencyId", "admin", "name", "registrationCode", "documentStore"),
     "AgencyAdminTransferred": ("agencyId", "previousAdmin", "newAdmin", "actor"),
     "AgencySuspended": ("agencyId", "reason"),
     "AgencyReinstated": ("agencyId",),
@@ -606,6 +704,9 @@ HANDLED_EVENTS: dict[str, tuple[str, ...]] = {
     "SignerAdded": ("agencyId", "signer", "signerIndex", "validFrom", "validUntil", "actor"),
     "SignerRetired": ("agencyId", "signer", "validFrom", "validUntil", "actor"),
     "SignerCompromised": ("agencyId", "signer", "since", "actor"),
+    "IssuerKeyAdded": ("agencyId", "publicKey", "validFrom", "validUntil", "actor"),
+    "IssuerKeyRetired": ("agencyId", "publicKey", "validFrom", "validUntil", "actor"),
+    "IssuerKeyCompromised": ("agencyId", "publicKey", "since", "actor"),
     "CredentialIssued": ("root", "agencyId", "signer", "scopeId", "issuedAt", "validUntil"),
     "CredentialStatusChanged": (
         "root", "agencyId", "actor", "target", "action", "reason", "nonce", "byGovernor",

@@ -1,10 +1,9 @@
 """Comparing the replayed state with what the contract's own views return, record by record.
 
-Every scope, agency, signer key, accreditation, root and status target the replay knows is read back from
-the contract at the replay's last block, in JSON-RPC batches, and compared field by field; the root
-verdict (`credentialStatus(root, root, [])`) is compared with the one computed from the replayed state.
-Per-record reads are built and parsed by hand: a ledger with a million roots makes a million calls, and
-web3's contract machinery would cost more than the node.
+Every scope, agency, signer key, issuer key, accreditation, root and status target the replay knows is read
+back from the contract at the replay's last block, in JSON-RPC batches, and compared field by field; each
+root's verdict (`credentialStatus(agencyId, root, root, [])`) is compared with the one computed from the
+replayed state. Calls are encoded and decoded by the one codec (`credreg.chain.codec`).
 """
 
 from __future__ import annotations
@@ -14,14 +13,13 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from eth_abi.abi import decode, encode
-from eth_utils.crypto import keccak
 from web3 import Web3
 
 from credreg.audit.findings import Finding
 from credreg.audit.source import batch_request
 from credreg.audit.state import LedgerState
 from credreg.chain.client import rpc_url_of
+from credreg.chain.codec import ContractCodec
 from credreg.chain.states import Verdict
 
 BATCH = 500
@@ -47,13 +45,6 @@ class ViewComparison:
             self.findings.append(Finding.make("view", "view-mismatch", message, subject=subject))
 
 
-def _type_of(param: Mapping[str, Any]) -> str:
-    kind = str(param["type"])
-    if kind.startswith("tuple"):
-        return "(" + ",".join(_type_of(c) for c in param["components"]) + ")" + kind[5:]
-    return kind
-
-
 class _Caller:
     """Batched `eth_call`s to one contract at one block."""
 
@@ -61,54 +52,31 @@ class _Caller:
         self.w3 = w3
         self.address = address
         self.block = hex(block)
-        self.functions: dict[str, tuple[str, list[str], list[str]]] = {}
-        for entry in abi:
-            if entry.get("type") == "function":
-                inputs = [_type_of(i) for i in entry["inputs"]]
-                outputs = [_type_of(o) for o in entry["outputs"]]
-                selector = keccak(text=f"{entry['name']}({','.join(inputs)})")[:4].hex()
-                self.functions[entry["name"]] = (selector, inputs, outputs)
+        self.codec = ContractCodec([dict(entry) for entry in abi])
+        self.functions = self.codec.functions
 
-    def selector(self, name: str) -> str:
-        return self.functions[name][0]
-
-    def raw(self, datas: Sequence[str]) -> Iterator[str]:
-        """Return data (hex without 0x) of calls with calldata `datas` (hex without 0x), in order."""
+    def _raw(self, datas: Sequence[str]) -> Iterator[str]:
+        """Return data of calls with calldata `datas`, in order."""
         url = rpc_url_of(self.w3)
         for start in range(0, len(datas), BATCH):
             chunk = datas[start : start + BATCH]
-            requests = [("eth_call", [{"to": self.address, "data": "0x" + d}, self.block]) for d in chunk]
+            requests = [("eth_call", [{"to": self.address, "data": d}, self.block]) for d in chunk]
             replies = batch_request(self.w3, requests, what="eth_call batch")
             if replies is None:
                 raise _ViewsUnavailable(f"{url} refused a batch of eth_call")
             for reply in replies:
                 if "error" in reply:
                     raise _ViewsUnavailable(str(reply["error"].get("message", reply["error"])))
-                yield str(reply["result"])[2:]
+                yield str(reply["result"])
 
-    def call(self, name: str, *args: Any) -> tuple[Any, ...]:
-        selector, inputs, outputs = self.functions[name]
-        data = selector + encode(inputs, list(args)).hex()
-        result = next(self.raw([data]))
-        return tuple(decode(outputs, bytes.fromhex(result)))
+    def call(self, name: str, *args: Any) -> Any:
+        return next(self.many(name, [args]))
 
-    def many(self, name: str, args: Sequence[Sequence[Any]]) -> Iterator[tuple[Any, ...]]:
-        selector, inputs, outputs = self.functions[name]
-        datas = [selector + encode(inputs, list(a)).hex() for a in args]
-        for result in self.raw(datas):
-            yield tuple(decode(outputs, bytes.fromhex(result)))
-
-
-def _words(result: str) -> list[str]:
-    return [result[i : i + 64] for i in range(0, len(result), 64)]
-
-
-def _address(word: str) -> str:
-    return "0x" + word[24:]
-
-
-def _hex(value: Any) -> str:
-    return "0x" + value.hex() if isinstance(value, bytes) else str(value).lower()
+    def many(self, name: str, args: Sequence[Sequence[Any]]) -> Iterator[Any]:
+        """The decoded results of `name` called with each argument list in `args`."""
+        datas = [self.codec.call_data(name, *a) for a in args]
+        for result in self._raw(datas):
+            yield self.codec.decode_result(name, result)
 
 
 def compare_views(
@@ -148,49 +116,60 @@ def _compare_governance(caller: _Caller, state: LedgerState, out: ViewComparison
             ]
             out.mismatch(kind, subject, f"{subject}: " + "; ".join(diffs))
 
-    same("governor", "governor", [_hex(caller.call("owner")[0])], [state.governor], "owner")
+    same("governor", "governor", [caller.call("owner").lower()], [state.governor.lower()], "owner")
     if "pendingOwner" in caller.functions:
-        same("governor", "pending governor", [_hex(caller.call("pendingOwner")[0])], [state.pending_governor],
-             "pendingOwner")  # fmt: skip
-    counts = [caller.call(n)[0] for n in ("scopeCount", "agencyCount", "signerCount")]
+        same("governor", "pending governor", [caller.call("pendingOwner").lower()],
+             [state.pending_governor.lower()], "pendingOwner")  # fmt: skip
+    counts = [caller.call(n) for n in ("scopeCount", "agencyCount", "signerCount")]
     same("counts", "counts", counts, [len(state.scope_by_index), state.agency_count, len(state.signer_by_index)],
          "scopeCount agencyCount signerCount")  # fmt: skip
 
     scope_ids = sorted(state.scopes)
-    for scope_id, (view,) in zip(
-        scope_ids, caller.many("scope", [[bytes.fromhex(s[2:])] for s in scope_ids]), strict=True
-    ):
+    for scope_id, view in zip(scope_ids, caller.many("scope", [[s] for s in scope_ids]), strict=True):
         s = state.scopes[scope_id]
-        same("scopes", f"scope {scope_id}", view, (s.occupation_code, s.level, s.index, s.title),
-             "occupationCode level index title")  # fmt: skip
+        same("scopes", f"scope {scope_id}", view, (s.occupation_code, s.level, s.index, s.title, s.retired_at),
+             "occupationCode level index title retiredAt")  # fmt: skip
     indexes = sorted(state.scope_by_index)
-    for index, (view,) in zip(indexes, caller.many("scopeIdAt", [[i] for i in indexes]), strict=True):
-        same("scopes", f"scope index {index}", [_hex(view)], [state.scope_by_index[index]], "scopeId")
+    for index, view in zip(indexes, caller.many("scopeIdAt", [[i] for i in indexes]), strict=True):
+        same("scopes", f"scope index {index}", [view], [state.scope_by_index[index]], "scopeId")
 
     agency_ids = sorted(state.agencies)
-    for agency_id, (view,) in zip(agency_ids, caller.many("agency", [[a] for a in agency_ids]), strict=True):
+    for agency_id, view in zip(agency_ids, caller.many("agency", [[a] for a in agency_ids]), strict=True):
         g = state.agencies[agency_id]
-        name, code, admin, st, reason, cutoff = view
-        same("agencies", f"agency {agency_id}", (name, code, admin.lower(), st, reason, cutoff),
-             (g.name, g.registration_code, g.admin, int(g.state), g.reason, g.cutoff),
-             "name registrationCode admin state reason cutoff")  # fmt: skip
+        name, code, admin, st, reason, cutoff, store = view
+        same("agencies", f"agency {agency_id}", (name, code, admin.lower(), st, reason, cutoff, store.lower()),
+             (g.name, g.registration_code, g.admin.lower(), int(g.state), g.reason, g.cutoff,
+              g.document_store.lower()),
+             "name registrationCode admin state reason cutoff documentStore")  # fmt: skip
 
     signers = sorted(state.signers)
-    checksummed = [Web3.to_checksum_address(s) for s in signers]
-    for address, (view,) in zip(
-        signers, caller.many("signerRecord", [[a] for a in checksummed]), strict=True
-    ):
+    for address, view in zip(signers, caller.many("signerRecord", [[a] for a in signers]), strict=True):
         k = state.signers[address]
         same("signers", f"signer {address}", view,
              (k.agency_id, k.index, k.valid_from, k.valid_until, k.compromised_since),
              "agencyId index validFrom validUntil compromisedSince")  # fmt: skip
     indexes = sorted(state.signer_by_index)
-    for index, (view,) in zip(indexes, caller.many("signerAt", [[i] for i in indexes]), strict=True):
-        same("signers", f"signer index {index}", [_hex(view)], [state.signer_by_index[index]], "signer")
+    for index, view in zip(indexes, caller.many("signerAt", [[i] for i in indexes]), strict=True):
+        same(
+            "signers",
+            f"signer index {index}",
+            [view.lower()],
+            [state.signer_by_index[index].lower()],
+            "signer",
+        )
+
+    public_keys = sorted(state.issuer_keys)
+    for public_key, view in zip(
+        public_keys, caller.many("issuerKey", [[k] for k in public_keys]), strict=True
+    ):
+        i = state.issuer_keys[public_key]
+        same("issuer keys", f"issuer key {public_key}", view,
+             (i.agency_id, i.valid_from, i.valid_until, i.compromised_since),
+             "agencyId validFrom validUntil compromisedSince")  # fmt: skip
 
     keys = sorted(state.accreditations)
-    args = [[a, bytes.fromhex(s[2:])] for a, s in keys]
-    for key, (view,) in zip(keys, caller.many("accreditation", args), strict=True):
+    args = [[a, s] for a, s in keys]
+    for key, view in zip(keys, caller.many("accreditation", args), strict=True):
         c = state.accreditations[key]
         same("accreditations", f"accreditation of agency {key[0]} for scope {key[1]}", view,
              (c.scope_index, c.valid_from, c.valid_until), "scopeIndex validFrom validUntil")  # fmt: skip
@@ -203,66 +182,51 @@ def _compare_roots(
     moment: int,
     progress: Callable[[int, int], None] | None,
 ) -> None:
-    record_sel = caller.selector("record")
-    status_sel = caller.selector("credentialStatus")
-    roots = list(state.roots)
-    tail = "0" * 62 + "60" + "0" * 64  # offset of the empty proof array, then its length 0
-    for start in range(0, len(roots), BATCH):
-        chunk = roots[start : start + BATCH]
-        datas: list[str] = []
-        for root in chunk:
-            datas.append(record_sel + root[2:])
-            datas.append(status_sel + root[2:] + root[2:] + tail)
-        replies = list(caller.raw(datas))
-        for i, root in enumerate(chunk):
-            r = state.roots[root]
-            words = _words(replies[2 * i])
-            chain = (
-                int(words[0], 16),
-                "0x" + words[1],
-                _address(words[2]),
-                int(words[3], 16),
-                int(words[4], 16),
-            )
-            mine = (r.agency_id, r.scope_id, r.signer, r.issued_at, r.valid_until)
+    keys = list(state.roots)
+    for start in range(0, len(keys), BATCH):
+        chunk = keys[start : start + BATCH]
+        records = caller.many("record", [[a, root] for a, root in chunk])
+        verdicts = caller.many("credentialStatus", [[a, root, root, []] for a, root in chunk])
+        for (agency_id, root), record, status in zip(chunk, records, verdicts, strict=True):
+            r = state.roots[(agency_id, root)]
+            subject = f"root {root} of agency {agency_id}"
+            chain = (record[0], record[1], record[2].lower(), record[3], record[4])
+            mine = (agency_id, r.scope_id, r.signer.lower(), r.issued_at, r.valid_until)
             out.compared["roots"] += 1
             if chain != mine:
-                out.mismatch(
-                    "roots", f"root {root}", f"root {root}: record on chain {chain}, replayed {mine}"
-                )
-            words = _words(replies[2 * i + 1])
-            verdict = (int(words[0], 16), "0x" + words[1], int(words[2], 16), int(words[3], 16))
-            expected = state.verdict(root, root, [], moment)
+                out.mismatch("roots", subject, f"{subject}: record on chain {chain}, replayed {mine}")
+            verdict = (status[0], status[1], status[2], status[3])
+            expected = state.verdict(agency_id, root, root, [], moment)
             mine_verdict = (int(expected.verdict), expected.target, expected.reason, expected.since)
             out.compared["verdicts"] += 1
             if verdict != mine_verdict:
                 out.mismatch(
                     "verdicts",
-                    f"root {root}",
-                    f"root {root}: credentialStatus on chain says {_label(verdict[0])} {verdict[1:]}, "
+                    subject,
+                    f"{subject}: credentialStatus on chain says {_label(verdict[0])} {verdict[1:]}, "
                     f"replayed {expected.verdict.label} {mine_verdict[1:]}",
                 )
         if progress is not None:
-            progress(min(start + BATCH, len(roots)), len(roots))
+            progress(min(start + BATCH, len(keys)), len(keys))
 
 
 def _compare_targets(caller: _Caller, state: LedgerState, out: ViewComparison) -> None:
-    selector = caller.selector("statusOf")
-    targets = list(state.targets)
-    for start in range(0, len(targets), BATCH):
-        chunk = targets[start : start + BATCH]
-        for target, reply in zip(chunk, caller.raw([selector + t[2:] for t in chunk]), strict=True):
-            t = state.targets[target]
-            words = _words(reply)
-            chain = tuple(int(w, 16) for w in words[:5])
-            mine = (int(t.status), t.reason, t.nonce, t.since, t.set_by_agency)
+    keys = list(state.targets)
+    for start in range(0, len(keys), BATCH):
+        chunk = keys[start : start + BATCH]
+        for (agency_id, target), view in zip(
+            chunk, caller.many("statusOf", [list(k) for k in chunk]), strict=True
+        ):
+            t = state.targets[(agency_id, target)]
+            chain = tuple(view)
+            mine = (int(t.status), t.reason, t.nonce, t.since, t.by_governor)
             out.compared["targets"] += 1
             if chain != mine:
                 out.mismatch(
                     "targets",
-                    f"target {target}",
-                    f"target {target}: statusOf on chain (status, reason, nonce, since, setByAgency) = {chain}, "
-                    f"replayed {mine}",
+                    f"target {target} of agency {agency_id}",
+                    f"target {target} of agency {agency_id}: statusOf on chain (status, reason, nonce, since, "
+                    f"byGovernor) = {chain}, replayed {mine}",
                 )
 
 

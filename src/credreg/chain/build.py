@@ -27,6 +27,7 @@ OPTIMIZER_RUNS = 10_000
 COMPILER_SETTINGS: dict[str, Any] = {
     "evmVersion": EVM_VERSION,
     "optimizer": {"enabled": True, "runs": OPTIMIZER_RUNS},
+    "viaIR": True,
     "metadata": {"bytecodeHash": "ipfs"},
     "outputSelection": {
         "*": {

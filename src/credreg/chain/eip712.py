@@ -17,7 +17,7 @@ from eth_utils.address import to_checksum_address
 from pydantic import BaseModel, ConfigDict, Field
 
 DOMAIN_NAME = "credreg"
-DOMAIN_VERSION = "1"
+DOMAIN_VERSION = "2"
 
 HEX32 = r"^0x[0-9a-fA-F]{64}$"
 ADDRESS = r"^0x[0-9a-fA-F]{40}$"
@@ -27,10 +27,12 @@ ISSUE_TYPES: dict[str, list[dict[str, str]]] = {
         {"name": "root", "type": "bytes32"},
         {"name": "scope", "type": "bytes32"},
         {"name": "validUntil", "type": "uint40"},
+        {"name": "deadline", "type": "uint64"},
     ]
 }
 STATUS_CHANGE_TYPES: dict[str, list[dict[str, str]]] = {
     "StatusChange": [
+        {"name": "agencyId", "type": "uint32"},
         {"name": "root", "type": "bytes32"},
         {"name": "target", "type": "bytes32"},
         {"name": "action", "type": "uint8"},
@@ -85,23 +87,34 @@ class Domain(BaseModel):
 
 
 class IssueRequest(BaseModel):
-    """An agency's request to record `root` for `scope_id`, valid until `valid_until` (0: no expiry)."""
+    """An agency's request to record `root` for `scope_id`, valid until `valid_until` (0: no expiry).
+
+    The signature is good until `deadline` (block time, inclusive): one that was made and never sent cannot be
+    relayed later by whoever kept it."""
 
     model_config = ConfigDict(frozen=True)
 
     root: str = Field(pattern=HEX32)
     scope_id: str = Field(pattern=HEX32)
     valid_until: int = Field(0, ge=0, lt=2**40)
+    deadline: int = Field(ge=0, lt=2**64)
 
     def message(self) -> dict[str, Any]:
-        return {"root": self.root, "scope": self.scope_id, "validUntil": self.valid_until}
+        return {
+            "root": self.root,
+            "scope": self.scope_id,
+            "validUntil": self.valid_until,
+            "deadline": self.deadline,
+        }
 
 
 class StatusChangeRequest(BaseModel):
-    """An agency's request to revoke, suspend or reinstate `target` (the root, a node or a leaf of it)."""
+    """An agency's request to revoke, suspend or reinstate `target` (the root, a node or a leaf of it), in
+    that agency's namespace."""
 
     model_config = ConfigDict(frozen=True)
 
+    agency_id: int = Field(ge=1, lt=2**32)
     root: str = Field(pattern=HEX32)
     target: str = Field(pattern=HEX32)
     action: StatusAction
@@ -111,6 +124,7 @@ class StatusChangeRequest(BaseModel):
 
     def message(self) -> dict[str, Any]:
         return {
+            "agencyId": self.agency_id,
             "root": self.root,
             "target": self.target,
             "action": int(self.action),

@@ -7,6 +7,7 @@ from typing import Any
 
 from eth_abi.abi import decode
 from eth_abi.exceptions import DecodingError
+from eth_utils.abi import collapse_if_tuple
 from eth_utils.crypto import keccak
 from web3.exceptions import ContractCustomError, ContractLogicError, ContractPanicError, Web3RPCError
 
@@ -16,14 +17,6 @@ _ERROR_STRING = bytes.fromhex("08c379a0")
 _PANIC = bytes.fromhex("4e487b71")
 
 
-def _canonical_type(param: dict[str, Any]) -> str:
-    kind = str(param["type"])
-    if kind.startswith("tuple"):
-        inner = ",".join(_canonical_type(c) for c in param["components"])
-        return f"({inner}){kind[5:]}"
-    return kind
-
-
 @cache
 def _error_table(abi_key: tuple[str, ...]) -> dict[bytes, tuple[str, list[str], list[str]]]:
     import json
@@ -31,7 +24,7 @@ def _error_table(abi_key: tuple[str, ...]) -> dict[bytes, tuple[str, list[str], 
     table: dict[bytes, tuple[str, list[str], list[str]]] = {}
     for text in abi_key:
         entry = json.loads(text)
-        types = [_canonical_type(p) for p in entry["inputs"]]
+        types = [collapse_if_tuple(p) for p in entry["inputs"]]
         names = [p["name"] or f"arg{i}" for i, p in enumerate(entry["inputs"])]
         selector = keccak(text=f"{entry['name']}({','.join(types)})")[:4]
         table[selector] = (entry["name"], types, names)

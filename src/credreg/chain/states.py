@@ -14,8 +14,8 @@ class AgencyState(IntEnum):
     REVOKED = 3
 
 
-class TargetState(IntEnum):
-    """`ICredentialRegistry.Status` of a root, node or leaf hash."""
+class Status(IntEnum):
+    """`ICredentialRegistry.Status` of a root, node or leaf hash in its agency's namespace."""
 
     NONE = 0
     REVOKED = 1

@@ -19,6 +19,7 @@ from credreg.cli.common import (
     print_json,
     state,
 )
+from credreg.cli.safe_cmds import UnsignedTxOption, address_arg, write_unsigned_tx
 from credreg.cli.timeparse import parse_time, show_time
 from credreg.errors import ConfigError
 from credreg.registry import AgencyAdmin, Governor, scope_id_of
@@ -33,6 +34,10 @@ scope_app = typer.Typer(
 agency_app = typer.Typer(
     help="Governor: register, accredit, suspend, reinstate and revoke agencies.\n\n"
     "Example: credreg agency show 1"
+)
+governor_app = typer.Typer(
+    help="Governor: show the governor, and hand the role to another key or a Safe multisig.\n\n"
+    "Example: credreg governor show"
 )
 signer_app = typer.Typer(
     help="Agency admin: add, retire and report compromised signer keys.\n\nExample: credreg signer show 0x9f…"
@@ -79,11 +84,16 @@ def scope_define(
     title: str,
     keystore: KeystoreOption = None,
     dev_account: DevAccountOption = None,
+    unsigned_tx: UnsignedTxOption = None,
 ) -> None:
     """Define a scope: an occupation code of the national classification at a level.
 
     Example: credreg scope define 4-04-05-01 3 "Blockchain engineering technician (level 3)" -k governor.json
     """
+    if unsigned_tx:
+        what = f"define scope {scope_id_of(occupation_code, level)} ({occupation_code} level {level})"
+        write_unsigned_tx(ctx, unsigned_tx, what, "defineScope", occupation_code, level, title)
+        return
     scope_id = _governor(ctx, keystore, dev_account).define_scope(occupation_code, level, title)
     console.print(f"scope {scope_id} defined")
 
@@ -122,11 +132,17 @@ def agency_register(
     admin: Annotated[str, typer.Option(help="Address of the agency's admin key.")],
     keystore: KeystoreOption = None,
     dev_account: DevAccountOption = None,
+    unsigned_tx: UnsignedTxOption = None,
 ) -> None:
     """Register an evaluation agency; it is active at once but may issue only once accredited.
 
     Example: credreg agency register "Beijing Digital Skills Centre" BJ-0001 --admin 0xAb..  -k governor.json
     """
+    if unsigned_tx:
+        admin = address_arg(admin, "--admin")
+        what = f"register agency {registration_code} ({name}) with admin {admin}"
+        write_unsigned_tx(ctx, unsigned_tx, what, "registerAgency", name, registration_code, admin)
+        return
     agency_id = _governor(ctx, keystore, dev_account).register_agency(name, registration_code, admin)
     console.print(f"agency {agency_id} registered")
 
@@ -144,14 +160,18 @@ def agency_accredit(
     ] = "never",
     keystore: KeystoreOption = None,
     dev_account: DevAccountOption = None,
+    unsigned_tx: UnsignedTxOption = None,
 ) -> None:
     """Accredit an agency for a scope over a window (replaces an earlier window).
 
     Example: credreg agency accredit 1 0x5c… --from 2026-01-01 --until 2029-01-01 -k governor.json
     """
-    _governor(ctx, keystore, dev_account).accredit(
-        agency_id, scope, parse_time(valid_from, _ledger_now(ctx)), parse_time(valid_until, _ledger_now(ctx))
-    )
+    start, end = parse_time(valid_from, _ledger_now(ctx)), parse_time(valid_until, _ledger_now(ctx))
+    if unsigned_tx:
+        what = f"accredit agency {agency_id} for {scope} from {show_time(start)} until {show_time(end)}"
+        write_unsigned_tx(ctx, unsigned_tx, what, "accredit", agency_id, scope, start, end)
+        return
+    _governor(ctx, keystore, dev_account).accredit(agency_id, scope, start, end)
     console.print(f"agency {agency_id} accredited for {scope}")
 
 
@@ -162,11 +182,16 @@ def agency_withdraw(
     scope: str,
     keystore: KeystoreOption = None,
     dev_account: DevAccountOption = None,
+    unsigned_tx: UnsignedTxOption = None,
 ) -> None:
     """Withdraw an accreditation now; credentials issued before stay valid.
 
     Example: credreg agency withdraw 1 0x5c… -k governor.json
     """
+    if unsigned_tx:
+        what = f"withdraw the accreditation of agency {agency_id} for {scope}"
+        write_unsigned_tx(ctx, unsigned_tx, what, "withdrawAccreditation", agency_id, scope)
+        return
     _governor(ctx, keystore, dev_account).withdraw_accreditation(agency_id, scope)
     console.print(f"accreditation of agency {agency_id} for {scope} withdrawn")
 
@@ -178,23 +203,35 @@ def agency_suspend(
     reason: Annotated[int, typer.Option(min=0, max=65535, help="Reason code.")] = 0,
     keystore: KeystoreOption = None,
     dev_account: DevAccountOption = None,
+    unsigned_tx: UnsignedTxOption = None,
 ) -> None:
     """Suspend an agency: no new issuance until reinstated; its credentials stay valid.
 
     Example: credreg agency suspend 1 --reason 12 -k governor.json
     """
+    if unsigned_tx:
+        what = f"suspend agency {agency_id} (reason {reason})"
+        write_unsigned_tx(ctx, unsigned_tx, what, "suspendAgency", agency_id, reason)
+        return
     _governor(ctx, keystore, dev_account).suspend_agency(agency_id, reason)
     console.print(f"agency {agency_id} suspended")
 
 
 @agency_app.command("reinstate")
 def agency_reinstate(
-    ctx: typer.Context, agency_id: int, keystore: KeystoreOption = None, dev_account: DevAccountOption = None
+    ctx: typer.Context,
+    agency_id: int,
+    keystore: KeystoreOption = None,
+    dev_account: DevAccountOption = None,
+    unsigned_tx: UnsignedTxOption = None,
 ) -> None:
     """Reinstate a suspended agency.
 
     Example: credreg agency reinstate 1 -k governor.json
     """
+    if unsigned_tx:
+        write_unsigned_tx(ctx, unsigned_tx, f"reinstate agency {agency_id}", "reinstateAgency", agency_id)
+        return
     _governor(ctx, keystore, dev_account).reinstate_agency(agency_id)
     console.print(f"agency {agency_id} reinstated")
 
@@ -209,14 +246,18 @@ def agency_revoke(
     reason: Annotated[int, typer.Option(min=0, max=65535, help="Reason code.")] = 0,
     keystore: KeystoreOption = None,
     dev_account: DevAccountOption = None,
+    unsigned_tx: UnsignedTxOption = None,
 ) -> None:
     """Revoke an agency for good, invalidating its credentials from the cut-off on.
 
     Example: credreg agency revoke 1 --cutoff 2026-03-01 -k governor.json
     """
-    _governor(ctx, keystore, dev_account).revoke_agency(
-        agency_id, parse_time(cutoff, _ledger_now(ctx)), reason
-    )
+    at = parse_time(cutoff, _ledger_now(ctx))
+    if unsigned_tx:
+        what = f"revoke agency {agency_id} from {show_time(at)} (reason {reason})"
+        write_unsigned_tx(ctx, unsigned_tx, what, "revokeAgency", agency_id, at, reason)
+        return
+    _governor(ctx, keystore, dev_account).revoke_agency(agency_id, at, reason)
     console.print(f"agency {agency_id} revoked")
 
 
@@ -264,6 +305,67 @@ def agency_list(ctx: typer.Context, as_json: JsonOption = False) -> None:
     for a in agencies:
         table.add_row(str(a.agency_id), a.name, a.registration_code, a.state.name.lower(), a.admin)
     console.print(table)
+
+
+@governor_app.command("show")
+def governor_show(ctx: typer.Context, as_json: JsonOption = False) -> None:
+    """Show the governor, and the proposed next governor while a hand-over is under way.
+
+    Example: credreg governor show
+    """
+    registry = state(ctx).registry()
+    current, pending = registry.governor(), str(registry.contract.functions.pendingOwner().call())
+    pending = "" if int(pending, 16) == 0 else pending
+    if as_json:
+        print_json({"governor": current, "pending_governor": pending or None})
+        return
+    console.print(f"governor {current}" + (f", hand-over proposed to {pending}" if pending else ""))
+
+
+@governor_app.command("transfer")
+def governor_transfer(
+    ctx: typer.Context,
+    new_governor: Annotated[str, typer.Argument(help="Address of the next governor, e.g. a Safe.")],
+    keystore: KeystoreOption = None,
+    dev_account: DevAccountOption = None,
+    unsigned_tx: UnsignedTxOption = None,
+) -> None:
+    """Propose a new governor; it takes over only once it accepts (`credreg governor accept`).
+
+    Example: credreg governor transfer 0xSafe… -k governor.json
+    """
+    new_governor = address_arg(new_governor, "the new governor")
+    if unsigned_tx:
+        what = f"propose {new_governor} as the next governor"
+        write_unsigned_tx(ctx, unsigned_tx, what, "transferOwnership", new_governor)
+        return
+    _governor(ctx, keystore, dev_account).transfer_governor(new_governor)
+    console.print(f"proposed {new_governor} as governor; it takes over when it accepts")
+
+
+@governor_app.command("accept")
+def governor_accept(
+    ctx: typer.Context,
+    keystore: KeystoreOption = None,
+    dev_account: DevAccountOption = None,
+    unsigned_tx: UnsignedTxOption = None,
+) -> None:
+    """The proposed governor takes over; a Safe does so through `--unsigned-tx` and its owners.
+
+    Example: credreg governor accept --unsigned-tx accept.json
+    """
+    if unsigned_tx:
+        registry = state(ctx).registry()
+        pending = str(registry.contract.functions.pendingOwner().call())
+        if int(pending, 16) == 0:
+            raise ConfigError(
+                "no hand-over is under way: the governor first runs `credreg governor transfer`"
+            )
+        what = f"{pending} accepts the governor role"
+        write_unsigned_tx(ctx, unsigned_tx, what, "acceptOwnership", safe=pending)
+        return
+    _governor(ctx, keystore, dev_account).accept_governor()
+    console.print("governor role accepted")
 
 
 def _admin(ctx: typer.Context, keystore: Path | None, dev_account: int | None) -> AgencyAdmin:

@@ -10,12 +10,20 @@ from pydantic import ValidationError
 
 from credreg import __version__
 from credreg.chain.client import check_rpc_url
-from credreg.cli.admin_cmds import agency_app, keys_app, sample_results, scope_app, signer_app
+from credreg.cli.admin_cmds import (
+    agency_app,
+    governor_app,
+    keys_app,
+    sample_results,
+    scope_app,
+    signer_app,
+)
 from credreg.cli.audit_cmds import audit_app
 from credreg.cli.chain_cmds import chain_app, deploy
 from credreg.cli.common import State
 from credreg.cli.credential_cmds import disclose, issue, reinstate, revoke, suspend, verify
 from credreg.cli.run_cmd import run
+from credreg.cli.safe_cmds import safe_app
 from credreg.cli.serve_cmd import serve
 from credreg.config import Settings, settings_problem
 from credreg.errors import ConfigError
@@ -82,6 +90,8 @@ app.add_typer(chain_app, name="chain")
 app.add_typer(keys_app, name="keys")
 app.add_typer(scope_app, name="scope")
 app.add_typer(agency_app, name="agency")
+app.add_typer(governor_app, name="governor")
+app.add_typer(safe_app, name="safe")
 app.add_typer(signer_app, name="signer")
 app.add_typer(audit_app, name="audit")
 app.command("deploy")(deploy)

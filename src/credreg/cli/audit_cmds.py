@@ -26,7 +26,8 @@ from credreg.audit.report import (
 )
 from credreg.cli.common import JsonOption, console, err_console, print_json, state
 from credreg.cli.timeparse import parse_time
-from credreg.errors import ConfigError, DocumentError
+from credreg.documents.wrap import WrappedDocument
+from credreg.errors import ConfigError, DocumentError, MalformedDocument
 
 audit_app = typer.Typer(
     help="Auditor: replay the ledger from its deployment, check every rule, compare and export.\n\n"
@@ -115,7 +116,7 @@ def replay(
     Example: credreg audit replay --at 2026-03-01 --json report.json --csv-dir audit/
     """
     st = state(ctx)
-    registry = st.registry()
+    registry = st.registry(audit=True)
     at_time = _at_time(ctx, at)
     to_block = resolve_block(
         registry, at_block=at_block, at_time=at_time, confirmations=st.settings.confirmations
@@ -240,9 +241,9 @@ def print_summary(
 
 
 def _credential_inputs(
-    hash_: str | None, root: str | None, proof: list[str], document: Path | None
-) -> tuple[str, str | None, list[str], str | None]:
-    """(leaf, root, proof, note) from the command line or a wrapped document."""
+    hash_: str | None, root: str | None, proof: list[str], document: Path | None, agency: int | None
+) -> tuple[str, str | None, list[str], int | None, str | None]:
+    """(leaf, root, proof, agency, note) from the command line or a wrapped document."""
     if document is None:
         if hash_ is None:
             raise ConfigError("give a hash (a root or a document's target hash) or --document FILE")
@@ -250,6 +251,7 @@ def _credential_inputs(
             _hash32(hash_, "HASH"),
             _hash32(root, "--root") if root else None,
             [_hash32(p, "--proof") for p in proof],
+            agency,
             None,
         )
     from credreg.documents.wrap import check_target_hash, load_document
@@ -267,8 +269,20 @@ def _credential_inputs(
         "0x" + signature["targetHash"].lower(),
         "0x" + signature["merkleRoot"].lower(),
         ["0x" + p.lower() for p in signature["proof"]],
+        _agency_named_in(wrapped),
         note,
     )
+
+
+def _agency_named_in(wrapped: WrappedDocument) -> int | None:
+    """The agency a credreg certificate names; None for another OpenAttestation document (the replay then
+    finds the one agency whose namespace holds its hashes)."""
+    from credreg.documents.layout import binding_from_document
+
+    try:
+        return binding_from_document(wrapped).agency_id
+    except MalformedDocument:
+        return None
 
 
 def _hash32(value: str, name: str) -> str:
@@ -300,6 +314,10 @@ def status(
         Path | None,
         typer.Option("--document", "-d", help="A wrapped certificate file instead of the hashes."),
     ] = None,
+    agency: Annotated[
+        int | None,
+        typer.Option("--agency", min=1, help="The issuing agency, when a bare hash is recorded by several."),
+    ] = None,
     from_checkpoint: CheckpointOption = None,
     as_json: JsonOption = False,
 ) -> None:
@@ -309,12 +327,15 @@ def status(
     Example: credreg audit status --document alice.json --at 2026-03-01
     """
     st = state(ctx)
-    registry = st.registry()
-    leaf, root_hash, proof_hashes, note = _credential_inputs(hash_, root, list(proof or []), document)
+    registry = st.registry(audit=True)
+    leaf, root_hash, proof_hashes, agency_id, note = _credential_inputs(
+        hash_, root, list(proof or []), document, agency
+    )
     moment = parse_time(at, lambda: registry.block_time())
     with _progress("replay") as (on_replay, _):
         answer = audit_credential(
-            registry, leaf, at_time=moment, root=root_hash, proof=proof_hashes, resume_from=from_checkpoint,
+            registry, leaf, at_time=moment, root=root_hash, proof=proof_hashes, agency_id=agency_id,
+            resume_from=from_checkpoint,
             progress=on_replay, confirmations=st.settings.confirmations,
         )  # fmt: skip
     if as_json:
@@ -368,7 +389,7 @@ def provenance_cmd(
     Example: credreg audit provenance
     """
     st = state(ctx)
-    registry = st.registry()
+    registry = st.registry(audit=True)
     block = resolve_block(registry, at_block=at_block, at_time=None, confirmations=st.settings.confirmations)
     result = check_provenance(registry.w3, registry.address, block, recompile=recompile)
     if as_json:

@@ -32,10 +32,14 @@ class State:
     settings: Settings
     _registry: Registry | None = field(default=None, init=False)
 
-    def registry(self) -> Registry:
+    def registry(self, *, audit: bool = False) -> Registry:
+        """The registry the manifest names. An audit also reads a contract that does not answer VERSION()
+        (a forged or foreign one: its provenance check says what it is); everything else refuses it."""
         if self._registry is None:
             manifest = Manifest.load(self.settings.manifest_path)
-            self._registry = Registry.connect(self.settings.effective_rpc_url, manifest)
+            registry = Registry.connect(self.settings.effective_rpc_url, manifest, check=False)
+            registry.check_deployment(require_version=not audit)
+            self._registry = registry
         return self._registry
 
 

@@ -23,9 +23,10 @@ from credreg.cli.common import (
     print_json,
     state,
 )
+from credreg.cli.safe_cmds import UnsignedTxOption, write_unsigned_tx
 from credreg.cli.timeparse import show_time
 from credreg.documents.disclosure import disclose as disclose_fields
-from credreg.documents.layout import hidden_fields, hideable_fields
+from credreg.documents.layout import binding_from_document, hidden_fields, hideable_fields
 from credreg.documents.wrap import dump_document, load_document
 from credreg.errors import ConfigError, DocumentError
 from credreg.issuance import issue_results_file
@@ -105,17 +106,43 @@ def _status_change(
     keystore: Path | None,
     dev_account: int | None,
     as_governor: bool,
+    agency: int | None,
+    unsigned_tx: Path | None,
 ) -> None:
     st: State = state(ctx)
     registry = st.registry()
-    root_hash, target_hash, proof = _target(document, root, target, whole_batch)
+    doc_agency, root_hash, target_hash, proof = _target(document, root, target, whole_batch)
+    if unsigned_tx:
+        agency_id = doc_agency or agency
+        if agency_id is None:
+            raise ConfigError("as the governor, say whose root it is: pass the document file, or --agency N")
+        what = (
+            f"{action.name.lower()} {target_hash} (root {root_hash} of agency {agency_id}, reason {reason}) "
+            f"as the governor"
+        )
+        write_unsigned_tx(
+            ctx,
+            unsigned_tx,
+            what,
+            "governorSetStatus",
+            agency_id,
+            root_hash,
+            target_hash,
+            proof,
+            int(action),
+            reason,
+        )
+        return
     account = load_account(st, keystore, dev_account, role="governor" if as_governor else "agency signer")
+    agency_id = _agency_of(registry, account.address, doc_agency or agency, as_governor)
     if as_governor:
         Governor(registry, account, st.settings.confirmations).set_status(
-            root_hash, target_hash, proof, action, reason
+            agency_id, root_hash, target_hash, proof, action, reason
         )
     else:
-        signed = registry.sign_status_change(account, root_hash, target_hash, proof, action, reason)
+        signed = registry.sign_status_change(
+            account, agency_id, root_hash, target_hash, proof, action, reason
+        )
         Relayer(registry, account, st.settings.confirmations).set_status(signed)
     verb = {
         StatusAction.REVOKE: "revoked",
@@ -127,21 +154,40 @@ def _status_change(
 
 def _target(
     document: Path | None, root: str | None, target: str | None, whole_batch: bool
-) -> tuple[str, str, list[str]]:
+) -> tuple[int | None, str, str, list[str]]:
+    """(the document's agency or None, root, target, proof) of what a status change names."""
     if document is not None:
         if root or target:
             raise ConfigError("give a document file, or --root/--target, not both")
         doc = load_document(_read(document))
+        agency_id = binding_from_document(doc).agency_id
         sig = doc["signature"]
         root_hash = "0x" + sig["merkleRoot"]
         if whole_batch:
-            return root_hash, root_hash, []
-        return root_hash, "0x" + sig["targetHash"], ["0x" + p for p in sig["proof"]]
+            return agency_id, root_hash, root_hash, []
+        return agency_id, root_hash, "0x" + sig["targetHash"], ["0x" + p for p in sig["proof"]]
     if root is None:
         raise ConfigError("name what to change: a document file, or --root (with --target for a single leaf)")
     if target is not None and target.lower() != root.lower():
         raise ConfigError("a leaf needs its merkle proof: pass the document file instead of --target")
-    return root, root, []
+    return None, root, root, []
+
+
+def _agency_of(registry: Registry, account: str, named: int | None, as_governor: bool) -> int:
+    """Whose namespace a status change acts in: the document's agency, --agency, or the signer key's own."""
+    if as_governor:
+        if named is None:
+            raise ConfigError("as the governor, say whose root it is: pass the document file, or --agency N")
+        return named
+    own = registry.signer(account).agency_id
+    if own == 0:
+        raise ConfigError(f"key {account} is not a signer key of any agency on this registry")
+    if named is not None and named != own:
+        raise ConfigError(
+            f"the certificate belongs to agency {named}, but key {account} is a signer of agency {own}; "
+            f"only agency {named}'s keys (or the governor) can change its status"
+        )
+    return own
 
 
 DocumentArg = Annotated[Path | None, typer.Argument(help="A wrapped certificate file.", show_default=False)]
@@ -156,6 +202,9 @@ ReasonOpt = Annotated[int, typer.Option(min=0, max=65535, help="Reason code reco
 GovernorOpt = Annotated[
     bool, typer.Option("--as-governor", help="Act as the governor instead of the agency.")
 ]
+AgencyOpt = Annotated[
+    int | None, typer.Option("--agency", min=1, help="With --root: the agency whose root it is.")
+]
 
 
 def _status_command(action: StatusAction, help_text: str) -> Callable[..., None]:
@@ -164,10 +213,12 @@ def _status_command(action: StatusAction, help_text: str) -> Callable[..., None]
     def command(
         ctx: typer.Context, document: DocumentArg = None, root: RootOpt = None, target: TargetOpt = None,
         whole_batch: WholeOpt = False, reason: ReasonOpt = 0, keystore: KeystoreOption = None,
-        dev_account: DevAccountOption = None, as_governor: GovernorOpt = False,
+        dev_account: DevAccountOption = None, as_governor: GovernorOpt = False, agency: AgencyOpt = None,
+        unsigned_tx: UnsignedTxOption = None,
     ) -> None:  # fmt: skip
         _status_change(
-            ctx, action, document, root, target, whole_batch, reason, keystore, dev_account, as_governor
+            ctx, action, document, root, target, whole_batch, reason, keystore, dev_account, as_governor,
+            agency, unsigned_tx,
         )  # fmt: skip
 
     command.__doc__ = help_text

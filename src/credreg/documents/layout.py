@@ -6,11 +6,12 @@ OpenAttestation's own fields are used where they mean the same thing; everything
     {
       "$template": {"name": "credreg/skill_level", "type": "EMBEDDED_RENDERER", "url": <renderer, optional>},
       "id": "<certificate number>",
-      "issuers": [{"name": "<agency name>", "documentStore": "<registry address>",
+      "issuers": [{"name": "<agency name>", "documentStore": "<the agency's document store>",
                    "identityProof": {"type": "DNS-TXT", "location": "<domain>"}}],
       "recipient": {"name": "<holder>", "idType": "resident_id", "idNumber": "<number>"},
       "credreg": {
-        "version": 1, "kind": "skill_level", "chainId": 31337, "agencyId": 1, "scopeId": "0x…",
+        "version": 2, "kind": "skill_level", "chainId": 31337, "registry": "0x…", "agencyId": 1,
+        "scopeId": "0x…",
         "occupation": {"code": "6-31-01-03", "title": "…"}, "level": 3,
         "issuedOn": "2025-06-30", "validUntil": "2028-06-30" or null,
         "assessment": {"date": "…", "sessionId": "…", "location": "…" or null, "score": 87 or "…" or null}
@@ -22,9 +23,12 @@ A technical grade certificate adds ``credreg.gradeTitle``; a competition award h
 Optional fields are always present (as null when empty), so the set of fields of each kind is fixed and
 `hidden_fields` can tell exactly which ones a holder has hidden.
 
-The registry contract is OpenAttestation's ``documentStore``, so OpenAttestation's verifier checks
-``isIssued(merkleRoot)`` and ``isRevoked`` against it. The DNS-TXT ``location`` is the domain whose TXT
-record vouches for that registry (given at wrapping time; it is not part of the certificate).
+OpenAttestation's ``documentStore`` is the issuing agency's own store (`credreg.documents.store`: an
+address fixed by the registry and the agency id), so OpenAttestation's verifier checks ``isIssued`` and
+``isRevoked`` in that agency's namespace only: a document naming agency A's store verifies only if A recorded
+it. ``credreg.registry`` names the registry itself. The DNS-TXT ``location`` is the domain whose TXT record
+vouches for the store (given at wrapping time; it is not part of the certificate). Layout version 1 named
+the registry as the store; it belongs to contract version 1 and is refused with a message saying so.
 
 `PROTECTED_FIELDS` cannot be hidden: verification needs them to find the on-chain record (chain,
 registry, agency, scope, validity) and OpenAttestation's verifier needs ``issuers`` and ``$template``.
@@ -47,6 +51,7 @@ from credreg.documents.model import (
     parse_certificate,
     scope_id,
 )
+from credreg.documents.store import document_store_address
 from credreg.documents.wrap import WrappedDocument, _collector_paused, document_data, wrap_documents
 from credreg.errors import DocumentError, MalformedDocument
 
@@ -65,7 +70,7 @@ __all__ = [
     "wrap_certificates",
 ]
 
-LAYOUT_VERSION: Final = 1
+LAYOUT_VERSION: Final = 2
 
 PROTECTED_FIELDS: Final = (
     "$template",
@@ -73,6 +78,7 @@ PROTECTED_FIELDS: Final = (
     "credreg.version",
     "credreg.kind",
     "credreg.chainId",
+    "credreg.registry",
     "credreg.agencyId",
     "credreg.scopeId",
     "credreg.occupation.code",
@@ -105,6 +111,7 @@ _HIDEABLE: Final[dict[str, tuple[str, ...]]] = {
         "credreg.competition.rank",
     ),
 }
+_ADDRESS = re.compile(r"0x[0-9a-fA-F]{40}")
 _DOMAIN = re.compile(
     r"(?=.{1,253}\Z)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\Z"
 )
@@ -129,6 +136,7 @@ def certificate_to_data(
         "version": LAYOUT_VERSION,
         "kind": certificate.kind,
         "chainId": certificate.chain_id,
+        "registry": certificate.registry,
         "agencyId": certificate.agency.id,
         "scopeId": certificate.scope_id,
         "occupation": {"code": certificate.occupation_code, "title": certificate.occupation_title},
@@ -160,7 +168,7 @@ def certificate_to_data(
         "issuers": [
             {
                 "name": certificate.agency.name,
-                "documentStore": certificate.registry,
+                "documentStore": document_store_address(certificate.registry, certificate.agency.id),
                 "identityProof": {"type": "DNS-TXT", "location": identity_location},
             }
         ],
@@ -237,6 +245,7 @@ class DocumentBinding(NamedTuple):
     kind: CertificateKind
     chain_id: int
     registry: str
+    document_store: str
     identity_location: str
     agency_id: int
     agency_name: str
@@ -256,12 +265,21 @@ def binding_from_document(document: WrappedDocument) -> DocumentBinding:
     if not isinstance(issuers, list) or len(issuers) != 1 or not isinstance(issuers[0], dict):
         raise MalformedDocument("issuers", "a credreg document has exactly one issuer")
     issuer = issuers[0]
-    registry = _get(issuer, "documentStore", str, "issuers.0.")
-    if not re.fullmatch(r"0x[0-9a-fA-F]{40}", registry):
-        raise MalformedDocument("issuers.0.documentStore", f"{registry!r} is not an address")
+    store = _get(issuer, "documentStore", str, "issuers.0.")
+    if not _ADDRESS.fullmatch(store):
+        raise MalformedDocument("issuers.0.documentStore", f"{store!r} is not an address")
     proof = _get(issuer, "identityProof", dict, "issuers.0.")
     location = _get(proof, "location", str, "issuers.0.identityProof.")
     credreg = _credreg(data)
+    registry = _get(credreg, "registry", str, "credreg.")
+    if not _ADDRESS.fullmatch(registry):
+        raise MalformedDocument("credreg.registry", f"{registry!r} is not an address")
+    agency_id = _get(credreg, "agencyId", int, "credreg.")
+    if not 0 < agency_id < 2**32 or store.lower() != document_store_address(registry, agency_id).lower():
+        raise MalformedDocument(
+            "issuers.0.documentStore",
+            f"{store} is not the document store of agency {agency_id} in registry {registry}",
+        )
     kind = credreg["kind"]
     occupation = _get(credreg, "occupation", dict, "credreg.")
     code = _get(occupation, "code", str, "credreg.occupation.")
@@ -278,8 +296,9 @@ def binding_from_document(document: WrappedDocument) -> DocumentBinding:
         kind=kind,
         chain_id=_get(credreg, "chainId", int, "credreg."),
         registry=registry,
+        document_store=store,
         identity_location=location,
-        agency_id=_get(credreg, "agencyId", int, "credreg."),
+        agency_id=agency_id,
         agency_name=_get(issuer, "name", str, "issuers.0."),
         scope_id=claimed.lower(),
         occupation_code=code,
@@ -355,7 +374,15 @@ def _credreg(data: dict[str, Any]) -> dict[str, Any]:
         raise MalformedDocument("credreg", "missing: not a credreg document")
     version = credreg.get("version")
     if version != LAYOUT_VERSION or type(version) is not int:
-        raise MalformedDocument("credreg.version", f"unsupported layout version {version!r}")
+        raise MalformedDocument(
+            "credreg.version",
+            f"layout version {version!r} is not {LAYOUT_VERSION}"
+            + (
+                " (it belongs to contract version 1, whose ledgers this credreg does not read)"
+                if version == 1
+                else ""
+            ),
+        )
     if credreg.get("kind") not in CERTIFICATE_KINDS:
         raise MalformedDocument("credreg.kind", f"unknown kind {credreg.get('kind')!r}")
     return credreg

@@ -76,10 +76,13 @@ class OutboxRow(Base):
 
 
 class BatchLeaf(Base):
-    """A leaf target hash of a batch whose root the service relayed, so a leaf can be looked up alone."""
+    """A leaf target hash of an agency's batch whose root the service relayed, so a leaf can be looked up
+    alone. Keyed by agency first, as the ledger keys roots: another agency's batch holding the same hashes
+    is another row."""
 
     __tablename__ = "batch_leaves"
 
+    agency_id: Mapped[int] = mapped_column(Integer, primary_key=True)
     root: Mapped[str] = mapped_column(String(HASH_LEN), primary_key=True)
     leaf: Mapped[str] = mapped_column(String(HASH_LEN), primary_key=True)
 

@@ -20,6 +20,7 @@ import json
 import logging
 import re
 import threading
+import time
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -101,7 +102,7 @@ _REVERT_FIELDS: dict[str, tuple[str, str | None, bool]] = {
     "CredentialRegistryInvalidProof": ("invalid-proof", "proof", False),
     "CredentialRegistryInvalidAction": ("invalid-action", "request.action", False),
     "CredentialRegistryInvalidTransition": ("invalid-transition", "request.action", True),
-    "CredentialRegistryStatusHeldByOther": ("status-held-by-other", "request.target", True),
+    "CredentialRegistryStatusHeldByGovernor": ("status-held-by-governor", "request.target", True),
 }
 
 
@@ -206,6 +207,7 @@ class Outbox:
         max_attempts: int = 5,
         poll_seconds: float = 0.5,
         max_leaves: int = 10_000,
+        request_horizon: int = 30 * 86_400,
     ) -> None:
         self.db = db
         self.registry = registry
@@ -215,6 +217,7 @@ class Outbox:
         self.max_attempts = max_attempts
         self.poll_ms = int(poll_seconds * 1000)
         self.max_leaves = max_leaves
+        self.request_horizon = request_horizon
         self.wake = threading.Event()
 
     # --- accepting -----------------------------------------------------------------------------------
@@ -287,11 +290,15 @@ class Outbox:
         existing = self._existing(key)
         if existing is not None:
             return self._repeat(existing, self.relayer.issue_tx(signed)), False
+        self._check_deadline(signed.request.deadline)
         leaf_list = self._check_leaves(signed.request.root, leaves)
+        agency_id = self.registry.signer(signer).agency_id
         with self.db.session() as session:
+            # Per agency: another agency's request for the same hash (a squat) must not block this one.
             other = session.scalars(
                 select(OutboxRow).where(
                     OutboxRow.kind == ISSUE,
+                    OutboxRow.agency_id == agency_id,
                     OutboxRow.root == signed.request.root,
                     OutboxRow.status != FAILED,
                 )
@@ -304,7 +311,6 @@ class Outbox:
                 conflict=True,
             )
         self._simulate(self.relayer.issue_tx(signed))
-        agency_id = self.registry.signer(signer).agency_id
         row = self._new_row(
             key,
             ISSUE,
@@ -316,7 +322,9 @@ class Outbox:
             action=None,
             nonce=None,
         )
-        return self._insert(row, [BatchLeaf(root=signed.request.root, leaf=leaf) for leaf in leaf_list])
+        return self._insert(
+            row, [BatchLeaf(agency_id=agency_id, root=signed.request.root, leaf=leaf) for leaf in leaf_list]
+        )
 
     def accept_status_change(self, signed: SignedStatusChange) -> tuple[OutboxRow, bool]:
         """Check and record a revoke / suspend / reinstate; returns the row and whether it is new."""
@@ -328,13 +336,14 @@ class Outbox:
         if existing is not None:
             return self._repeat(existing, self.relayer.status_change_tx(signed)), False
         req = signed.request
+        self._check_deadline(req.deadline)
         if not verify_proof(
             to_bytes32(req.target), [to_bytes32(p) for p in signed.proof], to_bytes32(req.root)
         ):
             raise RequestRefused(
                 "invalid-proof", "proof", "the proof does not lead from the target to the root"
             )
-        current = self.registry.status_of(req.target).nonce
+        current = self.registry.status_of(req.agency_id, req.target).nonce
         if current != req.nonce:
             raise RequestRefused(
                 "stale-nonce",
@@ -346,6 +355,7 @@ class Outbox:
             other = session.scalars(
                 select(OutboxRow).where(
                     OutboxRow.kind == STATUS_CHANGE,
+                    OutboxRow.agency_id == req.agency_id,
                     OutboxRow.target == req.target,
                     OutboxRow.nonce == req.nonce,
                     OutboxRow.status.in_(OPEN_STATES),
@@ -359,13 +369,12 @@ class Outbox:
                 conflict=True,
             )
         self._simulate(self.relayer.status_change_tx(signed))
-        agency_id = self.registry.record(req.root).agency_id
         row = self._new_row(
             key,
             STATUS_CHANGE,
             signed,
             signer,
-            agency_id,
+            req.agency_id,
             root=req.root,
             target=req.target,
             action=int(req.action),
@@ -399,6 +408,22 @@ class Outbox:
             )
         self.wake.set()
         return self.get(row.id) or row
+
+    def _check_deadline(self, deadline: int) -> None:
+        """A signed request may be kept for relaying up to `request_horizon` seconds, never longer: a
+        signature good for years is one that whoever holds it can play whenever it suits them."""
+        now = max(int(time.time()), self.registry.block_time())
+        if deadline < now:
+            raise RequestRefused(
+                "expired-signature", "request.deadline", f"the deadline {deadline} has passed; sign again"
+            )
+        if deadline > now + self.request_horizon:
+            raise RequestRefused(
+                "deadline-too-far",
+                "request.deadline",
+                f"the deadline is {deadline - now} s away; this service takes requests good for at most "
+                f"{self.request_horizon} s ({self.request_horizon // 86_400} days): sign with an earlier deadline",
+            )
 
     def _check_leaves(self, root: str, leaves: Sequence[str] | None) -> list[str]:
         if not leaves:
@@ -468,17 +493,27 @@ class Outbox:
 
     # --- batch leaves ---------------------------------------------------------------------------------
 
-    def roots_of_leaf(self, leaf: str) -> list[str]:
+    def roots_of_leaf(self, leaf: str) -> list[tuple[int, str]]:
+        """(agency, root) of every relayed batch that has `leaf` as a leaf."""
         with self.db.session() as session:
-            return list(session.scalars(select(BatchLeaf.root).where(BatchLeaf.leaf == leaf.lower())).all())
+            rows = session.execute(
+                select(BatchLeaf.agency_id, BatchLeaf.root).where(BatchLeaf.leaf == leaf.lower())
+            ).all()
+            return [(int(agency_id), str(root)) for agency_id, root in rows]
 
-    def leaves_of(self, root: str) -> list[str]:
+    def leaves_of(self, agency_id: int, root: str) -> list[str]:
         with self.db.session() as session:
-            return list(session.scalars(select(BatchLeaf.leaf).where(BatchLeaf.root == root.lower())).all())
+            return list(
+                session.scalars(
+                    select(BatchLeaf.leaf).where(
+                        BatchLeaf.agency_id == agency_id, BatchLeaf.root == root.lower()
+                    )
+                ).all()
+            )
 
     def open_issuance_for(self, hash_: str) -> str | None:
         """The id of an issuance not yet on the ledger whose root is `hash_` or has `hash_` as a leaf."""
-        roots = [hash_.lower(), *self.roots_of_leaf(hash_)]
+        roots = [hash_.lower(), *(root for _agency, root in self.roots_of_leaf(hash_))]
         with self.db.session() as session:
             return session.scalars(
                 select(OutboxRow.id).where(
@@ -726,10 +761,10 @@ class Outbox:
 
     def _issue_on_chain(self, row: OutboxRow, signed: SignedIssue) -> OnChain | Superseded | None:
         req = signed.request
-        record = self.registry.record(req.root)
+        record = self.registry.record(row.agency_id, req.root)
         if not record.issued:
             return None
-        for log_entry in self._logs("CredentialIssued", req.root):
+        for log_entry in self._logs("CredentialIssued", row.agency_id, req.root):
             args = log_entry["args"]
             if (
                 to_checksum_address(args["signer"]) == row.signer
@@ -740,7 +775,7 @@ class Outbox:
         return Superseded(
             ContractRevert(
                 "CredentialRegistryAlreadyIssued",
-                {"root": req.root, "issuedAt": record.issued_at},
+                {"agencyId": row.agency_id, "root": req.root, "issuedAt": record.issued_at},
                 f"the root was already issued by another request (signer {record.signer})",
             )
         )
@@ -749,10 +784,10 @@ class Outbox:
         self, row: OutboxRow, signed: SignedStatusChange
     ) -> OnChain | Superseded | None:
         req = signed.request
-        status = self.registry.status_of(req.target)
+        status = self.registry.status_of(req.agency_id, req.target)
         if status.nonce <= req.nonce:
             return None
-        for log_entry in self._logs("CredentialStatusChanged", req.root):
+        for log_entry in self._logs("CredentialStatusChanged", req.agency_id, req.root):
             args = log_entry["args"]
             if str(args["target"]).lower() != req.target or int(args["nonce"]) != req.nonce + 1:
                 continue
@@ -767,12 +802,12 @@ class Outbox:
             )
         )
 
-    def _logs(self, event: str, root: str) -> list[dict[str, Any]]:
-        """The registry's `event` logs about `root`, read from the chain (the index may trail behind)."""
+    def _logs(self, event: str, agency_id: int, root: str) -> list[dict[str, Any]]:
+        """The registry's `event` logs about an agency's `root`, read from the chain (the index may trail)."""
         w3 = self.registry.w3
         head = self.registry.head()
         start = self.registry.manifest.deployment_block
-        topics = [self.registry.events.topic_of(event), root]
+        topics = [self.registry.events.topic_of(event), root, "0x" + f"{agency_id:064x}"]
         found: list[dict[str, Any]] = []
         for _, _, logs in read_logs(w3, self.registry.address, start, head, topics=topics):
             for raw in logs:

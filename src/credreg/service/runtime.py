@@ -87,6 +87,7 @@ class Service:
             max_attempts=settings.outbox_max_attempts,
             poll_seconds=settings.outbox_poll_seconds,
             max_leaves=settings.max_leaves,
+            request_horizon=settings.request_horizon_days * 86_400,
         )
         self.index = EventIndex(
             self.db, self.registry, confirmations=settings.confirmations, chunk=settings.log_window_blocks

@@ -39,8 +39,18 @@ contract PermissiveRegistry {
         emit IAccreditationRegistry.ScopeDefined(scopeId, scopeIndex, occupationCode, level, title);
     }
 
-    function agencyRegistered(uint32 agencyId, address admin, string calldata name, string calldata code) external {
-        emit IAccreditationRegistry.AgencyRegistered(agencyId, admin, name, code);
+    function scopeRetired(bytes32 scopeId, uint40 retiredAt) external {
+        emit IAccreditationRegistry.ScopeRetired(scopeId, retiredAt == 0 ? uint40(block.timestamp) : retiredAt);
+    }
+
+    function agencyRegistered(
+        uint32 agencyId,
+        address admin,
+        string calldata name,
+        string calldata code,
+        address documentStore
+    ) external {
+        emit IAccreditationRegistry.AgencyRegistered(agencyId, admin, name, code, documentStore);
     }
 
     function agencyAdminTransferred(uint32 agencyId, address previousAdmin, address newAdmin, address actor)
@@ -90,6 +100,16 @@ contract PermissiveRegistry {
 
     function signerCompromised(uint32 agencyId, address signer, uint40 since, address actor) external {
         emit IAccreditationRegistry.SignerCompromised(agencyId, signer, since, actor);
+    }
+
+    function issuerKeyAdded(uint32 agencyId, bytes32 publicKey, uint40 validFrom, uint40 validUntil, address actor)
+        external
+    {
+        emit IAccreditationRegistry.IssuerKeyAdded(agencyId, publicKey, validFrom, validUntil, actor);
+    }
+
+    function issuerKeyCompromised(uint32 agencyId, bytes32 publicKey, uint40 since, address actor) external {
+        emit IAccreditationRegistry.IssuerKeyCompromised(agencyId, publicKey, since, actor);
     }
 
     function credentialIssued(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Path, Response
+from fastapi import APIRouter, Body, Path, Query, Response
 from pydantic import TypeAdapter
 
 from credreg.api.deps import OutboxDep, RegistryDep, SettingsDep
@@ -83,25 +83,50 @@ def _credential_out(
     "/credentials/{hash}",
     response_model=CredentialOut,
     summary="The ledger status of a batch root, or of a document target hash in a batch relayed here",
-    responses={404: {"model": Problem, "description": "Neither an issued root nor a leaf known here."}},
+    description=(
+        "Records live in the issuing agency's namespace. Give `agency` to ask about one agency's record; "
+        "without it the hash must be known under exactly one agency, else the answer is 409 naming them."
+    ),
+    responses={
+        404: {"model": Problem, "description": "Neither an issued root nor a leaf known here."},
+        409: {"model": Problem, "description": "The hash is recorded by several agencies: pass `agency`."},
+    },
 )
 def credential(
-    registry: RegistryDep, outbox: OutboxDep, hash: Annotated[str, Path(pattern=HEX32)]
+    registry: RegistryDep,
+    outbox: OutboxDep,
+    hash: Annotated[str, Path(pattern=HEX32)],
+    agency: Annotated[int | None, Query(ge=1, lt=2**32, description="The issuing agency's id.")] = None,
 ) -> CredentialOut:
     wanted = hash.lower()
-    if registry.record(wanted).issued:
-        return _credential_out(wanted, "root", wanted, [], registry.credential_status(wanted, wanted, []))
-    for root in outbox.roots_of_leaf(wanted):
-        if not registry.record(root).issued:
-            continue
-        tree = MerkleTree(to_bytes32(leaf) for leaf in outbox.leaves_of(root))
-        proof = ["0x" + p.hex() for p in tree.proof(to_bytes32(wanted))]
-        return _credential_out(wanted, "leaf", root, proof, registry.credential_status(root, wanted, proof))
+    found: list[tuple[str, int, str, list[str]]] = []  # (kind, agency, root, proof)
+    roots = [agency] if agency is not None else registry.issued_by(wanted)
+    found += [("root", a, wanted, []) for a in roots if registry.is_issued(a, wanted)]
+    for holder, root in outbox.roots_of_leaf(wanted):
+        if (agency is None or holder == agency) and root != wanted and registry.is_issued(holder, root):
+            tree = MerkleTree(to_bytes32(leaf) for leaf in outbox.leaves_of(holder, root))
+            found.append(("leaf", holder, root, ["0x" + p.hex() for p in tree.proof(to_bytes32(wanted))]))
+    holders = sorted({a for _, a, _, _ in found})
+    if len(holders) > 1:
+        raise ProblemError(
+            409,
+            "ambiguous-hash",
+            f"{wanted} is recorded by agencies {', '.join(map(str, holders))}, each in its own namespace; "
+            f"ask again with ?agency=N for the certificate's own agency (its document names it)",
+            field="agency",
+        )
+    if found:
+        kind, holder, root, proof = found[0]
+        return _credential_out(
+            wanted, kind, root, proof, registry.credential_status(holder, root, wanted, proof)
+        )
     waiting = outbox.open_issuance_for(wanted)
     why = f"; issuance {waiting} for it is not confirmed yet" if waiting else ""
+    whose = f"agency {agency}'s" if agency is not None else "any agency's"
     raise ProblemError(
         404,
         "not-found",
-        f"{wanted} is neither a root on the ledger nor a leaf of a batch relayed by this service{why}",
+        f"{wanted} is neither a root in {whose} namespace on the ledger nor a leaf of a batch relayed by this "
+        f"service{why}",
         field="hash",
     )

@@ -1,0 +1,580 @@
+"""Reading the credential registry: one connection, plain JSON-RPC calls and batches, decoded by the one codec.
+
+    registry = Registry.connect(rpc_url, Manifest.load(path))
+    state = registry.credential_status(agency_id, root, leaf, proof)
+
+Writes are in `credreg.registry.roles` (Governor, AgencyAdmin, Relayer) and signed requests in
+`credreg.registry.requests`.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any, cast
+
+from eth_account.signers.local import LocalAccount
+from eth_utils.address import to_checksum_address
+from web3 import Web3
+from web3.contract import Contract
+from web3.types import TxParams
+
+from credreg.chain.artifacts import load_artifact
+from credreg.chain.client import connect, rpc_url_of, with_retries
+from credreg.chain.codec import ContractCodec, hash32
+from credreg.chain.eip712 import Domain, IssueRequest, StatusAction, StatusChangeRequest
+from credreg.chain.events import EventDecoder
+from credreg.chain.manifest import Manifest
+from credreg.chain.reverts import decode_revert_data
+from credreg.chain.states import AgencyState, Status, Verdict
+from credreg.chain.transactions import TxSender
+from credreg.errors import ChainError, ContractRevert, WrongChain, WrongContractVersion
+from credreg.registry.records import (
+    AccreditationInfo,
+    AgencyInfo,
+    BlockHead,
+    CredentialRecord,
+    CredentialState,
+    IssuerKeyInfo,
+    ScopeInfo,
+    SignerInfo,
+    Snapshot,
+    TargetStatus,
+)
+from credreg.registry.requests import (
+    SignedIssue,
+    SignedStatusChange,
+    default_deadline,
+    sign_issue,
+    sign_status_change,
+)
+
+ZERO_HASH = "0x" + "00" * 32
+REGISTRY_CONTRACT = "CredentialRegistry"
+#: The contract version this code reads and writes (its major version must match the registry's VERSION()).
+CONTRACT_VERSION = "2.0.0"
+# Calls per JSON-RPC batch: Besu serves up to 1,024 by default (--rpc-http-max-batch-size).
+STATUS_BATCH = 500
+# Blocks whose facts (agencies, scopes, signer keys, accreditations) are kept: the head and a few before it,
+# for requests still being answered at a block that has just been superseded.
+FACT_BLOCKS = 4
+
+#: One credential's status query: (agency id, root, leaf, proof).
+StatusQuery = tuple[int, str, str, Sequence[str]]
+
+
+def same_major(version: str, expected: str = CONTRACT_VERSION) -> bool:
+    return version.split(".")[0] == expected.split(".")[0]
+
+
+def _block_param(block: int | str) -> str:
+    return hex(block) if isinstance(block, int) else block
+
+
+class Registry:
+    """A connection to one deployed CredentialRegistry: reads, and the pieces writers need."""
+
+    def __init__(self, w3: Web3, manifest: Manifest) -> None:
+        if not same_major(manifest.contract_version):
+            raise WrongContractVersion("the deployment manifest", manifest.contract_version, CONTRACT_VERSION)
+        self.w3 = w3
+        self.manifest = manifest
+        self.abi: list[dict[str, Any]] = load_artifact(REGISTRY_CONTRACT).abi
+        self.codec = ContractCodec(self.abi)
+        self.events = EventDecoder(self.codec)
+        self.address = to_checksum_address(manifest.registry_address)
+        self.contract: Contract = w3.eth.contract(address=self.address, abi=self.abi)
+        self.domain = Domain(chain_id=manifest.chain_id, registry=self.address)
+        # See `statuses_at_head` and `facts_at`.
+        self._head_hint: int | None = None
+        self._facts: OrderedDict[str, _BlockFacts] = OrderedDict()
+        self._facts_lock = threading.Lock()
+
+    @classmethod
+    def connect(cls, rpc_url: str, manifest: Manifest, *, check: bool = True) -> Registry:
+        """Connect and make sure the endpoint serves the manifest's chain and contract."""
+        registry = cls(connect(rpc_url), manifest)
+        if check:
+            registry.check_deployment()
+        return registry
+
+    @property
+    def url(self) -> str:
+        return rpc_url_of(self.w3)
+
+    def check_deployment(self, *, require_version: bool = True) -> None:
+        """Refuse an endpoint that serves another chain, no contract at the address, or a registry of another
+        contract version. With `require_version` off, a contract that does not answer VERSION() at all is
+        let through (an audit examines such a contract; a registry that names another version never is)."""
+        actual = with_retries(lambda: int(self.w3.eth.chain_id), what="eth_chainId", url=self.url)
+        if actual != self.manifest.chain_id:
+            raise WrongChain(
+                f"{self.url} serves chain {actual}, but the deployment manifest is for chain {self.manifest.chain_id}"
+            )
+        code = with_retries(lambda: self.w3.eth.get_code(self.address), what="eth_getCode", url=self.url)
+        if not code:
+            raise WrongChain(
+                f"there is no contract at {self.address} on chain {actual}; is the manifest current?"
+            )
+        try:
+            version = self.version()
+        except ChainError as exc:
+            if not require_version:
+                return
+            raise WrongChain(
+                f"the contract at {self.address} on chain {actual} does not answer VERSION(); "
+                f"it is not a credreg registry ({exc})"
+            ) from exc
+        if not same_major(version):
+            raise WrongContractVersion(f"the registry at {self.address}", version, CONTRACT_VERSION)
+
+    # --- reads -----------------------------------------------------------------------------------------
+
+    # Reads go to the node as plain JSON-RPC (eth_call, batches of them) and are decoded here: web3.py's
+    # contract-call machinery costs more than the node's answer (it also asks for the chain id on every
+    # call), and verifying thousands of documents a second leaves no room for it.
+
+    def _request(self, method: str, params: list[Any], what: str) -> dict[str, Any]:
+        reply: Any = with_retries(
+            lambda: self.w3.provider.make_request(method, params),  # type: ignore[arg-type]
+            what=what,
+            url=self.url,
+        )
+        return dict(reply)
+
+    def _batch(self, requests: Sequence[tuple[str, list[Any]]], what: str) -> list[dict[str, Any]]:
+        """`requests` in one JSON-RPC batch round trip; replies in request order."""
+        if not requests:
+            return []
+        provider: Any = self.w3.provider  # HTTP in practice; batching is plain JSON-RPC 2.0
+        replies: Any = with_retries(
+            lambda: provider.make_batch_request(list(requests)), what=what, url=self.url
+        )
+        if not isinstance(replies, list) or len(replies) != len(requests):
+            error = replies.get("error") if isinstance(replies, dict) else replies
+            raise ChainError(f"{self.url} refused a batch of {len(requests)} requests ({what}): {error}")
+        return [dict(reply) for reply in replies]
+
+    def _eth_call(self, name: str, args: Sequence[Any], block: int | str = "latest") -> tuple[str, list[Any]]:
+        data = self.codec.call_data(name, *args)
+        return ("eth_call", [{"to": self.address, "data": data}, _block_param(block)])
+
+    def _result(self, name: str, reply: dict[str, Any]) -> str:
+        """The hex result of one eth_call reply; a revert becomes the contract's named error."""
+        if "error" in reply:
+            raise self._call_error(name, reply["error"])
+        result = reply.get("result")
+        if not isinstance(result, str) or not result.startswith("0x"):
+            raise ChainError(f"{name}: {self.url} answered {result!r} instead of hex data")
+        return result
+
+    def _call_error(self, name: str, error: Any) -> ChainError:
+        data = error.get("data") if isinstance(error, dict) else None
+        if isinstance(data, dict):
+            data = data.get("data")
+        if isinstance(data, str) and data.startswith("0x"):
+            try:
+                return decode_revert_data(bytes.fromhex(data[2:]), self.abi)
+            except ValueError:
+                pass
+        message = str(error.get("message") if isinstance(error, dict) else error)
+        if "revert" in message.lower():
+            return ContractRevert("Reverted", {}, f"the contract reverted: {message}")
+        return ChainError(f"{name} failed on {self.url}: {message}")
+
+    def _decode(self, name: str, result: str) -> Any:
+        try:
+            return self.codec.decode_result(name, result)
+        except ChainError as exc:
+            raise ChainError(f"{exc} (registry {self.address} on {self.url})") from exc
+
+    def _call(self, name: str, *args: Any, block: int | str = "latest") -> Any:
+        method, params = self._eth_call(name, args, block)
+        return self._decode(name, self._result(name, self._request(method, params, name)))
+
+    def version(self) -> str:
+        return str(self._call("VERSION"))
+
+    def governor(self) -> str:
+        return str(self._call("owner"))
+
+    def scope(self, scope_id: str) -> ScopeInfo:
+        return _scope_info(scope_id, self._call("scope", hash32(scope_id)))
+
+    def scope_count(self) -> int:
+        return int(self._call("scopeCount"))
+
+    def scope_id_at(self, index: int) -> str:
+        return str(self._call("scopeIdAt", index))
+
+    def agency(self, agency_id: int) -> AgencyInfo:
+        return _agency_info(agency_id, self._call("agency", agency_id))
+
+    def agency_count(self) -> int:
+        return int(self._call("agencyCount"))
+
+    def signer(self, address: str) -> SignerInfo:
+        return _signer_info(address, self._call("signerRecord", to_checksum_address(address)))
+
+    def signer_count(self) -> int:
+        return int(self._call("signerCount"))
+
+    def signer_at(self, index: int) -> str:
+        return str(self._call("signerAt", index))
+
+    def accreditation(self, agency_id: int, scope_id: str) -> AccreditationInfo:
+        return _accreditation_info(
+            agency_id, scope_id, self._call("accreditation", agency_id, hash32(scope_id))
+        )
+
+    def issuer_key(self, public_key: str) -> IssuerKeyInfo:
+        return _issuer_key_info(public_key, self._call("issuerKey", hash32(public_key)))
+
+    def record(self, agency_id: int, root: str) -> CredentialRecord:
+        return _record(root, self._call("record", agency_id, hash32(root)))
+
+    def status_of(self, agency_id: int, target: str) -> TargetStatus:
+        status, reason, nonce, since, by_governor = self._call("statusOf", agency_id, hash32(target))
+        return TargetStatus(agency_id, hash32(target), Status(status), reason, nonce, since, by_governor)
+
+    def is_issued(self, agency_id: int, root: str) -> bool:
+        return bool(self._call("isIssued", agency_id, hash32(root)))
+
+    def is_revoked(self, agency_id: int, target: str) -> bool:
+        return bool(self._call("isRevoked", agency_id, hash32(target)))
+
+    def issued_by(self, root: str) -> list[int]:
+        """Every agency that recorded `root` in its namespace (usually one; a hash recorded by several
+        agencies is several independent records), read in JSON-RPC batches."""
+        count = self.agency_count()
+        agencies = list(range(1, count + 1))
+        found: list[int] = []
+        for start in range(0, len(agencies), STATUS_BATCH):
+            chunk = agencies[start : start + STATUS_BATCH]
+            replies = self._batch(
+                [self._eth_call("isIssued", [a, hash32(root)]) for a in chunk], "isIssued batch"
+            )
+            found += [
+                a
+                for a, r in zip(chunk, replies, strict=True)
+                if self._decode("isIssued", self._result("isIssued", r))
+            ]
+        return found
+
+    def document_store(self, agency_id: int) -> str:
+        """The agency's own OpenAttestation document store (the address its documents name)."""
+        return self.agency(agency_id).document_store
+
+    def credential_status(
+        self, agency_id: int, root: str, leaf: str, proof: Sequence[str]
+    ) -> CredentialState:
+        raw = self._call(
+            "credentialStatus", agency_id, hash32(root), hash32(leaf), [hash32(p) for p in proof]
+        )
+        return _credential_state(root, raw)
+
+    def _status_call(self, query: StatusQuery, block: int | str) -> tuple[str, list[Any]]:
+        agency_id, root, leaf, proof = query
+        return self._eth_call("credentialStatus", [agency_id, root, leaf, list(proof)], block)
+
+    def _statuses(
+        self, queries: Sequence[StatusQuery], replies: Sequence[dict[str, Any]]
+    ) -> list[CredentialState]:
+        return [
+            _credential_state(
+                query[1], self._decode("credentialStatus", self._result("credentialStatus", reply))
+            )
+            for query, reply in zip(queries, replies, strict=True)
+        ]
+
+    def credential_statuses(
+        self, queries: Sequence[StatusQuery], block: int | str = "latest"
+    ) -> list[CredentialState]:
+        """Many `credentialStatus` calls at `block`, `STATUS_BATCH` to a JSON-RPC batch (one round trip each)."""
+        calls = [self._status_call(query, block) for query in queries]
+        results: list[CredentialState] = []
+        for start in range(0, len(calls), STATUS_BATCH):
+            replies = self._batch(calls[start : start + STATUS_BATCH], "credentialStatus batch")
+            results += self._statuses(queries[start : start + STATUS_BATCH], replies)
+        return results
+
+    def statuses_at_head(self, queries: Sequence[StatusQuery]) -> tuple[BlockHead, list[CredentialState]]:
+        """The latest block, and the credentials' statuses at exactly that block.
+
+        The calls are pinned to the block the previous read found at the head, and the same JSON-RPC batch
+        asks for the latest block: while no new block arrives that is one round trip. When one has, the
+        pinned answers are dropped and the calls repeated at the new head, so no answer is ever older than
+        the latest block the node reported.
+        """
+        hint = self._head_hint
+        first = queries[:STATUS_BATCH]
+        if hint is not None:
+            replies = self._batch(
+                [("eth_getBlockByNumber", ["latest", False])]
+                + [self._status_call(query, hint) for query in first],
+                "credentialStatus batch",
+            )
+            head = self._head_from(replies[0])
+            if head.number == hint:
+                states = self._statuses(first, replies[1:])
+                return head, states + self.credential_statuses(queries[STATUS_BATCH:], hint)
+        else:
+            head = self.latest_head()
+        # Racing threads may set an older head here; the next read then simply takes one more round trip.
+        self._head_hint = head.number
+        return head, self.credential_statuses(queries, head.number)
+
+    def latest_head(self) -> BlockHead:
+        return self._head_from(self._request("eth_getBlockByNumber", ["latest", False], "eth_getBlock"))
+
+    def _head_from(self, reply: dict[str, Any]) -> BlockHead:
+        block = reply.get("result")
+        if "error" in reply or not isinstance(block, dict) or "timestamp" not in block:
+            raise ChainError(f"{self.url} did not give the latest block: {reply.get('error', block)}")
+        try:
+            return BlockHead(
+                int(block["number"], 16), str(block["hash"]).lower(), int(block["timestamp"], 16)
+            )
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ChainError(f"{self.url} answered a block header that does not read: {exc}") from exc
+
+    def _fact_requests(
+        self,
+        block: int | str,
+        agency_ids: Sequence[int],
+        scope_ids: Sequence[str],
+        signer_keys: Sequence[str],
+        pairs: Sequence[tuple[int, str]],
+    ) -> list[tuple[str, list[Any]]]:
+        return (
+            [self._eth_call("agency", [a], block) for a in agency_ids]
+            + [self._eth_call("scope", [s], block) for s in scope_ids]
+            + [self._eth_call("signerRecord", [to_checksum_address(s)], block) for s in signer_keys]
+            + [self._eth_call("accreditation", [a, s], block) for a, s in pairs]
+        )
+
+    def _read_facts(
+        self,
+        replies: Iterable[dict[str, Any]],
+        agency_ids: Sequence[int],
+        scope_ids: Sequence[str],
+        signer_keys: Sequence[str],
+        pairs: Sequence[tuple[int, str]],
+    ) -> _BlockFacts:
+        answers = iter(replies)
+
+        def read(name: str) -> Any:
+            return self._decode(name, self._result(name, next(answers)))
+
+        return _BlockFacts(
+            agencies={a: _agency_info(a, read("agency")) for a in agency_ids},
+            scopes={s: _scope_info(s, read("scope")) for s in scope_ids},
+            signers={s: _signer_info(s, read("signerRecord")) for s in signer_keys},
+            accreditations={(a, s): _accreditation_info(a, s, read("accreditation")) for a, s in pairs},
+        )
+
+    def snapshot(
+        self,
+        *,
+        agencies: Iterable[int] = (),
+        scopes: Iterable[str] = (),
+        signers: Iterable[str] = (),
+        accreditations: Iterable[tuple[int, str]] = (),
+        block: int | str = "latest",
+    ) -> Snapshot:
+        """`block`'s time and the given agencies, scopes, signer keys and accreditations at that block, read in
+        one JSON-RPC batch round trip (what a verifier needs beside the credentials' own statuses)."""
+        agency_ids, scope_ids = sorted(set(agencies)), sorted(set(scopes))
+        signer_keys, pairs = sorted(set(signers)), sorted(set(accreditations))
+        requests = [("eth_getBlockByNumber", [_block_param(block), False])]
+        requests += self._fact_requests(block, agency_ids, scope_ids, signer_keys, pairs)
+        replies = self._batch(requests, "registry snapshot")
+        header = replies[0]
+        head = header.get("result")
+        if "error" in header or not isinstance(head, dict) or "timestamp" not in head:
+            raise ChainError(f"{self.url} did not give block {block}: {header.get('error', head)}")
+        facts = self._read_facts(replies[1:], agency_ids, scope_ids, signer_keys, pairs)
+        return facts.snapshot(int(head["timestamp"], 16))
+
+    def facts_at(
+        self,
+        head: BlockHead,
+        *,
+        agencies: Iterable[int] = (),
+        scopes: Iterable[str] = (),
+        signers: Iterable[str] = (),
+        accreditations: Iterable[tuple[int, str]] = (),
+    ) -> Snapshot:
+        """Like `snapshot`, at block `head`, remembering what was read for that block.
+
+        Agencies, scopes, signer keys and accreditations change only in a new block, so what one block says
+        serves every later request pinned to the same block; a new head starts afresh (the last
+        `FACT_BLOCKS` heads are kept). Entries are keyed by the block's hash and read at its number, so a
+        block replaced in a reorganisation is never answered for.
+        """
+        with self._facts_lock:
+            known = self._facts.get(head.hash)
+            if known is None:
+                known = self._facts[head.hash] = _BlockFacts({}, {}, {}, {})
+                while len(self._facts) > FACT_BLOCKS:
+                    self._facts.popitem(last=False)
+            agency_ids = sorted(set(agencies) - known.agencies.keys())
+            scope_ids = sorted(set(scopes) - known.scopes.keys())
+            signer_keys = sorted(set(signers) - known.signers.keys())
+            pairs = sorted(set(accreditations) - known.accreditations.keys())
+        missing = _BlockFacts({}, {}, {}, {})
+        if agency_ids or scope_ids or signer_keys or pairs:
+            requests = self._fact_requests(head.number, agency_ids, scope_ids, signer_keys, pairs)
+            replies = self._batch(requests, "registry facts")
+            missing = self._read_facts(replies, agency_ids, scope_ids, signer_keys, pairs)
+        with self._facts_lock:
+            known.merge(missing)
+            return known.snapshot(head.timestamp)
+
+    def block_time(self, block: int | None = None) -> int:
+        """The timestamp of `block` (default: the latest)."""
+        reply = self._request(
+            "eth_getBlockByNumber",
+            [_block_param("latest" if block is None else block), False],
+            "eth_getBlock",
+        )
+        header = reply.get("result")
+        if "error" in reply or not isinstance(header, dict) or "timestamp" not in header:
+            raise ChainError(f"{self.url} has no block {block if block is not None else 'latest'}: {reply}")
+        return int(header["timestamp"], 16)
+
+    def _ledger_time(self) -> int | None:
+        """The latest block's time, or None when the ledger does not answer (signing needs no ledger)."""
+        try:
+            return self.block_time()
+        except ChainError:
+            return None
+
+    def head(self) -> int:
+        return int(with_retries(lambda: self.w3.eth.block_number, what="eth_blockNumber", url=self.url))
+
+    # --- writes ----------------------------------------------------------------------------------------
+
+    def sender(self, account: LocalAccount, confirmations: int = 0) -> TxSender:
+        return TxSender(self.w3, account, abi=self.abi, confirmations=confirmations)
+
+    def build(self, name: str, *args: Any) -> TxParams:
+        """The transaction calling `name(*args)` on the registry, without gas, fees or nonce."""
+        return cast(TxParams, {"to": self.address, "data": self.codec.call_data(name, *args)})
+
+    def issue_request(
+        self, root: str, scope_id: str, valid_until: int = 0, *, deadline: int | None = None
+    ) -> IssueRequest:
+        """An issuance request good until `deadline` (default: a day from now)."""
+        if deadline is None:
+            deadline = default_deadline(self._ledger_time())
+        return IssueRequest(
+            root=hash32(root), scope_id=hash32(scope_id), valid_until=valid_until, deadline=deadline
+        )
+
+    def sign_issue(self, signer: LocalAccount, request: IssueRequest) -> SignedIssue:
+        return sign_issue(signer, self.domain, request)
+
+    def status_change_request(
+        self,
+        agency_id: int,
+        root: str,
+        target: str,
+        action: StatusAction,
+        reason: int = 0,
+        *,
+        deadline: int | None = None,
+    ) -> StatusChangeRequest:
+        """A status change carrying the target's current nonce in the agency's namespace, good until `deadline`
+        (default: a day from now)."""
+        if deadline is None:
+            deadline = default_deadline(self._ledger_time())
+        return StatusChangeRequest(
+            agency_id=agency_id,
+            root=hash32(root),
+            target=hash32(target),
+            action=action,
+            reason=reason,
+            nonce=self.status_of(agency_id, target).nonce,
+            deadline=deadline,
+        )
+
+    def sign_status_change(
+        self,
+        signer: LocalAccount,
+        agency_id: int,
+        root: str,
+        target: str,
+        proof: Sequence[str],
+        action: StatusAction,
+        reason: int = 0,
+        deadline: int | None = None,
+    ) -> SignedStatusChange:
+        request = self.status_change_request(agency_id, root, target, action, reason, deadline=deadline)
+        return sign_status_change(signer, self.domain, request, [hash32(p) for p in proof])
+
+
+@dataclass
+class _BlockFacts:
+    """What one block says about agencies, scopes, signer keys and accreditations (see `Registry.facts_at`)."""
+
+    agencies: dict[int, AgencyInfo]
+    scopes: dict[str, ScopeInfo]
+    signers: dict[str, SignerInfo]
+    accreditations: dict[tuple[int, str], AccreditationInfo]
+
+    def merge(self, other: _BlockFacts) -> None:
+        self.agencies.update(other.agencies)
+        self.scopes.update(other.scopes)
+        self.signers.update(other.signers)
+        self.accreditations.update(other.accreditations)
+
+    def snapshot(self, block_time: int) -> Snapshot:
+        return Snapshot(
+            block_time, dict(self.agencies), dict(self.scopes), dict(self.signers), dict(self.accreditations)
+        )
+
+
+def _agency_info(agency_id: int, raw: Sequence[Any]) -> AgencyInfo:
+    name, code, admin, state, reason, cutoff, document_store = raw
+    return AgencyInfo(
+        agency_id, name, code, admin, AgencyState(state), int(reason), int(cutoff), document_store
+    )
+
+
+def _scope_info(scope_id: str, raw: Sequence[Any]) -> ScopeInfo:
+    code, level, index, title, retired_at = raw
+    return ScopeInfo(hash32(scope_id), code, int(level), int(index), title, int(retired_at))
+
+
+def _signer_info(address: str, raw: Sequence[Any]) -> SignerInfo:
+    agency_id, index, valid_from, valid_until, compromised = raw
+    return SignerInfo(to_checksum_address(address), agency_id, index, valid_from, valid_until, compromised)
+
+
+def _issuer_key_info(public_key: str, raw: Sequence[Any]) -> IssuerKeyInfo:
+    agency_id, valid_from, valid_until, compromised = raw
+    return IssuerKeyInfo(hash32(public_key), agency_id, valid_from, valid_until, compromised)
+
+
+def _accreditation_info(agency_id: int, scope_id: str, raw: Sequence[Any]) -> AccreditationInfo:
+    scope_index, valid_from, valid_until = raw
+    return AccreditationInfo(agency_id, hash32(scope_id), scope_index, valid_from, valid_until)
+
+
+def _record(root: str, raw: Sequence[Any]) -> CredentialRecord:
+    agency_id, scope_id, signer, issued_at, valid_until = raw
+    return CredentialRecord(
+        hash32(root), int(agency_id), scope_id, str(signer), int(issued_at), int(valid_until)
+    )
+
+
+def _credential_state(root: str, raw: Sequence[Any]) -> CredentialState:
+    verdict, target, reason, since, record = raw
+    try:
+        decided = Verdict(verdict)
+    except ValueError:
+        raise ChainError(f"credentialStatus answered an unknown verdict {verdict}") from None
+    return CredentialState(decided, target, int(reason), int(since), _record(root, record))

@@ -1,0 +1,106 @@
+"""Signed requests: an agency signer key's EIP-712 signature over an issuance or a status change, with what a
+relayer needs to send it. A signed request is plain JSON (`model_dump_json`), so it can be made on a machine
+that never touches the network and sent later by anyone (`credreg sign`, `credreg submit`; the format is in
+docs/service.md), until its deadline."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from typing import Literal
+
+from eth_account.signers.local import LocalAccount
+from pydantic import BaseModel, ConfigDict, Field
+
+from credreg.chain.eip712 import (
+    ADDRESS,
+    CompactSignature,
+    Domain,
+    IssueRequest,
+    StatusAction,
+    StatusChangeRequest,
+    recover,
+    sign,
+)
+
+#: How long a request signed without an explicit deadline stays good for: long enough for a service's
+#: outbox to relay it through a busy hour, short enough that a signature kept back is soon worthless.
+DEFAULT_VALIDITY = 24 * 3600
+
+
+class SignedIssue(BaseModel):
+    """An issuance request with its agency signature, ready for anyone to relay."""
+
+    model_config = ConfigDict(frozen=True)
+
+    type: Literal["credreg.issue"] = "credreg.issue"
+    chain_id: int = Field(ge=1)
+    registry: str = Field(pattern=ADDRESS)
+    request: IssueRequest
+    signature: CompactSignature
+
+    @property
+    def domain(self) -> Domain:
+        return Domain(chain_id=self.chain_id, registry=self.registry)
+
+    def signer(self) -> str:
+        return recover(self.domain, self.request, self.signature)
+
+
+class SignedStatusChange(BaseModel):
+    """A revoke / suspend / reinstate request with its agency signature and the target's merkle proof."""
+
+    model_config = ConfigDict(frozen=True)
+
+    type: Literal["credreg.status-change"] = "credreg.status-change"
+    chain_id: int = Field(ge=1)
+    registry: str = Field(pattern=ADDRESS)
+    request: StatusChangeRequest
+    proof: list[str] = Field(default_factory=list, max_length=64)
+    signature: CompactSignature
+
+    @property
+    def domain(self) -> Domain:
+        return Domain(chain_id=self.chain_id, registry=self.registry)
+
+    def signer(self) -> str:
+        return recover(self.domain, self.request, self.signature)
+
+
+def default_deadline(ledger_time: int | None = None, valid_for: int = DEFAULT_VALIDITY) -> int:
+    """`valid_for` seconds from now, by the later of this machine's clock and the ledger's time."""
+    return max(ledger_time or 0, int(time.time())) + valid_for
+
+
+def sign_issue(signer: LocalAccount, domain: Domain, request: IssueRequest) -> SignedIssue:
+    return SignedIssue(
+        chain_id=domain.chain_id,
+        registry=domain.registry,
+        request=request,
+        signature=sign(signer, domain, request),
+    )
+
+
+def sign_status_change(
+    signer: LocalAccount, domain: Domain, request: StatusChangeRequest, proof: Sequence[str]
+) -> SignedStatusChange:
+    return SignedStatusChange(
+        chain_id=domain.chain_id,
+        registry=domain.registry,
+        request=request,
+        proof=list(proof),
+        signature=sign(signer, domain, request),
+    )
+
+
+__all__ = [
+    "DEFAULT_VALIDITY",
+    "IssueRequest",
+    "SignedIssue",
+    "SignedStatusChange",
+    "StatusAction",
+    "StatusChangeRequest",
+    "default_deadline",
+    "sign_issue",
+    "sign_status_change",
+]
