@@ -45,19 +45,24 @@ $(SOLC_LINK):
 	fi
 
 # The browser tests drive Debian's Chromium through Playwright (Playwright's own browser download comes
-# from outside the package registries). Installed when missing if we may (root with apt-get); else say how.
-CHROMIUM := /usr/bin/chromium
+# from outside the package registries), with CJK fonts so the page renders Chinese, and print to PDF, render
+# it with poppler's pdftoppm and read the QR code with zbar. Each package is installed when missing if we
+# may (root with apt-get); else say how.
+BROWSER_PACKAGES := chromium fonts-noto-cjk poppler-utils libzbar0
 
 .PHONY: browser
 browser:
-	@if [ -x $(CHROMIUM) ]; then \
+	@missing=""; for p in $(BROWSER_PACKAGES); do \
+		dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
+	done; \
+	if [ -z "$$missing" ]; then \
 		true; \
 	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
-		echo "installing Debian's chromium for the browser tests"; \
-		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+		echo "installing Debian's$$missing for the browser tests"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
 	else \
-		echo "note: the browser tests (tests/browser) need $(CHROMIUM); install Debian's chromium package," \
-			"e.g. sudo apt-get install chromium" >&2; \
+		echo "note: the browser tests (tests/browser) need Debian's$$missing;" \
+			"e.g. sudo apt-get install$$missing" >&2; \
 	fi
 
 # The service's PostgreSQL tests start a throwaway server of their own from Debian's postgresql package

@@ -6,11 +6,13 @@ import socket
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, ValidationError, model_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_CHAIN_PORT = 8545
+DEFAULT_TIME_ZONE = "Asia/Shanghai"
 # The most requests credreg puts in one JSON-RPC batch (registry.STATUS_BATCH, the audit's header and view
 # batches); a node must accept at least this many.
 LARGEST_BATCH_SENT = 500
@@ -67,10 +69,20 @@ class Settings(BaseSettings):
     rpc_max_request_bytes: int | None = Field(
         None, ge=1024, description="Largest JSON-RPC request body the nodes accept (default: the profile's)."
     )
+    public_rpc_urls: list[str] = Field(
+        default_factory=list,
+        description="JSON-RPC endpoints that verifiers elsewhere may use, named by GET /v1/registry "
+        "(a JSON list); default the service's own endpoint.",
+    )
     chain_host: str = "127.0.0.1"
     chain_port: int = Field(DEFAULT_CHAIN_PORT, ge=1, le=65535)
     manifest: Path | None = Field(
         None, description="Deployment manifest; default <data_dir>/deployment.json."
+    )
+    timezone: str = Field(
+        DEFAULT_TIME_ZONE,
+        description="IANA time zone in which dates without an offset are read and every time is shown "
+        "(the CLI, the web page); certificates' own dates are China Standard Time.",
     )
     confirmations: int = Field(0, ge=0, le=64, description="Blocks to wait before a transaction counts.")
     database_url: str | None = Field(None, description="SQLAlchemy URL; default SQLite under data_dir.")
@@ -106,6 +118,22 @@ class Settings(BaseSettings):
     index_poll_seconds: float = Field(1.0, gt=0, le=60)
     index_chunk_blocks: int = Field(5_000, ge=1, le=1_000_000, description="Blocks per eth_getLogs call.")
     ready_max_lag: int = Field(5, ge=0, description="Blocks the event index may trail before /readyz fails.")
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(
+                f"未知时区 {value!r}，请使用 IANA 时区名，例如 Asia/Shanghai / unknown time zone {value!r}; "
+                f"use an IANA name such as Asia/Shanghai"
+            ) from None
+        return value
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
 
     @model_validator(mode="after")
     def _limits_fit(self) -> Settings:

@@ -329,3 +329,62 @@ def _write_all(fd: int, data: bytes) -> None:
         if written <= 0:
             raise OSError(f"could not write {len(view)} more bytes")
         view = view[written:]
+
+
+@dataclass(frozen=True)
+class IssuePreview:
+    """What `issue_results_file` would record, shown to a person before anything is sent."""
+
+    agency_id: int
+    agency_name: str
+    signer: str
+    kind: str
+    occupation_code: str
+    level: int
+    scope_id: str
+    scope_title: str | None  # as the ledger defines it; None when the scope is not defined there
+    accredited: bool
+    accredited_from: int
+    accredited_until: int
+    count: int
+    valid_until: int  # on-chain seconds, 0 for no end
+    valid_until_date: date | None
+
+
+def preview_results_file(
+    registry: Registry, signer: LocalAccount, results: Path, *, file_format: ResultsFormat | None = None
+) -> IssuePreview:
+    """Read `results` the way `issue_results_file` does and say under which agency and scope it would issue."""
+    try:
+        data = results.read_bytes()
+    except OSError as exc:
+        raise DocumentError(f"cannot read results file {results}: {exc.strerror or exc}") from exc
+    agency = signer_agency(registry, signer)
+    context = IssueContext(agency=agency, chain_id=registry.domain.chain_id, registry=registry.address)
+    try:
+        certificates = read_results(
+            io.BytesIO(data), context=context, file_format=file_format or _format_of(results)
+        )
+    except ResultsFileError as exc:
+        raise ResultsFileError(str(results), list(exc.problems), exc.total) from None
+    if len({batch_key(c) for c in certificates}) > 1:
+        _wrap(certificates, "")  # raises the mixed-session error, word for word
+    first = certificates[0]
+    scope = registry.scope(first.scope_id)
+    window = registry.accreditation(agency.id, first.scope_id)
+    return IssuePreview(
+        agency_id=agency.id,
+        agency_name=agency.name,
+        signer=signer.address,
+        kind=first.kind,
+        occupation_code=first.occupation_code,
+        level=first.level,
+        scope_id=first.scope_id,
+        scope_title=scope.title if scope.index else None,
+        accredited=bool(window.scope_index),
+        accredited_from=window.valid_from if window.scope_index else 0,
+        accredited_until=window.valid_until if window.scope_index else 0,
+        count=len(certificates),
+        valid_until=expiry_timestamp(first.valid_until),
+        valid_until_date=first.valid_until,
+    )

@@ -29,6 +29,7 @@ from credreg.documents.wrap import (
     load_document,
 )
 from credreg.errors import ChainError, ChainUnreachable, DocumentError
+from credreg.labels import NOTES
 from credreg.registry import (
     AgencyInfo,
     AgencyState,
@@ -97,6 +98,14 @@ class ScopeSummary(BaseModel):
     title: str
 
 
+class Note(BaseModel):
+    """A remark beside the verdict that a person must read (codes and words: `credreg.labels.NOTES`)."""
+
+    code: str
+    zh: str
+    en: str
+
+
 class VerificationReport(BaseModel):
     """What a verifier concluded about one document, and why."""
 
@@ -117,7 +126,11 @@ class VerificationReport(BaseModel):
     valid_until: int | None = None
     chain_id: int | None = None
     registry: str | None = None
+    agency_id: int | None = None
+    document_store: str | None = None
     checked_at: int | None = None
+    notes: list[Note] = []
+    checked_block: int | None = None
 
     def step(self, name: str) -> Step:
         return next(s for s in self.steps if s.name == name)
@@ -255,6 +268,8 @@ def _check_locally(
         "kind": binding.kind,
         "chain_id": binding.chain_id,
         "registry": binding.registry,
+        "agency_id": binding.agency_id,
+        "document_store": binding.document_store,
     }
     try:
         basics["hidden_fields"] = list(hidden_fields(document))
@@ -373,7 +388,7 @@ _expiry = functools.lru_cache(maxsize=1024)(expiry_timestamp)
 def _check_on_chain(local: _Local, state: CredentialState, facts: _Facts, now: int) -> VerificationReport:
     steps, binding = local.steps, local.binding
     record = state.record
-    basics: dict[str, Any] = {**local.basics, "checked_at": now}
+    basics: dict[str, Any] = {**local.basics, "checked_at": now, "checked_block": facts.head.number}
     if state.verdict is Verdict.NOT_ISSUED:
         steps.set("issued", StepStatus.INVALID, f"root {_hex0x(binding.merkle_root)} is not on the ledger")
         return _report(steps, "not-issued", skip_reason="nothing on the ledger to compare with", **basics)
@@ -453,6 +468,11 @@ def _check_on_chain(local: _Local, state: CredentialState, facts: _Facts, now: i
         )
     else:
         standing = agency.state.name.lower()
+        if agency.state is AgencyState.SUSPENDED:
+            # The contract refuses issuance from an agency that is not active, so a recorded root was
+            # issued while it was active: the credential stands, but the person must be told.
+            basics["notes"] = [Note(code="agency-suspended", **NOTES["agency-suspended"]._asdict())]
+            standing = "suspended now; it was active when it issued this credential"
         steps.ok(
             "agency-standing",
             f"agency is {standing}"
@@ -569,6 +589,7 @@ def _chain_error(local: _Local, why: str) -> VerificationReport:
 __all__ = [
     "STEPS",
     "AgencySummary",
+    "Note",
     "Outcome",
     "ScopeSummary",
     "Step",

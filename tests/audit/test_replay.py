@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -207,7 +208,8 @@ def test_cli_status_answers_for_a_hash_with_its_proof(
         history.batch.root,
         *[arg for p in proof for arg in ("--proof", p)],
     ]
-    assert main([*args, "--at", str(history.times["before_leaf_revoked"])]) == 0
+    before = datetime.fromtimestamp(history.times["before_leaf_revoked"], UTC).isoformat()
+    assert main([*args, "--at", before]) == 0
     assert "VALID" in capsys.readouterr().out
     assert main([*args, "--json"]) == 1
     answer = json.loads(capsys.readouterr().out)

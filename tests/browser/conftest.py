@@ -16,8 +16,9 @@ from pathlib import Path
 import httpx
 import pytest
 import uvicorn
-from browser_site import Site
-from playwright.sync_api import BrowserContext, Page, sync_playwright
+from browser_site import LOCALES, Site, open_page
+from ledger_states import add_ledger_states
+from playwright.sync_api import Browser, Page, sync_playwright
 
 from credreg.api import create_app
 from credreg.chain.client import connect
@@ -38,7 +39,6 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 STARTUP_SECONDS = 20.0
-UI_TIMEOUT_MS = 10_000
 
 
 def _wait_until_indexed(url: str, chain_url: str) -> None:
@@ -58,7 +58,9 @@ def site(module_chain: DevChain, tmp_path_factory: pytest.TempPathFactory) -> It
     data_dir = tmp_path_factory.mktemp("service")
     manifest = deploy_registry(connect(module_chain.url), demo_accounts()[0])
     manifest.save(data_dir / "deployment.json")
-    demo = seed_demo(Registry.connect(module_chain.url, manifest), data_dir)
+    registry = Registry.connect(module_chain.url, manifest)
+    demo = seed_demo(registry, data_dir)
+    states = add_ledger_states(registry, demo, data_dir / "states")
     guide = json.loads((demo.directory / "demo.json").read_text(encoding="utf-8"))
     settings = Settings(
         _env_file=None,  # a .env in the working directory must not point the test elsewhere
@@ -80,44 +82,36 @@ def site(module_chain: DevChain, tmp_path_factory: pytest.TempPathFactory) -> It
                 raise AssertionError(f"the service did not start on {url}")
             time.sleep(0.05)
         _wait_until_indexed(url, module_chain.url)
-        yield Site(url=url, demo=demo, root=guide["root"], valid=Path(guide["valid_certificate"]))
+        yield Site(
+            url=url, demo=demo, root=guide["root"], valid=Path(guide["valid_certificate"]), states=states
+        )
     finally:
         server.should_exit = True
         thread.join(STARTUP_SECONDS)
 
 
 @pytest.fixture(scope="session")
-def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BrowserContext]:
+def browser() -> Iterator[Browser]:
     if not CHROMIUM.exists():
         pytest.fail(f"{CHROMIUM} is missing: run `make browser` (Debian's chromium package) and try again")
     with sync_playwright() as playwright:
-        context = playwright.chromium.launch_persistent_context(
-            str(tmp_path_factory.mktemp("chromium-profile")),
-            executable_path=str(CHROMIUM),
-            headless=True,
-            args=CHROMIUM_ARGS,
-            viewport={"width": 1280, "height": 900},
+        chromium = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
         )
-        context.set_default_timeout(UI_TIMEOUT_MS)
         try:
-            yield context
+            yield chromium
         finally:
-            context.close()
+            chromium.close()
+
+
+@pytest.fixture(params=sorted(LOCALES))
+def lang(request: pytest.FixtureRequest) -> str:
+    """The page takes its language from the browser's (navigator.languages): each test runs once per language."""
+    language: str = request.param
+    return language
 
 
 @pytest.fixture
-def page(browser: BrowserContext, site: Site) -> Iterator[Page]:
-    """A fresh tab on the page; fails the test on an uncaught script error or a request leaving the service."""
-    tab = browser.new_page()
-    script_errors: list[str] = []
-    elsewhere: list[str] = []
-    tab.on("pageerror", lambda exc: script_errors.append(str(exc)))
-    tab.on("request", lambda req: None if req.url.startswith(site.url) else elsewhere.append(req.url))
-    tab.goto(site.url + "/")
-    tab.wait_for_selector("body[data-ready=true]")
-    try:
-        yield tab
-    finally:
-        tab.close()
-    assert script_errors == [], f"the page's script failed: {script_errors}"
-    assert elsewhere == [], f"the page asked for something outside the service: {elsewhere}"
+def page(browser: Browser, site: Site, lang: str) -> Iterator[Page]:
+    """The page as a browser set to `lang` shows it."""
+    yield from open_page(browser, site, LOCALES[lang])

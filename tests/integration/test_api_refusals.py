@@ -154,6 +154,8 @@ def test_a_signature_by_a_stranger_is_refused_by_the_contract(api: httpx.Client,
     problem = assert_problem(post(api, "/v1/issuances", body), 422, "unknown-signer", "signature")
     assert problem["contract_error"]["name"] == "CredentialRegistryUnknownSigner"
     assert problem["contract_error"]["args"]["signer"] == stranger.address
+    assert problem["contract_error"]["zh"].startswith("此签名密钥不属于任何评价机构")
+    assert problem["contract_error"]["en"].startswith("this key is not a signer of any agency")
 
 
 def test_a_scope_the_agency_is_not_accredited_for_is_refused(api: httpx.Client, deployed: Deployed) -> None:

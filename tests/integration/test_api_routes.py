@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -12,10 +13,12 @@ import pytest
 from chain_world import Deployed, random_hash
 from service_support import assert_problem, live_server, service_settings, settled, wait_for
 
+from credreg import __version__
 from credreg.api import create_app
 from credreg.chain.eip712 import StatusAction
 from credreg.registry import Governor, Relayer
 from credreg.service import Service
+from credreg.verify import STEPS
 
 
 @pytest.fixture(scope="module")
@@ -71,6 +74,7 @@ def test_registry_names_the_deployment(api: httpx.Client, deployed: Deployed) ->
     assert body["governor"] == deployed.governor.address
     assert body["contract_version"] == deployed.registry.version()
     assert body["head_block"] >= manifest.deployment_block
+    assert body["rpc_urls"] == [deployed.url]  # where `credreg verify --registry` reads the ledger
 
 
 def test_scopes_are_listed_in_definition_order(api: httpx.Client, deployed: Deployed) -> None:
@@ -79,6 +83,25 @@ def test_scopes_are_listed_in_definition_order(api: httpx.Client, deployed: Depl
     assert scopes[0]["occupation_code"] == "6-31-01-03"
     assert scopes[0]["level"] == 3
     assert scopes[0]["index"] == 1
+
+
+def test_a_scope_is_found_by_code_and_level_or_by_its_id(api: httpx.Client, deployed: Deployed) -> None:
+    by_code = api.get("/v1/scopes/6-31-01-03/3")
+    assert by_code.status_code == 200, by_code.text
+    assert by_code.json()["scope_id"] == deployed.scope_id
+    assert api.get(f"/v1/scopes/{deployed.scope_id}").json() == by_code.json()
+    assert_problem(api.get("/v1/scopes/6-31-01-03/4"), 404, "not-found", "scope")
+    problem = assert_problem(api.get("/v1/scopes/2-02-1009/2"), 422, "validation", "scope")
+    assert "D-DD-DD-DD" in problem["detail"]
+
+
+def test_labels_serve_the_words_people_read(api: httpx.Client) -> None:
+    body = api.get("/v1/labels").json()
+    assert body["contract_errors"]["OwnableUnauthorizedAccount"]["zh"].startswith("此账户不是主管部门")
+    assert body["levels"]["skill_level"]["1"]["zh"] == "一级/高级技师"
+    assert body["levels"]["technical_grade"]["3"]["zh"] == "中级"
+    assert body["fields"]["recipient.idNumber"] == {"zh": "身份证号", "en": "ID number"}
+    assert body["reason_codes"]["7"]["en"] == "under investigation"
 
 
 def test_agencies_are_listed_a_page_at_a_time(api: httpx.Client, deployed: Deployed) -> None:
@@ -182,10 +205,24 @@ def test_a_batch_with_leaves_answers_per_leaf_and_follows_status_changes(
     assert not after["valid"]
     assert api.get(f"/v1/credentials/{batch.leaves[0]}").json()["verdict"] == "valid"
 
+    # The root is a batch, never a valid certificate; it names the revoked certificate under it.
+    root = api.get(f"/v1/credentials/{batch.root}").json()
+    assert root["kind"] == "root"
+    assert root["valid"] is None
+    assert root["verdict"] == "valid"
+    assert root["decided_by"] is None
+    assert root["batch"]["leaves_known"] == 5
+    indexed(api, root["checked_block"])
+    changes = api.get(f"/v1/credentials/{batch.root}").json()["batch"]["status_changes"]
+    assert [(c["target"], c["state"], c["reason"], c["known_leaf"]) for c in changes] == [
+        (revoked, "revoked", 7, True)
+    ]
+
     assert change_status(api, d, batch.root, batch.root, [], StatusAction.SUSPEND)["status"] == "confirmed"
     root = api.get(f"/v1/credentials/{batch.root}").json()
     assert root["kind"] == "root"
     assert root["verdict"] == "root-suspended"
+    assert root["decided_by"] == batch.root
     report = api.post("/v1/verify", json=suspended_doc).json()
     assert report["code"] == "suspended"
     assert report["verdict"] == "invalid"
@@ -220,8 +257,81 @@ def test_verify_takes_one_document_or_a_list(api: httpx.Client, deployed: Deploy
     assert [r["code"] for r in reports] == ["valid", "tampered", "not-issued", "malformed"]
 
 
-def test_credential_lookup_of_an_unknown_hash_is_404(api: httpx.Client) -> None:
-    assert_problem(api.get(f"/v1/credentials/{random_hash()}"), 404, "not-found", "hash")
+def test_credential_lookup_of_an_unknown_hash_says_what_it_cannot_tell(api: httpx.Client) -> None:
+    response = api.get(f"/v1/credentials/{random_hash()}")
+    assert_problem(response, 404, "unknown-hash", "hash")
+    detail = response.json()["detail"]
+    assert "does not mean it was not issued" in detail
+    assert "POST /v1/verify" in detail
+
+
+def test_a_batch_issued_outside_the_service_is_answered_by_root_proof_and_own_status(
+    api: httpx.Client, deployed: Deployed
+) -> None:
+    d = deployed
+    batch = d.batch(4, first=400)
+    Relayer(d.registry, d.relayer).issue(d.sign_batch(batch))
+    proofs = [["0x" + p for p in doc["signature"]["proof"]] for doc in batch.documents]
+    revoked = batch.leaves[2]
+    Relayer(d.registry, d.relayer).set_status(
+        d.sign_status(batch.root, revoked, proofs[2], StatusAction.REVOKE, 4)
+    )
+    # The service does not know the leaves: a valid certificate's hash alone cannot be answered ...
+    assert_problem(api.get(f"/v1/credentials/{batch.leaves[0]}"), 404, "unknown-hash", "hash")
+    # ... but with its root and proof it can (what the page's QR codes carry).
+    answer = api.get(
+        f"/v1/credentials/{batch.leaves[0]}", params={"root": batch.root, "proof": ",".join(proofs[0])}
+    ).json()
+    assert (answer["kind"], answer["valid"], answer["verdict"], answer["root"]) == (
+        "leaf",
+        True,
+        "valid",
+        batch.root,
+    )
+    assert answer["checked_block"] > 0
+    # The revoked one is found by its own status change, which names its batch.
+    indexed(api, d.registry.head())
+    leaf = api.get(f"/v1/credentials/{revoked}").json()
+    assert (leaf["verdict"], leaf["valid"], leaf["root"], leaf["reason"], leaf["proof_known"]) == (
+        "leaf-revoked",
+        False,
+        batch.root,
+        4,
+        False,
+    )
+    root = api.get(f"/v1/credentials/{batch.root}").json()
+    assert root["valid"] is None
+    assert root["batch"]["leaves_known"] is None
+    assert [(c["target"], c["state"], c["known_leaf"]) for c in root["batch"]["status_changes"]] == [
+        (revoked, "revoked", False)
+    ]
+
+
+def test_labels_and_a_verification_qr_code(api: httpx.Client, deployed: Deployed) -> None:
+    labels = api.get("/v1/labels").json()
+    assert labels["version"] == __version__
+    assert labels["time_zone"] == "Asia/Shanghai"
+    assert labels["levels"]["skill_level"]["5"]["zh"] == "五级/初级工"
+    assert labels["levels"]["technical_grade"]["3"]["zh"] == "中级"
+    assert labels["fields"]["recipient.idNumber"]["zh"] == "身份证号"
+    assert labels["reasons"]["1"]["en"] == "Issued in error"
+    assert set(labels["steps"]) == {name for name, _ in STEPS}
+
+    batch = deployed.batch(2, first=500)
+    proof = ",".join("0x" + p for p in batch.documents[0]["signature"]["proof"])
+    qr = api.get("/v1/qr/verify.svg", params={"root": batch.root, "leaf": batch.leaves[0], "proof": proof})
+    assert qr.status_code == 200
+    assert qr.headers["content-type"] == "image/svg+xml"
+    assert qr.text.startswith("<svg")
+    assert 'xmlns="http://www.w3.org/2000/svg"' in qr.text
+    raw = base64.urlsafe_b64decode(qr.headers["x-link"].split("?v=")[1] + "==")
+    assert ["0x" + raw[i : i + 32].hex() for i in range(0, len(raw), 32)] == [
+        batch.root,
+        batch.leaves[0],
+        *proof.split(","),
+    ]
+    bad = api.get("/v1/qr/verify.svg", params={"root": batch.root, "leaf": "0x12"})
+    assert_problem(bad, 422, "validation", "leaf")
 
 
 def test_a_root_issued_outside_the_service_is_answered_too(api: httpx.Client, deployed: Deployed) -> None:

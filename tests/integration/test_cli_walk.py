@@ -16,6 +16,7 @@ import re
 import secrets
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +35,11 @@ from credreg.verify import STEPS
 ROOT = Path(__file__).resolve().parents[2]
 PASSWORD = secrets.token_urlsafe(16)  # made up per run: no password lives in the repository
 HEX_ROOT = re.compile(r"0x[0-9a-f]{64}")
+
+
+def iso(seconds: int) -> str:
+    """A moment as the command line takes it: ISO 8601 with an offset."""
+    return datetime.fromtimestamp(seconds, UTC).isoformat()
 
 
 @dataclass
@@ -64,7 +70,7 @@ def walk(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Walk]:
             },
         )
         w3 = Web3(Web3.HTTPProvider(chain.url))
-        since = str(int(w3.eth.get_block("latest")["timestamp"]) - DAY)
+        since = iso(int(w3.eth.get_block("latest")["timestamp"]) - DAY)
 
         assert "registry 0x" in cli.ok("deploy", "--dev-account", "0").text
         assert "chain 31337 answers" in cli.ok("chain", "status").text
@@ -93,12 +99,12 @@ def walk(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Walk]:
 
         cli.ok("sample-results", "results.csv", "--count", "40", "--prefix", "BJ")
         cli.ok("sample-results", "single.csv", "--count", "1", "--prefix", "SOLO", "--seed", "7")
-        issued = cli.ok("issue", "results.csv", "--out", "certs", "--keystore", "signer.json")
+        issued = cli.ok("issue", "--yes", "results.csv", "--out", "certs", "--keystore", "signer.json")
         assert "issued 40 certificate(s) under root 0x" in issued.text
-        again = cli.ok("issue", "results.csv", "--out", "certs", "--keystore", "signer.json")
+        again = cli.ok("issue", "--yes", "results.csv", "--out", "certs", "--keystore", "signer.json")
         assert "already issued" in again.text
         assert HEX_ROOT.findall(again.text)[0] == HEX_ROOT.findall(issued.text)[0]
-        cli.ok("issue", "single.csv", "--out", "single", "--dev-account", "2")
+        cli.ok("issue", "--yes", "single.csv", "--out", "single", "--dev-account", "2")
 
         batch = sorted((workdir / "certs").glob("BJ*.json"))
         assert len(batch) == 40
@@ -119,7 +125,7 @@ def test_a_holder_discloses_and_an_employer_verifies(walk: Walk) -> None:
     assert "already exists; refusing to overwrite" in refused.text
     checked = cli.ok("verify", "shared.json", str(walk.batch[1]), str(walk.single))
     assert checked.text.count("VALID ") == 3
-    assert "hidden by the holder: recipient.idNumber" in checked.text
+    assert "hidden by the holder: 身份证号 (recipient.idNumber)" in checked.text
 
 
 def test_revocation_and_suspension_say_which_and_reinstatement_restores(walk: Walk) -> None:
@@ -156,7 +162,7 @@ def test_revocation_and_suspension_say_which_and_reinstatement_restores(walk: Wa
 
 def test_the_governor_revokes_an_agency_with_a_cutoff(walk: Walk) -> None:
     cli = walk.cli
-    since = str(walk.chain_time() - DAY)
+    since = iso(walk.chain_time() - DAY)
     registered = cli.ok(
         "agency", "register", "Shanghai Skills Centre", "SH-0002",
         "--admin", OTHER_ADMIN.address, "--dev-account", "0",
@@ -166,13 +172,13 @@ def test_the_governor_revokes_an_agency_with_a_cutoff(walk: Walk) -> None:
     cli.ok("signer", "add", "2", OTHER_SIGNER.address, "--from", since, "--dev-account", "4")
     cli.ok("sample-results", "early.csv", "--count", "3", "--prefix", "SHA")
     cli.ok("sample-results", "late.csv", "--count", "3", "--prefix", "SHB")
-    cli.ok("issue", "early.csv", "--out", "early", "--dev-account", "5")
+    cli.ok("issue", "--yes", "early.csv", "--out", "early", "--dev-account", "5")
     (summary,) = (cli.workdir / "early").glob("batch-*.json")
     early_at = json.loads(summary.read_text())["issued_at"]
     walk.w3.provider.make_request("evm_setNextBlockTimestamp", [early_at + 100])  # type: ignore[arg-type]
-    cli.ok("issue", "late.csv", "--out", "late", "--dev-account", "5")
+    cli.ok("issue", "--yes", "late.csv", "--out", "late", "--dev-account", "5")
 
-    cli.ok("agency", "revoke", "2", "--cutoff", str(early_at + 50), "--reason", "9", "--dev-account", "0")
+    cli.ok("agency", "revoke", "2", "--cutoff", iso(early_at + 50), "--reason", "9", "--dev-account", "0")
 
     files = sorted(str(p) for p in (cli.workdir / "early").glob("SHA*.json")) + sorted(
         str(p) for p in (cli.workdir / "late").glob("SHB*.json")
@@ -184,7 +190,7 @@ def test_the_governor_revokes_an_agency_with_a_cutoff(walk: Walk) -> None:
     shown = cli.json("agency", "show", "2")
     assert (shown["agency"]["state"], shown["agency"]["cutoff"]) == ("revoked", early_at + 50)
     assert [a["state"] for a in cli.json("agency", "list")] == ["active", "revoked"]
-    refused = cli.fails(2, "issue", "late.csv", "--out", "later", "--dev-account", "5")
+    refused = cli.fails(2, "issue", "--yes", "late.csv", "--out", "later", "--dev-account", "5")
     assert "is revoked: it cannot issue" in refused.text
     assert not (cli.workdir / "later").exists()
 

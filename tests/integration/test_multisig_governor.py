@@ -20,6 +20,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -132,7 +133,15 @@ def test_two_of_three_owners_accredit_an_agency_and_revoke_its_certificate(burea
 
     since = registry.block_time() - DAY
     bureau.execute_file(
-        bureau.unsigned("accredit", "agency", "accredit", str(agency_id), scope_id, "--from", str(since))
+        bureau.unsigned(
+            "accredit",
+            "agency",
+            "accredit",
+            str(agency_id),
+            scope_id,
+            "--from",
+            datetime.fromtimestamp(since, UTC).isoformat(),
+        )
     )
     accreditation = registry.accreditation(agency_id, scope_id)
     assert (accreditation.valid_from, accreditation.valid_until) == (since, 0)

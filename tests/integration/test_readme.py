@@ -120,6 +120,14 @@ def test_every_walkthrough_command_works_as_written(running: RunningSystem) -> N
         assert done.returncode in allowed, f"[{title}] {command}\n{done.stdout}\n{done.stderr}"
         if command.startswith("curl "):
             assert json.loads(done.stdout)["verdict"] == "valid"
+    # The walk-through ends with a working signer: after the compromise, a new key issued the next session.
+    reissued = sorted((running.workdir / "certificates-2").glob("HDB*.json"))
+    assert len(reissued) == 20
+    checked = subprocess.run(
+        ["credreg", "verify", "--json", str(reissued[0])], cwd=running.workdir, env=running.env,
+        capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert json.loads(checked.stdout)[0]["verdict"] == "valid", checked.stdout + checked.stderr
 
 
 def test_a_second_run_reuses_the_chain_and_the_deployment(running: RunningSystem) -> None:

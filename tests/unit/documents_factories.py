@@ -120,7 +120,7 @@ def certificates(draw: st.DrawFn, kind: str | None = None) -> Certificate:
         }
         if draw(st.booleans())
         else {"name": draw(field_text), "id_type": "resident_id", "id_number": resident_id(n)},
-        occupation_code=draw(st.from_regex(r"[0-9]-[0-9]{2}-[0-9]{2}-[0-9]{2}", fullmatch=True)),
+        occupation_code=draw(st.from_regex(r"[1-8]-[0-9]{2}-[0-9]{2}-[0-9]{2}", fullmatch=True)),
         occupation_title=draw(field_text),
         level=draw(st.integers(1, 5)),
         issue_date=issued.isoformat(),

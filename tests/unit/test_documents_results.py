@@ -166,7 +166,9 @@ def test_only_the_first_few_problems_are_listed(tmp_path: Path) -> None:
         ({"holder_id_type": "licence"}, "holder_id_type", "resident_id"),
         ({"level": "9"}, "level", "less than or equal to 5"),
         ({"level": "3.0"}, "level", "whole number"),
-        ({"occupation_code": "4 01"}, "occupation_code", "pattern"),
+        ({"occupation_code": "4 01"}, "occupation_code", "D-DD-DD-DD"),
+        ({"occupation_code": "2-02-1009"}, "occupation_code", "e.g. 4-04-05-06"),
+        ({"occupation_code": "2-02-10-099"}, "occupation_code", "D-DD-DD-DD"),
     ],
 )
 def test_row_problems_name_the_column(

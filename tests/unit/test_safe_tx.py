@@ -46,7 +46,7 @@ def _file(method: str, *args: object) -> dict[str, Any]:
 def test_the_values_shown_encode_exactly_the_data_signed(
     root: str, target: str, proof: list[str], action: int, reason: int
 ) -> None:
-    batch = _file("governorSetStatus", root, target, proof, action, reason)
+    batch = _file("governorSetStatus", 1, root, target, proof, action, reason)
     (tx,) = batch["transactions"]
     assert tx["contractInputsValues"]["proof"] == "[" + ",".join(proof) + "]"
     call = load_batch(json.dumps(batch), "f.json")

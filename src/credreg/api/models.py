@@ -66,6 +66,14 @@ class RegistryInfo(BaseModel):
     service_version: str
     deployed_at: datetime
     head_block: int
+    rpc_urls: list[str] = Field(
+        description="JSON-RPC endpoints a verifier may read the ledger from (`credreg verify --registry`)."
+    )
+
+
+class WordsOut(BaseModel):
+    zh: str
+    en: str
 
 
 class ScopeOut(BaseModel):
@@ -207,17 +215,50 @@ class RecordOut(BaseModel):
     valid_until: int
 
 
+class StatusChangeOut(BaseModel):
+    target: Hex32 = Field(
+        description="The hash whose status is set: a certificate, a part of the batch, or the root."
+    )
+    state: Literal["revoked", "suspended"]
+    reason: int = Field(description="Reason code; GET /v1/labels has them as words.")
+    since: int
+    known_leaf: bool = Field(description="True if the target is a certificate of a batch this service knows.")
+
+
+class BatchOut(BaseModel):
+    leaves_known: int | None = Field(
+        description="Certificates this service knows under the root; null when it was not given the leaves."
+    )
+    status_changes: list[StatusChangeOut] = Field(
+        description="Hashes under the root that are revoked or suspended now, from the ledger's events."
+    )
+
+
 class CredentialOut(BaseModel):
     hash: Hex32
     kind: Literal["root", "leaf"]
     root: Hex32
     proof: list[Hex32]
-    valid: bool
-    verdict: str = Field(description="valid, not-issued, root-revoked, leaf-suspended, expired, ...")
-    decided_by: Hex32 = Field(description="The hash whose status decided the verdict.")
+    proof_known: bool = Field(
+        description="False when the answer comes from the certificate's own status change, without its proof."
+    )
+    valid: bool | None = Field(
+        description="For a certificate: whether the ledger holds it valid. Null for a batch root: a batch is "
+        "not a certificate, and some of its certificates may be revoked (see `batch`)."
+    )
+    verdict: str = Field(
+        description="valid, not-issued, root-revoked, leaf-suspended, expired, ...; for a root, the answer for "
+        "the batch as a whole (root revoked or suspended, agency, signer, expiry), not for each certificate."
+    )
+    decided_by: Hex32 | None = Field(
+        description="The hash whose status decided the verdict; null if none did."
+    )
     reason: int
     since: int
     record: RecordOut
+    batch: BatchOut | None = Field(None, description="For a root: what is known about its certificates.")
+    checked_at: int = Field(description="Time of the block the answer was read at.")
+    checked_block: int = Field(description="The block the answer was read at.")
 
 
 # --- auditing ------------------------------------------------------------------------------------------------

@@ -20,6 +20,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from credreg.chain.eip712 import ADDRESS, HEX32
 from credreg.chain.redact import redact
 from credreg.errors import ChainUnreachable, ContractRevert, CredregError, DocumentError, WrongChain
+from credreg.labels import contract_error_words
 from credreg.service.outbox import RequestRefused, json_args
 
 log = logging.getLogger(__name__)
@@ -35,6 +36,7 @@ TITLES: dict[str, str] = {
     "body-too-large": "The request body is too large",
     "batch-too-large": "Too many items in one request",
     "not-found": "Not found",
+    "unknown-hash": "Not a batch root, and in no batch this service knows",
     "method-not-allowed": "Method not allowed",
     "wrong-domain": "Signed for another registry or chain",
     "invalid-signature": "The signature is not usable",
@@ -60,6 +62,8 @@ class ContractErrorOut(BaseModel):
     name: str = Field(description="The contract's custom error, e.g. CredentialRegistryNotAccredited.")
     args: dict[str, Any]
     message: str
+    zh: str = Field(description="What it means and what to do, in Chinese (credreg.labels).")
+    en: str = Field(description="What it means and what to do, in English (credreg.labels).")
 
 
 class Problem(BaseModel):
@@ -113,7 +117,10 @@ def problem_response(
         instance=request.url.path,
         errors=list(errors) if errors is not None else None,
         contract_error=ContractErrorOut(
-            name=contract_error.name, args=json_args(contract_error.args_by_name), message=str(contract_error)
+            name=contract_error.name,
+            args=json_args(contract_error.args_by_name),
+            message=str(contract_error),
+            **contract_error_words(contract_error.name)._asdict(),
         )
         if contract_error is not None
         else None,

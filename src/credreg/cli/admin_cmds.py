@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 
@@ -14,14 +13,20 @@ from credreg.cli.common import (
     DevAccountOption,
     JsonOption,
     KeystoreOption,
+    check_time,
     console,
     load_account,
+    local_time,
+    local_window,
     print_json,
+    scope_of,
     state,
+    when,
 )
 from credreg.cli.safe_cmds import UnsignedTxOption, address_arg, write_unsigned_tx
-from credreg.cli.timeparse import parse_time, show_time
+from credreg.documents.scopes import SCOPE_EXAMPLE, ScopeFormatError, check_scope
 from credreg.errors import ConfigError
+from credreg.labels import AGENCY_STATES, REASON_CODES, level_words, reason_words
 from credreg.registry import AgencyAdmin, Governor, scope_id_of
 
 keys_app = typer.Typer(
@@ -65,10 +70,6 @@ def keys_address(path: Path) -> None:
     console.print(load_keystore(path, password_from_env_or_prompt(prompt=f"Password for {path}: ")).address)
 
 
-def _ledger_now(ctx: typer.Context) -> Callable[[], int]:
-    return lambda: state(ctx).registry().block_time()
-
-
 def _governor(ctx: typer.Context, keystore: Path | None, dev_account: int | None) -> Governor:
     st = state(ctx)
     return Governor(
@@ -76,11 +77,34 @@ def _governor(ctx: typer.Context, keystore: Path | None, dev_account: int | None
     )
 
 
+def _checked_scope(occupation_code: str, level: int) -> str:
+    """The scope id of a code and level checked against the national form (exit 2 naming the part)."""
+    try:
+        checked = check_scope(occupation_code, level)
+    except ScopeFormatError as exc:
+        hint = "OCCUPATION_CODE" if exc.field == "occupation code" else "LEVEL"
+        raise typer.BadParameter(str(exc), param_hint=hint) from None
+    return scope_id_of(checked.occupation_code, checked.level)
+
+
+ScopeArg = Annotated[
+    str, typer.Argument(help=f"A scope as occupation-code/level, e.g. {SCOPE_EXAMPLE}, or its 0x id.")
+]
+LevelArg = Annotated[int, typer.Argument(help="1 (一级/高级技师, highest) to 5 (五级/初级工).")]
+FromOpt = Annotated[
+    str,
+    typer.Option("--from", help="Start: now, or an ISO date/date-time, e.g. 2026-01-01 or 2026-01-01T09:00."),
+]
+UntilOpt = Annotated[
+    str, typer.Option("--until", help="End (exclusive): an ISO date/date-time, or never for no end.")
+]
+
+
 @scope_app.command("define")
 def scope_define(
     ctx: typer.Context,
-    occupation_code: str,
-    level: Annotated[int, typer.Argument(min=1, max=255)],
+    occupation_code: Annotated[str, typer.Argument(help="National occupation code D-DD-DD-DD.")],
+    level: LevelArg,
     title: str,
     keystore: KeystoreOption = None,
     dev_account: DevAccountOption = None,
@@ -88,23 +112,28 @@ def scope_define(
 ) -> None:
     """Define a scope: an occupation code of the national classification at a level.
 
-    Example: credreg scope define 4-04-05-01 3 "Blockchain engineering technician (level 3)" -k governor.json
+    Example: credreg scope define 4-04-05-01 3 "区块链工程技术人员 三级" -k governor.json
     """
+    _checked_scope(occupation_code, level)
     if unsigned_tx:
         what = f"define scope {scope_id_of(occupation_code, level)} ({occupation_code} level {level})"
         write_unsigned_tx(ctx, unsigned_tx, what, "defineScope", occupation_code, level, title)
         return
     scope_id = _governor(ctx, keystore, dev_account).define_scope(occupation_code, level, title)
-    console.print(f"scope {scope_id} defined")
+    console.print(f"已定义职业范围 / scope defined: {occupation_code}/{level} ({level_words(level)}) {title}")
+    console.print(f"  {scope_id}")
 
 
 @scope_app.command("id")
-def scope_id(occupation_code: str, level: Annotated[int, typer.Argument(min=1, max=255)]) -> None:
+def scope_id(
+    occupation_code: Annotated[str, typer.Argument(help="National occupation code D-DD-DD-DD.")],
+    level: LevelArg,
+) -> None:
     """Print the scope id of an occupation code and level (computed locally, no chain needed).
 
     Example: credreg scope id 4-04-05-01 3
     """
-    console.print(scope_id_of(occupation_code, level))
+    console.print(_checked_scope(occupation_code, level))
 
 
 @scope_app.command("list")
@@ -118,9 +147,9 @@ def scope_list(ctx: typer.Context, as_json: JsonOption = False) -> None:
     if as_json:
         print_json([s.__dict__ for s in scopes])
         return
-    table = Table("scope id", "occupation", "level", "title")
+    table = Table("scope", "level 等级", "title 名称", "scope id")
     for s in scopes:
-        table.add_row(s.scope_id, s.occupation_code, str(s.level), s.title)
+        table.add_row(f"{s.occupation_code}/{s.level}", level_words(s.level).zh, s.title, s.scope_id)
     console.print(table)
 
 
@@ -144,63 +173,75 @@ def agency_register(
         write_unsigned_tx(ctx, unsigned_tx, what, "registerAgency", name, registration_code, admin)
         return
     agency_id = _governor(ctx, keystore, dev_account).register_agency(name, registration_code, admin)
-    console.print(f"agency {agency_id} registered")
+    console.print(f"已登记评价机构 / agency {agency_id} registered: {name}")
+
+
+def _echo_accreditation(ctx: typer.Context, agency_id: int, scope: str) -> None:
+    """What the ledger now holds for this accreditation, in local time with the zone named."""
+    window = state(ctx).registry().accreditation(agency_id, scope)
+    console.print(f"  账本记录 / on the ledger: {local_window(ctx, window.valid_from, window.valid_until)}")
 
 
 @agency_app.command("accredit")
 def agency_accredit(
     ctx: typer.Context,
     agency_id: int,
-    scope: Annotated[str, typer.Argument(help="Scope id (0x…).")],
-    valid_from: Annotated[
-        str, typer.Option("--from", help="now, YYYY-MM-DD, ISO date-time or Unix seconds")
-    ] = "now",
-    valid_until: Annotated[
-        str, typer.Option("--until", help="End (exclusive); 'never' for open-ended")
-    ] = "never",
+    scope: ScopeArg,
+    valid_from: FromOpt = "now",
+    valid_until: UntilOpt = "never",
     keystore: KeystoreOption = None,
     dev_account: DevAccountOption = None,
     unsigned_tx: UnsignedTxOption = None,
 ) -> None:
     """Accredit an agency for a scope over a window (replaces an earlier window).
 
-    Example: credreg agency accredit 1 0x5c… --from 2026-01-01 --until 2029-01-01 -k governor.json
+    Times without an offset are in the zone of --tz (Asia/Shanghai by default).
+    Example: credreg agency accredit 1 4-04-05-06/3 --from 2026-01-01 --until 2029-01-01 -k governor.json
     """
-    start, end = parse_time(valid_from, _ledger_now(ctx)), parse_time(valid_until, _ledger_now(ctx))
+    scope_id = scope_of(scope)
+    check_time(valid_until, "--until", allow_never=True)
+    start = when(ctx, valid_from, "--from")
+    end = when(ctx, valid_until, "--until", allow_never=True)
     if unsigned_tx:
-        what = f"accredit agency {agency_id} for {scope} from {show_time(start)} until {show_time(end)}"
-        write_unsigned_tx(ctx, unsigned_tx, what, "accredit", agency_id, scope, start, end)
+        what = f"accredit agency {agency_id} for {scope} from {local_time(ctx, start)} until {local_time(ctx, end, never='open-ended')}"
+        write_unsigned_tx(ctx, unsigned_tx, what, "accredit", agency_id, scope_id, start, end)
         return
-    _governor(ctx, keystore, dev_account).accredit(agency_id, scope, start, end)
-    console.print(f"agency {agency_id} accredited for {scope}")
+    _governor(ctx, keystore, dev_account).accredit(agency_id, scope_id, start, end)
+    console.print(f"已认定 / accredited: agency {agency_id} for {scope}")
+    _echo_accreditation(ctx, agency_id, scope_id)
 
 
 @agency_app.command("withdraw")
 def agency_withdraw(
     ctx: typer.Context,
     agency_id: int,
-    scope: str,
+    scope: ScopeArg,
     keystore: KeystoreOption = None,
     dev_account: DevAccountOption = None,
     unsigned_tx: UnsignedTxOption = None,
 ) -> None:
     """Withdraw an accreditation now; credentials issued before stay valid.
 
-    Example: credreg agency withdraw 1 0x5c… -k governor.json
+    Example: credreg agency withdraw 1 4-04-05-06/3 -k governor.json
     """
+    scope_id = scope_of(scope)
     if unsigned_tx:
         what = f"withdraw the accreditation of agency {agency_id} for {scope}"
-        write_unsigned_tx(ctx, unsigned_tx, what, "withdrawAccreditation", agency_id, scope)
+        write_unsigned_tx(ctx, unsigned_tx, what, "withdrawAccreditation", agency_id, scope_id)
         return
-    _governor(ctx, keystore, dev_account).withdraw_accreditation(agency_id, scope)
-    console.print(f"accreditation of agency {agency_id} for {scope} withdrawn")
+    _governor(ctx, keystore, dev_account).withdraw_accreditation(agency_id, scope_id)
+    console.print(f"已撤回认定 / accreditation withdrawn: agency {agency_id} for {scope}")
+    _echo_accreditation(ctx, agency_id, scope_id)
+
+
+ReasonOption = Annotated[int, typer.Option(min=0, max=65535, help="Reason code (see credreg reasons).")]
 
 
 @agency_app.command("suspend")
 def agency_suspend(
     ctx: typer.Context,
     agency_id: int,
-    reason: Annotated[int, typer.Option(min=0, max=65535, help="Reason code.")] = 0,
+    reason: ReasonOption = 0,
     keystore: KeystoreOption = None,
     dev_account: DevAccountOption = None,
     unsigned_tx: UnsignedTxOption = None,
@@ -214,7 +255,7 @@ def agency_suspend(
         write_unsigned_tx(ctx, unsigned_tx, what, "suspendAgency", agency_id, reason)
         return
     _governor(ctx, keystore, dev_account).suspend_agency(agency_id, reason)
-    console.print(f"agency {agency_id} suspended")
+    console.print(f"已暂停评价机构 / agency suspended: {agency_id} ({reason_words(reason)})")
 
 
 @agency_app.command("reinstate")
@@ -233,7 +274,7 @@ def agency_reinstate(
         write_unsigned_tx(ctx, unsigned_tx, f"reinstate agency {agency_id}", "reinstateAgency", agency_id)
         return
     _governor(ctx, keystore, dev_account).reinstate_agency(agency_id)
-    console.print(f"agency {agency_id} reinstated")
+    console.print(f"已恢复评价机构 / agency reinstated: {agency_id}")
 
 
 @agency_app.command("revoke")
@@ -241,9 +282,10 @@ def agency_revoke(
     ctx: typer.Context,
     agency_id: int,
     cutoff: Annotated[
-        str, typer.Option(help="Credentials issued at or after this time become invalid.")
+        str,
+        typer.Option(help="Credentials issued at or after this time become invalid: now or an ISO date."),
     ] = "now",
-    reason: Annotated[int, typer.Option(min=0, max=65535, help="Reason code.")] = 0,
+    reason: ReasonOption = 0,
     keystore: KeystoreOption = None,
     dev_account: DevAccountOption = None,
     unsigned_tx: UnsignedTxOption = None,
@@ -252,13 +294,18 @@ def agency_revoke(
 
     Example: credreg agency revoke 1 --cutoff 2026-03-01 -k governor.json
     """
-    at = parse_time(cutoff, _ledger_now(ctx))
+    moment = when(ctx, cutoff, "--cutoff")
     if unsigned_tx:
-        what = f"revoke agency {agency_id} from {show_time(at)} (reason {reason})"
-        write_unsigned_tx(ctx, unsigned_tx, what, "revokeAgency", agency_id, at, reason)
+        what = f"revoke agency {agency_id} from {local_time(ctx, moment)} (reason {reason})"
+        write_unsigned_tx(ctx, unsigned_tx, what, "revokeAgency", agency_id, moment, reason)
         return
-    _governor(ctx, keystore, dev_account).revoke_agency(agency_id, at, reason)
-    console.print(f"agency {agency_id} revoked")
+    _governor(ctx, keystore, dev_account).revoke_agency(agency_id, moment, reason)
+    info = state(ctx).registry().agency(agency_id)
+    console.print(f"已撤销评价机构 / agency revoked: {agency_id} ({reason_words(reason)})")
+    console.print(
+        f"  账本记录 / on the ledger: 截止时间 / cut-off {local_time(ctx, info.cutoff)}; "
+        "此后颁发的证书无效 / certificates issued from then on are invalid"
+    )
 
 
 @agency_app.command("show")
@@ -279,14 +326,17 @@ def agency_show(ctx: typer.Context, agency_id: int, as_json: JsonOption = False)
             }
         )
         return
+    standing = info.state.name.lower()
     console.print(f"agency {info.agency_id}: {info.name} ({info.registration_code})")
     console.print(
-        f"  state {info.state.name.lower()}, admin {info.admin}"
-        + (f", cut-off {show_time(info.cutoff)}" if info.cutoff else "")
+        f"  状态 / state {AGENCY_STATES[standing].zh} / {standing}, admin {info.admin}"
+        + (f", 截止 / cut-off {local_time(ctx, info.cutoff)}" if info.cutoff else "")
     )
     for a in accreditations:
+        scope = registry.scope(a.scope_id)
         console.print(
-            f"  accredited for {a.scope_id}: {show_time(a.valid_from)} → {show_time(a.valid_until)}"
+            f"  {scope.occupation_code}/{scope.level} {scope.title}: "
+            f"{local_window(ctx, a.valid_from, a.valid_until)}"
         )
 
 
@@ -301,9 +351,12 @@ def agency_list(ctx: typer.Context, as_json: JsonOption = False) -> None:
     if as_json:
         print_json([a.__dict__ | {"state": a.state.name.lower()} for a in agencies])
         return
-    table = Table("id", "name", "registration", "state", "admin")
+    table = Table("id", "name 名称", "registration 登记代码", "state 状态", "admin")
     for a in agencies:
-        table.add_row(str(a.agency_id), a.name, a.registration_code, a.state.name.lower(), a.admin)
+        standing = a.state.name.lower()
+        table.add_row(
+            str(a.agency_id), a.name, a.registration_code, f"{AGENCY_STATES[standing].zh} {standing}", a.admin
+        )
     console.print(table)
 
 
@@ -375,13 +428,24 @@ def _admin(ctx: typer.Context, keystore: Path | None, dev_account: int | None) -
     )
 
 
+def _echo_signer(ctx: typer.Context, signer: str) -> None:
+    """What the ledger now holds for this key, in local time with the zone named."""
+    info = state(ctx).registry().signer(signer)
+    console.print(f"  账本记录 / on the ledger: {local_window(ctx, info.valid_from, info.valid_until)}")
+    if info.compromised_since:
+        console.print(
+            f"  泄露时间 / compromised since {local_time(ctx, info.compromised_since)}: "
+            "此后签署的证书无效 / what it signed from then on is invalid"
+        )
+
+
 @signer_app.command("add")
 def signer_add(
     ctx: typer.Context,
     agency_id: int,
     signer: Annotated[str, typer.Argument(help="Address of the new signer key.")],
-    valid_from: Annotated[str, typer.Option("--from")] = "now",
-    valid_until: Annotated[str, typer.Option("--until")] = "never",
+    valid_from: FromOpt = "now",
+    valid_until: UntilOpt = "never",
     keystore: KeystoreOption = None,
     dev_account: DevAccountOption = None,
 ) -> None:
@@ -389,10 +453,12 @@ def signer_add(
 
     Example: credreg signer add 1 0x9f… --until 2027-12-31 -k agency-admin.json
     """
-    _admin(ctx, keystore, dev_account).add_signer(
-        agency_id, signer, parse_time(valid_from, _ledger_now(ctx)), parse_time(valid_until, _ledger_now(ctx))
-    )
-    console.print(f"signer {signer} added to agency {agency_id}")
+    check_time(valid_until, "--until", allow_never=True)
+    start = when(ctx, valid_from, "--from")
+    end = when(ctx, valid_until, "--until", allow_never=True)
+    _admin(ctx, keystore, dev_account).add_signer(agency_id, signer, start, end)
+    console.print(f"已添加签名密钥 / signer added: {signer} to agency {agency_id}")
+    _echo_signer(ctx, signer)
 
 
 @signer_app.command("retire")
@@ -404,7 +470,8 @@ def signer_retire(
     Example: credreg signer retire 0x9f… -k agency-admin.json
     """
     _admin(ctx, keystore, dev_account).retire_signer(signer)
-    console.print(f"signer {signer} retired")
+    console.print(f"已停用签名密钥 / signer retired: {signer}")
+    _echo_signer(ctx, signer)
 
 
 @signer_app.command("compromised")
@@ -412,17 +479,25 @@ def signer_compromised(
     ctx: typer.Context,
     signer: str,
     since: Annotated[
-        str, typer.Option(help="Credentials it signed at or after this time become invalid.")
+        str,
+        typer.Option(help="Credentials it signed at or after this time become invalid: now or an ISO time."),
     ] = "now",
     keystore: KeystoreOption = None,
     dev_account: DevAccountOption = None,
 ) -> None:
     """Report a signer key compromised from a time on; earlier credentials stay valid.
 
-    Example: credreg signer compromised 0x9f… --since 2026-05-01T08:00:00Z -k agency-admin.json
+    Add a new key afterwards (credreg signer add) so the agency can issue again.
+    Example: credreg signer compromised 0x9f… --since 2026-05-01T08:00+08:00 -k agency-admin.json
     """
-    _admin(ctx, keystore, dev_account).report_compromised(signer, parse_time(since, _ledger_now(ctx)))
-    console.print(f"signer {signer} reported compromised since {since}")
+    moment = when(ctx, since, "--since")
+    _admin(ctx, keystore, dev_account).report_compromised(signer, moment)
+    console.print(f"已报告密钥泄露 / signer reported compromised: {signer}")
+    _echo_signer(ctx, signer)
+    console.print(
+        "  下一步：由机构管理员添加新的签名密钥（credreg signer add）后方可继续颁发 / next: the agency admin "
+        "adds a new signer key (credreg signer add) before issuing again"
+    )
 
 
 @signer_app.command("show")
@@ -435,10 +510,8 @@ def signer_show(ctx: typer.Context, signer: str, as_json: JsonOption = False) ->
     if as_json:
         print_json(info.__dict__)
         return
-    console.print(
-        f"signer {info.address} of agency {info.agency_id}: {show_time(info.valid_from)} → {show_time(info.valid_until)}"
-        + (f", compromised since {show_time(info.compromised_since)}" if info.compromised_since else "")
-    )
+    console.print(f"signer {info.address} of agency {info.agency_id}")
+    _echo_signer(ctx, signer)
 
 
 def sample_results(
@@ -454,6 +527,22 @@ def sample_results(
     from credreg.samples import write_sample_results
 
     if path.exists():
-        raise ConfigError(f"{path} already exists; refusing to overwrite it")
+        raise ConfigError(
+            f"{path} 已存在，不会覆盖，请换一个文件名 / {path} already exists; refusing to overwrite it"
+        )
     write_sample_results(path, count, seed=seed, prefix=prefix)
     console.print(f"wrote {count} results to {path}")
+
+
+def reasons(as_json: JsonOption = False) -> None:
+    """List the reason codes recorded with a revocation or suspension, in words.
+
+    Example: credreg revoke C-2026-0001.json --reason 3 (3 = 考核舞弊 / cheating in the assessment)
+    """
+    if as_json:
+        print_json({str(code): words._asdict() for code, words in REASON_CODES.items()})
+        return
+    table = Table("code 代码", "原因", "reason", box=None, padding=(0, 2, 0, 0))
+    for code, words in REASON_CODES.items():
+        table.add_row(str(code), words.zh, words.en)
+    console.print(table)

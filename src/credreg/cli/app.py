@@ -14,6 +14,7 @@ from credreg.cli.admin_cmds import (
     agency_app,
     governor_app,
     keys_app,
+    reasons,
     sample_results,
     scope_app,
     signer_app,
@@ -64,24 +65,36 @@ def root(
     manifest: Annotated[
         Path | None, typer.Option(help="Deployment manifest (default <data-dir>/deployment.json).")
     ] = None,
+    tz: Annotated[
+        str | None,
+        typer.Option(
+            "--tz",
+            help="Time zone for reading and showing times (default Asia/Shanghai, or $CREDREG_TIMEZONE).",
+        ),
+    ] = None,
     version: Annotated[
         bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version.")
     ] = False,
 ) -> None:
     """Settings shared by every command; each also reads CREDREG_* environment variables."""
-    overrides = {
-        k: v
-        for k, v in {
-            "data_dir": data_dir,
-            "rpc_url": ",".join(rpc_url) if rpc_url else None,
-            "manifest": manifest,
-        }.items()
-        if v is not None
+    given = {
+        "data_dir": data_dir,
+        "rpc_url": ",".join(rpc_url) if rpc_url else None,
+        "manifest": manifest,
+        "timezone": tz,
     }
+    overrides = {k: v for k, v in given.items() if v is not None}
     try:
         settings = Settings(**overrides)  # type: ignore[arg-type]
     except ValidationError as exc:
-        raise ConfigError(settings_problem(exc)) from None
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        if not where:  # a rule across settings, such as the node profile's batch limit
+            raise ConfigError(settings_problem(exc)) from None
+        option = "--tz" if where == "timezone" else f"CREDREG_{where.upper()}"
+        raise typer.BadParameter(
+            str(first.get("ctx", {}).get("error") or first["msg"]), param_hint=option
+        ) from None
     check_rpc_url(settings.effective_rpc_url)
     ctx.obj = State(settings)
 
@@ -102,5 +115,6 @@ app.command("suspend")(suspend)
 app.command("reinstate")(reinstate)
 app.command("disclose")(disclose)
 app.command("verify")(verify)
+app.command("reasons")(reasons)
 app.command("sample-results")(sample_results)
 app.command("serve")(serve)

@@ -24,8 +24,7 @@ from credreg.audit.report import (
     report_from,
     resolve_block,
 )
-from credreg.cli.common import JsonOption, console, err_console, print_json, state
-from credreg.cli.timeparse import parse_time
+from credreg.cli.common import JsonOption, check_time, console, err_console, print_json, state, when
 from credreg.documents.wrap import WrappedDocument
 from credreg.errors import ConfigError, DocumentError, MalformedDocument
 
@@ -42,7 +41,7 @@ AtBlockOption = Annotated[
 AtOption = Annotated[
     str | None,
     typer.Option(
-        "--at", help="Replay the ledger as it stood at this moment (YYYY-MM-DD, ISO time or Unix seconds)."
+        "--at", help="Replay the ledger as it stood at this moment: an ISO date or date-time, or now."
     ),
 ]
 CheckpointOption = Annotated[
@@ -81,7 +80,7 @@ def _progress(label: str) -> Iterator[tuple[ProgressHook | None, Callable[[int, 
 def _at_time(ctx: typer.Context, at: str | None) -> int | None:
     if at is None:
         return None
-    return parse_time(at, lambda: state(ctx).registry().block_time())
+    return when(ctx, at, "--at")
 
 
 @audit_app.command("replay")
@@ -116,6 +115,7 @@ def replay(
     Example: credreg audit replay --at 2026-03-01 --json report.json --csv-dir audit/
     """
     st = state(ctx)
+    check_time(at, "--at")
     registry = st.registry(audit=True)
     at_time = _at_time(ctx, at)
     to_block = resolve_block(
@@ -301,7 +301,7 @@ def status(
         typer.Argument(metavar="HASH", help="A root, or a document's target hash (with --root/--proof)."),
     ] = None,
     at: Annotated[
-        str, typer.Option("--at", help="The moment asked about (YYYY-MM-DD, ISO time, Unix seconds).")
+        str, typer.Option("--at", help="The moment asked about: an ISO date or date-time, or now.")
     ] = "now",
     root: Annotated[
         str | None, typer.Option("--root", help="The merkle root the hash was issued under.")
@@ -327,11 +327,12 @@ def status(
     Example: credreg audit status --document alice.json --at 2026-03-01
     """
     st = state(ctx)
+    check_time(at, "--at")
     registry = st.registry(audit=True)
     leaf, root_hash, proof_hashes, agency_id, note = _credential_inputs(
         hash_, root, list(proof or []), document, agency
     )
-    moment = parse_time(at, lambda: registry.block_time())
+    moment = when(ctx, at, "--at")
     with _progress("replay") as (on_replay, _):
         answer = audit_credential(
             registry, leaf, at_time=moment, root=root_hash, proof=proof_hashes, agency_id=agency_id,

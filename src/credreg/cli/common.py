@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
@@ -19,9 +20,11 @@ from credreg.chain.devkeys import ANVIL_TEST_KEYS
 from credreg.chain.keystore import load_keystore, password_from_env_or_prompt
 from credreg.chain.manifest import Manifest
 from credreg.chain.redact import redact
+from credreg.cli.timeparse import parse_time, show_time, show_window
 from credreg.config import Settings
+from credreg.documents.scopes import ScopeFormatError, parse_scope
 from credreg.errors import ConfigError, KeystoreError
-from credreg.registry import Registry
+from credreg.registry import Registry, scope_id_of
 
 console = Console(highlight=False)
 err_console = Console(stderr=True, highlight=False)
@@ -73,23 +76,70 @@ DevAccountOption = Annotated[
 JsonOption = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
 
 
+_ROLES = {
+    "governor": "主管部门（governor）",
+    "agency signer": "评价机构签名密钥（agency signer）",
+    "agency admin": "评价机构管理员（agency admin）",
+    "relayer": "付费账户（relayer）",
+    "deployer": "部署账户（deployer）",
+}
+
+
 def load_account(st: State, keystore: Path | None, dev_account: int | None, *, role: str) -> LocalAccount:
     """The key a command signs with: a keystore, or on the dev chain an anvil test account."""
     if keystore is not None and dev_account is not None:
-        raise ConfigError("give either --keystore or --dev-account, not both")
+        raise ConfigError(
+            "--keystore 与 --dev-account 只能给一个 / give either --keystore or --dev-account, not both"
+        )
     if keystore is not None:
         return load_keystore(keystore, password_from_env_or_prompt(prompt=f"Password for {keystore}: "))
     if dev_account is not None:
         chain_id = st.registry().domain.chain_id
         if chain_id != DEV_CHAIN_ID:
             raise KeystoreError(
+                f"--dev-account 使用公开的测试密钥，在链 {chain_id} 上不可用，请改用 --keystore 密钥文件 / "
                 f"--dev-account uses public test keys and is refused on chain {chain_id}; use --keystore"
             )
         account: LocalAccount = Account.from_key(ANVIL_TEST_KEYS[dev_account])
         return account
     raise ConfigError(
+        f"此命令需要{_ROLES.get(role, role)}的密钥：请加 --keystore 密钥文件（开发链上也可用 --dev-account N） / "
         f"this command needs the {role}'s key: give --keystore PATH (or --dev-account N on the dev chain)"
     )
+
+
+def ledger_now(ctx: typer.Context) -> Callable[[], int]:
+    return lambda: state(ctx).registry().block_time()
+
+
+def check_time(text: str | None, field: str, *, allow_never: bool = False) -> None:
+    """Refuse a malformed time before anything else happens (`now` is resolved later, from the ledger)."""
+    if text is not None:
+        parse_time(text, lambda: 0, field=field, allow_never=allow_never)
+
+
+def when(ctx: typer.Context, text: str, field: str, *, allow_never: bool = False) -> int:
+    """A time option read by the one rule (see `credreg.cli.timeparse`), `now` being the ledger's time."""
+    return parse_time(
+        text, ledger_now(ctx), zone=state(ctx).settings.zone, field=field, allow_never=allow_never
+    )
+
+
+def local_time(ctx: typer.Context, seconds: int, never: str = "-") -> str:
+    return show_time(seconds, state(ctx).settings.zone, never=never)
+
+
+def local_window(ctx: typer.Context, valid_from: int, valid_until: int) -> str:
+    return show_window(valid_from, valid_until, state(ctx).settings.zone)
+
+
+def scope_of(text: str, field: str = "SCOPE") -> str:
+    """A scope id from `4-04-05-06/3` or a 0x id; a usage error (exit 2) naming `field` otherwise."""
+    try:
+        parsed = parse_scope(text, field=field)
+    except ScopeFormatError as exc:
+        raise typer.BadParameter(str(exc), param_hint=field) from None
+    return parsed if isinstance(parsed, str) else scope_id_of(parsed.occupation_code, parsed.level)
 
 
 def print_json(value: Any) -> None:
@@ -97,5 +147,5 @@ def print_json(value: Any) -> None:
 
 
 def fail(message: str, code: int = 2) -> NoReturn:
-    err_console.print(f"[red]error:[/red] {escape(redact(message))}", soft_wrap=True)
+    err_console.print(f"[red]错误 / error:[/red] {escape(redact(message))}", soft_wrap=True)
     raise typer.Exit(code)

@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import json
 import os
+import sys
+from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from credreg.chain.eip712 import StatusAction
+from credreg.chain.trustlist import TrustList, resolve_trust_list
 from credreg.cli.common import (
     DevAccountOption,
     JsonOption,
@@ -20,18 +25,29 @@ from credreg.cli.common import (
     console,
     err_console,
     load_account,
+    local_time,
+    local_window,
     print_json,
     state,
 )
 from credreg.cli.safe_cmds import UnsignedTxOption, write_unsigned_tx
-from credreg.cli.timeparse import show_time
+from credreg.documents.canonical import unsalt_value
 from credreg.documents.disclosure import disclose as disclose_fields
 from credreg.documents.layout import binding_from_document, hidden_fields, hideable_fields
-from credreg.documents.wrap import dump_document, load_document
-from credreg.errors import ConfigError, DocumentError
-from credreg.issuance import issue_results_file
+from credreg.documents.wrap import WrappedDocument, dump_document, load_document
+from credreg.errors import ChainUnreachable, ConfigError, DocumentError
+from credreg.issuance import IssuePreview, issue_results_file, preview_results_file
+from credreg.labels import (
+    AGENCY_STATES,
+    KIND_NAMES,
+    NOTES,
+    VERDICTS,
+    field_words,
+    level_words,
+    reason_words,
+)
 from credreg.registry import Governor, Registry, Relayer
-from credreg.verify import Outcome, VerificationReport, verify_documents, verify_offline
+from credreg.verify import Note, Outcome, VerificationReport, verify_documents, verify_offline
 
 IDENTITY_ENV = "CREDREG_IDENTITY_LOCATION"
 
@@ -41,7 +57,9 @@ def issue(
     results: Annotated[
         Path, typer.Argument(help="Assessment results, .csv or .jsonl (one row per certificate).")
     ],
-    out: Annotated[Path, typer.Option("--out", "-o", help="Directory for the wrapped certificate files.")],
+    out: Annotated[
+        Path, typer.Option("--out", "-o", metavar="DIR", help="Directory for the wrapped certificate files.")
+    ],
     keystore: KeystoreOption = None,
     dev_account: DevAccountOption = None,
     relayer_keystore: Annotated[
@@ -53,15 +71,35 @@ def issue(
             help=f"Domain whose DNS TXT record names this registry (default ${IDENTITY_ENV} or localhost)."
         ),
     ] = None,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Issue without asking (for scripts).")] = False,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Show what would be issued, and send nothing.")
+    ] = False,
 ) -> None:
     """Agency: issue every certificate of a results file as one batch (one root on the ledger).
 
-    All or nothing: if anything fails, run the same command again; it resumes, never issues twice.
+    First shows the agency (of the signer key), the scope, the count and the validity, and asks to
+    confirm; --yes skips the question, --dry-run only shows. All or nothing: if anything fails, run the
+    same command again; it resumes, never issues twice.
     Example: credreg issue results.csv --out certificates/ -k agency-signer.json
     """
     st = state(ctx)
     registry = st.registry()
     signer = load_account(st, keystore, dev_account, role="agency signer")
+    _show_preview(ctx, preview_results_file(registry, signer, results))
+    if dry_run:
+        console.print("试运行，未发送任何内容 / dry run: nothing was sent")
+        return
+    if not yes:
+        if not sys.stdin.isatty():
+            raise ConfigError(
+                "无法在此确认（没有终端）：核对以上信息后加 --yes 颁发，或加 --dry-run 只查看 / "
+                "cannot ask for confirmation here (no terminal): check the above and pass --yes to issue, "
+                "or --dry-run to only look"
+            )
+        if not typer.confirm("确认颁发？/ Issue these certificates?", default=False):
+            console.print("已取消，未发送任何内容 / cancelled: nothing was sent")
+            raise typer.Exit(1)
     relayer = load_account(st, relayer_keystore, None, role="relayer") if relayer_keystore else signer
     location = identity_location or os.environ.get(IDENTITY_ENV) or "localhost"
     with Progress(
@@ -89,10 +127,38 @@ def issue(
     console.print(
         f"{'resumed and ' if outcome.resumed else ''}issued {s.count} certificate(s) under root {s.root}"
     )
-    console.print(f"  agency {s.agency_id}, scope {s.scope_id}, valid until {show_time(s.valid_until)}")
+    console.print(
+        f"  agency {s.agency_id}, scope {s.scope_id}, valid until {local_time(ctx, s.valid_until, 'no end')}"
+    )
     if s.transaction_hash:
         console.print(f"  transaction {s.transaction_hash} in block {s.block_number}")
     console.print(f"  documents in {out}/ (summary batch-{s.root[2:18]}.json)")
+
+
+def _show_preview(ctx: typer.Context, p: IssuePreview) -> None:
+    """Who would issue what: the agency of the signer key, the scope, the count and the validity."""
+    level = level_words(p.level, p.kind)
+    title = p.scope_title or "账本上未定义此范围 / this scope is not defined on the ledger"
+    until = (
+        f"{p.valid_until_date}（含当日 / through that day; 账本 / ledger: "
+        f"{local_time(ctx, p.valid_until)} 止 / exclusive)"
+        if p.valid_until_date
+        else "长期有效 / no end"
+    )
+    accredited = (
+        local_window(ctx, p.accredited_from, p.accredited_until)
+        if p.accredited
+        else "[red]未认定此范围 / not accredited for this scope[/red]"
+    )
+    console.print("即将颁发 / about to issue:")
+    console.print(f"  评价机构 / agency:      {p.agency_id} {escape(p.agency_name)}")
+    console.print(f"  签名密钥 / signer key:  {p.signer}")
+    console.print(f"  证书类别 / kind:        {KIND_NAMES[p.kind]}")
+    console.print(f"  职业范围 / scope:       {p.occupation_code}/{p.level} {level.zh} ({level.en})")
+    console.print(f"                          {escape(title)}")
+    console.print(f"  评价资格 / accredited:  {accredited}")
+    console.print(f"  数量 / count:           {p.count} 张证书 / certificates")
+    console.print(f"  有效期至 / valid until: {until}")
 
 
 def _status_change(
@@ -149,7 +215,14 @@ def _status_change(
         StatusAction.SUSPEND: "suspended",
         StatusAction.REINSTATE: "reinstated",
     }
+    words = {
+        StatusAction.REVOKE: "已撤销 / revoked",
+        StatusAction.SUSPEND: "已暂停 / suspended",
+        StatusAction.REINSTATE: "已恢复 / reinstated",
+    }
+    because = f", {reason_words(reason)}" if action is not StatusAction.REINSTATE else ""
     console.print(f"{target_hash} {verb[action]} (root {root_hash})")
+    console.print(f"  {words[action]}{because}")
 
 
 def _target(
@@ -158,7 +231,9 @@ def _target(
     """(the document's agency or None, root, target, proof) of what a status change names."""
     if document is not None:
         if root or target:
-            raise ConfigError("give a document file, or --root/--target, not both")
+            raise ConfigError(
+                "证书文件与 --root/--target 只能给一个 / give a document file, or --root/--target, not both"
+            )
         doc = load_document(_read(document))
         agency_id = binding_from_document(doc).agency_id
         sig = doc["signature"]
@@ -167,9 +242,15 @@ def _target(
             return agency_id, root_hash, root_hash, []
         return agency_id, root_hash, "0x" + sig["targetHash"], ["0x" + p for p in sig["proof"]]
     if root is None:
-        raise ConfigError("name what to change: a document file, or --root (with --target for a single leaf)")
+        raise ConfigError(
+            "请指明要更改的证书：证书文件，或 --root（整批） / name what to change: a document file, or "
+            "--root (with --target for a single leaf)"
+        )
     if target is not None and target.lower() != root.lower():
-        raise ConfigError("a leaf needs its merkle proof: pass the document file instead of --target")
+        raise ConfigError(
+            "单张证书需要其默克尔证明，请改为给出证书文件 / a leaf needs its merkle proof: pass the document "
+            "file instead of --target"
+        )
     return None, root, root, []
 
 
@@ -177,13 +258,20 @@ def _agency_of(registry: Registry, account: str, named: int | None, as_governor:
     """Whose namespace a status change acts in: the document's agency, --agency, or the signer key's own."""
     if as_governor:
         if named is None:
-            raise ConfigError("as the governor, say whose root it is: pass the document file, or --agency N")
+            raise ConfigError(
+                "以主管部门身份操作时，请说明是哪个机构的证书：给出证书文件或 --agency N / as the governor, say "
+                "whose root it is: pass the document file, or --agency N"
+            )
         return named
     own = registry.signer(account).agency_id
     if own == 0:
-        raise ConfigError(f"key {account} is not a signer key of any agency on this registry")
+        raise ConfigError(
+            f"密钥 {account} 不是任何评价机构的签名密钥 / key {account} is not a signer key of any agency on "
+            f"this registry"
+        )
     if named is not None and named != own:
         raise ConfigError(
+            f"该证书属于机构 {named}，而密钥 {account} 属于机构 {own}；只有机构 {named} 的密钥或主管部门可以更改其状态 / "
             f"the certificate belongs to agency {named}, but key {account} is a signer of agency {own}; "
             f"only agency {named}'s keys (or the governor) can change its status"
         )
@@ -198,7 +286,9 @@ TargetOpt = Annotated[str | None, typer.Option(hidden=True)]
 WholeOpt = Annotated[
     bool, typer.Option("--whole-batch", help="Change the document's whole batch (its root).")
 ]
-ReasonOpt = Annotated[int, typer.Option(min=0, max=65535, help="Reason code recorded on the ledger.")]
+ReasonOpt = Annotated[
+    int, typer.Option(min=0, max=65535, help="Reason code recorded on the ledger (see credreg reasons).")
+]
 GovernorOpt = Annotated[
     bool, typer.Option("--as-governor", help="Act as the governor instead of the agency.")
 ]
@@ -255,9 +345,11 @@ def disclose(
         list[str] | None, typer.Option("--hide", help="A field to hide, e.g. recipient.idNumber (repeat).")
     ] = None,
     out: Annotated[
-        Path | None, typer.Option("--out", "-o", help="Where to write the disclosed copy.")
+        Path | None, typer.Option("--out", "-o", metavar="FILE", help="Where to write the disclosed copy.")
     ] = None,
-    list_fields: Annotated[bool, typer.Option("--list", help="List the fields you may hide.")] = False,
+    list_fields: Annotated[
+        bool, typer.Option("--list", help="List the fields you may hide, with their values.")
+    ] = False,
 ) -> None:
     """Holder: make a copy of your certificate with some fields hidden; it still verifies.
 
@@ -265,19 +357,22 @@ def disclose(
     """
     doc = load_document(_read(document))
     if list_fields:
-        from credreg.documents.layout import binding_from_document
-
-        kind = binding_from_document(doc).kind
-        already = set(hidden_fields(doc))
-        for name in hideable_fields(kind):
-            console.print(f"{name}{'  (hidden)' if name in already else ''}")
+        _list_fields(doc)
         return
     if not hide:
-        raise ConfigError("name at least one field with --hide (see --list)")
+        raise ConfigError(
+            "请用 --hide 指明至少一个要隐藏的字段（可用 --list 查看） / name at least one field with --hide "
+            "(see --list)"
+        )
     if out is None:
-        raise ConfigError("give --out FILE for the disclosed copy (the original is kept as it is)")
+        raise ConfigError(
+            "请用 --out 文件名 指定隐藏后副本的保存位置（原件保持不变） / give --out FILE for the disclosed "
+            "copy (the original is kept as it is)"
+        )
     if out.exists():
-        raise ConfigError(f"{out} already exists; refusing to overwrite it")
+        raise ConfigError(
+            f"{out} 已存在，不会覆盖，请换一个文件名 / {out} already exists; refusing to overwrite it"
+        )
     disclosed = disclose_fields(doc, hide)
     from credreg.chain.manifest import write_atomically
 
@@ -285,37 +380,170 @@ def disclose(
     console.print(f"wrote {out} with {', '.join(hidden_fields(disclosed))} hidden")
 
 
+RegistryOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--registry",
+        help="Which registry to check against: a credreg service (https://host) or a trust-list file "
+        "(docs/trust-list.md). Default: the deployment manifest in the data directory.",
+    ),
+]
+ProgressOpt = Annotated[
+    bool | None,
+    typer.Option(
+        "--progress/--no-progress",
+        help="Show progress on stderr (default: only on a terminal).",
+        show_default=False,
+    ),
+]
+VERIFY_CHUNK = 200  # documents per ledger round trip, and per progress step
+
+
+def _list_fields(doc: WrappedDocument) -> None:
+    """Each field a holder may hide: its name as people know it, its path for --hide, and its value."""
+    from credreg.documents.layout import binding_from_document
+
+    kind = binding_from_document(doc).kind
+    already = set(hidden_fields(doc))
+    table = Table("字段 / field", "--hide", "内容 / value", box=None, padding=(0, 2, 0, 0))
+    for path in hideable_fields(kind):
+        words = field_words(path)
+        value = "[dim]已隐藏 / hidden[/]" if path in already else escape(_plain_value(doc["data"], path))
+        table.add_row(f"{words.zh} / {words.en}", path, value)
+    console.print(table)
+
+
+def _plain_value(data: Any, path: str) -> str:
+    value = data
+    for key in path.split("."):
+        if not isinstance(value, dict) or key not in value:
+            return "-"
+        value = value[key]
+    plain = unsalt_value(value, path) if isinstance(value, str) else value
+    return "-" if plain is None else str(plain)
+
+
 def verify(
     ctx: typer.Context,
-    files: Annotated[list[Path], typer.Argument(help="Wrapped certificate files.")],
+    files: Annotated[list[Path], typer.Argument(help="Wrapped certificate files, e.g. certificates/*.json.")],
     as_json: JsonOption = False,
     offline: Annotated[
         bool, typer.Option("--offline", help="Only check the file itself; no ledger.")
     ] = False,
+    registry_source: RegistryOpt = None,
+    show_progress: ProgressOpt = None,
 ) -> None:
     """Employer: verify certificate files. Exit code 0 all valid, 1 some invalid, 2 an error (e.g. no ledger).
 
-    Example: credreg verify shared.json --json
+    Many files at once end with a tally; invalid ones are listed first; batch summary files are skipped.
+    Example: credreg verify shared.json --registry https://registry.example.org
     """
-    raws: list[Any] = [_read_or_error(f) for f in files]
+    trust: TrustList | None = None
     registry: Registry | None = None
     if not offline:
-        registry = state(ctx).registry()
-    reports: list[VerificationReport] = []
-    readable = [r for r in raws if not isinstance(r, VerificationReport)]
-    checked = iter(
-        verify_documents(registry, readable) if registry else [verify_offline(r) for r in readable]
-    )
-    for raw in raws:
-        reports.append(raw if isinstance(raw, VerificationReport) else next(checked))
+        registry, trust = _verify_registry(ctx, registry_source)
+    kept: list[Path] = []
+    raws: list[bytes | VerificationReport] = []
+    skipped: list[Path] = []
+    for path in files:
+        raw = _read_or_error(path)
+        if isinstance(raw, bytes) and _is_batch_summary(raw):
+            skipped.append(path)
+            continue
+        kept.append(path)
+        raws.append(raw)
+    reports = _verify_all(registry, raws, show_progress)
+    if trust is not None and trust.agencies is not None:
+        reports = [_against_trust_list(r, trust.agencies) for r in reports]
     if as_json:
         print_json(
-            [{"file": str(f), **r.model_dump(mode="json")} for f, r in zip(files, reports, strict=True)]
+            [{"file": str(f), **r.model_dump(mode="json")} for f, r in zip(kept, reports, strict=True)]
+            + [{"file": str(f), "verdict": "skipped", "code": "batch-summary"} for f in skipped]
         )
     else:
-        _print_reports(files, reports)
+        _print_reports(kept, reports, skipped)
+    if not kept:
+        raise ConfigError(
+            "没有可验证的证书文件（给出的都是批次汇总文件），请给出证书文件 / no certificate files to verify "
+            "(only batch summary files were given); give the certificate files"
+        )
     outcomes = {r.verdict for r in reports}
     raise typer.Exit(2 if Outcome.ERROR in outcomes else 1 if Outcome.INVALID in outcomes else 0)
+
+
+def _verify_registry(ctx: typer.Context, source: str | None) -> tuple[Registry, TrustList | None]:
+    """The registry named by --registry, or by the deployment manifest; never advice to deploy."""
+    st = state(ctx)
+    if source is None:
+        if not st.settings.manifest_path.exists():
+            raise ConfigError(
+                "没有指定要查询的登记系统：请加 --registry https://登记系统网址（credreg 服务）或 --registry "
+                "trust-list.json（信任列表文件） / no registry to verify against: pass --registry "
+                "https://host (a credreg service) or --registry trust-list.json (a trust list, see "
+                "docs/trust-list.md)"
+            )
+        return st.registry(), None
+    trust = resolve_trust_list(source)
+    urls = [st.settings.rpc_url] if st.settings.rpc_url else trust.rpc_urls
+    if not urls:
+        raise ConfigError(
+            f"{source} 没有给出账本节点地址（rpc_urls），请在信任列表中填写或加 --rpc-url / {source} names no "
+            "ledger endpoint (rpc_urls): add one to the trust list, or pass --rpc-url"
+        )
+    failure: ChainUnreachable | None = None
+    for url in urls:
+        try:
+            return Registry.connect(url, trust.manifest()), trust
+        except ChainUnreachable as exc:
+            failure = exc
+    assert failure is not None
+    raise failure
+
+
+def _is_batch_summary(raw: bytes) -> bool:
+    """The issuance's `batch-….json` summary: no certificate, but often globbed with them."""
+    if b'"batch_id"' not in raw[:4096]:
+        return False
+    try:
+        parsed = json.loads(raw)
+    except ValueError:
+        return False
+    return isinstance(parsed, dict) and {"batch_id", "root", "files"} <= parsed.keys()
+
+
+def _verify_all(
+    registry: Registry | None, raws: list[bytes | VerificationReport], show: bool | None
+) -> list[VerificationReport]:
+    readable = [r for r in raws if isinstance(r, bytes)]
+    checked: list[VerificationReport] = []
+    visible = err_console.is_terminal if show is None else show
+    with Progress(
+        TextColumn("验证 / verifying"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
+        TimeElapsedColumn(), console=err_console, transient=True, disable=not visible or len(readable) < 2,
+    ) as bar:  # fmt: skip
+        task = bar.add_task("verify", total=len(readable))
+        for start in range(0, len(readable), VERIFY_CHUNK):
+            chunk = readable[start : start + VERIFY_CHUNK]
+            checked.extend(
+                verify_documents(registry, chunk) if registry else [verify_offline(r) for r in chunk]
+            )
+            bar.update(task, completed=len(checked))
+    answers = iter(checked)
+    return [raw if isinstance(raw, VerificationReport) else next(answers) for raw in raws]
+
+
+def _against_trust_list(report: VerificationReport, trusted: list[int]) -> VerificationReport:
+    if report.verdict is not Outcome.VALID or report.agency is None or report.agency.agency_id in trusted:
+        return report
+    words = NOTES["agency-not-trusted"]
+    return report.model_copy(
+        update={
+            "verdict": Outcome.INVALID,
+            "code": "agency-not-trusted",
+            "summary": words.en,
+            "notes": [*report.notes, Note(code="agency-not-trusted", zh=words.zh, en=words.en)],
+        }
+    )
 
 
 def _read(path: Path) -> bytes:
@@ -334,19 +562,64 @@ def _read_or_error(path: Path) -> bytes | VerificationReport:
 
 
 _COLOURS = {"valid": "green", "invalid": "red", "error": "yellow", "skipped": "dim"}
+_ORDER = {Outcome.INVALID: 0, Outcome.ERROR: 1, Outcome.VALID: 2}
+DETAIL_UP_TO = 10  # files: beyond this many, valid ones get one line each
 
 
-def _print_reports(files: list[Path], reports: list[VerificationReport]) -> None:
-    for path, report in zip(files, reports, strict=True):
-        colour = _COLOURS[report.verdict.value]
-        console.print(f"[bold {colour}]{report.verdict.value.upper()}[/] {path}: {report.summary}")
-        table = Table(show_header=False, box=None, padding=(0, 1))
-        for step in report.steps:
-            table.add_row(f"[{_COLOURS[step.status.value]}]{step.status.value}[/]", step.name, step.reason)
-        console.print(table)
-        if report.agency:
-            console.print(
-                f"  agency: {report.agency.name} ({report.agency.registration_code}), {report.agency.state}"
-            )
-        if report.hidden_fields:
-            console.print(f"  hidden by the holder: {', '.join(report.hidden_fields)}")
+def _print_reports(files: list[Path], reports: list[VerificationReport], skipped: list[Path]) -> None:
+    """Invalid files first, then errors, then valid ones; skipped summaries; a tally when there are many."""
+    ordered = sorted(zip(files, reports, strict=True), key=lambda pair: _ORDER[pair[1].verdict])
+    for path, report in ordered:
+        _print_report(path, report, detail=report.verdict is not Outcome.VALID or len(files) <= DETAIL_UP_TO)
+    for path in skipped:
+        console.print(
+            f"[dim]跳过 / skipped[/] {path}: 批次汇总文件，不是证书 / a batch summary, not a certificate"
+        )
+    if len(files) + len(skipped) > 1:
+        _print_tally(reports, len(skipped))
+
+
+def _print_report(path: Path, report: VerificationReport, *, detail: bool) -> None:
+    colour = _COLOURS[report.verdict.value]
+    words = VERDICTS.get(report.code)
+    plain = f"{words.zh} / {report.summary}" if words else report.summary
+    console.print(f"[bold {colour}]{report.verdict.value.upper()}[/] {escape(str(path))}: {escape(plain)}")
+    for note in report.notes:
+        console.print(f"  [bold yellow]注意 / note:[/] {escape(note.zh)} / {escape(note.en)}")
+    if not detail:
+        return
+    table = Table(show_header=False, box=None, padding=(0, 1))
+    for step in report.steps:
+        table.add_row(
+            f"[{_COLOURS[step.status.value]}]{step.status.value}[/]", step.name, escape(step.reason)
+        )
+    console.print(table)
+    if report.agency:
+        state_words = AGENCY_STATES.get(report.agency.state)
+        standing = f"{state_words.zh} {report.agency.state}" if state_words else report.agency.state
+        console.print(
+            f"  评价机构 / agency: {escape(report.agency.name)} ({report.agency.registration_code}), {standing}"
+        )
+    if report.scope:
+        level = level_words(report.scope.level, report.kind or "skill_level")
+        console.print(
+            f"  职业范围 / scope: {report.scope.occupation_code}/{report.scope.level} {level.zh}, "
+            f"{escape(report.scope.title)}"
+        )
+    if report.hidden_fields:
+        shown = ", ".join(f"{field_words(f).zh} ({f})" for f in report.hidden_fields)
+        console.print(f"  持证人隐藏的字段 / hidden by the holder: {shown}")
+
+
+def _print_tally(reports: list[VerificationReport], skipped: int) -> None:
+    valid = sum(r.verdict is Outcome.VALID for r in reports)
+    errors = sum(r.verdict is Outcome.ERROR for r in reports)
+    invalid = Counter(r.code for r in reports if r.verdict is Outcome.INVALID)
+    console.print(
+        f"合计 / total {len(reports)}: [green]有效 / valid {valid}[/], "
+        f"[red]无效 / invalid {sum(invalid.values())}[/], [yellow]错误 / errors {errors}[/]"
+        + (f", 跳过 / skipped {skipped}" if skipped else "")
+    )
+    for code, count in invalid.most_common():
+        words = VERDICTS.get(code)
+        console.print(f"  {count:>6}  {code}" + (f"  {words.zh} / {words.en}" if words else ""))

@@ -40,6 +40,7 @@ from pydantic import (
 )
 
 from credreg.documents.canonical import MAX_SAFE_INTEGER
+from credreg.documents.scopes import MAX_LEVEL, MIN_LEVEL, ScopeFormatError, check_occupation_code
 from credreg.errors import DocumentError
 
 __all__ = [
@@ -151,6 +152,13 @@ def _address(value: str) -> str:
     return str(to_checksum_address(value))
 
 
+def _occupation_code(value: str) -> str:
+    try:
+        return check_occupation_code(value, field="occupation_code")
+    except ScopeFormatError as error:  # pydantic reports ValueErrors under the field's name
+        raise ValueError(str(error)) from None
+
+
 def _bytes32(value: str) -> str:
     if not re.fullmatch(r"0x[0-9a-fA-F]{64}", value):
         raise ValueError(f"expected 0x and 64 hex digits, got {value!r}")
@@ -161,7 +169,7 @@ Text = Annotated[str, AfterValidator(_clean_text), Field(max_length=200)]
 ShortText = Annotated[str, AfterValidator(_clean_text), Field(max_length=64)]
 IsoDate = Annotated[date, BeforeValidator(_iso_date)]
 SafeInt = Annotated[int, Strict(), Field(ge=-MAX_SAFE_INTEGER, le=MAX_SAFE_INTEGER)]
-Level = Annotated[int, Strict(), Field(ge=1, le=5)]
+Level = Annotated[int, Strict(), Field(ge=MIN_LEVEL, le=MAX_LEVEL)]
 Address = Annotated[str, AfterValidator(_address)]
 Bytes32Hex = Annotated[str, AfterValidator(_bytes32)]
 
@@ -229,7 +237,7 @@ class Competition(_Model):
 class _CertificateBase(_Model):
     certificate_number: Annotated[str, AfterValidator(_clean_text), Field(max_length=64, pattern=r"^\S+$")]
     holder: Holder
-    occupation_code: Annotated[str, Field(pattern=r"^[0-9A-Za-z][0-9A-Za-z.\-]{0,31}$")]
+    occupation_code: Annotated[str, AfterValidator(_occupation_code)]
     occupation_title: Text
     level: Level
     issue_date: IsoDate

@@ -77,8 +77,10 @@ class Registry:
     """A connection to one deployed CredentialRegistry: reads, and the pieces writers need."""
 
     def __init__(self, w3: Web3, manifest: Manifest) -> None:
-        if not same_major(manifest.contract_version):
-            raise WrongContractVersion("the deployment manifest", manifest.contract_version, CONTRACT_VERSION)
+        # A manifest made from a trust list does not know the version; `check_deployment` asks the contract.
+        stated = manifest.contract_version
+        if stated[:1].isdigit() and not same_major(stated):
+            raise WrongContractVersion("the deployment manifest", stated, CONTRACT_VERSION)
         self.w3 = w3
         self.manifest = manifest
         self.abi: list[dict[str, Any]] = load_artifact(REGISTRY_CONTRACT).abi

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query
 
 from credreg import __version__
-from credreg.api.deps import IndexDep, RegistryDep
+from credreg.api.deps import IndexDep, RegistryDep, SettingsDep
 from credreg.api.models import (
     AccreditationOut,
     AgencyDetail,
@@ -21,7 +21,8 @@ from credreg.api.models import (
 from credreg.api.problems import ProblemError
 from credreg.api.routes.events import event_out
 from credreg.chain.states import in_window
-from credreg.registry import AgencyInfo, AgencyState, Registry
+from credreg.documents.scopes import SCOPE_EXAMPLE, ScopeFormatError, parse_scope
+from credreg.registry import AgencyInfo, AgencyState, Registry, scope_id_of
 from credreg.service.index import EventQuery
 
 router = APIRouter(prefix="/v1", tags=["registry"])
@@ -44,7 +45,7 @@ MAX_HISTORY = 10_000
 
 
 @router.get("/registry", response_model=RegistryInfo, summary="Chain, contract address, deployment, versions")
-def registry_info(registry: RegistryDep) -> RegistryInfo:
+def registry_info(registry: RegistryDep, settings: SettingsDep) -> RegistryInfo:
     manifest = registry.manifest
     return RegistryInfo(
         chain_id=manifest.chain_id,
@@ -59,6 +60,30 @@ def registry_info(registry: RegistryDep) -> RegistryInfo:
         service_version=__version__,
         deployed_at=manifest.deployed_at,
         head_block=registry.head(),
+        rpc_urls=settings.public_rpc_urls or [settings.effective_rpc_url],
+    )
+
+
+@router.get(
+    "/scopes/{scope:path}",
+    response_model=ScopeOut,
+    summary=f"One scope, by occupation code and level ({SCOPE_EXAMPLE}) or by its 0x id",
+)
+def scope(registry: RegistryDep, scope: Annotated[str, Path(examples=[SCOPE_EXAMPLE])]) -> ScopeOut:
+    try:
+        parsed = parse_scope(scope)
+    except ScopeFormatError as exc:
+        raise ProblemError(422, "validation", str(exc), field="scope") from None
+    scope_id = parsed if isinstance(parsed, str) else scope_id_of(parsed.occupation_code, parsed.level)
+    info = registry.scope(scope_id)
+    if info.index == 0:
+        raise ProblemError(404, "not-found", f"scope {scope} is not defined on the ledger", field="scope")
+    return ScopeOut(
+        scope_id=info.scope_id,
+        index=info.index,
+        occupation_code=info.occupation_code,
+        level=info.level,
+        title=info.title,
     )
 
 
