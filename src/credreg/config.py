@@ -3,14 +3,40 @@
 from __future__ import annotations
 
 import socket
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, field_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_CHAIN_PORT = 8545
 DEFAULT_TIME_ZONE = "Asia/Shanghai"
+# The most requests credreg puts in one JSON-RPC batch (registry.STATUS_BATCH, the audit's header and view
+# batches); a node must accept at least this many.
+LARGEST_BATCH_SENT = 500
+
+
+@dataclass(frozen=True)
+class NodeLimits:
+    """The JSON-RPC limits of a kind of node, as it ships (see docs/networks.md)."""
+
+    max_logs_range: int  # widest eth_getLogs block range accepted
+    max_batch: int  # most requests in one JSON-RPC batch
+    max_request_bytes: int  # largest HTTP request body
+
+
+NodeProfile = Literal["anvil", "besu", "goquorum"]
+NODE_PROFILES: dict[str, NodeLimits] = {
+    # anvil limits none of these; credreg keeps to Besu's log range anyway so replies stay bounded.
+    "anvil": NodeLimits(max_logs_range=5_000, max_batch=1_024, max_request_bytes=5 * 1024 * 1024),
+    # --rpc-max-logs-range, --rpc-http-max-batch-size, --rpc-http-max-request-content-length
+    "besu": NodeLimits(max_logs_range=5_000, max_batch=1_024, max_request_bytes=5 * 1024 * 1024),
+    # geth's HTTP server as GoQuorum ships it: 5 MiB bodies; no log range limit of its own (the window keeps
+    # replies bounded); geth's later default batch limit of 1,000 is assumed for safety.
+    "goquorum": NodeLimits(max_logs_range=5_000, max_batch=1_000, max_request_bytes=5 * 1024 * 1024),
+}
 
 
 class Settings(BaseSettings):
@@ -21,6 +47,27 @@ class Settings(BaseSettings):
     data_dir: Path = Field(Path(".credreg"), description="Directory for chain state, manifest, database.")
     rpc_url: str | None = Field(
         None, description="JSON-RPC endpoint; by default the embedded dev chain on chain_host:chain_port."
+    )
+    rpc_urls: str | None = Field(
+        None,
+        description="Several JSON-RPC endpoints of one network, comma-separated, tried in order: reads and "
+        "sends fail over between them. Every one must serve the same chain id and genesis block.",
+    )
+    node_profile: NodeProfile = Field(
+        "anvil",
+        description="The kind of node(s) behind the RPC URLs, for their default RPC limits: anvil, besu or "
+        "goquorum (see docs/networks.md). The rpc_max_* settings override single limits.",
+    )
+    rpc_max_logs_range: int | None = Field(
+        None, ge=1, description="Widest eth_getLogs block range the nodes accept (default: the profile's)."
+    )
+    rpc_max_batch: int | None = Field(
+        None,
+        ge=1,
+        description="Most requests in one JSON-RPC batch the nodes accept (default: the profile's).",
+    )
+    rpc_max_request_bytes: int | None = Field(
+        None, ge=1024, description="Largest JSON-RPC request body the nodes accept (default: the profile's)."
     )
     public_rpc_urls: list[str] = Field(
         default_factory=list,
@@ -88,9 +135,35 @@ class Settings(BaseSettings):
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
 
+    @model_validator(mode="after")
+    def _limits_fit(self) -> Settings:
+        if self.node_limits.max_batch < LARGEST_BATCH_SENT:
+            raise ValueError(
+                f"the nodes accept batches of {self.node_limits.max_batch} requests, but credreg sends up to "
+                f"{LARGEST_BATCH_SENT}; raise the node's batch limit (Besu: --rpc-http-max-batch-size)"
+            )
+        return self
+
+    @property
+    def node_limits(self) -> NodeLimits:
+        """The node profile's RPC limits, with any single limit set explicitly taking precedence."""
+        base = NODE_PROFILES[self.node_profile]
+        return NodeLimits(
+            max_logs_range=self.rpc_max_logs_range or base.max_logs_range,
+            max_batch=self.rpc_max_batch or base.max_batch,
+            max_request_bytes=self.rpc_max_request_bytes or base.max_request_bytes,
+        )
+
+    @property
+    def log_window_blocks(self) -> int:
+        """Blocks per eth_getLogs call: `index_chunk_blocks`, within the nodes' log range."""
+        return min(self.index_chunk_blocks, self.node_limits.max_logs_range)
+
     @property
     def effective_rpc_url(self) -> str:
-        return self.rpc_url or f"http://{self.chain_host}:{self.chain_port}"
+        """The node URL, or several comma-separated (`rpc_url` first, then `rpc_urls`)."""
+        urls = [u.strip() for v in (self.rpc_url, self.rpc_urls) if v for u in v.split(",") if u.strip()]
+        return ",".join(dict.fromkeys(urls)) or f"http://{self.chain_host}:{self.chain_port}"
 
     @property
     def manifest_path(self) -> Path:
@@ -99,3 +172,13 @@ class Settings(BaseSettings):
     @property
     def effective_database_url(self) -> str:
         return self.database_url or f"sqlite:///{(self.data_dir / 'credreg.sqlite3').resolve()}"
+
+
+def settings_problem(error: ValidationError) -> str:
+    """A one-line account of unusable settings, naming each setting as its environment variable."""
+    parts = []
+    for item in error.errors():
+        name = "_".join(str(p) for p in item.get("loc", ())).upper()
+        message = str(item.get("msg", "invalid value")).removeprefix("Value error, ")
+        parts.append(f"CREDREG_{name}: {message}" if name else message)
+    return "invalid settings: " + "; ".join(parts)

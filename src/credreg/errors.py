@@ -21,7 +21,7 @@ CredregError
     ├── ContractRevert      the contract refused; `name` and `args` are its decoded custom error
     ├── TransactionFailed   a transaction was dropped, replaced or reverted without a known reason
     ├── UndecodableLog      an audit read a log it cannot decode (credreg.audit.source)
-    └── LogRangeRefused     the node refuses even the smallest log range (credreg.audit.source)
+    └── LogRangeRefused     the node refuses even the smallest log range (credreg.chain.logs)
 """
 
 from __future__ import annotations
@@ -29,9 +29,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from credreg.chain.redact import redact
+
 
 class CredregError(Exception):
-    """Root of every error credreg raises on purpose."""
+    """Root of every error credreg raises on purpose. Credentials in URLs its message quotes are masked."""
+
+    def __init__(self, *args: object) -> None:
+        super().__init__(*(redact(a) if isinstance(a, str) else a for a in args))
 
 
 class ConfigError(CredregError):

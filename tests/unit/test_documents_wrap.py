@@ -214,3 +214,27 @@ def test_a_float_in_loaded_data_is_refused_when_hashing() -> None:
     with pytest.raises(UnhashableValue, match="floats") as caught:
         check_target_hash(load_document(doc))
     assert caught.value.field == "a"
+
+
+@pytest.mark.parametrize("form", ["escaped-text", "escaped-bytes", "python-text", "parsed"])
+def test_a_lone_surrogate_anywhere_is_a_malformed_document_naming_the_field(form: str) -> None:
+    document = wrap_document({"name": "x", "note": "y"})
+    marker = json.dumps(document["data"]["note"])
+    text = json.dumps(document).replace(marker, '"\\udc00 lone"', 1)
+    raw: Any = {
+        "escaped-text": text,
+        "escaped-bytes": text.encode(),
+        "python-text": text.replace("\\udc00", "\udc00"),
+        "parsed": json.loads(text),
+    }[form]
+
+    with pytest.raises(MalformedDocument, match="lone UTF-16 surrogate") as refused:
+        load_document(raw)
+    assert refused.value.field == "data.note"
+
+
+def test_a_surrogate_pair_is_just_a_character() -> None:
+    document = wrap_document({"name": "\U0001f600"})
+    text = json.dumps(document)  # ASCII JSON: the emoji is written as an escaped surrogate pair
+    assert "\\ud83d\\ude00" in text
+    assert load_document(text) == document

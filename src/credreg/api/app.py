@@ -16,6 +16,7 @@ from credreg import __version__
 from credreg.api import docs, problems
 from credreg.api.limits import BodyLimit
 from credreg.api.routes import agencies, employers, events, health, labels, registry
+from credreg.chain.redact import install_log_redaction
 from credreg.config import Settings
 from credreg.service import Service
 
@@ -35,6 +36,7 @@ def static_dir() -> Path:
 
 def create_app(settings: Settings | None = None, *, service: Service | None = None) -> FastAPI:
     """The credreg HTTP API over `service` (default: one built from `settings`), started with the app."""
+    install_log_redaction()
     settings = settings or Settings()
     service = service or Service(settings)
 

@@ -27,6 +27,16 @@ class Health(BaseModel):
     version: str
 
 
+class NodeHealthOut(BaseModel):
+    """One of several JSON-RPC nodes the service fails over between."""
+
+    url: str = Field(description="The node's URL, credentials masked.")
+    healthy: bool = Field(description="Answering, or not tried since it last answered.")
+    failures: int = Field(description="Requests it failed in a row.")
+    refused: str | None = Field(None, description="Why it is not used: it serves another network.")
+    last_error: str | None = None
+
+
 class Readiness(BaseModel):
     ready: bool
     chain_reachable: bool
@@ -35,6 +45,9 @@ class Readiness(BaseModel):
     head_block: int | None
     indexed_to: int | None
     detail: str
+    nodes: list[NodeHealthOut] | None = Field(
+        None, description="With several nodes (CREDREG_RPC_URLS): how each is answering."
+    )
 
 
 # --- the registry ------------------------------------------------------------------------------------------

@@ -18,6 +18,7 @@ from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from credreg.chain.eip712 import ADDRESS, HEX32
+from credreg.chain.redact import redact
 from credreg.errors import ChainUnreachable, ContractRevert, CredregError, DocumentError, WrongChain
 from credreg.labels import contract_error_words
 from credreg.service.outbox import RequestRefused, json_args
@@ -112,7 +113,7 @@ def problem_response(
         type=PROBLEM_BASE + slug,
         title=title or TITLES.get(slug, slug.replace("-", " ").capitalize()),
         status=status,
-        detail=detail,
+        detail=redact(detail),
         instance=request.url.path,
         errors=list(errors) if errors is not None else None,
         contract_error=ContractErrorOut(

@@ -16,14 +16,9 @@ from pathlib import Path
 from credreg.audit import invariants
 from credreg.audit.digest import Canon, EventChain, final_digest
 from credreg.audit.findings import Finding
-from credreg.audit.source import (
-    MAX_WINDOW_BLOCKS,
-    AuditEvent,
-    FastDecoder,
-    LogSource,
-    block_time,
-)
+from credreg.audit.source import AuditEvent, FastDecoder, LogSource, block_time
 from credreg.audit.state import HANDLED_EVENTS, LedgerState
+from credreg.chain.logs import MAX_WINDOW_BLOCKS
 from credreg.chain.manifest import write_atomically
 from credreg.errors import ConfigError
 from credreg.registry import Registry

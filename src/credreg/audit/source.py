@@ -17,10 +17,9 @@ import codecs
 import json
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from itertools import pairwise
-from typing import Any, NamedTuple
+from typing import Any
 
 import requests
 from eth_abi.abi import decode
@@ -29,18 +28,14 @@ from eth_utils.crypto import keccak
 from web3 import HTTPProvider, Web3
 
 from credreg.chain.client import rpc_url_of, with_retries
+from credreg.chain.logs import MAX_WINDOW_BLOCKS, LogReply, LogWindows
 from credreg.errors import ChainError
 
-# Besu refuses eth_getLogs over more than 5,000 blocks by default (--rpc-max-logs-range).
-MAX_WINDOW_BLOCKS = 5_000
 # The log budget of one window: its logs are held at once. Windows start small and are then sized from the
 # density seen, so a dense ledger is never fetched thousands of blocks at a time and a sparse one is not read
 # block by block; a reply is cut where a block ends past the budget.
 TARGET_WINDOW_EVENTS = 5_000
 FIRST_WINDOW_BLOCKS = 16
-# A window spans at most this many times the blocks of the one before: a sparse stretch says little about the
-# blocks after it, and a bounded step keeps the reply that runs into a dense stretch short.
-WINDOW_GROWTH = 4
 # Bytes read from an eth_getLogs reply at a time (about 60 logs).
 READ_CHUNK = 1 << 16
 HEADER_BATCH = 500
@@ -261,21 +256,6 @@ def checksum(address: str) -> str:
     return to_checksum_address(address) if address else address
 
 
-class LogRangeRefused(ChainError):
-    """The node refused eth_getLogs even for a single block."""
-
-
-class LogReply(NamedTuple):
-    """What one eth_getLogs for [start, end] gave: the logs of [start, through], or the node's refusal.
-
-    `through` is -1 when the whole reply was read, else the block where it was cut (once it held the budget).
-    """
-
-    logs: list[dict[str, Any]] | None
-    refusal: str = ""
-    through: int = -1
-
-
 # `"result": [` opens the list of logs in a JSON-RPC reply; nothing before it (jsonrpc, id) can contain it.
 _RESULT_LIST = re.compile(r'"result"\s*:\s*\[')
 _BETWEEN_ITEMS = re.compile(r"[\s,]*")
@@ -334,8 +314,8 @@ class LogSource:
     """The registry's events between two blocks, window by window, with block times filled in.
 
     Each window holds about `target_events` logs whatever the blocks' density, so memory does not grow with
-    the ledger: the next window's blocks are sized from the density just seen (growing at most
-    `WINDOW_GROWTH` times a step, since a sparse stretch says nothing of the blocks after it), and a reply
+    the ledger: the next window's blocks are sized from the density just seen (by `LogWindows`, the policy
+    every log reader shares, which also shrinks a window the node refuses), and a reply
     that still brings more is cut at the first block boundary past the budget, as it arrives. Every log
     kept is applied; the only log read twice is the one that showed where a cut reply's last block ended.
     """
@@ -346,13 +326,15 @@ class LogSource:
     window_blocks: int = MAX_WINDOW_BLOCKS
     target_events: int = TARGET_WINDOW_EVENTS
     use_log_timestamps: bool = True
-    _size: int = field(init=False, default=0)
-    _max: int = field(init=False, default=0)
+    _policy: LogWindows = field(init=False)
     _session: requests.Session | None = field(init=False, default=None)
 
     def __post_init__(self) -> None:
-        self._max = max(1, min(self.window_blocks, MAX_WINDOW_BLOCKS))
-        self._size = min(self._max, FIRST_WINDOW_BLOCKS)
+        self._policy = LogWindows(
+            max_blocks=max(1, min(self.window_blocks, MAX_WINDOW_BLOCKS)),
+            first_blocks=FIRST_WINDOW_BLOCKS,
+            target_events=self.target_events,
+        )
         self.address = to_checksum_address(self.address)
 
     @property
@@ -362,55 +344,21 @@ class LogSource:
     def windows(self, from_block: int, to_block: int) -> Iterator[tuple[int, int, list[AuditEvent]]]:
         """(first block, last block, events) for consecutive windows covering [from_block, to_block].
 
-        The next window's logs are fetched in the background while the caller applies the current one, so
-        the node's work and ours overlap; at most two windows are held at once.
+        Windows follow credreg's one log-window policy (`credreg.chain.logs.LogWindows`), here sized to hold
+        about `target_events` logs. The next window's logs are fetched in the background while the caller
+        applies the current one, so the node's work and ours overlap; at most two windows are held at once.
         """
-        if from_block > to_block:
-            return
-        pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="credreg-logs")
         self._session = requests.Session()
         try:
-            start, end = from_block, min(to_block, from_block + self._size - 1)
-            pending = pool.submit(self._get_logs, start, end)
-            while True:
-                reply = pending.result()
-                logs = reply.logs
-                if logs is None:
-                    if end == start:
-                        raise LogRangeRefused(
-                            f"{self.url} refused eth_getLogs for block {start}: {reply.refusal}"
-                        )
-                    # Remember the limit, so that later windows do not grow back into it.
-                    self._max = max(1, min(self._max, end - start))
-                    self._size = max(1, (end - start + 1) // 4)
-                    end = min(to_block, start + self._size - 1)
-                    pending = pool.submit(self._get_logs, start, end)
-                    continue
-                blocks, count = end - start + 1, len(logs)
-                if 0 <= reply.through < end:
-                    end = reply.through
-                    # The blocks past the cut are dense: their density is that of the blocks with logs, not of
-                    # the window's empty start.
-                    blocks = end - int(logs[0]["blockNumber"], 16) + 1
-                # Aim the next window at `target_events` from this one's density, growing by a bounded step.
-                grown = min(self._max, blocks * WINDOW_GROWTH)
-                self._size = max(1, min(grown, self.target_events * blocks // count)) if count else grown
-                following = end + 1
-                if following <= to_block:
-                    next_end = min(to_block, following + self._size - 1)
-                    pending = pool.submit(self._get_logs, following, next_end)
+            for start, end, logs in self._policy.read(self._get_logs, from_block, to_block, prefetch=True):
                 decode = self.decoder.decode
-                events = [decode(log) for log in logs if not log.get("removed")]
-                del logs, reply  # the decoded events are all that is held of this window while it is applied
+                events = [decode(log) for log in logs]
+                del logs  # the decoded events are all that is held of this window while it is applied
                 if any(a.position >= b.position for a, b in pairwise(events)):
                     events.sort(key=_position)
                 self._fill_times(events)
                 yield start, end, events
-                if following > to_block:
-                    return
-                start, end = following, next_end
         finally:
-            pool.shutdown(wait=True, cancel_futures=True)
             session, self._session = self._session, None
             if session is not None:
                 session.close()
@@ -431,6 +379,8 @@ class LogSource:
                 with session.post(str(provider.endpoint_uri), json=body, stream=True, **options) as response:
                     if response.status_code >= 500 or response.status_code in (408, 429):
                         raise requests.ConnectionError(f"HTTP {response.status_code}")
+                    if response.status_code in (400, 413):  # a proxy's limit: a refusal, the window shrinks
+                        return {"error": {"message": f"HTTP {response.status_code}"}}, -1
                     try:
                         return read_log_stream(response.iter_content(READ_CHUNK), self.target_events)
                     except (json.JSONDecodeError, KeyError, TypeError, ValueError) as exc:

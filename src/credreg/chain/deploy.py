@@ -23,15 +23,16 @@ def deploy_registry(
     w3: Web3, deployer: LocalAccount, governor: str | None = None, confirmations: int = 0
 ) -> Manifest:
     """Deploy a new CredentialRegistry governed by `governor` (default: the deployer)."""
+    chain = chain_id(w3)  # first, so that an endpoint that is not a node is named as such
     artifact = load_artifact(REGISTRY_CONTRACT)
     factory = w3.eth.contract(abi=artifact.abi, bytecode=artifact.bytecode)
     governor = Web3.to_checksum_address(governor or deployer.address)
     sender = TxSender(w3, deployer, abi=artifact.abi, confirmations=confirmations)
-    tx = factory.constructor(governor).build_transaction({"from": deployer.address, "gas": 0})
-    tx.pop("gas")
-    for key in ("maxFeePerGas", "maxPriorityFeePerGas", "gasPrice", "nonce", "chainId"):
-        tx.pop(key, None)
-    receipt = sender.send(tx)
+    # Only the creation data is taken from web3 here: given every field, it asks the chain nothing (left to
+    # itself it reads `baseFeePerGas`, which pre-London chains lack). Fees, nonce and gas are the sender's.
+    placeholders = {"from": deployer.address, "gas": 0, "gasPrice": 0, "nonce": 0, "chainId": chain}
+    built = factory.constructor(governor).build_transaction(placeholders)
+    receipt = sender.send({"data": built["data"]})
     address = receipt.get("contractAddress")
     if not address:
         raise TransactionFailed("the deployment transaction created no contract")
@@ -42,7 +43,7 @@ def deploy_registry(
         )
     version = w3.eth.contract(address=address, abi=artifact.abi).functions.VERSION().call()
     return Manifest(
-        chain_id=chain_id(w3),
+        chain_id=chain,
         registry=DeployedContract(
             address=address,
             deployment_block=int(receipt["blockNumber"]),

@@ -8,12 +8,10 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from eth_utils.address import to_checksum_address
 from web3 import Web3
-from web3.exceptions import Web3RPCError
 
-from credreg.chain.client import rpc_url_of, with_retries
 from credreg.chain.codec import ContractCodec, LedgerEvent
+from credreg.chain.logs import LogWindows, read_logs
 
 DEFAULT_CHUNK = 5_000
 
@@ -43,29 +41,23 @@ def iter_events(
     to_block: int,
     *,
     chunk: int = DEFAULT_CHUNK,
+    windows: LogWindows | None = None,
 ) -> Iterator[LedgerEvent]:
-    """Every event of `address` in [from_block, to_block], oldest first, fetched `chunk` blocks at a time.
+    """Every event of `address` in [from_block, to_block], oldest first, in windows of at most `chunk` blocks.
 
-    A node that refuses a range as too large makes the range shrink and the read go on.
+    Windows adapt to the node's limits (`credreg.chain.logs`); pass the same `windows` to successive calls
+    so that what was learned of the node carries over.
     """
-    start = from_block
-    size = max(1, chunk)
-    url = rpc_url_of(w3)
-    while start <= to_block:
-        end = min(to_block, start + size - 1)
-        params = {"address": to_checksum_address(address), "fromBlock": start, "toBlock": end}
-        try:
-            logs = with_retries(lambda p=params: w3.eth.get_logs(p), what="eth_getLogs", url=url)  # type: ignore[misc]
-        except Web3RPCError:
-            if size == 1:
-                raise
-            size = max(1, size // 4)
-            continue
-        for log in sorted(logs, key=lambda lg: (lg["blockNumber"], lg["logIndex"])):
+    policy = windows or LogWindows(max_blocks=max(1, chunk))
+    for _, _, logs in read_logs(w3, address, from_block, to_block, windows=policy):
+        for log in sorted(logs, key=lambda lg: (_int(lg["blockNumber"]), _int(lg["logIndex"]))):
             event = decoder.decode(dict(log))
             if event is not None:
                 yield event
-        start = end + 1
+
+
+def _int(value: Any) -> int:
+    return int(value, 16) if isinstance(value, str) else int(value)
 
 
 __all__ = ["DEFAULT_CHUNK", "EventDecoder", "LedgerEvent", "iter_events"]

@@ -54,13 +54,25 @@ def load_keystore(path: Path, password: str) -> LocalAccount:
         keyfile = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError as exc:
         raise KeystoreError(f"keystore {path} does not exist") from exc
+    except OSError as exc:
+        raise KeystoreError(f"keystore {path} cannot be read: {exc.strerror or exc}") from exc
     except ValueError as exc:
         raise KeystoreError(f"keystore {path} is not valid JSON: {exc}") from exc
+    crypto = keyfile.get("crypto", keyfile.get("Crypto")) if isinstance(keyfile, dict) else None
+    if not isinstance(crypto, dict):
+        raise KeystoreError(
+            f"keystore {path} is not an Ethereum keystore: expected a JSON object with a 'crypto' section, "
+            f"as `credreg keys new` writes"
+        )
     try:
         key = Account.decrypt(keyfile, password)
     except ValueError as exc:
         raise KeystoreError(f"cannot decrypt keystore {path}: wrong password or damaged file") from exc
     except (KeyError, TypeError) as exc:
         raise KeystoreError(f"keystore {path} is not an Ethereum keystore (missing {exc})") from exc
+    except NotImplementedError as exc:  # eth-account's answer to a keystore version it does not know
+        raise KeystoreError(
+            f"keystore {path} has version {keyfile.get('version')!r}; only version 3 keystores are read"
+        ) from exc
     account: LocalAccount = Account.from_key(key)
     return account

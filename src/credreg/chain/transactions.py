@@ -2,8 +2,8 @@
 
 - Nonces are handed out under a lock from a local counter seeded from the chain's pending count, so
   concurrent senders sharing one `TxSender` never collide; a "nonce too low" answer resynchronises.
-- Fees follow the chain: EIP-1559 when blocks carry a base fee, legacy `gasPrice` otherwise; permissioned
-  networks that run at zero gas price get zero.
+- Fees follow the chain: EIP-1559 when blocks carry a base fee (London), legacy `gasPrice` when they do not
+  (pre-London, as GoQuorum and many IBFT networks run); a network at zero gas price, either way, pays zero.
 - Gas is estimated (which also surfaces reverts before anything is sent) with a safety margin.
 - A receipt counts once `confirmations` further blocks are on top of it.
 """
@@ -66,14 +66,17 @@ class TxSender:
     def fees(self) -> Fees:
         latest = self._rpc(lambda: self.w3.eth.get_block("latest"), "eth_getBlockByNumber")
         base_fee = latest.get("baseFeePerGas")
+        gas_price = self._rpc(lambda: int(self.w3.eth.gas_price), "eth_gasPrice")
         if base_fee is None:
-            return Fees(
-                eip1559=False, gas_price=self._rpc(lambda: int(self.w3.eth.gas_price), "eth_gasPrice")
-            )
+            return Fees(eip1559=False, gas_price=gas_price)
         try:
-            priority = int(self.w3.eth.max_priority_fee)
+            priority = int(self._rpc(lambda: self.w3.eth.max_priority_fee, "eth_maxPriorityFeePerGas"))
         except (Web3RPCError, ValueError):
             priority = 0
+        if int(base_fee) == 0:
+            # A zero-base-fee network (Besu's zeroBaseFee, anvil --base-fee 0): a tip above the node's gas price
+            # would only make unfunded accounts fail with "insufficient funds".
+            priority = min(priority, gas_price)
         return Fees(eip1559=True, max_fee=2 * int(base_fee) + priority, priority_fee=priority)
 
     def submit(self, tx: TxParams) -> HexBytes:
@@ -165,10 +168,20 @@ class TxSender:
                 url=rpc_url_of(self.w3),
             )
         except Web3RPCError as exc:
-            # A resend after a lost reply: the node already has this exact transaction.
-            if "already known" in str(exc).lower() or "already imported" in str(exc).lower():
+            # A resend after a lost reply: the node already has this exact transaction. After a failover the
+            # other node may instead say its nonce is used, when it was used by this very transaction.
+            message = str(exc).lower()
+            if "already known" in message or "already imported" in message:
+                return HexBytes(tx_hash)
+            if any(s in message for s in _NONCE_ERRORS) and self._known(tx_hash):
                 return HexBytes(tx_hash)
             raise
+
+    def _known(self, tx_hash: bytes) -> bool:
+        try:
+            return self.w3.eth.get_transaction(HexBytes(tx_hash)) is not None
+        except Exception:  # not found, or the node cannot say: treat as unknown
+            return False
 
     def _explain_failure(self, receipt: TxReceipt, tx: TxParams | None) -> Exception:
         if tx is not None:

@@ -7,6 +7,7 @@ import sys
 import typer
 from rich.markup import escape
 
+from credreg.chain.redact import install_log_redaction, redact
 from credreg.cli.app import app
 from credreg.cli.common import err_console
 from credreg.cli.help import tidy
@@ -16,6 +17,7 @@ from credreg.labels import contract_error_words
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the `credreg` console script; returns the exit code."""
+    install_log_redaction()
     command = tidy(typer.main.get_command(app))
     try:
         command.main(args=argv, prog_name="credreg", standalone_mode=True)  # usage errors exit 2
@@ -28,7 +30,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except CredregError as exc:
         # One unwrapped line (logs and pipes keep it whole), the message shown as text, never as markup.
-        err_console.print(f"[red]错误 / error:[/red] {escape(str(exc))}", soft_wrap=True)
+        err_console.print(f"[red]错误 / error:[/red] {escape(redact(str(exc)))}", soft_wrap=True)
         return 2
     except KeyboardInterrupt:
         return 130

@@ -9,6 +9,7 @@ import typer
 from pydantic import ValidationError
 
 from credreg import __version__
+from credreg.chain.client import check_rpc_url
 from credreg.cli.admin_cmds import (
     agency_app,
     governor_app,
@@ -27,7 +28,8 @@ from credreg.cli.safe_cmds import safe_app
 from credreg.cli.serve_cmd import serve
 from credreg.cli.sign_cmds import sign_app, submit
 from credreg.cli.vc_cmds import export_app
-from credreg.config import Settings
+from credreg.config import Settings, settings_problem
+from credreg.errors import ConfigError
 
 app = typer.Typer(
     name="credreg",
@@ -56,7 +58,11 @@ def root(
         Path | None, typer.Option(help="Data directory (default ./.credreg, or $CREDREG_DATA_DIR).")
     ] = None,
     rpc_url: Annotated[
-        str | None, typer.Option(help="JSON-RPC endpoint (default: the dev chain, or $CREDREG_RPC_URL).")
+        list[str] | None,
+        typer.Option(
+            help="JSON-RPC endpoint (default: the dev chain, or $CREDREG_RPC_URL); give it again to name more "
+            "nodes of the same network to fail over to (or $CREDREG_RPC_URLS, comma-separated)."
+        ),
     ] = None,
     manifest: Annotated[
         Path | None, typer.Option(help="Deployment manifest (default <data-dir>/deployment.json).")
@@ -73,17 +79,26 @@ def root(
     ] = False,
 ) -> None:
     """Settings shared by every command; each also reads CREDREG_* environment variables."""
-    given = {"data_dir": data_dir, "rpc_url": rpc_url, "manifest": manifest, "timezone": tz}
+    given = {
+        "data_dir": data_dir,
+        "rpc_url": ",".join(rpc_url) if rpc_url else None,
+        "manifest": manifest,
+        "timezone": tz,
+    }
     overrides = {k: v for k, v in given.items() if v is not None}
     try:
-        ctx.obj = State(Settings(**overrides))  # type: ignore[arg-type]
+        settings = Settings(**overrides)  # type: ignore[arg-type]
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"])
+        if not where:  # a rule across settings, such as the node profile's batch limit
+            raise ConfigError(settings_problem(exc)) from None
         option = "--tz" if where == "timezone" else f"CREDREG_{where.upper()}"
         raise typer.BadParameter(
             str(first.get("ctx", {}).get("error") or first["msg"]), param_hint=option
         ) from None
+    check_rpc_url(settings.effective_rpc_url)
+    ctx.obj = State(settings)
 
 
 app.add_typer(chain_app, name="chain")

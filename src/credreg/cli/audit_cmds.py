@@ -125,7 +125,7 @@ def replay(
     notes: list[str] = []
     replayer = prepare_replayer(
         registry, checkpoint=checkpoint, resume_from=from_checkpoint, resume=resume, to_block=to_block,
-        notes=notes, window_blocks=None,
+        notes=notes, window_blocks=st.settings.node_limits.max_logs_range,
     )  # fmt: skip
     with contextlib.ExitStack() as stack:
         on_event: EventHook | None = None

@@ -14,11 +14,18 @@ from typing import Annotated
 import typer
 from eth_account import Account
 
-from credreg.chain.client import connect
+from credreg.chain.client import chain_id, connect, rpc_url_of, split_rpc_urls
 from credreg.chain.deploy import deploy_registry
-from credreg.chain.devchain import DevChain, rpc_answers
+from credreg.chain.devchain import (
+    DevChain,
+    process_cmdline,
+    recorded_chain,
+    rpc_answers,
+    stop_recorded_chain,
+)
 from credreg.chain.devkeys import ANVIL_TEST_KEYS
 from credreg.chain.manifest import Manifest
+from credreg.chain.redact import redact
 from credreg.cli.common import DevAccountOption, KeystoreOption, State, console, load_account, state
 from credreg.config import Settings
 from credreg.errors import ConfigError, DevChainError
@@ -72,12 +79,26 @@ def _wait_for_signal() -> None:
         pass
 
 
+def _detached_parent(settings: Settings) -> int:
+    """The pid of a running `credreg chain start --detach` background process for this data directory, or 0.
+
+    Checked against /proc, so a pid file left by a killed run never makes us signal a stranger."""
+    pid_file = _pid_file(settings)
+    try:
+        pid = int(pid_file.read_text().strip() or 0)
+    except (OSError, ValueError):
+        return 0
+    argv = process_cmdline(pid) if pid > 0 else None
+    if not argv or "credreg.cli" not in argv or argv[-2:] != ["chain", "start"]:
+        return 0
+    return pid
+
+
 def _start_detached(settings: Settings) -> None:
     pid_file = _pid_file(settings)
-    if pid_file.exists() and _alive(int(pid_file.read_text() or 0)):
-        raise DevChainError(
-            f"the dev chain already runs (pid {pid_file.read_text().strip()}); `credreg chain stop` first"
-        )
+    running = _detached_parent(settings)
+    if running:
+        raise DevChainError(f"the dev chain already runs (pid {running}); `credreg chain stop` first")
     pid_file.parent.mkdir(parents=True, exist_ok=True)
     process = subprocess.Popen(
         [sys.executable, "-m", "credreg.cli", "chain", "start"],
@@ -106,39 +127,31 @@ def _start_detached(settings: Settings) -> None:
     raise DevChainError(f"the dev chain did not answer on {url} within 30 s")
 
 
-def _alive(pid: int) -> bool:
-    if pid <= 0:
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 @chain_app.command("stop")
 def chain_stop(ctx: typer.Context) -> None:
-    """Stop a dev chain started with --detach, saving its ledger.
+    """Stop the dev chain: one started with --detach, or one a killed `credreg run` left behind.
 
     Example: credreg chain stop
     """
-    pid_file = _pid_file(state(ctx).settings)
-    pid = int(pid_file.read_text().strip() or 0) if pid_file.exists() else 0
-    if not _alive(pid):
-        pid_file.unlink(missing_ok=True)
-        console.print("no detached dev chain is running")
-        return
-    os.kill(pid, signal.SIGTERM)
-    deadline = time.monotonic() + 30
-    while _alive(pid) and time.monotonic() < deadline:
-        time.sleep(0.1)
-    if _alive(pid):
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(pid, signal.SIGKILL)
+    settings = state(ctx).settings
+    pid_file = _pid_file(settings)
+    parent = _detached_parent(settings)
+    if parent:
+        os.kill(parent, signal.SIGTERM)  # it stops its anvil cleanly, saving the ledger
+        deadline = time.monotonic() + 30
+        while _detached_parent(settings) == parent and time.monotonic() < deadline:
+            time.sleep(0.1)
+        if _detached_parent(settings) == parent:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(parent, signal.SIGKILL)
     pid_file.unlink(missing_ok=True)
-    console.print("dev chain stopped, ledger saved")
+    orphan = stop_recorded_chain(settings.data_dir)
+    if orphan is not None:
+        console.print(f"stopped the dev chain a killed run left behind (pid {orphan}); ledger saved")
+    elif parent:
+        console.print("dev chain stopped, ledger saved")
+    else:
+        console.print("no dev chain is running")
 
 
 @chain_app.command("status")
@@ -149,11 +162,17 @@ def chain_status(ctx: typer.Context) -> None:
     """
     settings = state(ctx).settings
     url = settings.effective_rpc_url
-    if not rpc_answers(url):
-        console.print(f"no chain answers on {url}")
+    left = recorded_chain(settings.data_dir)
+    if left is not None and not left.owner_alive:
+        console.print(
+            f"a dev chain left behind by a killed run (pid {left.pid}) holds {left.host}:{left.port}; "
+            f"`credreg chain stop` stops it"
+        )
+    if not any(rpc_answers(u) for u in split_rpc_urls(url)):
+        console.print(f"no chain answers on {redact(url)}")
         raise typer.Exit(1)
     w3 = connect(url)
-    console.print(f"chain {w3.eth.chain_id} answers on {url}, head block {w3.eth.block_number}")
+    console.print(f"chain {w3.eth.chain_id} answers on {rpc_url_of(w3)}, head block {w3.eth.block_number}")
     try:
         manifest = Manifest.load(settings.manifest_path)
         console.print(f"registry {manifest.registry_address} (deployed in block {manifest.deployment_block})")
@@ -189,7 +208,7 @@ def deploy(
     else:
         from credreg.chain.devchain import DEV_CHAIN_ID
 
-        if int(w3.eth.chain_id) != DEV_CHAIN_ID:
+        if chain_id(w3) != DEV_CHAIN_ID:
             raise ConfigError("--dev-account is only for the dev chain; use --keystore")
         account = Account.from_key(ANVIL_TEST_KEYS[dev_account or 0])
     manifest = deploy_registry(w3, account, governor, confirmations=settings.confirmations)

@@ -13,11 +13,13 @@ import typer
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from rich.console import Console
+from rich.markup import escape
 
 from credreg.chain.devchain import DEV_CHAIN_ID
 from credreg.chain.devkeys import ANVIL_TEST_KEYS
 from credreg.chain.keystore import load_keystore, password_from_env_or_prompt
 from credreg.chain.manifest import Manifest
+from credreg.chain.redact import redact
 from credreg.cli.timeparse import parse_time, show_time, show_window
 from credreg.config import Settings
 from credreg.documents.scopes import ScopeFormatError, parse_scope
@@ -145,5 +147,5 @@ def print_json(value: Any) -> None:
 
 
 def fail(message: str, code: int = 2) -> NoReturn:
-    err_console.print(f"[red]错误 / error:[/red] {message}")
+    err_console.print(f"[red]错误 / error:[/red] {escape(redact(message))}", soft_wrap=True)
     raise typer.Exit(code)

@@ -21,6 +21,7 @@ from fastapi import FastAPI
 from uvicorn.supervisors import Multiprocess
 
 from credreg.api import create_app
+from credreg.chain.redact import redact
 from credreg.cli.common import console, state
 from credreg.config import Settings
 from credreg.errors import ConfigError
@@ -66,7 +67,7 @@ def run_server(settings: Settings, *, workers: int = 1) -> None:
     where = f"http://{settings.api_host}:{settings.api_port}"
     if workers == 1:
         app = create_app(settings)
-        console.print(f"credreg API on {where} (docs at /docs), chain {settings.effective_rpc_url}")
+        console.print(f"credreg API on {where} (docs at /docs), chain {redact(settings.effective_rpc_url)}")
         uvicorn.run(app, host=settings.api_host, port=settings.api_port, log_level="info", access_log=False)
         return
     listening = _listening_socket(settings.api_host, settings.api_port)
@@ -76,7 +77,7 @@ def run_server(settings: Settings, *, workers: int = 1) -> None:
         os.environ[WORKER_SETTINGS_ENV] = settings.model_dump_json()
         console.print(
             f"credreg API on {where} (docs at /docs), {workers} worker processes, "
-            f"chain {settings.effective_rpc_url}"
+            f"chain {redact(settings.effective_rpc_url)}"
         )
         config = uvicorn.Config(
             f"{__name__}:worker_app",

@@ -155,6 +155,51 @@ def document_data(document: WrappedDocument) -> dict[str, Any]:
     return unsalt_data(document["data"])
 
 
+LONE_SURROGATE_REASON = "contains a lone UTF-16 surrogate, which is not valid Unicode"
+# An escaped surrogate, or (in text that came from Python rather than a file) a surrogate itself.
+_SURROGATE_ESCAPE = re.compile("\\\\u[dD][89a-fA-F]|[\ud800-\udfff]")
+_SURROGATE_ESCAPE_BYTES = re.compile(rb"\\u[dD][89a-fA-F]")
+
+
+def _may_hold_surrogate(raw: str | bytes | Mapping[str, Any]) -> bool:
+    if isinstance(raw, bytes):
+        return _SURROGATE_ESCAPE_BYTES.search(raw) is not None
+    if isinstance(raw, str):
+        return _SURROGATE_ESCAPE.search(raw) is not None
+    return True
+
+
+def lone_surrogate_at(value: Any, path: str = "") -> str | None:
+    """Where in parsed JSON `value` a string (or key) holds a lone UTF-16 surrogate, or None.
+
+    JSON text may spell one (`"\\ud800"`); no hash, database or JSON reply can carry it, so it is refused
+    where a document comes in, naming the field.
+    """
+    try:
+        json.dumps(value, ensure_ascii=False).encode()  # C speed: the common, clean case costs microseconds
+        return None
+    except UnicodeEncodeError:
+        pass
+    except (TypeError, ValueError, RecursionError):
+        return None  # not JSON-shaped: other checks name that
+    if isinstance(value, str):
+        return path or "(value)"
+    if isinstance(value, Mapping):
+        for key, item in value.items():
+            where = f"{path}.{key}" if path else str(key)
+            if isinstance(key, str) and lone_surrogate_at(key) is not None:
+                return where.encode("utf-8", "backslashreplace").decode()
+            found = lone_surrogate_at(item, where)
+            if found is not None:
+                return found
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            found = lone_surrogate_at(item, f"{path}[{i}]")
+            if found is not None:
+                return found
+    return None
+
+
 def load_document(raw: str | bytes | Mapping[str, Any]) -> WrappedDocument:
     """Check that `raw` (JSON text or already parsed) is an OpenAttestation v2 wrapped document.
 
@@ -170,6 +215,12 @@ def load_document(raw: str | bytes | Mapping[str, Any]) -> WrappedDocument:
         parsed = raw
     if not isinstance(parsed, Mapping):
         raise MalformedDocument("(file)", "a wrapped document is a JSON object")
+    # From text, only a `\\uD800`-`\\uDFFF` escape can make a surrogate: a scan of the text (far cheaper than
+    # the 11 µs walk of a parsed document) decides whether to look.
+    if _may_hold_surrogate(raw):
+        surrogate = lone_surrogate_at(parsed)
+        if surrogate is not None:
+            raise MalformedDocument(surrogate, LONE_SURROGATE_REASON)
     if parsed.get("version") != OA_V2_SCHEMA:
         raise MalformedDocument("version", f"expected {OA_V2_SCHEMA!r}, got {parsed.get('version')!r}")
     if not isinstance(parsed.get("data"), Mapping):

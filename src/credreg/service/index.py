@@ -20,6 +20,7 @@ from sqlalchemy.exc import IntegrityError
 
 from credreg.chain.client import with_retries
 from credreg.chain.events import LedgerEvent, iter_events
+from credreg.chain.logs import LogWindows
 from credreg.registry import Registry
 from credreg.service.db import Database, IndexCursor, LedgerEventRow, now_ms
 
@@ -83,6 +84,7 @@ class EventIndex:
         self.registry = registry
         self.confirmations = confirmations
         self.chunk = chunk
+        self._log_windows = LogWindows(max_blocks=chunk)  # learns the node's log-range limit once
         self.address = registry.address
 
     # --- position ------------------------------------------------------------------------------------
@@ -137,7 +139,9 @@ class EventIndex:
 
     def _index_range(self, start: int, end: int) -> None:
         w3 = self.registry.w3
-        events = list(iter_events(w3, self.address, self.registry.events, start, end, chunk=self.chunk))
+        events = list(
+            iter_events(w3, self.address, self.registry.events, start, end, windows=self._log_windows)
+        )
         blocks: dict[int, tuple[str, int]] = {}
         for number in sorted({e.block_number for e in events}):
             block = with_retries(

@@ -35,6 +35,7 @@ from web3.exceptions import TransactionNotFound
 from web3.types import TxParams, TxReceipt
 
 from credreg.chain.client import with_retries
+from credreg.chain.logs import read_logs
 from credreg.chain.reverts import as_contract_revert
 from credreg.documents.merkle import MerkleTree, to_bytes32, verify_proof
 from credreg.errors import (
@@ -808,20 +809,7 @@ class Outbox:
         start = self.registry.manifest.deployment_block
         topics = [self.registry.events.topic_of(event), root, "0x" + f"{agency_id:064x}"]
         found: list[dict[str, Any]] = []
-        chunk = 50_000
-        while start <= head:
-            end = min(head, start + chunk - 1)
-            params: Any = {
-                "address": self.registry.address,
-                "fromBlock": start,
-                "toBlock": end,
-                "topics": topics,
-            }
-            logs = with_retries(
-                lambda p=params: w3.eth.get_logs(p),  # type: ignore[misc]
-                what="eth_getLogs",
-                url=self.registry.url,
-            )
+        for _, _, logs in read_logs(w3, self.registry.address, start, head, topics=topics):
             for raw in logs:
                 decoded = self.registry.events.decode(dict(raw))
                 if decoded is None:
@@ -834,7 +822,6 @@ class Outbox:
                         "block_hash": HexBytes(raw["blockHash"]).to_0x_hex(),
                     }
                 )
-            start = end + 1
         return found
 
     # --- the worker thread -----------------------------------------------------------------------------

@@ -90,7 +90,7 @@ class Service:
             request_horizon=settings.request_horizon_days * 86_400,
         )
         self.index = EventIndex(
-            self.db, self.registry, confirmations=settings.confirmations, chunk=settings.index_chunk_blocks
+            self.db, self.registry, confirmations=settings.confirmations, chunk=settings.log_window_blocks
         )
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []

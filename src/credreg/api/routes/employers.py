@@ -16,6 +16,7 @@ from credreg.api.problems import Problem, ProblemError
 from credreg.chain.codec import hash32
 from credreg.chain.eip712 import HEX32
 from credreg.documents.merkle import MerkleTree, to_bytes32
+from credreg.documents.wrap import LONE_SURROGATE_REASON, lone_surrogate_at
 from credreg.registry import BlockHead, CredentialState, Registry, Status, Verdict
 from credreg.service import EventIndex, Outbox
 from credreg.service.index import EventQuery
@@ -42,6 +43,10 @@ def verify(
     settings: SettingsDep,
     body: Annotated[Document | list[Document], Body(description="A wrapped document, or a list of them.")],
 ) -> Response:
+    # Refused here, as bad input: a report could not quote the field back in JSON.
+    surrogate = lone_surrogate_at(body)
+    if surrogate is not None:
+        raise ProblemError(422, "validation", LONE_SURROGATE_REASON, field=surrogate)
     if isinstance(body, list):
         if not body:
             raise ProblemError(422, "validation", "give at least one document", field="body")

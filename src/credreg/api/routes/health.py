@@ -7,8 +7,10 @@ from fastapi.responses import JSONResponse
 
 from credreg import __version__
 from credreg.api.deps import ServiceDep
-from credreg.api.models import Health, Readiness
+from credreg.api.models import Health, NodeHealthOut, Readiness
 from credreg.api.problems import RETRY_AFTER_SECONDS
+from credreg.chain.client import FailoverProvider
+from credreg.chain.redact import redact
 
 router = APIRouter(tags=["operations"])
 
@@ -33,9 +35,25 @@ def readyz(service: ServiceDep) -> JSONResponse:
         index_caught_up=state.index_ok,
         head_block=state.head_block,
         indexed_to=state.indexed_to,
-        detail=state.detail,
+        detail=redact(state.detail),
+        nodes=_nodes(service.registry.w3.provider),
     )
     headers = None if state.ready else {"Retry-After": str(RETRY_AFTER_SECONDS)}
     return JSONResponse(
         body.model_dump(mode="json"), status_code=200 if state.ready else 503, headers=headers
     )
+
+
+def _nodes(provider: object) -> list[NodeHealthOut] | None:
+    if not isinstance(provider, FailoverProvider):
+        return None
+    return [
+        NodeHealthOut(
+            url=node.shown,
+            healthy=not node.refused and node.failures == 0,
+            failures=node.failures,
+            refused=node.refused or None,
+            last_error=node.last_error or None,
+        )
+        for node in provider.health()
+    ]
