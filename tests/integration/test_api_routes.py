@@ -314,23 +314,33 @@ def test_labels_and_a_verification_qr_code(api: httpx.Client, deployed: Deployed
     assert labels["levels"]["skill_level"]["5"]["zh"] == "五级/初级工"
     assert labels["levels"]["technical_grade"]["3"]["zh"] == "中级"
     assert labels["fields"]["recipient.idNumber"]["zh"] == "身份证号"
-    assert labels["reasons"]["1"]["en"] == "Issued in error"
+    assert labels["reasons"]["1"]["en"] == "the certificate's details were wrong"
+    assert labels["contract_errors"]["CredentialRegistryStatusHeldByGovernor"]["zh"].startswith(
+        "该证书由主管部门暂停"
+    )
     assert set(labels["steps"]) == {name for name, _ in STEPS}
 
     batch = deployed.batch(2, first=500)
     proof = ",".join("0x" + p for p in batch.documents[0]["signature"]["proof"])
-    qr = api.get("/v1/qr/verify.svg", params={"root": batch.root, "leaf": batch.leaves[0], "proof": proof})
+    qr = api.get(
+        "/v1/qr/verify.svg",
+        params={"agency": deployed.agency_id, "root": batch.root, "leaf": batch.leaves[0], "proof": proof},
+    )
     assert qr.status_code == 200
     assert qr.headers["content-type"] == "image/svg+xml"
     assert qr.text.startswith("<svg")
     assert 'xmlns="http://www.w3.org/2000/svg"' in qr.text
     raw = base64.urlsafe_b64decode(qr.headers["x-link"].split("?v=")[1] + "==")
+    assert int.from_bytes(raw[:4], "big") == deployed.agency_id
+    raw = raw[4:]
     assert ["0x" + raw[i : i + 32].hex() for i in range(0, len(raw), 32)] == [
         batch.root,
         batch.leaves[0],
         *proof.split(","),
     ]
-    bad = api.get("/v1/qr/verify.svg", params={"root": batch.root, "leaf": "0x12"})
+    bad = api.get(
+        "/v1/qr/verify.svg", params={"agency": deployed.agency_id, "root": batch.root, "leaf": "0x12"}
+    )
     assert_problem(bad, 422, "validation", "leaf")
 
 
