@@ -70,12 +70,16 @@ contract CredentialRegistry is ICredentialRegistry, AccreditationRegistry, IERC5
         address signer = _recover(_issueHash(root, scopeId, validUntil, deadline), r, vs);
         Signer memory key = _signer(signer);
         uint32 agencyId = key.agencyId;
+        // Comparisons with 0 below test the registry's "none" (ids start at 1, a compromise time of 0 means
+        // never), not a balance: slither's strict-equality warning does not apply.
+        // slither-disable-next-line incorrect-equality
         if (agencyId == 0 || !_signerUsable(key, blockTime)) _rejectSigner(signer, key);
         {
             AgencyState state = _agencyState(agencyId);
             if (state != AgencyState.Active) revert CredentialRegistryAgencyNotActive(agencyId, state);
         }
         Accreditation memory window = _accreditationOf(agencyId, scopeId);
+        // slither-disable-next-line incorrect-equality
         if (window.scopeIndex == 0 || !_inWindow(window.validFrom, window.validUntil, blockTime)) {
             revert CredentialRegistryNotAccredited(agencyId, scopeId, window.validFrom, window.validUntil);
         }
@@ -277,18 +281,22 @@ contract CredentialRegistry is ICredentialRegistry, AccreditationRegistry, IERC5
 
     /// @dev The signer of an EIP-2098 compact signature over the EIP-712 digest of `structHash`.
     function _recover(bytes32 structHash, bytes32 r, bytes32 vs) private view returns (address signer) {
-        ECDSA.RecoverError error;
-        (signer, error,) = ECDSA.tryRecover(_hashTypedDataV4(structHash), r, vs);
-        if (error != ECDSA.RecoverError.NoError) revert CredentialRegistryInvalidSignature(r, vs);
+        ECDSA.RecoverError recoverError;
+        // The third value only details the error, which is reported here as the signature given.
+        // slither-disable-next-line unused-return
+        (signer, recoverError,) = ECDSA.tryRecover(_hashTypedDataV4(structHash), r, vs);
+        if (recoverError != ECDSA.RecoverError.NoError) revert CredentialRegistryInvalidSignature(r, vs);
     }
 
     /// @dev Whether a signer key is in its window at `blockTime` and was never reported compromised.
     function _signerUsable(Signer memory key, uint40 blockTime) private pure returns (bool) {
+        // slither-disable-next-line incorrect-equality
         return key.compromisedSince == 0 && _inWindow(key.validFrom, key.validUntil, blockTime);
     }
 
     /// @dev Reverts with the reason a signer key cannot sign now.
     function _rejectSigner(address signer, Signer memory key) private pure {
+        // slither-disable-next-line incorrect-equality
         if (key.agencyId == 0) revert CredentialRegistryUnknownSigner(signer, 0);
         if (key.compromisedSince != 0) revert CredentialRegistrySignerCompromised(signer, key.compromisedSince);
         revert CredentialRegistrySignerNotValid(signer, key.validFrom, key.validUntil);

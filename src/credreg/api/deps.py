@@ -21,18 +21,27 @@ def get_settings(request: Request) -> Settings:
 
 
 def get_registry(request: Request) -> Registry:
-    return get_service(request).registry
+    """The registry, once the ledger is known to hold it in the version this code reads (else a 503)."""
+    return _checked(request).registry
 
 
 def get_outbox(request: Request) -> Outbox:
-    return get_service(request).outbox
+    return _checked(request).outbox
 
 
 def get_index(request: Request) -> EventIndex:
-    return get_service(request).index
+    return _checked(request).index
+
+
+def _checked(request: Request) -> Service:
+    service = get_service(request)
+    service.ensure_deployment()
+    return service
 
 
 ServiceDep = Annotated[Service, Depends(get_service)]
+#: The service once the ledger is known to hold its registry (routes that read the ledger through it).
+CheckedServiceDep = Annotated[Service, Depends(_checked)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 RegistryDep = Annotated[Registry, Depends(get_registry)]
 OutboxDep = Annotated[Outbox, Depends(get_outbox)]

@@ -13,7 +13,7 @@ from credreg.chain.manifest import Manifest
 from credreg.cli.common import console, state
 from credreg.cli.serve_cmd import run_server
 from credreg.demo import demo_accounts, seed_demo
-from credreg.errors import ConfigError, PortInUse, WrongChain
+from credreg.errors import ConfigError, PortInUse, WrongChain, WrongContractVersion
 from credreg.registry import Registry
 
 
@@ -53,6 +53,8 @@ def _deployment(url: str, path: Path) -> Manifest:
         manifest = Manifest.load(path)
         try:
             Registry.connect(url, manifest)
+        except WrongContractVersion:
+            raise  # its message says what to do
         except WrongChain as exc:
             raise ConfigError(
                 f"{path} names a registry this chain does not have ({exc}); move the manifest away to deploy anew"

@@ -21,10 +21,13 @@ from fastapi import FastAPI
 from uvicorn.supervisors import Multiprocess
 
 from credreg.api import create_app
+from credreg.chain.client import connect
+from credreg.chain.manifest import Manifest
 from credreg.chain.redact import redact
 from credreg.cli.common import console, state
 from credreg.config import Settings
-from credreg.errors import ConfigError
+from credreg.errors import ChainError, ConfigError, WrongContractVersion
+from credreg.registry import Registry
 from credreg.service import Service
 
 # How the process that starts the workers hands them its settings, CLI options included: as JSON in their
@@ -64,6 +67,7 @@ def serve(
 
 def run_server(settings: Settings, *, workers: int = 1) -> None:
     """Serve the API on settings.api_host:api_port until interrupted (also used by `credreg run`)."""
+    _refuse_another_version(settings)
     where = f"http://{settings.api_host}:{settings.api_port}"
     if workers == 1:
         app = create_app(settings)
@@ -93,6 +97,21 @@ def run_server(settings: Settings, *, workers: int = 1) -> None:
     finally:
         background.stop()
         listening.close()
+
+
+def _refuse_another_version(settings: Settings) -> None:
+    """Never serve over a registry of another contract version: the manifest may say so, or the contract
+    itself. A ledger that cannot be reached yet is checked again by the service (and /readyz says so)."""
+    registry = Registry(
+        connect(settings.effective_rpc_url, timeout=settings.rpc_timeout),
+        Manifest.load(settings.manifest_path),
+    )
+    try:
+        registry.check_deployment()
+    except WrongContractVersion:
+        raise
+    except ChainError:
+        pass
 
 
 def _listening_socket(host: str, port: int) -> socket.socket:

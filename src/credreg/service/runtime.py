@@ -95,14 +95,28 @@ class Service:
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
         self.audit_lock = threading.Lock()
+        self._deployment_checked = False
+
+    def ensure_deployment(self) -> None:
+        """Make sure, once, that the ledger holds the manifest's registry in the contract version this code
+        reads (the manifest's word is not enough: it may be stale or wrong). Raises `WrongChain` (and
+        `WrongContractVersion`) or `ChainUnreachable`; every route that reads the ledger calls it first."""
+        if not self._deployment_checked:
+            self.registry.check_deployment()
+            self._deployment_checked = True
 
     def start(self) -> None:
+        try:
+            self.ensure_deployment()
+        except ChainError as exc:
+            # Every route that reads the ledger checks again and answers 503 meanwhile; /readyz says why.
+            log.warning("the ledger is not the manifest's, or cannot be checked yet: %s", exc)
         self.db.create_schema()
         self._stop.clear()
         if self.settings.index_follower:
             self._spawn("credreg-index", self._follow_chain)
         if self.settings.outbox_worker:
-            self._spawn("credreg-outbox", lambda: self.outbox.work(self._stop))
+            self._spawn("credreg-outbox", self._relay)
 
     def _spawn(self, name: str, target: object) -> None:
         thread = threading.Thread(target=target, name=name, daemon=True)  # type: ignore[arg-type]
@@ -117,10 +131,21 @@ class Service:
         self._threads.clear()
         self.db.dispose()
 
+    def _relay(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self.ensure_deployment()
+                break
+            except ChainError as exc:
+                log.warning("outbox: %s", exc)
+                self._stop.wait(self.settings.outbox_poll_seconds)
+        self.outbox.work(self._stop)
+
     def _follow_chain(self) -> None:
         while not self._stop.is_set():
             behind = False
             try:
+                self.ensure_deployment()
                 indexed = self.index.catch_up(max_ranges=INDEX_RANGES_PER_ROUND)
                 behind = indexed < self.index.safe_head()
             except ChainError as exc:

@@ -8,7 +8,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from credreg.api.deps import IndexDep, RegistryDep, ServiceDep
+from credreg.api.deps import CheckedServiceDep, IndexDep, RegistryDep
 from credreg.api.models import EventOut, EventPage
 from credreg.api.problems import Problem, ProblemError
 from credreg.audit import AuditReport, build_report, checkpoint_path
@@ -127,7 +127,7 @@ def audit_events(
     },
 )
 def audit_report(
-    service: ServiceDep,
+    service: CheckedServiceDep,
     at_block: Annotated[
         int | None, Query(ge=0, le=BLOCK_MAX, description="Report the state as it stood at this block.")
     ] = None,
