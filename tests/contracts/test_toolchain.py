@@ -31,6 +31,7 @@ def test_ape_config_pins_the_compiler_settings_the_artifacts_are_built_with() ->
     assert solidity["evm_version"] == EVM_VERSION
     assert solidity["optimize"] is COMPILER_SETTINGS["optimizer"]["enabled"]
     assert solidity["optimization_runs"] == COMPILER_SETTINGS["optimizer"]["runs"]
+    assert solidity["via_ir"] is COMPILER_SETTINGS["viaIR"]
 
 
 @pytest.mark.slow
