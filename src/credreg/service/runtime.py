@@ -3,6 +3,7 @@ two background threads that relay requests and follow the chain."""
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import threading
@@ -22,6 +23,7 @@ from credreg.registry import Registry, Relayer
 from credreg.service.db import Database
 from credreg.service.index import EventIndex
 from credreg.service.outbox import Outbox
+from credreg.service.statuslists import StatusListPublisher, operator_key
 
 log = logging.getLogger(__name__)
 
@@ -95,6 +97,13 @@ class Service:
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
         self.audit_lock = threading.Lock()
+
+    @functools.cached_property
+    def status_lists(self) -> StatusListPublisher:
+        """The status list publisher; its key is loaded (or the dev key made) on first use only."""
+        return StatusListPublisher(
+            self.db, self.index, operator_key(self.settings, self.registry.domain.chain_id)
+        )
 
     def start(self) -> None:
         self.db.create_schema()
