@@ -8,12 +8,14 @@ import time
 from pathlib import Path
 from typing import Annotated
 
+import httpx
 import typer
 
 from credreg.chain.manifest import write_atomically
 from credreg.cli.common import console
-from credreg.documents.wrap import load_document
-from credreg.errors import ConfigError, DocumentError
+from credreg.documents.layout import binding_from_document
+from credreg.documents.wrap import WrappedDocument, load_document
+from credreg.errors import ChainUnreachable, ConfigError, DocumentError
 from credreg.vc.export import export_vc
 from credreg.vc.keys import load_signing_key
 from credreg.vc.sdjwt import issue_sd_jwt
@@ -41,17 +43,25 @@ def export_vc_command(
         ),
     ],
     position: Annotated[
-        int,
+        int | None,
         typer.Option(
             "--position",
             min=0,
             help="The certificate's status list position (docs/interop.md: Status lists).",
         ),
-    ],
+    ] = None,
     status_base_url: Annotated[
-        str,
+        str | None,
         typer.Option("--status-base-url", help="Where the operator publishes the status lists."),
-    ],
+    ] = None,
+    service: Annotated[
+        str | None,
+        typer.Option(
+            "--service",
+            help="Instead of --position and --status-base-url: the credreg service publishing the lists; "
+            "it gives the certificate's position (from the ledger and the batch's leaves) and their URL.",
+        ),
+    ] = None,
     out: Annotated[Path | None, typer.Option("--out", "-o", help="Write here instead of printing.")] = None,
     sd_jwt: Annotated[
         bool, typer.Option("--sd-jwt", help="Write an SD-JWT VC (holders can hide fields) instead.")
@@ -61,9 +71,15 @@ def export_vc_command(
 
     Example: credreg export vc C-2026-0001.json --key issuer.pem --position 41
     --status-base-url https://registry.example.org/v1/status --out C-2026-0001.vc.json
+    (or --service https://registry.example.org instead of --position and --status-base-url)
     """
-    if not status_base_url.startswith(("https://", "http://")):
-        raise ConfigError(f"--status-base-url must be an http(s) URL, got {status_base_url!r}")
+    if service is not None and (position is not None or status_base_url is not None):
+        raise ConfigError("give either --service, or --position with --status-base-url, not both")
+    if service is None and (position is None or status_base_url is None):
+        raise ConfigError("give --service URL, or both --position and --status-base-url")
+    for name, url in (("--status-base-url", status_base_url), ("--service", service)):
+        if url is not None and not url.startswith(("https://", "http://")):
+            raise ConfigError(f"{name} must be an http(s) URL, got {url!r}")
     if out is not None and out.exists():
         raise ConfigError(f"{out} already exists; refusing to overwrite it")
     try:
@@ -71,6 +87,10 @@ def export_vc_command(
     except OSError as exc:
         raise DocumentError(f"cannot read {certificate}: {exc.strerror or exc}") from exc
     document = load_document(raw)
+    if service is not None:
+        position, status_base_url = service_position(service, document)
+    if position is None or status_base_url is None:  # checked above; for the type checker
+        raise ConfigError("give --service URL, or both --position and --status-base-url")
     password = os.environ.get(KEY_PASSWORD_ENV)
     signing_key = load_signing_key(key, password.encode() if password else None)
     now = int(time.time())
@@ -88,3 +108,29 @@ def export_vc_command(
         return
     write_atomically(out, text + "\n")
     console.print(f"wrote {out}, signed by {signing_key.did}")
+
+
+def service_position(service: str, document: WrappedDocument) -> tuple[int, str]:
+    """The certificate's status list position and the lists' base URL, from the service publishing them."""
+    binding = binding_from_document(document)
+    query: dict[str, str | int] = {
+        "agency": binding.agency_id,
+        "root": "0x" + binding.merkle_root,
+        "leaf": "0x" + document["signature"]["targetHash"],
+    }
+    url = f"{service.rstrip('/')}/v1/status/position"
+    try:
+        reply = httpx.get(url, params=query, timeout=30)
+    except httpx.HTTPError as exc:
+        raise ChainUnreachable(f"{url} does not answer: {exc}") from exc
+    if reply.status_code == 404:
+        detail = (
+            reply.json().get("detail", reply.text)
+            if reply.headers.get("content-type", "").endswith("json")
+            else reply.text
+        )
+        raise DocumentError(f"the certificate has no status list position at {service}: {detail}")
+    if reply.status_code != 200:
+        raise ChainUnreachable(f"{url} answered {reply.status_code}: {reply.text[:300]}")
+    body = reply.json()
+    return int(body["position"]), str(body["base_url"])

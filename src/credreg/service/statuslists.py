@@ -29,15 +29,13 @@ from credreg.errors import ConfigError
 from credreg.service.db import BatchLeaf, Database
 from credreg.service.index import EventIndex, EventQuery
 from credreg.vc.keys import SigningKey, generate_key, load_signing_key
-from credreg.vc.ledger import STATUS_EVENTS, LedgerLists, lists_from_events
+from credreg.vc.ledger import DEV_KEY_FILE, STATUS_EVENTS, LedgerLists, lists_from_events
 from credreg.vc.statuslist import StatusPurpose, status_list_credential
 
 __all__ = ["DEV_KEY_FILE", "PublishedList", "PublishedLists", "StatusListPublisher", "operator_key"]
 
 log = logging.getLogger(__name__)
 
-DEV_KEY_FILE = "dev-status-list-key.pem"
-"""On the dev chain only: the generated operator key, under the data directory."""
 _PAGE_SIZE = 5_000  # index rows read per query
 
 

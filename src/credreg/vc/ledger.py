@@ -25,6 +25,7 @@ from credreg.vc.statuslist import Batch, StatusEvent, StatusLists, build_status_
 from credreg.vc.verify import IssuerKeyRecord, LedgerRecord
 
 __all__ = [
+    "DEV_KEY_FILE",
     "STATUS_EVENTS",
     "LedgerLists",
     "RegistryResolver",
@@ -32,6 +33,8 @@ __all__ = [
     "lists_from_events",
 ]
 
+DEV_KEY_FILE: Final = "dev-status-list-key.pem"
+"""On the dev chain only: the operator's generated status list key, under the data directory."""
 STATUS_EVENTS: Final = ("CredentialIssued", "CredentialStatusChanged")
 """The events the lists are rebuilt from."""
 
