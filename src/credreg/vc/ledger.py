@@ -148,6 +148,8 @@ class RegistryResolver:
             if error.name == "AccreditationRegistryUnknownIssuerKey":
                 return None
             raise
+        if key.agency_id == 0:  # the view answers zeros for a key never registered
+            return None
         return IssuerKeyRecord(key.agency_id, key.valid_from, key.valid_until, key.compromised_since)
 
     def accreditation(self, agency_id: int, scope_id: str) -> tuple[int, int] | None:
