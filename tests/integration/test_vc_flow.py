@@ -427,3 +427,25 @@ def test_digital_bazaars_verifier_accepts_a_vc_and_the_lists_from_the_real_flow(
     assert listed["verified"], listed
     assert set(listed["setIndices"]) == served_bits(world, "revocation")
     assert not bad["verified"], bad
+
+
+def test_issue_with_vc_writes_both_forms_and_every_vc_verifies(world: World) -> None:
+    from chain_world import LEVEL, OCCUPATION
+
+    from credreg.samples import SampleScope, write_sample_results
+
+    write_sample_results(world.data / "results.csv", 4, SampleScope(OCCUPATION, LEVEL, "电工"), prefix="VC")
+    args = ["issue", "--yes", "results.csv", "--out", "issued", "--dev-account", "2"]
+    refused = world.cli.fails(2, *args, "--vc")
+    assert "--vc-key" in refused.out + refused.err
+    world.cli.ok(*args, "--vc", "--vc-key", str(world.key_file), "--service", world.url)
+    documents = sorted(p for p in (world.data / "issued").glob("*.json") if not p.name.startswith("batch-"))
+    vcs = sorted((world.data / "issued" / "vc").glob("*.vc.json"))
+    assert len(documents) == len(vcs) == 4
+    assert [p.name.removesuffix(".vc.json") for p in vcs] == [p.stem for p in documents]
+    answers = world.cli.json("verify", *map(str, vcs), *map(str, documents))
+    assert [a["verdict"] for a in answers] == ["valid"] * 8, answers
+    assert api_verify(world, vcs[0])["code"] == "valid"
+    listed = world.api.get("/v1/status/batches", params={"root": answers[-1]["merkle_root"]}).json()
+    assert len(listed["batches"]) == 1
+    assert len(listed["batches"][0]["leaves"]) == 4

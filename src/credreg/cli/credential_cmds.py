@@ -46,7 +46,7 @@ from credreg.labels import (
     level_words,
     reason_words,
 )
-from credreg.registry import Governor, Registry, Relayer
+from credreg.registry import Governor, Registry, Relayer, SignedIssue
 from credreg.verify import Note, Outcome, VerificationReport, verify_documents, verify_offline
 
 if TYPE_CHECKING:
@@ -78,6 +78,28 @@ def issue(
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Show what would be issued, and send nothing.")
     ] = False,
+    vc: Annotated[
+        bool,
+        typer.Option(
+            "--vc", help="Also write a W3C VC 2.0 per certificate (under OUT/vc/), signed with --vc-key."
+        ),
+    ] = False,
+    vc_key: Annotated[
+        Path | None,
+        typer.Option(
+            "--vc-key",
+            help="With --vc: the agency's Ed25519 issuer key (PKCS#8 PEM, registered on the ledger).",
+        ),
+    ] = None,
+    service: Annotated[
+        str | None,
+        typer.Option(
+            "--service",
+            help="Hand the issuance and its leaves to this credreg service (it relays it and publishes the "
+            "status lists); needed with --vc, since a batch has status list positions only where its leaves "
+            "are known.",
+        ),
+    ] = None,
 ) -> None:
     """Agency: issue every certificate of a results file as one batch (one root on the ledger).
 
@@ -87,6 +109,15 @@ def issue(
     Example: credreg issue results.csv --out certificates/ -k agency-signer.json
     """
     st = state(ctx)
+    if vc and (vc_key is None or service is None):
+        raise ConfigError("--vc needs --vc-key (the agency's issuer key) and --service (where the lists are)")
+    if service is not None and not service.startswith(("https://", "http://")):
+        raise ConfigError(f"--service must be an http(s) URL, got {service!r}")
+    issuer_key = None
+    if vc and vc_key is not None:
+        from credreg.cli.vc_cmds import load_issuer_key
+
+        issuer_key = load_issuer_key(vc_key)  # before anything is issued: a bad key file stops here
     registry = st.registry()
     signer = load_account(st, keystore, dev_account, role="agency signer")
     _show_preview(ctx, preview_results_file(registry, signer, results))
@@ -120,8 +151,15 @@ def issue(
             registry, signer, relayer, results, out, identity_location=location, progress=progress,
             confirmations=st.settings.confirmations,
             batches_dir=st.settings.data_dir / "batches",
+            submit=_service_submit(service) if service is not None else None,
         )  # fmt: skip
     s = outcome.summary
+    if issuer_key is not None and service is not None:
+        from credreg.cli.vc_cmds import write_batch_vcs
+
+        documents = [(out / name, load_document(_read(out / name))) for name in s.files]
+        written = write_batch_vcs(service, issuer_key, documents, out / "vc")
+        console.print(f"  {len(written)} VC 2.0 file(s) in {out / 'vc'}/, signed by {issuer_key.did}")
     if outcome.already_done:
         console.print(
             f"already issued: this file is batch {s.root} ({s.count} certificates in {out}); nothing to do"
@@ -136,6 +174,12 @@ def issue(
     if s.transaction_hash:
         console.print(f"  transaction {s.transaction_hash} in block {s.block_number}")
     console.print(f"  documents in {out}/ (summary batch-{s.root[2:18]}.json)")
+
+
+def _service_submit(service: str) -> Callable[[SignedIssue, list[str]], tuple[str | None, int | None]]:
+    from credreg.cli.vc_cmds import relay_through_service
+
+    return lambda signed, leaves: relay_through_service(service, signed, leaves)
 
 
 def _show_preview(ctx: typer.Context, p: IssuePreview) -> None:

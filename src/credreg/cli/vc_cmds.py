@@ -16,8 +16,9 @@ from credreg.cli.common import console
 from credreg.documents.layout import binding_from_document
 from credreg.documents.wrap import WrappedDocument, load_document
 from credreg.errors import ChainUnreachable, ConfigError, DocumentError
+from credreg.registry import SignedIssue
 from credreg.vc.export import export_vc
-from credreg.vc.keys import load_signing_key
+from credreg.vc.keys import SigningKey, load_signing_key
 from credreg.vc.sdjwt import issue_sd_jwt
 
 export_app = typer.Typer(
@@ -134,3 +135,89 @@ def service_position(service: str, document: WrappedDocument) -> tuple[int, str]
         raise ChainUnreachable(f"{url} answered {reply.status_code}: {reply.text[:300]}")
     body = reply.json()
     return int(body["position"]), str(body["base_url"])
+
+
+SERVICE_WAIT_SECONDS = 120.0
+
+
+def relay_through_service(
+    service: str, signed: SignedIssue, leaves: list[str]
+) -> tuple[str | None, int | None]:
+    """Hand a signed issuance and its leaves to a credreg service and wait until it is on the ledger."""
+    base = service.rstrip("/")
+    body = {**signed.model_dump(mode="json"), "leaves": leaves}
+    try:
+        with httpx.Client(timeout=60) as client:
+            reply = client.post(f"{base}/v1/issuances", json=body)
+            if reply.status_code not in (200, 201, 202):
+                raise DocumentError(f"{base} refused the issuance ({reply.status_code}): {reply.text[:500]}")
+            location = str(reply.json()["location"])
+            deadline = time.monotonic() + SERVICE_WAIT_SECONDS
+            while True:
+                state = client.get(location if location.startswith("http") else base + location).json()
+                if state.get("status") in ("confirmed", "failed"):
+                    break
+                if time.monotonic() > deadline:
+                    raise ChainUnreachable(
+                        f"the issuance {location} is not confirmed after {SERVICE_WAIT_SECONDS:.0f} s; run the "
+                        "same command again later to finish"
+                    )
+                time.sleep(0.2)
+    except httpx.HTTPError as exc:
+        raise ChainUnreachable(f"{base} does not answer: {exc}") from exc
+    if state["status"] == "failed":
+        raise DocumentError(f"{base} could not record the issuance: {state.get('error') or state}")
+    block = state.get("block_number")
+    return state.get("tx_hash"), int(block) if block is not None else None
+
+
+def batch_positions(service: str, agency_id: int, root: str) -> tuple[str, dict[str, int]]:
+    """The lists' base URL and every leaf's position (``0x…`` target hash -> position) of one batch, from
+    the service publishing the lists; waits (bounded) until its lists include the batch."""
+    base = service.rstrip("/")
+    deadline = time.monotonic() + SERVICE_WAIT_SECONDS
+    try:
+        with httpx.Client(timeout=60) as client:
+            while True:
+                reply = client.get(f"{base}/v1/status/batches", params={"agency": agency_id, "root": root})
+                if reply.status_code != 200:
+                    raise ChainUnreachable(
+                        f"{base}/v1/status/batches answered {reply.status_code}: {reply.text[:300]}"
+                    )
+                body = reply.json()
+                if body["batches"]:
+                    break
+                if time.monotonic() > deadline:
+                    raise DocumentError(
+                        f"batch {root} has no status list positions at {base}: the service was not given its "
+                        "leaves, or has not indexed it yet"
+                    )
+                time.sleep(0.2)
+    except httpx.HTTPError as exc:
+        raise ChainUnreachable(f"{base} does not answer: {exc}") from exc
+    batch = body["batches"][0]
+    first = int(batch["first_position"])
+    return str(body["base_url"]), {leaf: first + n for n, leaf in enumerate(batch["leaves"])}
+
+
+def write_batch_vcs(
+    service: str, key: SigningKey, documents: list[tuple[Path, WrappedDocument]], out_dir: Path
+) -> list[Path]:
+    """A VC 2.0 per certificate of one batch, beside the documents under `out_dir`, with its positions."""
+    binding = binding_from_document(documents[0][1])
+    base_url, positions = batch_positions(service, binding.agency_id, "0x" + binding.merkle_root)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    now = int(time.time())
+    written = []
+    for path, document in documents:
+        position = positions["0x" + document["signature"]["targetHash"]]
+        credential = export_vc(document, key, status_base_url=base_url, position=position, created=now)
+        target = out_dir / (path.stem + ".vc.json")
+        write_atomically(target, json.dumps(credential, ensure_ascii=False, indent=2) + "\n")
+        written.append(target)
+    return written
+
+
+def load_issuer_key(path: Path) -> SigningKey:
+    password = os.environ.get(KEY_PASSWORD_ENV)
+    return load_signing_key(path, password.encode() if password else None)

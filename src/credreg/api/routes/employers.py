@@ -81,6 +81,14 @@ def _is_vc_form(item: Document | str) -> bool:
 def _verify_any(
     request: Request, service: Service, registry: Registry, settings: Settings, items: list[Document | str]
 ) -> list[VerificationReport]:
+    for n, item in enumerate(items):
+        # Text is taken as an SD-JWT VC; text that is not even shaped like one is bad input, not a verdict.
+        if isinstance(item, str) and ("~" not in item or item.count(".") < 2):
+            where = "body" if len(items) == 1 else f"body[{n}]"
+            raise ProblemError(
+                422, "validation", "text is verified as an SD-JWT VC (<jwt>~<disclosure>~…~); this is not one",
+                field=where,
+            )  # fmt: skip
     documents = [item for item in items if not _is_vc_form(item)]
     checked = iter(verify_documents(registry, documents) if documents else [])
     resolver = local_resolver(request, service, settings) if len(documents) < len(items) else None

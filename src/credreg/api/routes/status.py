@@ -50,6 +50,9 @@ class UnknownBatch(BaseModel):
 
 class StatusBatches(BaseModel):
     as_of_block: int
+    base_url: str = Field(
+        description="The lists are at {base_url}/revocation/{page} and …/suspension/{page}."
+    )
     list_size: int = LIST_SIZE
     operator_key: str = Field(description="The did:key the lists are signed with.")
     batches: list[BatchPositions]
@@ -74,11 +77,23 @@ class Position(BaseModel):
     response_model=StatusBatches,
     summary="Every batch's leaves and first position, as the lists are built from them",
 )
-def batches(service: ServiceDep) -> StatusBatches:
+def batches(
+    request: Request,
+    service: ServiceDep,
+    settings: SettingsDep,
+    agency: Annotated[int | None, Query(ge=1, lt=2**32, description="Only this agency's batches.")] = None,
+    root: Annotated[str | None, Query(pattern=HEX32, description="Only the batch with this root.")] = None,
+) -> StatusBatches:
     current = _lists(service)
     out = []
     offset = 0
     for batch in current.ledger.batches:
+        wanted = (agency is None or batch.agency_id == agency) and (
+            root is None or batch.root.lower() == root.lower()
+        )
+        if not wanted:
+            offset += len(batch.tree)
+            continue
         out.append(
             BatchPositions(
                 agency_id=batch.agency_id,
@@ -90,6 +105,7 @@ def batches(service: ServiceDep) -> StatusBatches:
         offset += len(batch.tree)
     return StatusBatches(
         as_of_block=current.block,
+        base_url=status_base_url(request, settings),
         operator_key=service.status_lists.key.did,
         batches=out,
         without_positions=[UnknownBatch(agency_id=a, root=r) for a, r in current.unknown],
