@@ -21,12 +21,12 @@ from pathlib import Path
 from typing import Any
 
 from cryptography.hazmat.primitives import serialization
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from credreg.chain.devchain import DEV_CHAIN_ID
 from credreg.config import Settings
 from credreg.errors import ConfigError
-from credreg.service.db import BatchLeaf, Database
+from credreg.service.db import BatchLeaf, Database, LedgerEventRow
 from credreg.service.index import EventIndex, EventQuery
 from credreg.vc.keys import SigningKey, generate_key, load_signing_key
 from credreg.vc.ledger import DEV_KEY_FILE, STATUS_EVENTS, LedgerLists, lists_from_events
@@ -88,6 +88,7 @@ class PublishedLists:
     issued_at: int
     ledger: LedgerLists
     signed: dict[tuple[str, StatusPurpose, int], PublishedList] = field(default_factory=dict)
+    inputs: tuple[int, int, int] = (-1, -1, 0)
 
     @property
     def unknown(self) -> tuple[tuple[int, str], ...]:
@@ -105,17 +106,38 @@ class StatusListPublisher:
         self._current: PublishedLists | None = None
 
     def lists(self) -> PublishedLists:
-        """The lists as of the index's last block (rebuilt only when it moved on)."""
+        """The lists as of the index's last block; rebuilt only when a status or issuance event, or a
+        batch's leaves, arrived since (a new block alone only moves the as-of block)."""
         block = self.index.indexed_to()
         with self._lock:
-            if self._current is not None and self._current.block == block:
-                return self._current
-        rebuilt = self._rebuild(block)
+            current = self._current
+        if current is not None and current.block == block:
+            return current
+        inputs = self._inputs(block)
+        if current is not None and current.inputs == inputs:
+            moved = PublishedLists(block, current.issued_at, current.ledger, current.signed, inputs)
+            with self._lock:
+                self._current = moved
+            return moved
+        rebuilt = self._rebuild(block, inputs)
         with self._lock:
             self._current = rebuilt
         return rebuilt
 
-    def _rebuild(self, block: int) -> PublishedLists:
+    def _inputs(self, block: int) -> tuple[int, int, int]:
+        """What the lists depend on, in brief: the last relevant event's (block, log index), and the number
+        of known leaves."""
+        with self.db.session() as session:
+            last = session.execute(
+                select(LedgerEventRow.block_number, LedgerEventRow.log_index)
+                .where(LedgerEventRow.name.in_(STATUS_EVENTS), LedgerEventRow.block_number <= block)
+                .order_by(LedgerEventRow.block_number.desc(), LedgerEventRow.log_index.desc())
+                .limit(1)
+            ).first()
+            leaves = int(session.scalar(select(func.count()).select_from(BatchLeaf)) or 0)
+        return (int(last[0]), int(last[1]), leaves) if last else (-1, -1, leaves)
+
+    def _rebuild(self, block: int, inputs: tuple[int, int, int]) -> PublishedLists:
         rows = []
         after: tuple[int, int] | None = None
         while True:
@@ -137,7 +159,7 @@ class StatusListPublisher:
             lambda agency_id, root: leaves.get((agency_id, root.lower())),
         )
         issued_at = rows[-1].block_time if rows else 0
-        return PublishedLists(block, issued_at, ledger)
+        return PublishedLists(block, issued_at, ledger, {}, inputs)
 
     def credential(
         self, base_url: str, purpose: StatusPurpose, page: int

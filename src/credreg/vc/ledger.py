@@ -75,6 +75,8 @@ def lists_from_events(
     unknown: list[tuple[int, str]] = []
     changes: list[StatusEvent] = []
     for name, block, log_index, args in events:
+        if name not in STATUS_EVENTS:
+            continue
         agency_id, root = int(args["agencyId"]), _hex(args["root"])
         if name == "CredentialIssued":
             leaves = leaves_of(agency_id, root)
