@@ -449,3 +449,17 @@ def test_issue_with_vc_writes_both_forms_and_every_vc_verifies(world: World) -> 
     listed = world.api.get("/v1/status/batches", params={"root": answers[-1]["merkle_root"]}).json()
     assert len(listed["batches"]) == 1
     assert len(listed["batches"][0]["leaves"]) == 4
+
+
+def test_an_employer_verifies_a_vc_with_nothing_but_the_services_address(
+    world: World, tmp_path: Path
+) -> None:
+    vc_path = export(world, world.batches["skill_level"][0], "employer")
+    employer = Cli(tmp_path, {"CREDREG_DATA_DIR": str(tmp_path / "empty")})
+    answers = employer.json("verify", str(vc_path), "--registry", world.url)
+    assert answers[0]["verdict"] == "valid", answers
+    wrong = employer.json(
+        "verify", str(vc_path), "--registry", world.url, "--status-list-signer", generate_key().did, code=2
+    )
+    assert wrong[0]["code"] == "status-mismatch", wrong
+    assert "not a trusted operator key" in _step(wrong[0], "not-revoked")["reason"]

@@ -552,7 +552,7 @@ def verify(
     if registry is not None and any(isinstance(r, bytes) and is_vc_form(r) for r in raws):
         from credreg.vc.ledger import RegistryResolver  # the JSON-LD stack, only for VC files
 
-        resolver = RegistryResolver(registry, _status_list_signers(ctx, status_list_signers))
+        resolver = RegistryResolver(registry, _status_list_signers(ctx, status_list_signers, registry_source))
     reports = _verify_all(registry, raws, show_progress, resolver)
     if trust is not None and trust.agencies is not None:
         reports = [_against_trust_list(r, trust.agencies) for r in reports]
@@ -620,11 +620,14 @@ def is_vc_form(raw: bytes) -> bool:
     return b'"@context"' in raw[:4096]
 
 
-def _status_list_signers(ctx: typer.Context, given: list[str] | None) -> list[str]:
-    """The operator keys (0x bytes32) the status lists may be signed with."""
+def _status_list_signers(ctx: typer.Context, given: list[str] | None, source: str | None) -> list[str]:
+    """The operator keys (0x bytes32) the status lists may be signed with: those given, else the key of the
+    service named by --registry (trusted as far as the service is), else the configured or dev key."""
     from credreg.vc.keys import load_signing_key, public_key_from_did
     from credreg.vc.ledger import DEV_KEY_FILE
 
+    if not given and source is not None and source.startswith(("https://", "http://")):
+        given = [_service_operator_key(source)]
     if given:
         try:
             return ["0x" + public_key_from_did(did.partition("#")[0]).hex() for did in given]
@@ -639,6 +642,22 @@ def _status_list_signers(ctx: typer.Context, given: list[str] | None) -> list[st
         )
     password = os.environ.get(settings.status_list_password_env)
     return [load_signing_key(path, password.encode() if password else None).public_key_hex]
+
+
+def _service_operator_key(service: str) -> str:
+    import httpx
+
+    url = f"{service.rstrip('/')}/v1/status/batches?root=0x{'00' * 32}"
+    try:
+        reply = httpx.get(url, timeout=30)
+        key = reply.json()["operator_key"] if reply.status_code == 200 else None
+    except (httpx.HTTPError, ValueError, KeyError, TypeError) as exc:
+        raise ChainUnreachable(f"{service} does not say which key signs its status lists: {exc}") from exc
+    if not isinstance(key, str):
+        raise ChainUnreachable(
+            f"{service} does not say which key signs its status lists ({reply.status_code})"
+        )
+    return key
 
 
 def _verify_all(
