@@ -513,7 +513,12 @@ def _plain_value(data: Any, path: str) -> str:
 
 def verify(
     ctx: typer.Context,
-    files: Annotated[list[Path], typer.Argument(help="Wrapped certificate files, e.g. certificates/*.json.")],
+    files: Annotated[
+        list[Path],
+        typer.Argument(
+            help="Certificate files (as issued, or their VC 2.0 / SD-JWT VC forms), e.g. certificates/*.json."
+        ),
+    ],
     as_json: JsonOption = False,
     offline: Annotated[
         bool, typer.Option("--offline", help="Only check the file itself; no ledger.")
