@@ -99,6 +99,23 @@ class Settings(BaseSettings):
         9, ge=0, le=9, description="Without a keystore, on the dev chain only: anvil test account N relays."
     )
     rpc_timeout: float = Field(10.0, gt=0, le=300, description="Seconds the service waits for one RPC reply.")
+    status_list_key: Path | None = Field(
+        None,
+        description="The operator's Ed25519 key signing the status lists (PKCS#8 PEM); on the dev chain only, "
+        "a generated dev key under data_dir when unset.",
+    )
+    status_list_password_env: str = Field(
+        "CREDREG_STATUS_LIST_KEY_PASSWORD",
+        description="Name of the environment variable holding its password.",
+    )
+    status_list_base_url: str | None = Field(
+        None,
+        description="Public URL the status lists are published under (…/v1/status); default: this service's "
+        "own address as the request reached it.",
+    )
+    status_list_max_age: int = Field(
+        60, ge=0, le=86_400, description="Cache-Control max-age of a status list."
+    )
     max_body_bytes: int = Field(2 * 1024 * 1024, ge=1024, description="Largest request body accepted.")
     max_batch: int = Field(100, ge=1, description="Most documents one POST /v1/verify may carry.")
     max_leaves: int = Field(10_000, ge=1, description="Most leaf target hashes one issuance may list.")

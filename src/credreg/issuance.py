@@ -36,6 +36,8 @@ from credreg.registry import AgencyState, Registry, Relayer, SignedIssue
 
 JOURNAL_DIR = ".credreg-journal"
 Progress = Callable[[str, int, int], None]
+Submit = Callable[[SignedIssue, list[str]], tuple[str | None, int | None]]
+"""Records a signed issuance given the batch's leaves; returns the transaction hash and block, if known."""
 
 
 class BatchSummary(BaseModel):
@@ -106,8 +108,12 @@ def issue_results_file(
     progress: Progress = _no_progress,
     confirmations: int = 0,
     batches_dir: Path | None = None,
+    submit: Submit | None = None,
 ) -> IssueOutcome:
     """Issue every certificate of `results` as one batch and write the documents under `out_dir`.
+
+    `submit`, if given, records the signed issuance instead of sending it from `relayer` (the CLI hands it
+    to a credreg service with the batch's leaves, so that the service can publish their status).
 
     `batches_dir` (the CLI uses `<data dir>/batches`) remembers which output directory each batch went to,
     so that the same file issued again into another directory is refused instead of minting a second root.
@@ -146,8 +152,9 @@ def issue_results_file(
                 f"cannot write the issuance journal under {out_dir}: {exc.strerror or exc}; nothing was issued"
             ) from exc
     return _record_and_write(
-        registry, signer, relayer, documents, out_dir, batch_id, journal, resumed, progress, confirmations
-    )
+        registry, signer, relayer, documents, out_dir, batch_id, journal, resumed, progress, confirmations,
+        submit,
+    )  # fmt: skip
 
 
 def _claim(marker: Path, out_dir: Path, results: Path) -> None:
@@ -219,6 +226,7 @@ def _record_and_write(
     resumed: bool,
     progress: Progress,
     confirmations: int,
+    submit: Submit | None = None,
 ) -> IssueOutcome:
     first = documents[0]
     root = "0x" + first["signature"]["merkleRoot"]
@@ -238,12 +246,15 @@ def _record_and_write(
     record = registry.record(agency_id, root)
     if not record.issued:
         signed: SignedIssue = registry.sign_issue(signer, registry.issue_request(root, scope_id, valid_until))
-        try:
-            receipt = Relayer(registry, relayer, confirmations).issue(signed)
-            tx_hash, block = receipt["transactionHash"].to_0x_hex(), int(receipt["blockNumber"])
-        except ContractRevert as exc:
-            if exc.name != "CredentialRegistryAlreadyIssued":
-                raise
+        if submit is not None:
+            tx_hash, block = submit(signed, ["0x" + d["signature"]["targetHash"] for d in documents])
+        else:
+            try:
+                receipt = Relayer(registry, relayer, confirmations).issue(signed)
+                tx_hash, block = receipt["transactionHash"].to_0x_hex(), int(receipt["blockNumber"])
+            except ContractRevert as exc:
+                if exc.name != "CredentialRegistryAlreadyIssued":
+                    raise
         record = registry.record(agency_id, root)
     if record.scope_id.lower() != scope_id.lower():
         raise DocumentError(f"root {root} is on the ledger under another scope; this batch cannot be used")

@@ -46,6 +46,8 @@ TITLES: dict[str, str] = {
     "chain-unavailable": "The ledger cannot be reached",
     "chain-mismatch": "The ledger is not the one the deployment names",
     "ledger-error": "The ledger answered with an error",
+    "status-lists-unavailable": "The status lists cannot be published",
+    "no-position": "The certificate has no status list position here",
     "internal": "Internal error",
     "http-error": "HTTP error",
 }

@@ -404,3 +404,64 @@ def provenance_cmd(
 
 
 __all__ = ["audit_app", "print_credential", "print_summary"]
+
+
+@audit_app.command("status-lists")
+def status_lists_cmd(
+    ctx: typer.Context,
+    service: Annotated[
+        str, typer.Argument(help="The credreg service publishing the lists, e.g. https://host.")
+    ],
+    operator_keys: Annotated[
+        list[str] | None,
+        typer.Option("--operator-key", help="A did:key the lists may be signed with (repeat)."),
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Recompute the service's revocation and suspension lists from the ledger's events and compare.
+
+    Only the batches' leaves come from the service (checked against their roots on the ledger); exits 1 on
+    any difference. Example: credreg audit status-lists https://registry.example.org
+    """
+    from credreg.audit.statuslists import audit_status_lists  # the JSON-LD stack, only here
+
+    if not service.startswith(("https://", "http://")):
+        raise ConfigError(f"the service must be an http(s) URL, got {service!r}")
+    registry = state(ctx).registry(audit=True)
+    audit = audit_status_lists(registry, service, trusted_keys=operator_keys or ())
+    if as_json:
+        print_json(
+            {
+                "service": audit.service,
+                "as_of_block": audit.as_of_block,
+                "operator_key": audit.operator_key,
+                "batches": audit.batches,
+                "certificates": audit.certificates,
+                "set_bits": audit.set_bits,
+                "clean": audit.clean,
+                "problems": audit.problems,
+                "differences": [d.__dict__ for d in audit.differences],
+                "without_positions": [{"agency_id": a, "root": r} for a, r in audit.without_positions],
+            }
+        )
+    else:
+        console.print(
+            f"status lists of {audit.service} as of block {audit.as_of_block}, signed by {audit.operator_key}: "
+            f"{audit.batches} batch(es), {audit.certificates} certificate(s), set bits {audit.set_bits}"
+        )
+        if audit.without_positions:
+            console.print(
+                f"  {len(audit.without_positions)} batch(es) on the ledger have no positions (leaves not given)"
+            )
+        for problem in audit.problems:
+            console.print(f"  [red]problem[/]: {problem}")
+        for difference in audit.differences[:MAX_FINDINGS_SHOWN]:
+            console.print(
+                f"  [red]differs[/]: {difference.purpose} position {difference.position}: published "
+                f"{int(difference.published)}, ledger {int(difference.recomputed)}"
+            )
+        console.print(
+            "[green]the published lists match the ledger[/]" if audit.clean else "[red]they do not match[/]"
+        )
+    if not audit.clean:
+        raise typer.Exit(1)

@@ -8,7 +8,7 @@ import sys
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.markup import escape
@@ -46,8 +46,11 @@ from credreg.labels import (
     level_words,
     reason_words,
 )
-from credreg.registry import Governor, Registry, Relayer
+from credreg.registry import Governor, Registry, Relayer, SignedIssue
 from credreg.verify import Note, Outcome, VerificationReport, verify_documents, verify_offline
+
+if TYPE_CHECKING:
+    from credreg.vc.ledger import RegistryResolver
 
 IDENTITY_ENV = "CREDREG_IDENTITY_LOCATION"
 
@@ -75,6 +78,28 @@ def issue(
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Show what would be issued, and send nothing.")
     ] = False,
+    vc: Annotated[
+        bool,
+        typer.Option(
+            "--vc", help="Also write a W3C VC 2.0 per certificate (under OUT/vc/), signed with --vc-key."
+        ),
+    ] = False,
+    vc_key: Annotated[
+        Path | None,
+        typer.Option(
+            "--vc-key",
+            help="With --vc: the agency's Ed25519 issuer key (PKCS#8 PEM, registered on the ledger).",
+        ),
+    ] = None,
+    service: Annotated[
+        str | None,
+        typer.Option(
+            "--service",
+            help="Hand the issuance and its leaves to this credreg service (it relays it and publishes the "
+            "status lists); needed with --vc, since a batch has status list positions only where its leaves "
+            "are known.",
+        ),
+    ] = None,
 ) -> None:
     """Agency: issue every certificate of a results file as one batch (one root on the ledger).
 
@@ -84,6 +109,15 @@ def issue(
     Example: credreg issue results.csv --out certificates/ -k agency-signer.json
     """
     st = state(ctx)
+    if vc and (vc_key is None or service is None):
+        raise ConfigError("--vc needs --vc-key (the agency's issuer key) and --service (where the lists are)")
+    if service is not None and not service.startswith(("https://", "http://")):
+        raise ConfigError(f"--service must be an http(s) URL, got {service!r}")
+    issuer_key = None
+    if vc and vc_key is not None:
+        from credreg.cli.vc_cmds import load_issuer_key
+
+        issuer_key = load_issuer_key(vc_key)  # before anything is issued: a bad key file stops here
     registry = st.registry()
     signer = load_account(st, keystore, dev_account, role="agency signer")
     _show_preview(ctx, preview_results_file(registry, signer, results))
@@ -117,8 +151,15 @@ def issue(
             registry, signer, relayer, results, out, identity_location=location, progress=progress,
             confirmations=st.settings.confirmations,
             batches_dir=st.settings.data_dir / "batches",
+            submit=_service_submit(service) if service is not None else None,
         )  # fmt: skip
     s = outcome.summary
+    if issuer_key is not None and service is not None:
+        from credreg.cli.vc_cmds import write_batch_vcs
+
+        documents = [(out / name, load_document(_read(out / name))) for name in s.files]
+        written = write_batch_vcs(service, issuer_key, documents, out / "vc")
+        console.print(f"  {len(written)} VC 2.0 file(s) in {out / 'vc'}/, signed by {issuer_key.did}")
     if outcome.already_done:
         console.print(
             f"already issued: this file is batch {s.root} ({s.count} certificates in {out}); nothing to do"
@@ -133,6 +174,12 @@ def issue(
     if s.transaction_hash:
         console.print(f"  transaction {s.transaction_hash} in block {s.block_number}")
     console.print(f"  documents in {out}/ (summary batch-{s.root[2:18]}.json)")
+
+
+def _service_submit(service: str) -> Callable[[SignedIssue, list[str]], tuple[str | None, int | None]]:
+    from credreg.cli.vc_cmds import relay_through_service
+
+    return lambda signed, leaves: relay_through_service(service, signed, leaves)
 
 
 def _show_preview(ctx: typer.Context, p: IssuePreview) -> None:
@@ -353,11 +400,17 @@ def disclose(
 ) -> None:
     """Holder: make a copy of your certificate with some fields hidden; it still verifies.
 
+    Works on the certificate file and on its SD-JWT VC, with the same field names.
     Example: credreg disclose C-2026-0001.json --hide recipient.idNumber --out shared.json
     """
-    doc = load_document(_read(document))
+    raw = _read(document)
+    sd_jwt = is_vc_form(raw) and not raw.lstrip().startswith(b"{")
+    doc = None if sd_jwt else load_document(raw)
     if list_fields:
-        _list_fields(doc)
+        if doc is None:
+            _list_sd_jwt_fields(raw)
+        else:
+            _list_fields(doc)
         return
     if not hide:
         raise ConfigError(
@@ -373,11 +426,46 @@ def disclose(
         raise ConfigError(
             f"{out} 已存在，不会覆盖，请换一个文件名 / {out} already exists; refusing to overwrite it"
         )
-    disclosed = disclose_fields(doc, hide)
     from credreg.chain.manifest import write_atomically
 
+    if doc is None:
+        # An SD-JWT VC: the same field names; the hidden fields' disclosures are left out.
+        from credreg.vc.sdjwt import present, verify_sd_jwt
+
+        presented = present(_sd_jwt_text(raw), hide)
+        write_atomically(out, presented + "\n")
+        console.print(f"wrote {out} with {', '.join(verify_sd_jwt(presented).hidden)} hidden")
+        return
+    disclosed = disclose_fields(doc, hide)
     write_atomically(out, dump_document(disclosed) + "\n")
     console.print(f"wrote {out} with {', '.join(hidden_fields(disclosed))} hidden")
+
+
+def _sd_jwt_text(raw: bytes) -> str:
+    try:
+        return raw.decode("utf-8").strip()
+    except UnicodeDecodeError:
+        raise DocumentError("the SD-JWT VC is not UTF-8 text") from None
+
+
+def _list_sd_jwt_fields(raw: bytes) -> None:
+    """Each field a holder may hide in an SD-JWT VC, and whether this copy still discloses it."""
+    from credreg.vc.sdjwt import verify_sd_jwt
+
+    check = verify_sd_jwt(_sd_jwt_text(raw))
+    table = Table("字段 / field", "--hide", "内容 / value", box=None, padding=(0, 2, 0, 0))
+    for path in hideable_fields(check.kind):
+        words = field_words(path)
+        value: Any = check.claims
+        for key in path.split("."):
+            value = value.get(key) if isinstance(value, dict) else None
+        shown = (
+            "[dim]已隐藏 / hidden[/]"
+            if path in check.hidden
+            else escape("-" if value is None else str(value))
+        )
+        table.add_row(f"{words.zh} / {words.en}", path, shown)
+    console.print(table)
 
 
 RegistryOpt = Annotated[
@@ -425,13 +513,26 @@ def _plain_value(data: Any, path: str) -> str:
 
 def verify(
     ctx: typer.Context,
-    files: Annotated[list[Path], typer.Argument(help="Wrapped certificate files, e.g. certificates/*.json.")],
+    files: Annotated[
+        list[Path],
+        typer.Argument(
+            help="Certificate files (as issued, or their VC 2.0 / SD-JWT VC forms), e.g. certificates/*.json."
+        ),
+    ],
     as_json: JsonOption = False,
     offline: Annotated[
         bool, typer.Option("--offline", help="Only check the file itself; no ledger.")
     ] = False,
     registry_source: RegistryOpt = None,
     show_progress: ProgressOpt = None,
+    status_list_signers: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--status-list-signer",
+            help="For VC 2.0 / SD-JWT VC files: an operator key (did:key) trusted to sign the status lists "
+            "(repeat). Default: the operator key in the settings, or the dev chain's dev key.",
+        ),
+    ] = None,
 ) -> None:
     """Employer: verify certificate files. Exit code 0 all valid, 1 some invalid, 2 an error (e.g. no ledger).
 
@@ -452,7 +553,12 @@ def verify(
             continue
         kept.append(path)
         raws.append(raw)
-    reports = _verify_all(registry, raws, show_progress)
+    resolver = None
+    if registry is not None and any(isinstance(r, bytes) and is_vc_form(r) for r in raws):
+        from credreg.vc.ledger import RegistryResolver  # the JSON-LD stack, only for VC files
+
+        resolver = RegistryResolver(registry, _status_list_signers(ctx, status_list_signers, registry_source))
+    reports = _verify_all(registry, raws, show_progress, resolver)
     if trust is not None and trust.agencies is not None:
         reports = [_against_trust_list(r, trust.agencies) for r in reports]
     if as_json:
@@ -511,9 +617,69 @@ def _is_batch_summary(raw: bytes) -> bool:
     return isinstance(parsed, dict) and {"batch_id", "root", "files"} <= parsed.keys()
 
 
+def is_vc_form(raw: bytes) -> bool:
+    """A W3C VC 2.0 (JSON naming its ``@context``) or an SD-JWT VC (compact text, not JSON)."""
+    head = raw.lstrip()[:1]
+    if head != b"{":
+        return bool(head) and b"~" in raw
+    return b'"@context"' in raw[:4096]
+
+
+def _status_list_signers(ctx: typer.Context, given: list[str] | None, source: str | None) -> list[str]:
+    """The operator keys (0x bytes32) the status lists may be signed with: those given, else the key of the
+    service named by --registry (trusted as far as the service is), else the configured or dev key."""
+    from credreg.vc.keys import load_signing_key, public_key_from_did
+    from credreg.vc.ledger import DEV_KEY_FILE
+
+    if not given and source is not None and source.startswith(("https://", "http://")):
+        given = [_service_operator_key(source)]
+    if given:
+        try:
+            return ["0x" + public_key_from_did(did.partition("#")[0]).hex() for did in given]
+        except DocumentError as exc:
+            raise ConfigError(f"--status-list-signer: {exc}") from exc
+    settings = state(ctx).settings
+    path = settings.status_list_key or settings.data_dir / DEV_KEY_FILE
+    if not path.exists():
+        raise ConfigError(
+            "验证 VC 需要状态列表签名方的公钥：请加 --status-list-signer did:key:… / verifying a VC needs the "
+            "operator key that signs the status lists: pass --status-list-signer did:key:… (docs/interop.md)"
+        )
+    password = os.environ.get(settings.status_list_password_env)
+    return [load_signing_key(path, password.encode() if password else None).public_key_hex]
+
+
+def _service_operator_key(service: str) -> str:
+    import httpx
+
+    url = f"{service.rstrip('/')}/v1/status/batches?root=0x{'00' * 32}"
+    try:
+        reply = httpx.get(url, timeout=30)
+        key = reply.json()["operator_key"] if reply.status_code == 200 else None
+    except (httpx.HTTPError, ValueError, KeyError, TypeError) as exc:
+        raise ChainUnreachable(f"{service} does not say which key signs its status lists: {exc}") from exc
+    if not isinstance(key, str):
+        raise ChainUnreachable(
+            f"{service} does not say which key signs its status lists ({reply.status_code})"
+        )
+    return key
+
+
 def _verify_all(
-    registry: Registry | None, raws: list[bytes | VerificationReport], show: bool | None
+    registry: Registry | None,
+    raws: list[bytes | VerificationReport],
+    show: bool | None,
+    resolver: RegistryResolver | None = None,
 ) -> list[VerificationReport]:
+    if resolver is not None:
+        from credreg.vc.verify import verify_credential
+
+        raws = [verify_credential(r, resolver) if isinstance(r, bytes) and is_vc_form(r) else r for r in raws]
+    elif registry is None and any(isinstance(r, bytes) and is_vc_form(r) for r in raws):
+        raise ConfigError(
+            "VC 2.0 / SD-JWT VC 文件需对照账本验证，不能加 --offline / VC 2.0 and SD-JWT VC files are verified "
+            "against the ledger: drop --offline"
+        )
     readable = [r for r in raws if isinstance(r, bytes)]
     checked: list[VerificationReport] = []
     visible = err_console.is_terminal if show is None else show

@@ -8,14 +8,17 @@ import time
 from pathlib import Path
 from typing import Annotated
 
+import httpx
 import typer
 
 from credreg.chain.manifest import write_atomically
 from credreg.cli.common import console
-from credreg.documents.wrap import load_document
-from credreg.errors import ConfigError, DocumentError
+from credreg.documents.layout import binding_from_document
+from credreg.documents.wrap import WrappedDocument, load_document
+from credreg.errors import ChainUnreachable, ConfigError, DocumentError
+from credreg.registry import SignedIssue
 from credreg.vc.export import export_vc
-from credreg.vc.keys import load_signing_key
+from credreg.vc.keys import SigningKey, load_signing_key
 from credreg.vc.sdjwt import issue_sd_jwt
 
 export_app = typer.Typer(
@@ -41,17 +44,25 @@ def export_vc_command(
         ),
     ],
     position: Annotated[
-        int,
+        int | None,
         typer.Option(
             "--position",
             min=0,
             help="The certificate's status list position (docs/interop.md: Status lists).",
         ),
-    ],
+    ] = None,
     status_base_url: Annotated[
-        str,
+        str | None,
         typer.Option("--status-base-url", help="Where the operator publishes the status lists."),
-    ],
+    ] = None,
+    service: Annotated[
+        str | None,
+        typer.Option(
+            "--service",
+            help="Instead of --position and --status-base-url: the credreg service publishing the lists; "
+            "it gives the certificate's position (from the ledger and the batch's leaves) and their URL.",
+        ),
+    ] = None,
     out: Annotated[Path | None, typer.Option("--out", "-o", help="Write here instead of printing.")] = None,
     sd_jwt: Annotated[
         bool, typer.Option("--sd-jwt", help="Write an SD-JWT VC (holders can hide fields) instead.")
@@ -61,9 +72,15 @@ def export_vc_command(
 
     Example: credreg export vc C-2026-0001.json --key issuer.pem --position 41
     --status-base-url https://registry.example.org/v1/status --out C-2026-0001.vc.json
+    (or --service https://registry.example.org instead of --position and --status-base-url)
     """
-    if not status_base_url.startswith(("https://", "http://")):
-        raise ConfigError(f"--status-base-url must be an http(s) URL, got {status_base_url!r}")
+    if service is not None and (position is not None or status_base_url is not None):
+        raise ConfigError("give either --service, or --position with --status-base-url, not both")
+    if service is None and (position is None or status_base_url is None):
+        raise ConfigError("give --service URL, or both --position and --status-base-url")
+    for name, url in (("--status-base-url", status_base_url), ("--service", service)):
+        if url is not None and not url.startswith(("https://", "http://")):
+            raise ConfigError(f"{name} must be an http(s) URL, got {url!r}")
     if out is not None and out.exists():
         raise ConfigError(f"{out} already exists; refusing to overwrite it")
     try:
@@ -71,6 +88,10 @@ def export_vc_command(
     except OSError as exc:
         raise DocumentError(f"cannot read {certificate}: {exc.strerror or exc}") from exc
     document = load_document(raw)
+    if service is not None:
+        position, status_base_url = service_position(service, document)
+    if position is None or status_base_url is None:  # checked above; for the type checker
+        raise ConfigError("give --service URL, or both --position and --status-base-url")
     password = os.environ.get(KEY_PASSWORD_ENV)
     signing_key = load_signing_key(key, password.encode() if password else None)
     now = int(time.time())
@@ -88,3 +109,115 @@ def export_vc_command(
         return
     write_atomically(out, text + "\n")
     console.print(f"wrote {out}, signed by {signing_key.did}")
+
+
+def service_position(service: str, document: WrappedDocument) -> tuple[int, str]:
+    """The certificate's status list position and the lists' base URL, from the service publishing them."""
+    binding = binding_from_document(document)
+    query: dict[str, str | int] = {
+        "agency": binding.agency_id,
+        "root": "0x" + binding.merkle_root,
+        "leaf": "0x" + document["signature"]["targetHash"],
+    }
+    url = f"{service.rstrip('/')}/v1/status/position"
+    try:
+        reply = httpx.get(url, params=query, timeout=30)
+    except httpx.HTTPError as exc:
+        raise ChainUnreachable(f"{url} does not answer: {exc}") from exc
+    if reply.status_code == 404:
+        detail = (
+            reply.json().get("detail", reply.text)
+            if reply.headers.get("content-type", "").endswith("json")
+            else reply.text
+        )
+        raise DocumentError(f"the certificate has no status list position at {service}: {detail}")
+    if reply.status_code != 200:
+        raise ChainUnreachable(f"{url} answered {reply.status_code}: {reply.text[:300]}")
+    body = reply.json()
+    return int(body["position"]), str(body["base_url"])
+
+
+SERVICE_WAIT_SECONDS = 120.0
+
+
+def relay_through_service(
+    service: str, signed: SignedIssue, leaves: list[str]
+) -> tuple[str | None, int | None]:
+    """Hand a signed issuance and its leaves to a credreg service and wait until it is on the ledger."""
+    base = service.rstrip("/")
+    body = {**signed.model_dump(mode="json"), "leaves": leaves}
+    try:
+        with httpx.Client(timeout=60) as client:
+            reply = client.post(f"{base}/v1/issuances", json=body)
+            if reply.status_code not in (200, 201, 202):
+                raise DocumentError(f"{base} refused the issuance ({reply.status_code}): {reply.text[:500]}")
+            location = str(reply.json()["location"])
+            deadline = time.monotonic() + SERVICE_WAIT_SECONDS
+            while True:
+                state = client.get(location if location.startswith("http") else base + location).json()
+                if state.get("status") in ("confirmed", "failed"):
+                    break
+                if time.monotonic() > deadline:
+                    raise ChainUnreachable(
+                        f"the issuance {location} is not confirmed after {SERVICE_WAIT_SECONDS:.0f} s; run the "
+                        "same command again later to finish"
+                    )
+                time.sleep(0.2)
+    except httpx.HTTPError as exc:
+        raise ChainUnreachable(f"{base} does not answer: {exc}") from exc
+    if state["status"] == "failed":
+        raise DocumentError(f"{base} could not record the issuance: {state.get('error') or state}")
+    block = state.get("block_number")
+    return state.get("tx_hash"), int(block) if block is not None else None
+
+
+def batch_positions(service: str, agency_id: int, root: str) -> tuple[str, dict[str, int]]:
+    """The lists' base URL and every leaf's position (``0x…`` target hash -> position) of one batch, from
+    the service publishing the lists; waits (bounded) until its lists include the batch."""
+    base = service.rstrip("/")
+    deadline = time.monotonic() + SERVICE_WAIT_SECONDS
+    try:
+        with httpx.Client(timeout=60) as client:
+            while True:
+                reply = client.get(f"{base}/v1/status/batches", params={"agency": agency_id, "root": root})
+                if reply.status_code != 200:
+                    raise ChainUnreachable(
+                        f"{base}/v1/status/batches answered {reply.status_code}: {reply.text[:300]}"
+                    )
+                body = reply.json()
+                if body["batches"]:
+                    break
+                if time.monotonic() > deadline:
+                    raise DocumentError(
+                        f"batch {root} has no status list positions at {base}: the service was not given its "
+                        "leaves, or has not indexed it yet"
+                    )
+                time.sleep(0.2)
+    except httpx.HTTPError as exc:
+        raise ChainUnreachable(f"{base} does not answer: {exc}") from exc
+    batch = body["batches"][0]
+    first = int(batch["first_position"])
+    return str(body["base_url"]), {leaf: first + n for n, leaf in enumerate(batch["leaves"])}
+
+
+def write_batch_vcs(
+    service: str, key: SigningKey, documents: list[tuple[Path, WrappedDocument]], out_dir: Path
+) -> list[Path]:
+    """A VC 2.0 per certificate of one batch, beside the documents under `out_dir`, with its positions."""
+    binding = binding_from_document(documents[0][1])
+    base_url, positions = batch_positions(service, binding.agency_id, "0x" + binding.merkle_root)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    now = int(time.time())
+    written = []
+    for path, document in documents:
+        position = positions["0x" + document["signature"]["targetHash"]]
+        credential = export_vc(document, key, status_base_url=base_url, position=position, created=now)
+        target = out_dir / (path.stem + ".vc.json")
+        write_atomically(target, json.dumps(credential, ensure_ascii=False, indent=2) + "\n")
+        written.append(target)
+    return written
+
+
+def load_issuer_key(path: Path) -> SigningKey:
+    password = os.environ.get(KEY_PASSWORD_ENV)
+    return load_signing_key(path, password.encode() if password else None)

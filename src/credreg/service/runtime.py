@@ -3,6 +3,7 @@ two background threads that relay requests and follow the chain."""
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import threading
@@ -22,6 +23,7 @@ from credreg.registry import Registry, Relayer
 from credreg.service.db import Database
 from credreg.service.index import EventIndex
 from credreg.service.outbox import Outbox
+from credreg.service.statuslists import StatusListPublisher, operator_key
 
 log = logging.getLogger(__name__)
 
@@ -104,6 +106,13 @@ class Service:
         if not self._deployment_checked:
             self.registry.check_deployment()
             self._deployment_checked = True
+
+    @functools.cached_property
+    def status_lists(self) -> StatusListPublisher:
+        """The status list publisher; its key is loaded (or the dev key made) on first use only."""
+        return StatusListPublisher(
+            self.db, self.index, operator_key(self.settings, self.registry.domain.chain_id)
+        )
 
     def start(self) -> None:
         try:

@@ -10,16 +10,19 @@ import segno
 from fastapi import APIRouter, Body, Path, Query, Request, Response
 from pydantic import TypeAdapter
 
-from credreg.api.deps import IndexDep, OutboxDep, RegistryDep, SettingsDep
+from credreg.api.deps import IndexDep, OutboxDep, RegistryDep, ServiceDep, SettingsDep
 from credreg.api.models import BatchOut, CredentialOut, RecordOut, StatusChangeOut
 from credreg.api.problems import Problem, ProblemError
+from credreg.api.routes.status import local_resolver
 from credreg.chain.codec import hash32
 from credreg.chain.eip712 import HEX32
+from credreg.config import Settings
 from credreg.documents.merkle import MerkleTree, to_bytes32
 from credreg.documents.wrap import LONE_SURROGATE_REASON, lone_surrogate_at
 from credreg.registry import BlockHead, CredentialState, Registry, Status, Verdict
-from credreg.service import EventIndex, Outbox
+from credreg.service import EventIndex, Outbox, Service
 from credreg.service.index import EventQuery
+from credreg.vc.verify import verify_credential
 from credreg.verify import VerificationReport, verify_documents
 
 router = APIRouter(prefix="/v1", tags=["employers"])
@@ -31,7 +34,7 @@ _REPORTS = TypeAdapter(list[VerificationReport])
 @router.post(
     "/verify",
     response_model=VerificationReport | list[VerificationReport],
-    summary="Verify one OpenAttestation v2 document, or a list of them",
+    summary="Verify a certificate (OpenAttestation v2, VC 2.0 or SD-JWT VC), or a list of them",
     description=(
         "A single document in gives a single report out; a list gives a list of reports in the same order. "
         "Each report has a verdict, a code (valid, tampered, not-issued, revoked, ...) and every named step."
@@ -39,9 +42,17 @@ _REPORTS = TypeAdapter(list[VerificationReport])
     responses={422: {"model": Problem, "description": "Not a JSON object or list of objects, or too many."}},
 )
 def verify(
+    request: Request,
+    service: ServiceDep,
     registry: RegistryDep,
     settings: SettingsDep,
-    body: Annotated[Document | list[Document], Body(description="A wrapped document, or a list of them.")],
+    body: Annotated[
+        Document | str | list[Document | str],
+        Body(
+            description="A wrapped OpenAttestation document, a W3C VC 2.0 (a JSON object with `@context`), an "
+            "SD-JWT VC (its compact text as a JSON string), or a list of them."
+        ),
+    ],
 ) -> Response:
     # Refused here, as bad input: a report could not quote the field back in JSON.
     surrogate = lone_surrogate_at(body)
@@ -54,11 +65,37 @@ def verify(
             raise ProblemError(
                 422, "batch-too-large", f"at most {settings.max_batch} documents per request", field="body"
             )
-        reports = verify_documents(registry, body)
+        reports = _verify_any(request, service, registry, settings, body)
         return Response(_REPORTS.dump_json(reports), media_type="application/json")
     # The reports are the library's own models, already valid: letting FastAPI validate them again against
     # `response_model` and encode the result cost 0.3 ms, a seventh of a one-document request's work.
-    return Response(verify_documents(registry, [body])[0].model_dump_json(), media_type="application/json")
+    report = _verify_any(request, service, registry, settings, [body])[0]
+    return Response(report.model_dump_json(), media_type="application/json")
+
+
+def _is_vc_form(item: Document | str) -> bool:
+    """A VC 2.0 names its JSON-LD contexts; an SD-JWT VC arrives as text. Anything else is OpenAttestation."""
+    return isinstance(item, str) or "@context" in item
+
+
+def _verify_any(
+    request: Request, service: Service, registry: Registry, settings: Settings, items: list[Document | str]
+) -> list[VerificationReport]:
+    for n, item in enumerate(items):
+        # Text is taken as an SD-JWT VC; text that is not even shaped like one is bad input, not a verdict.
+        if isinstance(item, str) and ("~" not in item or item.count(".") < 2):
+            where = "body" if len(items) == 1 else f"body[{n}]"
+            raise ProblemError(
+                422, "validation", "text is verified as an SD-JWT VC (<jwt>~<disclosure>~…~); this is not one",
+                field=where,
+            )  # fmt: skip
+    documents = [item for item in items if not _is_vc_form(item)]
+    checked = iter(verify_documents(registry, documents) if documents else [])
+    resolver = local_resolver(request, service, settings) if len(documents) < len(items) else None
+    return [
+        verify_credential(item, resolver) if resolver is not None and _is_vc_form(item) else next(checked)
+        for item in items
+    ]
 
 
 # Status changes read from the index for one look-up; a root with more is answered with the first ones.
