@@ -86,7 +86,8 @@ def issue(
     st = state(ctx)
     registry = st.registry()
     signer = load_account(st, keystore, dev_account, role="agency signer")
-    _show_preview(ctx, preview_results_file(registry, signer, results))
+    horizon = st.settings.valid_until_horizon_years
+    _show_preview(ctx, preview_results_file(registry, signer, results, horizon_years=horizon))
     if dry_run:
         console.print("试运行，未发送任何内容 / dry run: nothing was sent")
         return
@@ -116,7 +117,7 @@ def issue(
         outcome = issue_results_file(
             registry, signer, relayer, results, out, identity_location=location, progress=progress,
             confirmations=st.settings.confirmations,
-            batches_dir=st.settings.data_dir / "batches",
+            batches_dir=st.settings.data_dir / "batches", horizon_years=horizon,
         )  # fmt: skip
     s = outcome.summary
     if outcome.already_done:
