@@ -19,9 +19,11 @@ from sqlalchemy import select
 
 from credreg.api import create_app
 from credreg.chain.eip712 import StatusAction
+from credreg.chain.states import AgencyState
 from credreg.registry import AgencyAdmin, Governor
-from credreg.service import Database
+from credreg.service import Database, Service
 from credreg.service.db import OutboxRow
+from credreg.service.limits import LimitReached
 
 DAY = 86_400
 UNLIMITED = {"agency_requests_per_minute": 0, "agency_tx_per_day": 0, "agency_gas_per_day": 0}
@@ -151,3 +153,28 @@ def test_a_validity_date_beyond_the_horizon_is_refused(deployed: Deployed, tmp_p
         assert "100 years" in body["detail"]
         near = deployed.sign_issue(valid_until=now + 99 * 365 * DAY)
         assert client.post("/v1/issuances", json=near.model_dump(mode="json")).status_code == 202
+
+
+def test_a_failed_request_sent_again_counts_against_the_quota(deployed: Deployed, tmp_path: Path) -> None:
+    settings = service_settings(
+        tmp_path, deployed, **(UNLIMITED | {"agency_tx_per_day": 1, "outbox_worker": False})
+    )
+    svc = Service(settings)
+    governor = Governor(deployed.registry, deployed.governor)
+    try:
+        svc.db.create_schema()
+        first = deployed.sign_issue()
+        row, _ = svc.outbox.accept_issue(first)
+        governor.suspend_agency(deployed.agency_id, 9)
+        svc.outbox.run_once()  # the ledger refuses a suspended agency before anything is sent: it cost nothing
+        assert svc.outbox.get(row.id).status == "failed"  # type: ignore[union-attr]
+        governor.reinstate_agency(deployed.agency_id)
+        assert svc.outbox.accept_issue(deployed.sign_issue())[1]
+        with pytest.raises(LimitReached) as refused:  # sending the first again would be a second transaction
+            svc.outbox.accept_issue(first)
+        assert refused.value.problem == "quota-exceeded"
+        assert svc.outbox.get(row.id).status == "failed"  # type: ignore[union-attr]
+    finally:
+        if deployed.registry.agency(deployed.agency_id).state == AgencyState.SUSPENDED:
+            governor.reinstate_agency(deployed.agency_id)
+        svc.db.dispose()

@@ -412,7 +412,8 @@ class Outbox:
         """The same request again: its row. A failed one is tried afresh if the contract would take it now."""
         if row.status != FAILED:
             return row
-        self._simulate(tx)
+        gas = self._simulate(tx)
+        self._check_quota(row.agency_id, gas)  # a re-opened request is one more transaction to pay for
         with self.db.session() as session:
             session.execute(
                 update(OutboxRow)
@@ -430,6 +431,10 @@ class Outbox:
                     last_problem=f"re-opened after failing: {row.error_message}"[:2000],
                     finished_ms=None,
                     updated_ms=now_ms(),
+                    # Counted against today's quota from now, at its new estimate.
+                    created_ms=now_ms(),
+                    gas_estimate=gas,
+                    gas_used=None,
                 )
             )
         self.wake.set()
