@@ -12,7 +12,7 @@ from typing import Any
 
 import httpx
 import pytest
-from chain_world import Deployed
+from chain_world import Deployed, random_hash
 from eth_account.signers.local import LocalAccount
 from service_support import assert_problem, live_server, service_settings, settled
 from sqlalchemy import select
@@ -124,7 +124,9 @@ def test_the_daily_gas_quota_counts_estimates_then_the_gas_really_used(
         db.dispose()
 
 
-def test_a_status_change_deadline_in_the_year_3000_is_refused(deployed: Deployed, tmp_path: Path) -> None:
+def test_a_status_change_or_issue_deadline_in_the_year_3000_is_refused(
+    deployed: Deployed, tmp_path: Path
+) -> None:
     year_3000 = 32_503_680_000
     with service(tmp_path, deployed) as client:
         location = issue(client, deployed).json()["location"]
@@ -134,6 +136,14 @@ def test_a_status_change_deadline_in_the_year_3000_is_refused(deployed: Deployed
         )
         assert_problem(
             client.post("/v1/revocations", json=far.model_dump(mode="json")),
+            422,
+            "deadline-too-far",
+            "request.deadline",
+        )
+        request = deployed.registry.issue_request(random_hash(), deployed.scope_id, deadline=year_3000)
+        far_issue = deployed.registry.sign_issue(deployed.signer, request)
+        assert_problem(
+            client.post("/v1/issuances", json=far_issue.model_dump(mode="json")),
             422,
             "deadline-too-far",
             "request.deadline",
