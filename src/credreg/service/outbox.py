@@ -64,6 +64,7 @@ OPEN_STATES = (PENDING, SUBMITTED)
 LEASE_MS = 60_000
 UNREACHABLE_RETRY_MS = 1_000
 _ADDRESS = re.compile(r"0x[0-9a-fA-F]{40}")
+GREGORIAN_YEAR = 31_556_952  # seconds in the calendar's average year (365.2425 days)
 SECP256K1_HALF_N = 0x7FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF5D576E7357A4501DDFE92F46681B20A0
 
 
@@ -209,7 +210,7 @@ class Outbox:
         poll_seconds: float = 0.5,
         max_leaves: int = 10_000,
         request_horizon: int = 30 * 86_400,
-        valid_until_horizon: int = 100 * 365 * 86_400,
+        valid_until_horizon_years: int = 100,
         limits: AgencyLimits | None = None,
     ) -> None:
         self.db = db
@@ -221,7 +222,7 @@ class Outbox:
         self.poll_ms = int(poll_seconds * 1000)
         self.max_leaves = max_leaves
         self.request_horizon = request_horizon
-        self.valid_until_horizon = valid_until_horizon
+        self.valid_until_horizon_years = valid_until_horizon_years
         self.limits = limits
         self.wake = threading.Event()
 
@@ -311,8 +312,8 @@ class Outbox:
         existing = self._existing(key)
         if existing is not None:
             return self._repeat(existing, self.relayer.issue_tx(signed)), False
-        self._check_deadline(signed.request.deadline)
-        self._check_valid_until(signed.request.valid_until)
+        now = self._check_deadline(signed.request.deadline)
+        self._check_valid_until(signed.request.valid_until, now)
         leaf_list = self._check_leaves(signed.request.root, leaves)
         with self.db.session() as session:
             # Per agency: another agency's request for the same hash (a squat) must not block this one.
@@ -440,7 +441,7 @@ class Outbox:
         self.wake.set()
         return self.get(row.id) or row
 
-    def _check_deadline(self, deadline: int) -> None:
+    def _check_deadline(self, deadline: int) -> int:
         """A signed request may be kept for relaying up to `request_horizon` seconds, never longer: a
         signature good for years is one that whoever holds it can play whenever it suits them."""
         now = max(int(time.time()), self.registry.block_time())
@@ -455,16 +456,16 @@ class Outbox:
                 f"the deadline is {deadline - now} s away; this service takes requests good for at most "
                 f"{self.request_horizon} s ({self.request_horizon // 86_400} days): sign with an earlier deadline",
             )
+        return now
 
-    def _check_valid_until(self, valid_until: int) -> None:
-        """A validity date centuries ahead is a typing error (a year 20310 for 2031), not a credential."""
-        now = max(int(time.time()), self.registry.block_time())
-        if valid_until > now + self.valid_until_horizon:
-            years = self.valid_until_horizon // (365 * 86_400)
+    def _check_valid_until(self, valid_until: int, now: int) -> None:
+        """A validity date centuries ahead is a typing error (a year 2301 for 2031), not a credential."""
+        if valid_until > now + self.valid_until_horizon_years * GREGORIAN_YEAR:
             raise RequestRefused(
                 "valid-until-too-far",
                 "request.valid_until",
-                f"the validity date {valid_until} is more than {years} years ahead; check the date "
+                f"the validity date {valid_until} is more than {self.valid_until_horizon_years} years ahead; "
+                f"check the date "
                 f"(0 means the credential does not expire)",
             )
 

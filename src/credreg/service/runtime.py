@@ -91,7 +91,7 @@ class Service:
             poll_seconds=settings.outbox_poll_seconds,
             max_leaves=settings.max_leaves,
             request_horizon=settings.request_horizon_days * 86_400,
-            valid_until_horizon=settings.valid_until_horizon_years * 365 * 86_400,
+            valid_until_horizon_years=settings.valid_until_horizon_years,
             limits=AgencyLimits(
                 self.db,
                 Limits(
