@@ -14,7 +14,7 @@ import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import and_, delete, not_, select, update
+from sqlalchemy import and_, delete, func, not_, select, update
 
 from credreg.errors import CredregError
 from credreg.service.db import AgencyRequestRow, Database, OutboxRow, now_ms
@@ -99,11 +99,24 @@ class AgencyLimits:
         if gas_limit > 0:
             self._settle_gas(agency_id, since)
         # Requests that failed before anything was sent cost the relayer nothing.
-        cost_something = not_(and_(OutboxRow.status == FAILED, OutboxRow.tx_hash.is_(None)))
+        counted = and_(
+            OutboxRow.agency_id == agency_id,
+            OutboxRow.created_ms > since,
+            not_(and_(OutboxRow.status == FAILED, OutboxRow.tx_hash.is_(None))),
+        )
+        gas_of = func.coalesce(OutboxRow.gas_used, OutboxRow.gas_estimate, 0)
         with self.db.session() as session:
+            count, total_spent = session.execute(
+                select(func.count(OutboxRow.id), func.coalesce(func.sum(gas_of), 0)).where(counted)
+            ).one()
+            if (tx_limit <= 0 or count < tx_limit) and (
+                gas_limit <= 0 or int(total_spent) + gas <= gas_limit
+            ):
+                return
+            # Over a limit: the day's requests, oldest first, say when enough of them leave the window.
             rows: Sequence[tuple[int, int | None, int | None]] = session.execute(
                 select(OutboxRow.created_ms, OutboxRow.gas_used, OutboxRow.gas_estimate)
-                .where(OutboxRow.agency_id == agency_id, OutboxRow.created_ms > since, cost_something)
+                .where(counted)
                 .order_by(OutboxRow.created_ms)
             ).all()
         if tx_limit > 0 and len(rows) >= tx_limit:
