@@ -168,7 +168,7 @@ def test_two_instances_count_an_agencys_limits_together(
     postgres: str, deployed: Deployed, tmp_path: Path
 ) -> None:
     url = create_database(postgres, "limits")
-    limits = {"agency_requests_per_minute": 4, "agency_tx_per_day": 3, "agency_gas_per_day": 0}
+    limits = {"agency_requests_per_minute": 4, "agency_tx_per_day": 3, "agency_gas_per_day": 10**9}
     apps = [
         create_app(service_settings(tmp_path / name, deployed, database_url=url, worker_id=name, **limits))
         for name in ("instance-a", "instance-b")
