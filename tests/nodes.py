@@ -6,7 +6,8 @@ accounts (anvil's mnemonic) are funded on all of them, and the chain id is the d
 - anvil-london: EIP-1559 fees with a base fee (anvil's default);
 - anvil-zero-base-fee: London with a zero base fee, as Besu's zeroBaseFee networks run;
 - anvil-berlin-free: pre-London blocks (no baseFeePerGas) at gas price 0, as GoQuorum/IBFT networks run;
-- ganache-berlin-free: the same on ganache.
+- ganache-london: ganache with EIP-1559 fees and a base fee;
+- ganache-berlin-free: pre-London blocks at gas price 0 on ganache.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from credreg.chain.devkeys import ANVIL_TEST_KEYS, ANVIL_TEST_MNEMONIC
 from credreg.paths import node_tool
 
 GANACHE_STARTUP_SECONDS = 60.0
+GANACHE_GAS_PRICE = 2_000_000_000  # ganache's own default, 2 gwei
 
 
 @contextlib.contextmanager
@@ -76,5 +78,6 @@ NODE_MODES: dict[str, Callable[[], AbstractContextManager[str]]] = {
     "anvil-london": lambda: anvil_node(),
     "anvil-zero-base-fee": lambda: anvil_node("--base-fee", "0", "--gas-price", "0"),
     "anvil-berlin-free": lambda: anvil_node("--hardfork", "berlin", "--gas-price", "0"),
+    "ganache-london": lambda: ganache_node(hardfork="london", gas_price=GANACHE_GAS_PRICE),
     "ganache-berlin-free": lambda: ganache_node(hardfork="berlin", gas_price=0),
 }

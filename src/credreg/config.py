@@ -122,6 +122,25 @@ class Settings(BaseSettings):
     request_horizon_days: int = Field(
         30, ge=1, le=366, description="Latest deadline a signed request may carry, in days from now."
     )
+    valid_until_horizon_years: int = Field(
+        100,
+        ge=1,
+        le=1000,
+        description="Latest validity date an issuance may carry, in years from now: a date beyond it is a "
+        "typing error, not a credential.",
+    )
+    agency_requests_per_minute: int = Field(
+        120, ge=0, description="Signed requests one agency may send in any 60 s; 0 = unlimited."
+    )
+    agency_tx_per_day: int = Field(
+        10_000, ge=0, description="Transactions the relayer sends for one agency in any 24 h; 0 = unlimited."
+    )
+    agency_gas_per_day: int = Field(
+        1_000_000_000,
+        ge=0,
+        description="Gas the relayer spends for one agency in any 24 h (estimated at intake, gasUsed once "
+        "confirmed); 0 = unlimited.",
+    )
     outbox_worker: bool = Field(True, description="Relay accepted requests from this process.")
     outbox_poll_seconds: float = Field(0.5, gt=0, le=60)
     outbox_max_attempts: int = Field(5, ge=1, le=100, description="Sends tried before a request fails.")

@@ -29,7 +29,12 @@ from credreg.chain.manifest import write_atomically
 from credreg.documents.canonical import unsalt_value
 from credreg.documents.layout import AnyCertificate, batch_key, wrap_certificates
 from credreg.documents.model import AgencyRef, expiry_timestamp
-from credreg.documents.results import IssueContext, ResultsFormat, read_results
+from credreg.documents.results import (
+    VALID_UNTIL_HORIZON_YEARS,
+    IssueContext,
+    ResultsFormat,
+    read_results,
+)
 from credreg.documents.wrap import WrappedDocument, dump_document
 from credreg.errors import ConfigError, ContractRevert, DocumentError, ResultsFileError
 from credreg.registry import AgencyState, Registry, Relayer, SignedIssue
@@ -109,6 +114,7 @@ def issue_results_file(
     confirmations: int = 0,
     batches_dir: Path | None = None,
     submit: Submit | None = None,
+    horizon_years: int = VALID_UNTIL_HORIZON_YEARS,
 ) -> IssueOutcome:
     """Issue every certificate of `results` as one batch and write the documents under `out_dir`.
 
@@ -138,7 +144,10 @@ def issue_results_file(
         context = IssueContext(agency=agency, chain_id=registry.domain.chain_id, registry=registry.address)
         try:
             certificates = read_results(
-                io.BytesIO(data), context=context, file_format=file_format or _format_of(results)
+                io.BytesIO(data),
+                context=context,
+                file_format=file_format or _format_of(results),
+                horizon_years=horizon_years,
             )
         except ResultsFileError as exc:  # read from memory, so the file is named here
             raise ResultsFileError(str(results), list(exc.problems), exc.total) from None
@@ -363,7 +372,12 @@ class IssuePreview:
 
 
 def preview_results_file(
-    registry: Registry, signer: LocalAccount, results: Path, *, file_format: ResultsFormat | None = None
+    registry: Registry,
+    signer: LocalAccount,
+    results: Path,
+    *,
+    file_format: ResultsFormat | None = None,
+    horizon_years: int = VALID_UNTIL_HORIZON_YEARS,
 ) -> IssuePreview:
     """Read `results` the way `issue_results_file` does and say under which agency and scope it would issue."""
     try:
@@ -374,7 +388,10 @@ def preview_results_file(
     context = IssueContext(agency=agency, chain_id=registry.domain.chain_id, registry=registry.address)
     try:
         certificates = read_results(
-            io.BytesIO(data), context=context, file_format=file_format or _format_of(results)
+            io.BytesIO(data),
+            context=context,
+            file_format=file_format or _format_of(results),
+            horizon_years=horizon_years,
         )
     except ResultsFileError as exc:
         raise ResultsFileError(str(results), list(exc.problems), exc.total) from None

@@ -290,8 +290,10 @@ def _break(column: str, value: str) -> Callable[[list[dict[str, str]]], None]:
         (_break("valid_until", "2020-01-01"), None, "valid_until 2020-01-01 is before issue_date"),
         (_break("certificate_number", ""), "certificate_number", "required"),
         (_break("kind", "diploma"), "kind", "expected one of"),
+        # 2301 for 2031: a typing error the ledger would keep for centuries.
+        (_break("valid_until", "2301-06-30"), "valid_until", "2301-06-30 is more than 100 years ahead"),
     ],
-    ids=["level", "id-number", "date", "valid-until", "missing-number", "kind"],
+    ids=["level", "id-number", "date", "valid-until", "missing-number", "kind", "valid-until-too-far"],
 )
 def test_a_results_file_with_a_broken_row_issues_nothing(
     setup: Setup, breakage: Callable[[list[dict[str, str]]], None], column: str | None, message: str

@@ -18,6 +18,7 @@ import psycopg
 import pytest
 from chain_world import Deployed
 from service_support import (
+    assert_problem,
     index_rows,
     issued_events,
     live_server,
@@ -161,3 +162,24 @@ def test_two_instances_share_one_outbox_and_relay_each_request_once(
     assert senders == {deployed.relayer.address, deployed.admin.address}
     for instance in instances:
         instance.db.dispose()
+
+
+def test_two_instances_count_an_agencys_limits_together(
+    postgres: str, deployed: Deployed, tmp_path: Path
+) -> None:
+    url = create_database(postgres, "limits")
+    limits = {"agency_requests_per_minute": 4, "agency_tx_per_day": 3, "agency_gas_per_day": 10**9}
+    apps = [
+        create_app(service_settings(tmp_path / name, deployed, database_url=url, worker_id=name, **limits))
+        for name in ("instance-a", "instance-b")
+    ]
+    with live_server(apps[0]) as a, live_server(apps[1]) as b, httpx.Client(timeout=30) as client:
+
+        def issue(base: str) -> httpx.Response:
+            return client.post(f"{base}/v1/issuances", json=deployed.sign_issue().model_dump(mode="json"))
+
+        assert [issue(base).status_code for base in (a, a, b)] == [202, 202, 202]
+        assert_problem(issue(b), 429, "quota-exceeded")  # three transactions today, counted by both
+        refused = issue(a)  # the fifth request in a minute, of which b saw two and a three
+        assert_problem(refused, 429, "rate-limited")
+        assert int(refused.headers["Retry-After"]) <= 60

@@ -181,6 +181,23 @@ def test_row_problems_name_the_column(
     assert message in problem.message
 
 
+def test_dates_beyond_the_horizon_are_refused_as_typing_errors(tmp_path: Path) -> None:
+    far = write_csv(
+        tmp_path / "r.csv",
+        [row(0, valid_until="2301-06-30"), row(1, issue_date="9025-07-01", assessment_date="2025-06-15")],
+    )
+    with pytest.raises(ResultsFileError) as caught:
+        read_results(far, context=CONTEXT)
+    assert [(p.row, p.field) for p in caught.value.problems] == [(2, "valid_until"), (3, "issue_date")]
+    assert "2301-06-30 is more than 100 years ahead" in caught.value.problems[0].message
+
+    near = write_csv(tmp_path / "near.csv", [row(0, valid_until="2035-06-30")])
+    with pytest.raises(ResultsFileError) as caught:
+        read_results(near, context=CONTEXT, horizon_years=5)
+    assert caught.value.problems[0].field == "valid_until"
+    assert len(read_results(near, context=CONTEXT, horizon_years=20)) == 1
+
+
 def test_header_problems_are_reported_once(tmp_path: Path) -> None:
     with pytest.raises(ResultsFileError) as caught:
         read_results(

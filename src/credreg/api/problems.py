@@ -21,6 +21,7 @@ from credreg.chain.eip712 import ADDRESS, HEX32
 from credreg.chain.redact import redact
 from credreg.errors import ChainUnreachable, ContractRevert, CredregError, DocumentError, WrongChain
 from credreg.labels import contract_error_words
+from credreg.service.limits import LimitReached
 from credreg.service.outbox import RequestRefused, json_args
 
 log = logging.getLogger(__name__)
@@ -43,6 +44,10 @@ TITLES: dict[str, str] = {
     "invalid-leaves": "The leaves do not make the request's root",
     "already-requested": "The same change is already requested",
     "stale-nonce": "The request was signed with an old nonce",
+    "deadline-too-far": "The request's deadline is too far ahead",
+    "valid-until-too-far": "The validity date is too far ahead",
+    "rate-limited": "Too many requests from this agency; try again later",
+    "quota-exceeded": "The agency's daily relaying quota is used up; try again later",
     "chain-unavailable": "The ledger cannot be reached",
     "chain-mismatch": "The ledger is not the one the deployment names",
     "ledger-error": "The ledger answered with an error",
@@ -238,6 +243,12 @@ def install(app: FastAPI) -> None:
         detail = f"{exc.field}: {exc.detail}" if exc.field else exc.detail
         return problem_response(
             request, status, exc.problem, detail, errors=errors, contract_error=exc.contract_error
+        )
+
+    @app.exception_handler(LimitReached)
+    async def on_limit(request: Request, exc: LimitReached) -> JSONResponse:
+        return problem_response(
+            request, 429, exc.problem, exc.detail, headers={"Retry-After": str(exc.retry_after)}
         )
 
     @app.exception_handler(ChainUnreachable)

@@ -120,7 +120,8 @@ def issue(
         issuer_key = load_issuer_key(vc_key)  # before anything is issued: a bad key file stops here
     registry = st.registry()
     signer = load_account(st, keystore, dev_account, role="agency signer")
-    _show_preview(ctx, preview_results_file(registry, signer, results))
+    horizon = st.settings.valid_until_horizon_years
+    _show_preview(ctx, preview_results_file(registry, signer, results, horizon_years=horizon))
     if dry_run:
         console.print("试运行，未发送任何内容 / dry run: nothing was sent")
         return
@@ -151,6 +152,7 @@ def issue(
             registry, signer, relayer, results, out, identity_location=location, progress=progress,
             confirmations=st.settings.confirmations,
             batches_dir=st.settings.data_dir / "batches",
+            horizon_years=horizon,
             submit=_service_submit(service) if service is not None else None,
         )  # fmt: skip
     s = outcome.summary

@@ -16,6 +16,7 @@ absent values; unknown columns and columns that do not belong to a row's kind ar
 (``87``) and text otherwise (``87.5``, ``合格``): no floats, so every verifier hashes it alike. JSON-lines
 values may be strings, integers or null; a JSON float is an error.
 
+An issue date or validity date more than `horizon_years` (100) years ahead is refused as a typing error.
 Every row is checked before anything is returned; if any row is broken, `ResultsFileError` lists the
 first `max_errors` problems, each with its line number and column, and nothing is returned. CSV files
 are read as UTF-8 (a leading byte-order mark, as spreadsheet programs write it, is fine).
@@ -29,6 +30,7 @@ import json
 import os
 import re
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 from typing import IO, Any, Final, Literal, TypeAlias
 
@@ -46,7 +48,7 @@ from credreg.documents.model import (
 )
 from credreg.errors import ResultsFileError, RowProblem
 
-__all__ = ["RESULTS_COLUMNS", "IssueContext", "ResultsFormat", "read_results"]
+__all__ = ["RESULTS_COLUMNS", "VALID_UNTIL_HORIZON_YEARS", "IssueContext", "ResultsFormat", "read_results"]
 
 ResultsFormat: TypeAlias = Literal["csv", "jsonl"]
 
@@ -93,6 +95,8 @@ _LOC_TO_COLUMN: Final[dict[tuple[str, ...], str]] = {
     ("competition", "rank"): "competition_rank",
     ("scope_id",): "occupation_code",
 }
+# A date further ahead than this is a typing error (20310-06-30, 2301-06-30), not a credential's validity.
+VALID_UNTIL_HORIZON_YEARS: Final = 100
 _CANONICAL_INT = re.compile(r"-?(?:0|[1-9][0-9]{0,15})\Z")
 _EXTENSIONS: Final[dict[str, ResultsFormat]] = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl"}
 
@@ -119,6 +123,7 @@ def read_results(
     file_format: ResultsFormat | None = None,
     kind: CertificateKind | None = None,
     max_errors: int = 20,
+    horizon_years: int = VALID_UNTIL_HORIZON_YEARS,
 ) -> list[AnyCertificate]:
     """Read every row of a results file into a certificate, or raise `ResultsFileError` and return nothing.
 
@@ -138,6 +143,7 @@ def read_results(
     problems: list[RowProblem] = []
     certificates: list[AnyCertificate] = []
     first_row_of: dict[str, int] = {}
+    latest = _years_ahead(date.today(), horizon_years)
     for line, row in rows:
         if isinstance(row, RowProblem):
             problems.append(row)
@@ -145,6 +151,18 @@ def read_results(
         certificate = _certificate(line, row, context, kind, problems)
         if certificate is None:
             continue
+        for column, value in (
+            ("issue_date", certificate.issue_date),
+            ("valid_until", certificate.valid_until),
+        ):
+            if value is not None and value > latest:
+                problems.append(
+                    RowProblem(
+                        line,
+                        column,
+                        f"{value.isoformat()} is more than {horizon_years} years ahead; check the year",
+                    )
+                )
         earlier = first_row_of.setdefault(certificate.certificate_number, line)
         if earlier != line:
             problems.append(
@@ -158,6 +176,13 @@ def read_results(
     if problems:
         raise ResultsFileError(name, problems[: max(1, max_errors)], len(problems))
     return certificates
+
+
+def _years_ahead(day: date, years: int) -> date:
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:  # 29 February in a year that has none
+        return day.replace(year=day.year + years, day=28)
 
 
 def _source_name(source: object) -> str:

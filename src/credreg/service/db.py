@@ -22,6 +22,8 @@ from sqlalchemy import (
     Text,
     create_engine,
     event,
+    inspect,
+    text,
 )
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
@@ -73,6 +75,24 @@ class OutboxRow(Base):
     updated_ms: Mapped[int] = mapped_column(BigInteger)
     submitted_ms: Mapped[int | None] = mapped_column(BigInteger)
     finished_ms: Mapped[int | None] = mapped_column(BigInteger)
+    # What relaying costs, for the agency's daily gas quota: estimated at intake, gasUsed once confirmed.
+    gas_estimate: Mapped[int | None] = mapped_column(BigInteger)
+    gas_used: Mapped[int | None] = mapped_column(BigInteger)
+
+    __table_args__ = (Index("ix_outbox_agency_created", "agency_id", "created_ms"),)
+
+
+class AgencyRequestRow(Base):
+    """One signed request an agency sent, kept for its rate limit: in the database, so the count survives
+    restarts and is shared by every instance."""
+
+    __tablename__ = "agency_requests"
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    agency_id: Mapped[int] = mapped_column(BigInteger)
+    at_ms: Mapped[int] = mapped_column(BigInteger)
+
+    __table_args__ = (Index("ix_agency_requests_agency_at", "agency_id", "at_ms"),)
 
 
 class BatchLeaf(Base):
@@ -145,7 +165,18 @@ class Database:
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
 
     def create_schema(self) -> None:
+        """Make missing tables, and add the nullable columns a newer credreg keeps to older tables."""
         Base.metadata.create_all(self.engine)
+        present = inspect(self.engine)
+        with self.engine.begin() as connection:
+            for table in Base.metadata.sorted_tables:
+                have = {c["name"] for c in present.get_columns(table.name)}
+                for column in table.columns:
+                    if column.name not in have and column.nullable and not column.primary_key:
+                        kind = column.type.compile(dialect=self.engine.dialect)
+                        connection.execute(
+                            text(f'ALTER TABLE {table.name} ADD COLUMN "{column.name}" {kind}')
+                        )
 
     def drop_schema(self) -> None:
         Base.metadata.drop_all(self.engine)

@@ -47,6 +47,7 @@ from credreg.errors import (
 )
 from credreg.registry import Registry, Relayer, SignedIssue, SignedStatusChange
 from credreg.service.db import BatchLeaf, Database, OutboxRow, now_ms
+from credreg.service.limits import AgencyLimits
 
 log = logging.getLogger(__name__)
 
@@ -63,6 +64,7 @@ OPEN_STATES = (PENDING, SUBMITTED)
 LEASE_MS = 60_000
 UNREACHABLE_RETRY_MS = 1_000
 _ADDRESS = re.compile(r"0x[0-9a-fA-F]{40}")
+GREGORIAN_YEAR = 31_556_952  # seconds in the calendar's average year (365.2425 days)
 SECP256K1_HALF_N = 0x7FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF5D576E7357A4501DDFE92F46681B20A0
 
 
@@ -208,6 +210,8 @@ class Outbox:
         poll_seconds: float = 0.5,
         max_leaves: int = 10_000,
         request_horizon: int = 30 * 86_400,
+        valid_until_horizon_years: int = 100,
+        limits: AgencyLimits | None = None,
     ) -> None:
         self.db = db
         self.registry = registry
@@ -218,6 +222,8 @@ class Outbox:
         self.poll_ms = int(poll_seconds * 1000)
         self.max_leaves = max_leaves
         self.request_horizon = request_horizon
+        self.valid_until_horizon_years = valid_until_horizon_years
+        self.limits = limits
         self.wake = threading.Event()
 
     # --- accepting -----------------------------------------------------------------------------------
@@ -262,8 +268,9 @@ class Outbox:
                 "invalid-signature", "signature", f"the signature does not recover to any key: {exc}"
             ) from exc
 
-    def _simulate(self, tx: TxParams) -> None:
-        """Run the transaction as a call against the latest block: the contract's own checks, nothing sent."""
+    def _simulate(self, tx: TxParams) -> int:
+        """Run the transaction as a call against the latest block: the contract's own checks, nothing sent.
+        Returns the gas it is estimated to use, for the agency's gas quota."""
         call: dict[str, Any] = {"from": self.relayer.sender.address, **cast(dict[str, Any], tx)}
         try:
             with_retries(
@@ -271,13 +278,27 @@ class Outbox:
                 what="eth_call",
                 url=self.registry.url,
             )
+            return self.relayer.sender.estimate_gas(call)
         except ChainUnreachable:
             raise
+        except ContractRevert as exc:
+            raise refusal_of(exc) from exc
         except Exception as exc:
             revert = as_contract_revert(exc, self.registry.abi)
             if revert is None:
                 raise
             raise refusal_of(revert) from exc
+
+    def _agency_of(self, signer: str) -> int:
+        """The agency whose key `signer` is (0: none), after counting the request against its rate limit."""
+        agency_id = self.registry.signer(signer).agency_id
+        if self.limits is not None:
+            self.limits.count_request(agency_id)
+        return agency_id
+
+    def _check_quota(self, agency_id: int, gas: int) -> None:
+        if self.limits is not None:
+            self.limits.check_quota(agency_id, gas)
 
     def accept_issue(
         self, signed: SignedIssue, leaves: Sequence[str] | None = None
@@ -286,13 +307,14 @@ class Outbox:
         signed = normalise_issue(signed)
         self._check_domain(signed.chain_id, signed.registry)
         signer = self._recover(signed)
+        agency_id = self._agency_of(signer)
         key = request_key(ISSUE, signed, signer)
         existing = self._existing(key)
         if existing is not None:
             return self._repeat(existing, self.relayer.issue_tx(signed)), False
-        self._check_deadline(signed.request.deadline)
+        now = self._check_deadline(signed.request.deadline)
+        self._check_valid_until(signed.request.valid_until, now)
         leaf_list = self._check_leaves(signed.request.root, leaves)
-        agency_id = self.registry.signer(signer).agency_id
         with self.db.session() as session:
             # Per agency: another agency's request for the same hash (a squat) must not block this one.
             other = session.scalars(
@@ -310,7 +332,8 @@ class Outbox:
                 f"request {other.id} for this root is already {other.status}",
                 conflict=True,
             )
-        self._simulate(self.relayer.issue_tx(signed))
+        gas = self._simulate(self.relayer.issue_tx(signed))
+        self._check_quota(agency_id, gas)
         row = self._new_row(
             key,
             ISSUE,
@@ -321,6 +344,7 @@ class Outbox:
             target=None,
             action=None,
             nonce=None,
+            gas=gas,
         )
         return self._insert(
             row, [BatchLeaf(agency_id=agency_id, root=signed.request.root, leaf=leaf) for leaf in leaf_list]
@@ -331,6 +355,7 @@ class Outbox:
         signed = normalise_status_change(signed)
         self._check_domain(signed.chain_id, signed.registry)
         signer = self._recover(signed)
+        self._agency_of(signer)
         key = request_key(STATUS_CHANGE, signed, signer)
         existing = self._existing(key)
         if existing is not None:
@@ -368,7 +393,8 @@ class Outbox:
                 f"request {other.id} already changes this target at nonce {req.nonce}",
                 conflict=True,
             )
-        self._simulate(self.relayer.status_change_tx(signed))
+        gas = self._simulate(self.relayer.status_change_tx(signed))
+        self._check_quota(req.agency_id, gas)
         row = self._new_row(
             key,
             STATUS_CHANGE,
@@ -379,6 +405,7 @@ class Outbox:
             target=req.target,
             action=int(req.action),
             nonce=req.nonce,
+            gas=gas,
         )
         return self._insert(row, [])
 
@@ -386,7 +413,8 @@ class Outbox:
         """The same request again: its row. A failed one is tried afresh if the contract would take it now."""
         if row.status != FAILED:
             return row
-        self._simulate(tx)
+        gas = self._simulate(tx)
+        self._check_quota(row.agency_id, gas)  # a re-opened request is one more transaction to pay for
         with self.db.session() as session:
             session.execute(
                 update(OutboxRow)
@@ -404,12 +432,16 @@ class Outbox:
                     last_problem=f"re-opened after failing: {row.error_message}"[:2000],
                     finished_ms=None,
                     updated_ms=now_ms(),
+                    # Counted against today's quota from now, at its new estimate.
+                    created_ms=now_ms(),
+                    gas_estimate=gas,
+                    gas_used=None,
                 )
             )
         self.wake.set()
         return self.get(row.id) or row
 
-    def _check_deadline(self, deadline: int) -> None:
+    def _check_deadline(self, deadline: int) -> int:
         """A signed request may be kept for relaying up to `request_horizon` seconds, never longer: a
         signature good for years is one that whoever holds it can play whenever it suits them."""
         now = max(int(time.time()), self.registry.block_time())
@@ -423,6 +455,18 @@ class Outbox:
                 "request.deadline",
                 f"the deadline is {deadline - now} s away; this service takes requests good for at most "
                 f"{self.request_horizon} s ({self.request_horizon // 86_400} days): sign with an earlier deadline",
+            )
+        return now
+
+    def _check_valid_until(self, valid_until: int, now: int) -> None:
+        """A validity date centuries ahead is a typing error (a year 2301 for 2031), not a credential."""
+        if valid_until > now + self.valid_until_horizon_years * GREGORIAN_YEAR:
+            raise RequestRefused(
+                "valid-until-too-far",
+                "request.valid_until",
+                f"the validity date {valid_until} is more than {self.valid_until_horizon_years} years ahead; "
+                f"check the date "
+                f"(0 means the credential does not expire)",
             )
 
     def _check_leaves(self, root: str, leaves: Sequence[str] | None) -> list[str]:
@@ -454,6 +498,7 @@ class Outbox:
         target: str | None,
         action: int | None,
         nonce: int | None,
+        gas: int,
     ) -> OutboxRow:
         now = now_ms()
         return OutboxRow(
@@ -474,6 +519,7 @@ class Outbox:
             lease_until_ms=0,
             created_ms=now,
             updated_ms=now,
+            gas_estimate=gas,
         )
 
     def _insert(self, row: OutboxRow, leaves: list[BatchLeaf]) -> tuple[OutboxRow, bool]:

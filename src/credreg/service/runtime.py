@@ -11,6 +11,8 @@ from dataclasses import dataclass
 
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
+from hexbytes import HexBytes
+from web3.exceptions import TransactionNotFound
 
 from credreg.chain.client import connect
 from credreg.chain.devchain import DEV_CHAIN_ID
@@ -22,6 +24,7 @@ from credreg.errors import ChainError, ConfigError, WrongChain
 from credreg.registry import Registry, Relayer
 from credreg.service.db import Database
 from credreg.service.index import EventIndex
+from credreg.service.limits import AgencyLimits, Limits
 from credreg.service.outbox import Outbox
 from credreg.service.statuslists import StatusListPublisher, operator_key
 
@@ -90,6 +93,16 @@ class Service:
             poll_seconds=settings.outbox_poll_seconds,
             max_leaves=settings.max_leaves,
             request_horizon=settings.request_horizon_days * 86_400,
+            valid_until_horizon_years=settings.valid_until_horizon_years,
+            limits=AgencyLimits(
+                self.db,
+                Limits(
+                    requests_per_minute=settings.agency_requests_per_minute,
+                    tx_per_day=settings.agency_tx_per_day,
+                    gas_per_day=settings.agency_gas_per_day,
+                ),
+                gas_used=self._gas_used,
+            ),
         )
         self.index = EventIndex(
             self.db, self.registry, confirmations=settings.confirmations, chunk=settings.log_window_blocks
@@ -113,6 +126,14 @@ class Service:
         return StatusListPublisher(
             self.db, self.index, operator_key(self.settings, self.registry.domain.chain_id)
         )
+
+    def _gas_used(self, tx_hash: str) -> int | None:
+        """The gas a relayed transaction used, from its receipt; None while the node has none."""
+        try:
+            receipt = self.registry.w3.eth.get_transaction_receipt(HexBytes(tx_hash))
+        except TransactionNotFound:
+            return None
+        return int(receipt["gasUsed"])
 
     def start(self) -> None:
         try:

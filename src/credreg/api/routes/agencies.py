@@ -25,6 +25,10 @@ router = APIRouter(prefix="/v1", tags=["agencies"])
 PROBLEMS: dict[int | str, dict[str, object]] = {
     409: {"model": Problem, "description": "Conflicts with the ledger or with a request already accepted."},
     422: {"model": Problem, "description": "Invalid, or refused by the registry contract (see type)."},
+    429: {
+        "model": Problem,
+        "description": "The signing agency's rate limit or daily relaying quota is used up; see Retry-After.",
+    },
     503: {"model": Problem, "description": "The ledger cannot be reached to check the request."},
 }
 
