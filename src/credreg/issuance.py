@@ -36,6 +36,9 @@ from credreg.registry import AgencyState, Registry, Relayer, SignedIssue
 
 JOURNAL_DIR = ".credreg-journal"
 Progress = Callable[[str, int, int], None]
+#: Sends a signed issuance with its batch's leaves and returns (transaction hash, block) once it is on the
+#: ledger; the default relays it straight from the relayer key, `credreg issue --service` hands it to a service.
+Submit = Callable[[SignedIssue, list[str]], tuple[str | None, int | None]]
 
 
 class BatchSummary(BaseModel):
@@ -54,6 +57,9 @@ class BatchSummary(BaseModel):
     issued_at: int
     count: int
     files: list[str]
+    # The batch's leaves (document target hashes), so a service can be told them (`credreg batch upload`);
+    # summaries written before they were kept have none, and the upload reads them from the documents.
+    leaves: list[str] = []
 
 
 @dataclass(frozen=True)
@@ -106,6 +112,7 @@ def issue_results_file(
     progress: Progress = _no_progress,
     confirmations: int = 0,
     batches_dir: Path | None = None,
+    submit: Submit | None = None,
 ) -> IssueOutcome:
     """Issue every certificate of `results` as one batch and write the documents under `out_dir`.
 
@@ -146,8 +153,9 @@ def issue_results_file(
                 f"cannot write the issuance journal under {out_dir}: {exc.strerror or exc}; nothing was issued"
             ) from exc
     return _record_and_write(
-        registry, signer, relayer, documents, out_dir, batch_id, journal, resumed, progress, confirmations
-    )
+        registry, signer, relayer, documents, out_dir, batch_id, journal, resumed, progress, confirmations,
+        submit,
+    )  # fmt: skip
 
 
 def _claim(marker: Path, out_dir: Path, results: Path) -> None:
@@ -219,8 +227,10 @@ def _record_and_write(
     resumed: bool,
     progress: Progress,
     confirmations: int,
+    submit: Submit | None = None,
 ) -> IssueOutcome:
     first = documents[0]
+    leaves = ["0x" + d["signature"]["targetHash"] for d in documents]
     root = "0x" + first["signature"]["merkleRoot"]
     credreg_data = first["data"]["credreg"]
     scope_id = str(unsalt_value(credreg_data["scopeId"]))
@@ -239,8 +249,11 @@ def _record_and_write(
     if not record.issued:
         signed: SignedIssue = registry.sign_issue(signer, registry.issue_request(root, scope_id, valid_until))
         try:
-            receipt = Relayer(registry, relayer, confirmations).issue(signed)
-            tx_hash, block = receipt["transactionHash"].to_0x_hex(), int(receipt["blockNumber"])
+            if submit is not None:
+                tx_hash, block = submit(signed, leaves)
+            else:
+                receipt = Relayer(registry, relayer, confirmations).issue(signed)
+                tx_hash, block = receipt["transactionHash"].to_0x_hex(), int(receipt["blockNumber"])
         except ContractRevert as exc:
             if exc.name != "CredentialRegistryAlreadyIssued":
                 raise
@@ -269,6 +282,7 @@ def _record_and_write(
         issued_at=record.issued_at,
         count=len(documents),
         files=files,
+        leaves=leaves,
     )
     # The summary marks the batch complete, so every document must be on disk before it: one sync of
     # the filesystem costs far less than flushing 10,000 files one by one.

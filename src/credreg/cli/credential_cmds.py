@@ -17,6 +17,8 @@ from rich.table import Table
 
 from credreg.chain.eip712 import StatusAction
 from credreg.chain.trustlist import TrustList, resolve_trust_list
+from credreg.cli import service_client
+from credreg.cli.batch_cmds import sign_upload
 from credreg.cli.common import (
     DevAccountOption,
     JsonOption,
@@ -75,12 +77,21 @@ def issue(
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Show what would be issued, and send nothing.")
     ] = False,
+    service: Annotated[
+        str | None,
+        typer.Option(
+            "--service",
+            metavar="URL",
+            help="Hand the signed batch to a credreg service, which relays it and learns its certificates.",
+        ),
+    ] = None,
 ) -> None:
     """Agency: issue every certificate of a results file as one batch (one root on the ledger).
 
     First shows the agency (of the signer key), the scope, the count and the validity, and asks to
     confirm; --yes skips the question, --dry-run only shows. All or nothing: if anything fails, run the
     same command again; it resumes, never issues twice.
+    With --service URL the service sends the transaction and can then answer for each certificate.
     Example: credreg issue results.csv --out certificates/ -k agency-signer.json
     """
     st = state(ctx)
@@ -117,8 +128,13 @@ def issue(
             registry, signer, relayer, results, out, identity_location=location, progress=progress,
             confirmations=st.settings.confirmations,
             batches_dir=st.settings.data_dir / "batches",
+            submit=(lambda signed, leaves: service_client.relay_issue(service, signed, leaves))
+            if service else None,
         )  # fmt: skip
     s = outcome.summary
+    if service and s.transaction_hash is None and s.leaves:
+        # Recorded before (a resumed or repeated run): make sure the service knows the certificates anyway.
+        service_client.upload_batch(service, sign_upload(s, s.leaves, signer))
     if outcome.already_done:
         console.print(
             f"already issued: this file is batch {s.root} ({s.count} certificates in {out}); nothing to do"
