@@ -9,7 +9,9 @@ import json
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from lifecycle_support import (
@@ -264,3 +266,18 @@ def test_at_a_terminal_issue_asks_and_sends_only_on_yes(
         assert not (desk.workdir / f"tty-{code}").exists()
     else:
         assert len(documents_in(desk.workdir / f"tty-{code}", f"TTY{code}X")) == 2
+
+
+def test_verify_shows_the_reasons_times_in_the_configured_zone(desk: Desk) -> None:
+    revoked = str(desk.batch[0])
+    (report,) = desk.cli.json("verify", revoked, code=1)
+    step = next(s for s in report["steps"] if s["name"] == "not-revoked")
+    assert " UTC " in step["reason"]  # the report itself keeps one zone for every reader
+    (since,) = step["times"]
+    shanghai = desk.cli.fails(1, "verify", revoked).text
+    assert "UTC" not in shanghai
+    assert datetime.fromtimestamp(since, ZoneInfo("Asia/Shanghai")).strftime("%Y-%m-%d %H:%M:%S") in shanghai
+    assert "Asia/Shanghai (+08:00)" in shanghai
+    london = desk.cli.fails(1, "--tz", "Europe/London", "verify", revoked).text
+    assert datetime.fromtimestamp(since, ZoneInfo("Europe/London")).strftime("%Y-%m-%d %H:%M:%S") in london
+    assert "Europe/London" in london

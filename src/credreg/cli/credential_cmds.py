@@ -49,7 +49,14 @@ from credreg.labels import (
     reason_words,
 )
 from credreg.registry import Governor, Registry, Relayer
-from credreg.verify import Note, Outcome, VerificationReport, verify_documents, verify_offline
+from credreg.verify import (
+    Note,
+    Outcome,
+    VerificationReport,
+    reason_in_zone,
+    verify_documents,
+    verify_offline,
+)
 
 IDENTITY_ENV = "CREDREG_IDENTITY_LOCATION"
 
@@ -477,7 +484,7 @@ def verify(
             + [{"file": str(f), "verdict": "skipped", "code": "batch-summary"} for f in skipped]
         )
     else:
-        _print_reports(kept, reports, skipped)
+        _print_reports(kept, reports, skipped, lambda seconds: local_time(ctx, seconds, "never"))
     if not kept:
         raise ConfigError(
             "没有可验证的证书文件（给出的都是批次汇总文件），请给出证书文件 / no certificate files to verify "
@@ -582,11 +589,17 @@ _ORDER = {Outcome.INVALID: 0, Outcome.ERROR: 1, Outcome.VALID: 2}
 DETAIL_UP_TO = 10  # files: beyond this many, valid ones get one line each
 
 
-def _print_reports(files: list[Path], reports: list[VerificationReport], skipped: list[Path]) -> None:
+def _print_reports(
+    files: list[Path],
+    reports: list[VerificationReport],
+    skipped: list[Path],
+    show: Callable[[int], str],
+) -> None:
     """Invalid files first, then errors, then valid ones; skipped summaries; a tally when there are many."""
     ordered = sorted(zip(files, reports, strict=True), key=lambda pair: _ORDER[pair[1].verdict])
     for path, report in ordered:
-        _print_report(path, report, detail=report.verdict is not Outcome.VALID or len(files) <= DETAIL_UP_TO)
+        detail = report.verdict is not Outcome.VALID or len(files) <= DETAIL_UP_TO
+        _print_report(path, report, detail=detail, show=show)
     for path in skipped:
         console.print(
             f"[dim]跳过 / skipped[/] {path}: 批次汇总文件，不是证书 / a batch summary, not a certificate"
@@ -595,7 +608,9 @@ def _print_reports(files: list[Path], reports: list[VerificationReport], skipped
         _print_tally(reports, len(skipped))
 
 
-def _print_report(path: Path, report: VerificationReport, *, detail: bool) -> None:
+def _print_report(
+    path: Path, report: VerificationReport, *, detail: bool, show: Callable[[int], str]
+) -> None:
     colour = _COLOURS[report.verdict.value]
     words = VERDICTS.get(report.code)
     plain = f"{words.zh} / {report.summary}" if words else report.summary
@@ -607,7 +622,9 @@ def _print_report(path: Path, report: VerificationReport, *, detail: bool) -> No
     table = Table(show_header=False, box=None, padding=(0, 1))
     for step in report.steps:
         table.add_row(
-            f"[{_COLOURS[step.status.value]}]{step.status.value}[/]", step.name, escape(step.reason)
+            f"[{_COLOURS[step.status.value]}]{step.status.value}[/]",
+            step.name,
+            escape(reason_in_zone(step.reason, show)),
         )
     console.print(table)
     if report.agency:
