@@ -693,6 +693,10 @@ EVENTS: Final[dict[str, Words]] = {
     "CredentialStatusChanged": Words("证书状态变更", "Credential status changed"),
     "OwnershipTransferStarted": Words("管理部门移交发起", "Governor transfer started"),
     "OwnershipTransferred": Words("管理部门移交", "Governor transferred"),
+    "ScopeRetired": Words("停用职业范围", "Scope retired"),
+    "IssuerKeyAdded": Words("添加电子证书签发密钥", "VC issuer key added"),
+    "IssuerKeyRetired": Words("停用电子证书签发密钥", "VC issuer key retired"),
+    "IssuerKeyCompromised": Words("电子证书签发密钥泄露", "VC issuer key compromised"),
 }
 
 ACTIONS: Final[dict[int, Words]] = {

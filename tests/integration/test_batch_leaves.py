@@ -27,8 +27,8 @@ from service_support import assert_problem, live_server, service_settings
 
 from credreg.api.app import create_app
 from credreg.chain.devchain import ephemeral_chain
-from credreg.cli.batch_cmds import read_summary
 from credreg.registry import AgencyAdmin, sign_batch_leaves
+from credreg.summaries import read_summary
 
 
 @dataclass

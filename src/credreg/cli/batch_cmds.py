@@ -3,55 +3,22 @@ look-up answers for each certificate of the batch, not only for the root."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from eth_account.signers.local import LocalAccount
-from pydantic import ValidationError
 
 from credreg.chain.eip712 import Domain
 from credreg.cli import service_client
 from credreg.cli.common import DevAccountOption, KeystoreOption, console, load_account, state
-from credreg.errors import ConfigError
 from credreg.issuance import BatchSummary
 from credreg.registry import SignedBatchLeaves, sign_batch_leaves
+from credreg.summaries import read_summary, summary_leaves
 
 batch_app = typer.Typer(
     help="Batches an agency issued: tell a service their certificates.", no_args_is_help=True
 )
-
-
-def read_summary(path: Path) -> BatchSummary:
-    try:
-        return BatchSummary.model_validate_json(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise ConfigError(f"无法读取 {path} / cannot read {path}: {exc.strerror or exc}") from None
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"])
-        raise ConfigError(
-            f"{path} 不是批次摘要 / is not a batch summary (the batch-….json `credreg issue` writes): "
-            f"{where}: {first['msg']}"
-        ) from None
-
-
-def summary_leaves(path: Path, summary: BatchSummary) -> list[str]:
-    """The batch's leaves: from the summary, or (older summaries) from the documents it lists beside it."""
-    if summary.leaves:
-        return summary.leaves
-    leaves = []
-    for name in summary.files:
-        document = path.parent / name
-        try:
-            leaves.append("0x" + json.loads(document.read_text(encoding="utf-8"))["signature"]["targetHash"])
-        except (OSError, ValueError, KeyError, TypeError) as exc:
-            raise ConfigError(
-                f"此摘要未列出叶子，且无法读取证书文件 {document} / the summary lists no leaves and the "
-                f"certificate file {document} cannot be read ({exc}); keep the summary beside its documents"
-            ) from None
-    return leaves
 
 
 def sign_upload(summary: BatchSummary, leaves: list[str], signer: LocalAccount) -> SignedBatchLeaves:
