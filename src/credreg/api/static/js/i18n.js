@@ -118,8 +118,8 @@ const UI = {
   ],
   batchKnown: ["本服务知道这个批次中的 {count} 份证书。", "This service knows {count} certificate(s) in this batch."],
   batchUnknown: [
-    "本服务不知道这个批次包含哪些证书（批次未经本服务提交）。",
-    "This service does not know which certificates this batch holds (it was not relayed through this service).",
+    "本服务不知道这个批次包含哪些证书（批次未经本服务提交，发证机构也未上传其批次摘要：credreg batch upload）。",
+    "This service does not know which certificates this batch holds (it was not relayed through this service, and its agency has not uploaded the batch: credreg batch upload).",
   ],
   batchChanges: ["这个批次中已撤销或暂停的：", "Revoked or suspended in this batch:"],
   batchNoChanges: [
