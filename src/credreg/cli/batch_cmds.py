@@ -17,7 +17,9 @@ from credreg.registry import SignedBatchLeaves, sign_batch_leaves
 from credreg.summaries import read_summary, summary_leaves
 
 batch_app = typer.Typer(
-    help="Batches an agency issued: tell a service their certificates.", no_args_is_help=True
+    help="Agency: tell a credreg service the certificates of a batch issued straight to the ledger.\n\n"
+    "Example: credreg batch upload certificates/batch-1a2b3c4d5e6f7a8b.json --service https://host -k key.json",
+    no_args_is_help=True,
 )
 
 
