@@ -41,8 +41,9 @@ from credreg.registry import AgencyState, Registry, Relayer, SignedIssue
 
 JOURNAL_DIR = ".credreg-journal"
 Progress = Callable[[str, int, int], None]
+#: Sends a signed issuance with its batch's leaves and returns (transaction hash, block) once it is on the
+#: ledger; the default relays it straight from the relayer key, `credreg issue --service` hands it to a service.
 Submit = Callable[[SignedIssue, list[str]], tuple[str | None, int | None]]
-"""Records a signed issuance given the batch's leaves; returns the transaction hash and block, if known."""
 
 
 class BatchSummary(BaseModel):
@@ -61,6 +62,9 @@ class BatchSummary(BaseModel):
     issued_at: int
     count: int
     files: list[str]
+    # The batch's leaves (document target hashes), so a service can be told them (`credreg batch upload`);
+    # summaries written before they were kept have none, and the upload reads them from the documents.
+    leaves: list[str] = []
 
 
 @dataclass(frozen=True)
@@ -238,6 +242,7 @@ def _record_and_write(
     submit: Submit | None = None,
 ) -> IssueOutcome:
     first = documents[0]
+    leaves = ["0x" + d["signature"]["targetHash"] for d in documents]
     root = "0x" + first["signature"]["merkleRoot"]
     credreg_data = first["data"]["credreg"]
     scope_id = str(unsalt_value(credreg_data["scopeId"]))
@@ -255,15 +260,15 @@ def _record_and_write(
     record = registry.record(agency_id, root)
     if not record.issued:
         signed: SignedIssue = registry.sign_issue(signer, registry.issue_request(root, scope_id, valid_until))
-        if submit is not None:
-            tx_hash, block = submit(signed, ["0x" + d["signature"]["targetHash"] for d in documents])
-        else:
-            try:
+        try:
+            if submit is not None:
+                tx_hash, block = submit(signed, leaves)
+            else:
                 receipt = Relayer(registry, relayer, confirmations).issue(signed)
                 tx_hash, block = receipt["transactionHash"].to_0x_hex(), int(receipt["blockNumber"])
-            except ContractRevert as exc:
-                if exc.name != "CredentialRegistryAlreadyIssued":
-                    raise
+        except ContractRevert as exc:
+            if exc.name != "CredentialRegistryAlreadyIssued":
+                raise
         record = registry.record(agency_id, root)
     if record.scope_id.lower() != scope_id.lower():
         raise DocumentError(f"root {root} is on the ledger under another scope; this batch cannot be used")
@@ -289,6 +294,7 @@ def _record_and_write(
         issued_at=record.issued_at,
         count=len(documents),
         files=files,
+        leaves=leaves,
     )
     # The summary marks the batch complete, so every document must be on disk before it: one sync of
     # the filesystem costs far less than flushing 10,000 files one by one.

@@ -565,6 +565,29 @@ STEP_REASONS: Final[tuple[tuple[str, Words], ...]] = (
     ),
     (r"^agency is (active|suspended|revoked)$", Words("机构状态：{state1}", "agency is {state1}")),
     (
+        r"^agency is suspended now; it was active when it issued this credential$",
+        Words(
+            "机构目前已暂停；签发本证书时机构处于正常状态",
+            "agency is suspended now; it was active when it issued this credential",
+        ),
+    ),
+    # A record that does not match names each difference, joined by "; " (the page words each part).
+    (
+        r"^agency (\d+) in the document, (\d+) on the ledger$",
+        Words("证书上为机构 {1}，账本上为机构 {2}", "agency {1} in the document, {2} on the ledger"),
+    ),
+    (
+        r"^scope " + _H + r" in the document, " + _H + r" on the ledger$",
+        Words("证书上的职业范围为 {1}，账本上为 {2}", "scope {1} in the document, {2} on the ledger"),
+    ),
+    (
+        r"^valid until " + _T + r" in the document, " + _T + r" on the ledger$",
+        Words(
+            "证书上的有效期至 {1}，账本上为 {2}",
+            "valid until {1} in the document, {2} on the ledger",
+        ),
+    ),
+    (
         r"^agency is (revoked); its cut-off " + _T + r" falls after this credential$",
         Words(
             "机构已被撤销；其截止时间 {2} 晚于本证书签发",
@@ -670,6 +693,10 @@ EVENTS: Final[dict[str, Words]] = {
     "CredentialStatusChanged": Words("证书状态变更", "Credential status changed"),
     "OwnershipTransferStarted": Words("管理部门移交发起", "Governor transfer started"),
     "OwnershipTransferred": Words("管理部门移交", "Governor transferred"),
+    "ScopeRetired": Words("停用职业范围", "Scope retired"),
+    "IssuerKeyAdded": Words("添加电子证书签发密钥", "VC issuer key added"),
+    "IssuerKeyRetired": Words("停用电子证书签发密钥", "VC issuer key retired"),
+    "IssuerKeyCompromised": Words("电子证书签发密钥泄露", "VC issuer key compromised"),
 }
 
 ACTIONS: Final[dict[int, Words]] = {

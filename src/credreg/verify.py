@@ -11,7 +11,8 @@ the newest the node reported.
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable, Mapping, Sequence
+import re
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
@@ -79,6 +80,26 @@ class Step(BaseModel):
     title: str
     status: StepStatus
     reason: str
+    # The reason names its times as `YYYY-MM-DD HH:MM:SS UTC` (never local: the report is the same for every
+    # reader); here they are again as Unix seconds, in order, so a reader shows them in its own zone.
+    times: list[int] = []
+
+
+REASON_TIME = re.compile(r"(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d) UTC")
+
+
+def _seconds(text: str) -> int:
+    return int(datetime.strptime(text, "%Y-%m-%d %H:%M:%S").replace(tzinfo=UTC).timestamp())
+
+
+def reason_times(reason: str) -> list[int]:
+    """The times a step reason names, as Unix seconds, in order."""
+    return [_seconds(m.group(1)) for m in REASON_TIME.finditer(reason)]
+
+
+def reason_in_zone(reason: str, show: Callable[[int], str]) -> str:
+    """`reason` with each of its UTC times written by `show` (for example in the reader's time zone)."""
+    return REASON_TIME.sub(lambda m: show(_seconds(m.group(1))), reason)
 
 
 class AgencySummary(BaseModel):
@@ -175,7 +196,10 @@ def _step(name: str, status: StepStatus, reason: str) -> Step:
     # Steps are frozen, and the documents of one batch share most of them word for word ("recorded at ... by
     # agency 1"), so one instance serves them all; they are built from this module's own constants and
     # messages, so pydantic's validation is skipped too. Together that was a fifth of a batch's time.
-    return Step.model_construct(name=name, title=_TITLES[name], status=status, reason=str(reason))
+    reason = str(reason)
+    return Step.model_construct(
+        name=name, title=_TITLES[name], status=status, reason=reason, times=reason_times(reason)
+    )
 
 
 class _Steps:
@@ -587,6 +611,7 @@ def _chain_error(local: _Local, why: str) -> VerificationReport:
 
 
 __all__ = [
+    "REASON_TIME",
     "STEPS",
     "AgencySummary",
     "Note",
@@ -595,6 +620,8 @@ __all__ = [
     "Step",
     "StepStatus",
     "VerificationReport",
+    "reason_in_zone",
+    "reason_times",
     "verify_document",
     "verify_documents",
     "verify_offline",

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 from datetime import UTC, datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from audit_ledger import History
@@ -14,6 +16,7 @@ from credreg.audit import audit_credential, build_report
 from credreg.chain.states import Verdict
 from credreg.cli import main
 from credreg.errors import ConfigError
+from credreg.labels import reason_words
 
 
 def test_replay_equals_the_contract_views_for_every_record(history: History) -> None:
@@ -141,16 +144,82 @@ def test_csv_exports_open_in_a_spreadsheet(history: History, tmp_path: Path) -> 
         rows = list(csv.DictReader(fh))
     report = json.loads((out / "r.json").read_text(encoding="utf-8"))
     assert len(rows) == report["totals"]["events"]
-    assert rows[0]["event"] == "OwnershipTransferred"
-    names = {r["name"] for r in rows if r["event"] == "AgencyRegistered"}
+    assert rows[0]["事件代码 / event code"] == "OwnershipTransferred"
+    names = {r["名称 / Name"] for r in rows if r["事件代码 / event code"] == "AgencyRegistered"}
     assert names == {"Beijing Digital Skills Assessment Centre", "'=Shanghai Vocational Centre"}
-    assert any("人工智能" in r["title"] for r in rows if r["event"] == "ScopeDefined")
+    assert any("人工智能" in r["名称 / Title"] for r in rows if r["事件代码 / event code"] == "ScopeDefined")
     with (out / "credentials.csv").open(encoding="utf-8-sig", newline="") as fh:
         credentials = list(csv.DictReader(fh))
-    by_hash = {r["hash"]: r for r in credentials}
-    assert by_hash[history.roots["single_b"]]["verdict"] == "root-revoked"
-    assert by_hash[history.batch.leaves[3]]["status"] == "revoked"
-    assert {r["kind"] for r in credentials} == {"root", "leaf-or-node"}
+    by_hash = {r["哈希 / hash"]: r for r in credentials}
+    assert by_hash[history.roots["single_b"]]["结论代码 / verdict code"] == "root-revoked"
+    assert by_hash[history.batch.leaves[3]]["状态 / status"] == "已撤销 / revoked"
+    assert {r["类别 / kind"] for r in credentials} == {
+        "批次 / batch", "证书或批次的一部分 / certificate or part of a batch"
+    }  # fmt: skip
+    # Without the agencies' batch summaries nothing says how many certificates a batch holds.
+    assert by_hash[history.batch.root]["证书数 / certificates"] == "未知 / unknown"
+
+
+def test_csv_exports_label_columns_and_say_times_actions_and_reasons_in_words(
+    history: History, tmp_path: Path
+) -> None:
+    base = ["--data-dir", str(tmp_path), "--rpc-url", history.chain.url, "--tz", "Asia/Shanghai"]
+    history.registry.manifest.save(tmp_path / "deployment.json")
+    out = tmp_path / "out"
+    assert main([*base, "audit", "replay", "--no-recompile", "--no-provenance", "--csv-dir", str(out)]) == 0
+    with (out / "events.csv").open(encoding="utf-8-sig", newline="") as fh:
+        reader = csv.DictReader(fh)
+        header = list(reader.fieldnames or [])
+        rows = list(reader)
+    # Every column is labelled in both languages; the time column names its zone.
+    assert all(any("\u4e00" <= c <= "\u9fff" for c in h) and " / " in h for h in header), header
+    assert "时间 (Asia/Shanghai) / time (Asia/Shanghai)" in header
+    first = rows[0]
+    moment = int(first["区块时间（Unix 秒） / block time (Unix seconds)"])
+    local = datetime.fromtimestamp(moment, ZoneInfo("Asia/Shanghai"))
+    assert first["时间 (Asia/Shanghai) / time (Asia/Shanghai)"] == f"{local:%Y-%m-%d %H:%M:%S} +08:00"
+    assert first["事件 / event"] == "管理部门移交 / Governor transferred"
+    changes = [r for r in rows if r["事件代码 / event code"] == "CredentialStatusChanged"]
+    revoke = next(
+        r
+        for r in changes
+        if r["目标哈希 / Target hash"] == history.batch.leaves[3] and r["操作 / Action"].startswith("1")
+    )
+    assert revoke["操作 / Action"] == "1 撤销 / revoke"
+    assert revoke["原因 / Reason"] == f"7 {reason_words(7).zh} / {reason_words(7).en}"
+    assert revoke["由管理部门 / By the governor"] == "否 / no"
+    assert revoke["起始时间 / Since"].endswith("+08:00")
+    with (out / "credentials.csv").open(encoding="utf-8-sig", newline="") as fh:
+        credentials = {r["哈希 / hash"]: r for r in csv.DictReader(fh)}
+    leaf = credentials[history.batch.leaves[3]]
+    assert leaf["原因 / reason"] == f"7 {reason_words(7).zh} / {reason_words(7).en}"
+    assert leaf["结论 / verdict"] == "已撤销 / Revoked: this certificate"
+    assert leaf["设置者 / set by"] == "机构 1 / agency 1"
+    assert leaf["状态起始 (Asia/Shanghai) / status since (Asia/Shanghai)"].endswith("+08:00")
+
+
+def test_the_printed_throughput_agrees_with_the_time_it_reports(
+    history: History, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    base = ["--data-dir", str(tmp_path), "--rpc-url", history.chain.url, "--tz", "Europe/London"]
+    history.registry.manifest.save(tmp_path / "deployment.json")
+    assert main([*base, "audit", "replay", "--no-recompile", "--json", str(tmp_path / "r.json")]) == 0
+    printed = " ".join(capsys.readouterr().out.split())  # undo the terminal's line wrapping
+    line = printed[printed.index("重放 / replayed") :]
+    found = re.search(r"replayed ([\d,]+) .*? in ([\d.]+) s \(([\d,.]+) 个/秒", line)
+    assert found, line
+    events, seconds, rate = (float(g.replace(",", "")) for g in found.groups())
+    assert events > 0
+    assert seconds > 0
+    assert abs(events / seconds - rate) <= 0.05 + rate * 0.001 / seconds, line  # rounding only
+    run = json.loads((tmp_path / "r.json").read_text(encoding="utf-8"))["run"]
+    assert abs(run["events_replayed"] / run["replay_seconds"] - run["events_per_second"]) <= 0.05
+    # The whole audit (replay, views, code) takes longer than the replay and is said apart from it.
+    assert run["seconds"] >= run["replay_seconds"]
+    assert f"whole audit {run['seconds']:.3f} s" in line
+    assert "time zone Europe/London" in printed
+    assert re.search(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d \+0[01]:00", printed)
+    assert "UTC" not in printed
 
 
 def test_cli_replay_resumes_and_prints_findings_first(

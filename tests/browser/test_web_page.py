@@ -309,3 +309,30 @@ def test_the_language_follows_the_browser_and_the_switch_is_remembered(
         expect(page.locator("#tab-audit")).to_have_text(_words(other, "审计时间线", "Audit timeline"))
     finally:
         next(pages, None)
+
+
+def test_step_reasons_show_no_utc_time_whether_worded_or_not(page: Page, lang: str) -> None:
+    """A record that differs from its document lists each difference; a reason the table does not know yet
+    keeps its English, but its time is still in the view's zone (Asia/Shanghai here)."""
+    shown = page.evaluate(
+        """async () => {
+            const m = await import("./js/i18n.js");
+            return [
+                m.stepReason("valid until 2029-06-30 16:00:00 UTC in the document, never on the ledger; "
+                             + "agency 2 in the document, 1 on the ledger"),
+                m.stepReason("a reason with no words yet, at 2026-11-29 05:00:00 UTC"),
+            ];
+        }"""
+    )
+    listed, unknown = shown
+    assert listed["translated"] is True
+    assert "UTC" not in listed["text"].replace("UTC+8", "")
+    assert "2029-07-01 00:00:00 UTC+8" in listed["text"]
+    assert (
+        _words(lang, "证书上为机构 2，账本上为机构 1", "agency 2 in the document, 1 on the ledger")
+        in listed["text"]
+    )
+    assert unknown == {
+        "text": "a reason with no words yet, at 2026-11-29 13:00:00 UTC+8",
+        "translated": False,
+    }

@@ -4,12 +4,15 @@ against a registry they never deployed, and contract refusals in plain words."""
 
 from __future__ import annotations
 
+import csv
 import io
 import json
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from lifecycle_support import (
@@ -264,3 +267,65 @@ def test_at_a_terminal_issue_asks_and_sends_only_on_yes(
         assert not (desk.workdir / f"tty-{code}").exists()
     else:
         assert len(documents_in(desk.workdir / f"tty-{code}", f"TTY{code}X")) == 2
+
+
+def test_verify_shows_the_reasons_times_in_the_configured_zone(desk: Desk) -> None:
+    revoked = str(desk.batch[0])
+    (report,) = desk.cli.json("verify", revoked, code=1)
+    step = next(s for s in report["steps"] if s["name"] == "not-revoked")
+    assert " UTC " in step["reason"]  # the report itself keeps one zone for every reader
+    (since,) = step["times"]
+    shanghai = desk.cli.fails(1, "verify", revoked).text
+    assert "UTC" not in shanghai
+    assert datetime.fromtimestamp(since, ZoneInfo("Asia/Shanghai")).strftime("%Y-%m-%d %H:%M:%S") in shanghai
+    assert "Asia/Shanghai (+08:00)" in shanghai
+    london = desk.cli.fails(1, "--tz", "Europe/London", "verify", revoked).text
+    assert datetime.fromtimestamp(since, ZoneInfo("Europe/London")).strftime("%Y-%m-%d %H:%M:%S") in london
+    assert "Europe/London" in london
+
+
+def test_an_audit_given_the_batch_summaries_counts_and_names_the_certificates(
+    desk: Desk, tmp_path: Path
+) -> None:
+    out = tmp_path / "audit"
+    desk.cli.ok("audit", "replay", "--no-recompile", "--no-provenance", "--batches", "issued",
+                "--csv-dir", str(out), "--json", str(out / "report.json"))  # fmt: skip
+    with (out / "credentials.csv").open(encoding="utf-8-sig", newline="") as fh:
+        rows = {r["哈希 / hash"]: r for r in csv.DictReader(fh)}
+    revoked = load(desk.batch[0])
+    root = "0x" + revoked["signature"]["merkleRoot"]
+    assert rows[root]["类别 / kind"] == "批次 / batch"
+    assert rows[root]["证书数 / certificates"] == "4"
+    for document in desk.batch:
+        wrapped = load(document)
+        row = rows["0x" + wrapped["signature"]["targetHash"]]
+        assert row["类别 / kind"] == "证书 / certificate"
+        assert row["证书编号 / certificate number"] == wrapped["data"]["id"].split(":", 2)[2]
+        assert row["批次根 / batch root"] == root
+    first = rows["0x" + revoked["signature"]["targetHash"]]
+    assert first["状态 / status"] == "已撤销 / revoked"
+    assert first["原因 / reason"].startswith("3 ")
+    assert first["结论代码 / verdict code"] == "leaf-revoked"
+    assert {
+        rows["0x" + load(d)["signature"]["targetHash"]]["结论代码 / verdict code"] for d in desk.batch[1:]
+    } == {"valid"}
+    report = json.loads((out / "report.json").read_text(encoding="utf-8"))
+    (agency,) = [a for a in report["agencies"] if a["agency_id"] == desk.world.agency_id]
+    assert agency["batches_with_known_certificates"] == 1
+    assert agency["certificates_known"] == 4
+    assert report["totals"]["certificates_known"] == 4
+    assert report["totals"]["batches_with_known_certificates"] == 1
+
+
+def test_an_audit_leaves_out_a_summary_whose_leaves_do_not_build_its_root(desk: Desk, tmp_path: Path) -> None:
+    forged = tmp_path / "forged"
+    forged.mkdir()
+    (summary,) = (desk.workdir / "issued").glob("batch-*.json")
+    body = json.loads(summary.read_text(encoding="utf-8"))
+    body["leaves"] = body["leaves"][:-1]  # one certificate left out: the rest cannot build the root
+    (forged / summary.name).write_text(json.dumps(body), encoding="utf-8")
+    ran = desk.cli.ok("audit", "replay", "--no-recompile", "--no-provenance", "--batches", str(forged),
+                      "--json", str(tmp_path / "report.json"))  # fmt: skip
+    assert "not its root" in ran.text
+    report = json.loads((tmp_path / "report.json").read_text(encoding="utf-8"))
+    assert report["totals"]["certificates_known"] == 0

@@ -144,7 +144,8 @@ def test_revocation_and_suspension_say_which_and_reinstatement_restores(walk: Wa
     ]
     for report in reports:
         assert [s["name"] for s in report["steps"]] == [name for name, _ in STEPS]
-        assert all(set(s) == {"name", "title", "status", "reason"} for s in report["steps"])
+        assert all(set(s) == {"name", "title", "status", "reason", "times"} for s in report["steps"])
+        assert all(s["reason"].count(" UTC") == len(s["times"]) for s in report["steps"])
         assert report["agency"]["name"] == "Beijing Digital Skills Centre"
         assert report["scope"]["scope_id"] == walk.scope_id
     for report in reports[:2]:

@@ -137,3 +137,15 @@ def test_step_reasons_match_what_verify_writes() -> None:
     assert document["time_zone"] == "Asia/Shanghai"
     assert len(document["step_reasons"]) == len(STEP_REASONS)
     assert document["reasons"] == document["reason_codes"], "one table of reason codes"
+
+
+def test_reasons_that_list_differences_and_a_suspended_agency_have_words() -> None:
+    samples = {
+        "agency is suspended now; it was active when it issued this credential": "机构目前已暂停；签发本证书时机构处于正常状态",
+        "agency 2 in the document, 1 on the ledger": "证书上为机构 {1}，账本上为机构 {2}",
+        f"scope 0x{'ab' * 32} in the document, 0x{'cd' * 32} on the ledger": "证书上的职业范围为 {1}，账本上为 {2}",
+        "valid until 2029-06-30 16:00:00 UTC in the document, never on the ledger": "证书上的有效期至 {1}，账本上为 {2}",
+    }
+    for reason, expected in samples.items():
+        matched = [label.zh for pattern, label in STEP_REASONS if re.search(pattern, reason)]
+        assert matched == [expected], reason

@@ -9,7 +9,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from credreg.chain.eip712 import ADDRESS, HEX32
-from credreg.registry import SignedIssue, SignedStatusChange
+from credreg.registry import SignedBatchLeaves, SignedIssue, SignedStatusChange
 
 Hex32 = Annotated[str, Field(pattern=HEX32, examples=["0x" + "ab" * 32])]
 Address = Annotated[str, Field(pattern=ADDRESS, examples=["0x" + "12" * 20])]
@@ -163,6 +163,19 @@ class StatusChangeIn(SignedStatusChange):
     """A signed revoke (action 1), suspend (2) or reinstate (3)."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class BatchLeavesIn(SignedBatchLeaves):
+    """A directly issued batch's leaves, signed by one of its agency's signer keys (see docs/service.md)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class BatchListedOut(BaseModel):
+    agency_id: int
+    root: Hex32
+    leaves: int = Field(description="How many leaves the batch has.")
+    added: int = Field(description="How many of them were new here (0 when the batch was known already).")
 
 
 RequestState = Literal["pending", "submitted", "confirmed", "failed"]

@@ -41,6 +41,14 @@ STATUS_CHANGE_TYPES: dict[str, list[dict[str, str]]] = {
         {"name": "deadline", "type": "uint64"},
     ]
 }
+# Not a contract type: the service checks it before it lists a directly issued batch's leaves.
+BATCH_LEAVES_TYPES: dict[str, list[dict[str, str]]] = {
+    "BatchLeaves": [
+        {"name": "agencyId", "type": "uint32"},
+        {"name": "root", "type": "bytes32"},
+        {"name": "leavesHash", "type": "bytes32"},
+    ]
+}
 
 
 class StatusAction(IntEnum):
@@ -134,8 +142,31 @@ class StatusChangeRequest(BaseModel):
         }
 
 
-def _typed(domain: Domain, request: IssueRequest | StatusChangeRequest) -> Any:
-    types = ISSUE_TYPES if isinstance(request, IssueRequest) else STATUS_CHANGE_TYPES
+class BatchLeavesRequest(BaseModel):
+    """An agency's word that `leaves_hash` (keccak256 of its leaves, 32 bytes each, in order) are the leaves of
+    its batch `root`."""
+
+    model_config = ConfigDict(frozen=True)
+
+    agency_id: int = Field(ge=1, lt=2**32)
+    root: str = Field(pattern=HEX32)
+    leaves_hash: str = Field(pattern=HEX32)
+
+    def message(self) -> dict[str, Any]:
+        return {"agencyId": self.agency_id, "root": self.root, "leavesHash": self.leaves_hash}
+
+
+AnyRequest = IssueRequest | StatusChangeRequest | BatchLeavesRequest
+
+
+def _typed(domain: Domain, request: AnyRequest) -> Any:
+    types = (
+        ISSUE_TYPES
+        if isinstance(request, IssueRequest)
+        else STATUS_CHANGE_TYPES
+        if isinstance(request, StatusChangeRequest)
+        else BATCH_LEAVES_TYPES
+    )
     return encode_typed_data(
         domain.as_eip712(), types, {k: _bytes_or_int(v) for k, v in request.message().items()}
     )
@@ -145,13 +176,11 @@ def _bytes_or_int(value: Any) -> Any:
     return bytes.fromhex(value[2:]) if isinstance(value, str) else value
 
 
-def sign(
-    account: LocalAccount, domain: Domain, request: IssueRequest | StatusChangeRequest
-) -> CompactSignature:
+def sign(account: LocalAccount, domain: Domain, request: AnyRequest) -> CompactSignature:
     signed = account.sign_message(_typed(domain, request))
     return CompactSignature.from_vrs(signed.v, signed.r, signed.s)
 
 
-def recover(domain: Domain, request: IssueRequest | StatusChangeRequest, signature: CompactSignature) -> str:
+def recover(domain: Domain, request: AnyRequest, signature: CompactSignature) -> str:
     """The address that made `signature` over `request` for `domain`."""
     return str(Account.recover_message(_typed(domain, request), vrs=signature.to_vrs()))

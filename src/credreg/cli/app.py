@@ -20,6 +20,7 @@ from credreg.cli.admin_cmds import (
     signer_app,
 )
 from credreg.cli.audit_cmds import audit_app
+from credreg.cli.batch_cmds import batch_app
 from credreg.cli.chain_cmds import chain_app, deploy
 from credreg.cli.common import State
 from credreg.cli.credential_cmds import disclose, issue, reinstate, revoke, suspend, verify
@@ -109,6 +110,7 @@ app.add_typer(governor_app, name="governor")
 app.add_typer(safe_app, name="safe")
 app.add_typer(signer_app, name="signer")
 app.add_typer(audit_app, name="audit")
+app.add_typer(batch_app, name="batch")
 app.add_typer(export_app, name="export")
 app.add_typer(sign_app, name="sign")
 app.command("deploy")(deploy)

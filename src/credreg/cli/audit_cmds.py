@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import contextlib
 import json
+import time
 from collections.abc import Callable, Iterator
+from datetime import tzinfo
 from pathlib import Path
 from typing import Annotated
 
@@ -12,13 +14,13 @@ import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from credreg.audit.export import events_csv, write_credentials_csv
-from credreg.audit.invariants import iso
+from credreg.audit.export import events_csv, local_time, write_credentials_csv, zone_of
 from credreg.audit.provenance import check_provenance
 from credreg.audit.replay import EventHook, ProgressHook, checkpoint_path
 from credreg.audit.report import (
     AuditReport,
     CredentialAudit,
+    RunInfo,
     audit_credential,
     prepare_replayer,
     report_from,
@@ -27,6 +29,8 @@ from credreg.audit.report import (
 from credreg.cli.common import JsonOption, check_time, console, err_console, print_json, state, when
 from credreg.documents.wrap import WrappedDocument
 from credreg.errors import ConfigError, DocumentError, MalformedDocument
+from credreg.labels import ACTIONS, AGENCY_STATES, EVENTS, LEDGER_VERDICTS, Words
+from credreg.summaries import known_batches
 
 audit_app = typer.Typer(
     help="Auditor: replay the ledger from its deployment, check every rule, compare and export.\n\n"
@@ -108,6 +112,15 @@ def replay(
     records: Annotated[
         bool, typer.Option("--records", help="List every root and target in the JSON.")
     ] = False,
+    batches_dirs: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--batches",
+            metavar="DIR",
+            help="Folder of agencies' batch-….json summaries with their documents: count certificates and "
+            "name them in credentials.csv (repeat for more).",
+        ),
+    ] = None,
 ) -> None:
     """Replay every event since the deployment, check every rule, compare with the contract; findings first.
 
@@ -116,13 +129,15 @@ def replay(
     """
     st = state(ctx)
     check_time(at, "--at")
+    started = time.perf_counter()
     registry = st.registry(audit=True)
     at_time = _at_time(ctx, at)
+    known, batch_notes = known_batches(list(batches_dirs or []), registry.domain.chain_id, registry.address)
     to_block = resolve_block(
         registry, at_block=at_block, at_time=at_time, confirmations=st.settings.confirmations
     )
     checkpoint = from_checkpoint or checkpoint_path(st.settings.data_dir, registry)
-    notes: list[str] = []
+    notes: list[str] = list(batch_notes)
     replayer = prepare_replayer(
         registry, checkpoint=checkpoint, resume_from=from_checkpoint, resume=resume, to_block=to_block,
         notes=notes, window_blocks=st.settings.node_limits.max_logs_range,
@@ -130,7 +145,9 @@ def replay(
     with contextlib.ExitStack() as stack:
         on_event: EventHook | None = None
         if csv_dir is not None:
-            writer = stack.enter_context(events_csv(csv_dir / "events.csv", replayer.decoder))
+            writer = stack.enter_context(
+                events_csv(csv_dir / "events.csv", replayer.decoder, st.settings.zone)
+            )
             if replayer.resumed_from is not None:
                 # The resumed part was replayed earlier; read its events again for a complete export.
                 for _, _, events in replayer.source.windows(replayer.deployment_block, replayer.resumed_from):
@@ -141,10 +158,12 @@ def replay(
         replayer.run(to_block, on_event=on_event, progress=on_replay)
         report = report_from(
             registry, replayer, at_time=at_time, compare=views, provenance=provenance, recompile=recompile,
-            include_records=records, views_progress=on_views, notes=notes,
+            include_records=records, views_progress=on_views, notes=notes, started=started, batches=known,
         )  # fmt: skip
     if csv_dir is not None:
-        write_credentials_csv(csv_dir / "credentials.csv", replayer.state, report.report_time)
+        write_credentials_csv(
+            csv_dir / "credentials.csv", replayer.state, report.report_time, st.settings.zone, known
+        )
     if json_path is not None:
         text = report.model_dump_json(indent=2)
         if str(json_path) == "-":
@@ -153,9 +172,40 @@ def replay(
             json_path.parent.mkdir(parents=True, exist_ok=True)
             json_path.write_text(text + "\n", encoding="utf-8")
     if json_path is None or str(json_path) != "-":
-        print_summary(report, checkpoint=checkpoint, csv_dir=csv_dir, json_path=json_path)
+        print_summary(
+            report, checkpoint=checkpoint, csv_dir=csv_dir, json_path=json_path, zone=st.settings.zone
+        )
     if not report.clean:
         raise typer.Exit(1)
+
+
+_ACTION_WORDS = {words.en: words for words in ACTIONS.values()}
+_BY_WORDS = {"agency": Words("机构", "agency"), "governor": Words("管理部门", "governor")}
+
+
+def _change_words(key: str) -> str:
+    """`revoke by agency` as `撤销（机构）/ revoke by agency`."""
+    action, _, by = key.partition(" by ")
+    act, who = _ACTION_WORDS.get(action), _BY_WORDS.get(by)
+    return f"{act.zh}（{who.zh}）/ {key}" if act and who else key
+
+
+def _verdict_words(label: str) -> str:
+    words = LEDGER_VERDICTS.get(label)
+    return f"{words.zh} / {label}" if words else label
+
+
+def throughput_line(run: RunInfo) -> str:
+    """The replay's rate and the time it is measured over, then the whole audit's time: the rate printed
+    is events / the seconds printed beside it."""
+    resumed = f"，从区块 {run.resumed_from_block} 续跑 / resumed from block {run.resumed_from_block}" if (
+        run.resumed_from_block is not None
+    ) else ""  # fmt: skip
+    return (
+        f"重放 / replayed {run.events_replayed:,} 个事件 / events in {run.replay_seconds:.3f} s "
+        f"({run.events_per_second:,.1f} 个/秒 / events/s){resumed}; "
+        f"整个审计 / whole audit {run.seconds:.3f} s (重放、视图比对、代码核对 / replay, views, code check)"
+    )
 
 
 def print_summary(
@@ -164,11 +214,14 @@ def print_summary(
     checkpoint: Path | None = None,
     csv_dir: Path | None = None,
     json_path: Path | None = None,
+    zone: tzinfo | None = None,
 ) -> None:
     d = report.deployment
+    where = zone_of(zone)
     console.print(
-        f"[bold]Audit of registry {d.address}[/bold] on chain {d.chain_id}: blocks {d.deployment_block}–"
-        f"{report.through_block} ({iso(report.through_time)}), verdicts at {iso(report.report_time)}"
+        f"[bold]审计 / Audit of registry {d.address}[/bold] on chain {d.chain_id}: 区块 / blocks "
+        f"{d.deployment_block}–{report.through_block} ({local_time(report.through_time, where)}), "
+        f"结论时间 / verdicts at {local_time(report.report_time, where)}; 时区 / time zone {where}"
     )
     if report.clean:
         checked = ["every rule held"]
@@ -176,12 +229,12 @@ def print_summary(
             checked.append("the views agree")
         if report.provenance is not None:
             checked.append("the code is the source's")
-        console.print("[green]✓ no findings[/green]: " + ", ".join(checked))
+        console.print("[green]✓ 无问题 / no findings[/green]: " + ", ".join(checked))
     else:
-        console.print(f"[red]✗ {report.findings_total} finding(s)[/red]")
+        console.print(f"[red]✗ {report.findings_total} 个问题 / finding(s)[/red]")
         for finding in report.findings[:MAX_FINDINGS_SHOWN]:
-            where = f"\n      at {finding.event}" if finding.event else ""
-            console.print(f"  [red]{finding.kind} {finding.code}[/red]: {finding.message}{where}")
+            at = f"\n      at {finding.event}" if finding.event else ""
+            console.print(f"  [red]{finding.kind} {finding.code}[/red]: {finding.message}{at}")
         if report.findings_total > MAX_FINDINGS_SHOWN:
             console.print(f"  … and {report.findings_total - MAX_FINDINGS_SHOWN} more (see --json)")
         console.print("  by rule: " + ", ".join(f"{c} {n}" for c, n in report.findings_by_code.items()))
@@ -200,36 +253,43 @@ def print_summary(
         if v.note:
             console.print(f"  [yellow]{v.note}[/yellow]")
 
-    agencies = Table("agency", "name", "state", "roots", "valid", "not valid", "status changes", "signers",
-                     title="Agencies")  # fmt: skip
+    agencies = Table(
+        "机构 / agency", "名称 / name", "状态 / state", "批次 / batches", "证书 / certificates",
+        "有效批次 / valid", "其他批次 / not valid", "状态变更 / status changes", "签名密钥 / signers",
+        title="评价机构 / Agencies",
+    )  # fmt: skip
     for a in report.agencies:
         valid = a.root_verdicts.get("valid", 0)
-        invalid = ", ".join(f"{k} {n}" for k, n in a.root_verdicts.items() if k != "valid") or "-"
-        changes = ", ".join(f"{k} {n}" for k, n in a.status_changes.items()) or "-"
-        agencies.add_row(str(a.agency_id), a.name, a.state, str(a.roots_issued), str(valid), invalid, changes,
-                         str(len(a.signers)))  # fmt: skip
+        invalid = (
+            "; ".join(f"{_verdict_words(k)} {n}" for k, n in a.root_verdicts.items() if k != "valid") or "-"
+        )
+        changes = "; ".join(f"{_change_words(k)} {n}" for k, n in a.status_changes.items()) or "-"
+        state_words = AGENCY_STATES.get(a.state)
+        standing = f"{state_words.zh} / {a.state}" if state_words else a.state
+        agencies.add_row(str(a.agency_id), a.name, standing, str(a.roots_issued),
+                         _certificates(a.certificates_known, a.batches_with_known_certificates, a.roots_issued),
+                         str(valid), invalid, changes, str(len(a.signers)))  # fmt: skip
     console.print(agencies)
-    scopes = Table("scope", "title", "roots", "agencies accredited", title="Scopes")
-    for s in report.scopes:
-        scopes.add_row(f"{s.occupation_code} L{s.level}", s.title, str(s.roots_issued),
-                       ", ".join(map(str, s.agencies_accredited)) or "-")  # fmt: skip
+    scopes = Table("职业范围 / scope", "名称 / title", "批次 / batches", "已认定机构 / agencies accredited",
+                   title="职业范围 / Scopes")  # fmt: skip
+    for sc in report.scopes:
+        scopes.add_row(f"{sc.occupation_code}/{sc.level}", sc.title, str(sc.roots_issued),
+                       ", ".join(map(str, sc.agencies_accredited)) or "-")  # fmt: skip
     console.print(scopes)
     t = report.totals
     console.print(
-        f"events {t.events:,} ("
-        + ", ".join(f"{name} {n:,}" for name, n in t.events_by_name.items())
-        + f"); roots {t.roots:,}; status targets {t.targets:,}"
+        f"事件 / events {t.events:,} ("
+        + ", ".join(f"{_event_words(name)} {n:,}" for name, n in t.events_by_name.items())
+        + f"); 批次 / batches {t.roots:,}; 证书 / certificates "
+        + _certificates(t.certificates_known, t.batches_with_known_certificates, t.roots)
+        + f"; 状态变更目标 / status targets {t.targets:,}"
     )
     g = report.digest
     console.print(
         f"[bold]digest {g.digest}[/bold]  ({g.scheme}, {g.event_count:,} events through block {g.through_block})"
     )
-    r = report.run
-    resumed = f", resumed from block {r.resumed_from_block}" if r.resumed_from_block is not None else ""
-    console.print(
-        f"replayed {r.events_replayed:,} events at {r.events_per_second:,.0f}/s in {r.seconds:.2f} s{resumed}"
-    )
-    for note in r.notes:
+    console.print(throughput_line(report.run))
+    for note in report.run.notes:
         console.print(f"note: {note}")
     outputs = [f"checkpoint {checkpoint}"] if checkpoint else []
     if json_path is not None:
@@ -238,6 +298,22 @@ def print_summary(
         outputs.append(f"CSV {csv_dir / 'events.csv'}, {csv_dir / 'credentials.csv'}")
     if outputs:
         console.print("wrote " + "; ".join(outputs))
+
+
+def _event_words(name: str) -> str:
+    words = EVENTS.get(name)
+    return f"{words.zh} {name}" if words else name
+
+
+def _certificates(count: int, known: int, batches: int) -> str:
+    """How many certificates, and of how many batches that is known: the ledger itself counts batches only."""
+    if not batches:
+        return "0"
+    if not known:
+        return "未知 / unknown (--batches DIR)"
+    if known == batches:
+        return f"{count:,}"
+    return f"{count:,} (仅 {known}/{batches} 个批次已知 / in {known} of {batches} batches known)"
 
 
 def _credential_inputs(
@@ -342,12 +418,17 @@ def status(
     if as_json:
         print_json(json.loads(answer.model_dump_json()))
     else:
-        print_credential(answer, note)
+        print_credential(answer, note, st.settings.zone)
     if not answer.then.valid:
         raise typer.Exit(1)
 
 
-def print_credential(answer: CredentialAudit, note: str | None = None) -> None:
+def print_credential(answer: CredentialAudit, note: str | None = None, zone: tzinfo | None = None) -> None:
+    where = zone_of(zone)
+
+    def shown(moment: int) -> str:
+        return local_time(moment, where) or "never"
+
     under = f" under root {answer.root}" if answer.root and answer.root != answer.hash else ""
     console.print(f"[bold]{answer.hash}[/bold]{under}")
     if note:
@@ -355,7 +436,7 @@ def print_credential(answer: CredentialAudit, note: str | None = None) -> None:
     then, now = answer.then, answer.now
     colour = "green" if then.valid else "red"
     console.print(
-        f"at {iso(answer.at_time)} (ledger through block {answer.at_block}): "
+        f"at {shown(answer.at_time)} (ledger through block {answer.at_block}): "
         f"[{colour}]{then.verdict.upper()}[/{colour}] — {then.explanation}"
     )
     colour = "green" if now.valid else "red"
@@ -367,13 +448,15 @@ def print_credential(answer: CredentialAudit, note: str | None = None) -> None:
     if answer.record is not None:
         r = answer.record
         console.print(
-            f"issued {iso(r.issued_at)} by agency {r.agency_id}, scope {r.scope_id}, signer {r.signer}"
+            f"issued {shown(r.issued_at)} by agency {r.agency_id}, scope {r.scope_id}, signer {r.signer}"
         )
     if answer.history:
         console.print("history:")
         for item in answer.history:
-            console.print(f"  {iso(item.time)}  block {item.block}  {item.text}")
-    console.print(f"digest {answer.digest.digest} (through block {answer.digest.through_block})")
+            console.print(f"  {shown(item.time)}  block {item.block}  {item.text}")
+    console.print(
+        f"digest {answer.digest.digest} (through block {answer.digest.through_block}); 时区 / time zone {where}"
+    )
 
 
 @audit_app.command("provenance")

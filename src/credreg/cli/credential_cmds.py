@@ -17,6 +17,8 @@ from rich.table import Table
 
 from credreg.chain.eip712 import StatusAction
 from credreg.chain.trustlist import TrustList, resolve_trust_list
+from credreg.cli import service_client
+from credreg.cli.batch_cmds import sign_upload
 from credreg.cli.common import (
     DevAccountOption,
     JsonOption,
@@ -46,8 +48,15 @@ from credreg.labels import (
     level_words,
     reason_words,
 )
-from credreg.registry import Governor, Registry, Relayer, SignedIssue
-from credreg.verify import Note, Outcome, VerificationReport, verify_documents, verify_offline
+from credreg.registry import Governor, Registry, Relayer
+from credreg.verify import (
+    Note,
+    Outcome,
+    VerificationReport,
+    reason_in_zone,
+    verify_documents,
+    verify_offline,
+)
 
 if TYPE_CHECKING:
     from credreg.vc.ledger import RegistryResolver
@@ -95,9 +104,9 @@ def issue(
         str | None,
         typer.Option(
             "--service",
-            help="Hand the issuance and its leaves to this credreg service (it relays it and publishes the "
-            "status lists); needed with --vc, since a batch has status list positions only where its leaves "
-            "are known.",
+            metavar="URL",
+            help="Hand the signed batch to a credreg service, which relays it and learns its certificates "
+            "(and publishes their status list positions: needed with --vc).",
         ),
     ] = None,
 ) -> None:
@@ -106,6 +115,7 @@ def issue(
     First shows the agency (of the signer key), the scope, the count and the validity, and asks to
     confirm; --yes skips the question, --dry-run only shows. All or nothing: if anything fails, run the
     same command again; it resumes, never issues twice.
+    With --service URL the service sends the transaction and can then answer for each certificate.
     Example: credreg issue results.csv --out certificates/ -k agency-signer.json
     """
     st = state(ctx)
@@ -153,9 +163,13 @@ def issue(
             confirmations=st.settings.confirmations,
             batches_dir=st.settings.data_dir / "batches",
             horizon_years=horizon,
-            submit=_service_submit(service) if service is not None else None,
+            submit=(lambda signed, leaves: service_client.relay_issue(service, signed, leaves))
+            if service else None,
         )  # fmt: skip
     s = outcome.summary
+    if service and s.transaction_hash is None and s.leaves:
+        # Recorded before (a resumed or repeated run): make sure the service knows the certificates anyway.
+        service_client.upload_batch(service, sign_upload(s, s.leaves, signer))
     if issuer_key is not None and service is not None:
         from credreg.cli.vc_cmds import write_batch_vcs
 
@@ -176,12 +190,6 @@ def issue(
     if s.transaction_hash:
         console.print(f"  transaction {s.transaction_hash} in block {s.block_number}")
     console.print(f"  documents in {out}/ (summary batch-{s.root[2:18]}.json)")
-
-
-def _service_submit(service: str) -> Callable[[SignedIssue, list[str]], tuple[str | None, int | None]]:
-    from credreg.cli.vc_cmds import relay_through_service
-
-    return lambda signed, leaves: relay_through_service(service, signed, leaves)
 
 
 def _show_preview(ctx: typer.Context, p: IssuePreview) -> None:
@@ -569,7 +577,7 @@ def verify(
             + [{"file": str(f), "verdict": "skipped", "code": "batch-summary"} for f in skipped]
         )
     else:
-        _print_reports(kept, reports, skipped)
+        _print_reports(kept, reports, skipped, lambda seconds: local_time(ctx, seconds, "never"))
     if not kept:
         raise ConfigError(
             "没有可验证的证书文件（给出的都是批次汇总文件），请给出证书文件 / no certificate files to verify "
@@ -734,11 +742,17 @@ _ORDER = {Outcome.INVALID: 0, Outcome.ERROR: 1, Outcome.VALID: 2}
 DETAIL_UP_TO = 10  # files: beyond this many, valid ones get one line each
 
 
-def _print_reports(files: list[Path], reports: list[VerificationReport], skipped: list[Path]) -> None:
+def _print_reports(
+    files: list[Path],
+    reports: list[VerificationReport],
+    skipped: list[Path],
+    show: Callable[[int], str],
+) -> None:
     """Invalid files first, then errors, then valid ones; skipped summaries; a tally when there are many."""
     ordered = sorted(zip(files, reports, strict=True), key=lambda pair: _ORDER[pair[1].verdict])
     for path, report in ordered:
-        _print_report(path, report, detail=report.verdict is not Outcome.VALID or len(files) <= DETAIL_UP_TO)
+        detail = report.verdict is not Outcome.VALID or len(files) <= DETAIL_UP_TO
+        _print_report(path, report, detail=detail, show=show)
     for path in skipped:
         console.print(
             f"[dim]跳过 / skipped[/] {path}: 批次汇总文件，不是证书 / a batch summary, not a certificate"
@@ -747,7 +761,9 @@ def _print_reports(files: list[Path], reports: list[VerificationReport], skipped
         _print_tally(reports, len(skipped))
 
 
-def _print_report(path: Path, report: VerificationReport, *, detail: bool) -> None:
+def _print_report(
+    path: Path, report: VerificationReport, *, detail: bool, show: Callable[[int], str]
+) -> None:
     colour = _COLOURS[report.verdict.value]
     words = VERDICTS.get(report.code)
     plain = f"{words.zh} / {report.summary}" if words else report.summary
@@ -759,7 +775,9 @@ def _print_report(path: Path, report: VerificationReport, *, detail: bool) -> No
     table = Table(show_header=False, box=None, padding=(0, 1))
     for step in report.steps:
         table.add_row(
-            f"[{_COLOURS[step.status.value]}]{step.status.value}[/]", step.name, escape(step.reason)
+            f"[{_COLOURS[step.status.value]}]{step.status.value}[/]",
+            step.name,
+            escape(reason_in_zone(step.reason, show)),
         )
     console.print(table)
     if report.agency:

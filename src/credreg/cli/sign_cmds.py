@@ -11,7 +11,6 @@ import json
 from pathlib import Path
 from typing import Annotated, Any
 
-import httpx
 import typer
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
@@ -23,6 +22,7 @@ from credreg.chain.devkeys import ANVIL_TEST_KEYS
 from credreg.chain.eip712 import Domain, IssueRequest, StatusAction, StatusChangeRequest
 from credreg.chain.keystore import load_keystore, password_from_env_or_prompt
 from credreg.chain.manifest import Manifest, write_atomically
+from credreg.cli import service_client
 from credreg.cli.common import DevAccountOption, KeystoreOption, console, load_account, scope_of, state
 from credreg.cli.timeparse import parse_time
 from credreg.documents.layout import binding_from_document
@@ -283,20 +283,9 @@ def submit(
 
 
 def _submit_to_service(service: str, signed: SignedIssue | SignedStatusChange) -> None:
-    route = "/v1/issuances" if isinstance(signed, SignedIssue) else "/v1/revocations"
-    url = service.rstrip("/") + route
-    try:
-        reply = httpx.post(url, json=signed.model_dump(mode="json"), timeout=30)
-    except httpx.HTTPError as exc:
-        raise ConfigError(f"无法连接服务 {service} / cannot reach the service at {service}: {exc}") from None
-    body: dict[str, Any] = reply.json() if reply.headers.get("content-type", "").endswith("json") else {}
-    if reply.status_code >= 400:
-        raise ConfigError(
-            f"服务拒绝了请求 / the service refused the request ({reply.status_code} {body.get('type', '')}): "
-            f"{body.get('detail', reply.text[:300])}"
-        )
+    body = service_client.submit(service, signed)
     console.print(
-        f"已受理 / accepted ({reply.status_code}): request {body.get('id')}, status {body.get('status')}; "
+        f"已受理 / accepted (202): request {body.get('id')}, status {body.get('status')}; "
         f"follow it at {service.rstrip('/')}{body.get('location', '')}"
     )
 

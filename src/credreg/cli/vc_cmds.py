@@ -16,7 +16,6 @@ from credreg.cli.common import console
 from credreg.documents.layout import binding_from_document
 from credreg.documents.wrap import WrappedDocument, load_document
 from credreg.errors import ChainUnreachable, ConfigError, DocumentError
-from credreg.registry import SignedIssue
 from credreg.vc.export import export_vc
 from credreg.vc.keys import SigningKey, load_signing_key
 from credreg.vc.sdjwt import issue_sd_jwt
@@ -138,37 +137,6 @@ def service_position(service: str, document: WrappedDocument) -> tuple[int, str]
 
 
 SERVICE_WAIT_SECONDS = 120.0
-
-
-def relay_through_service(
-    service: str, signed: SignedIssue, leaves: list[str]
-) -> tuple[str | None, int | None]:
-    """Hand a signed issuance and its leaves to a credreg service and wait until it is on the ledger."""
-    base = service.rstrip("/")
-    body = {**signed.model_dump(mode="json"), "leaves": leaves}
-    try:
-        with httpx.Client(timeout=60) as client:
-            reply = client.post(f"{base}/v1/issuances", json=body)
-            if reply.status_code not in (200, 201, 202):
-                raise DocumentError(f"{base} refused the issuance ({reply.status_code}): {reply.text[:500]}")
-            location = str(reply.json()["location"])
-            deadline = time.monotonic() + SERVICE_WAIT_SECONDS
-            while True:
-                state = client.get(location if location.startswith("http") else base + location).json()
-                if state.get("status") in ("confirmed", "failed"):
-                    break
-                if time.monotonic() > deadline:
-                    raise ChainUnreachable(
-                        f"the issuance {location} is not confirmed after {SERVICE_WAIT_SECONDS:.0f} s; run the "
-                        "same command again later to finish"
-                    )
-                time.sleep(0.2)
-    except httpx.HTTPError as exc:
-        raise ChainUnreachable(f"{base} does not answer: {exc}") from exc
-    if state["status"] == "failed":
-        raise DocumentError(f"{base} could not record the issuance: {state.get('error') or state}")
-    block = state.get("block_number")
-    return state.get("tx_hash"), int(block) if block is not None else None
 
 
 def batch_positions(service: str, agency_id: int, root: str) -> tuple[str, dict[str, int]]:

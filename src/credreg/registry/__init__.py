@@ -38,9 +38,12 @@ from credreg.registry.records import (
 )
 from credreg.registry.requests import (
     DEFAULT_VALIDITY,
+    SignedBatchLeaves,
     SignedIssue,
     SignedStatusChange,
     default_deadline,
+    leaves_hash,
+    sign_batch_leaves,
     sign_issue,
     sign_status_change,
 )
@@ -63,6 +66,7 @@ __all__ = [
     "Registry",
     "Relayer",
     "ScopeInfo",
+    "SignedBatchLeaves",
     "SignedIssue",
     "SignedStatusChange",
     "SignerInfo",
@@ -72,8 +76,10 @@ __all__ = [
     "TargetStatus",
     "Verdict",
     "default_deadline",
+    "leaves_hash",
     "same_major",
     "scope_id_of",
+    "sign_batch_leaves",
     "sign_issue",
     "sign_status_change",
 ]

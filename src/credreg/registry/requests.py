@@ -7,13 +7,16 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from typing import Literal
+from typing import Annotated, Literal
 
 from eth_account.signers.local import LocalAccount
+from eth_utils.crypto import keccak
 from pydantic import BaseModel, ConfigDict, Field
 
 from credreg.chain.eip712 import (
     ADDRESS,
+    HEX32,
+    BatchLeavesRequest,
     CompactSignature,
     Domain,
     IssueRequest,
@@ -67,6 +70,32 @@ class SignedStatusChange(BaseModel):
         return recover(self.domain, self.request, self.signature)
 
 
+class SignedBatchLeaves(BaseModel):
+    """The leaves of a batch its agency issued straight to the ledger, signed by one of that agency's signer
+    keys, so a service can answer for each certificate of the batch (`credreg batch upload`)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    type: Literal["credreg.batch-leaves"] = "credreg.batch-leaves"
+    chain_id: int = Field(ge=1)
+    registry: str = Field(pattern=ADDRESS)
+    request: BatchLeavesRequest
+    leaves: list[Annotated[str, Field(pattern=HEX32)]] = Field(min_length=1)
+    signature: CompactSignature
+
+    @property
+    def domain(self) -> Domain:
+        return Domain(chain_id=self.chain_id, registry=self.registry)
+
+    def signer(self) -> str:
+        return recover(self.domain, self.request, self.signature)
+
+
+def leaves_hash(leaves: Sequence[str]) -> str:
+    """keccak256 of the leaves, 32 bytes each, concatenated in the order given."""
+    return "0x" + keccak(b"".join(bytes.fromhex(leaf.removeprefix("0x")) for leaf in leaves)).hex()
+
+
 def default_deadline(ledger_time: int | None = None, valid_for: int = DEFAULT_VALIDITY) -> int:
     """`valid_for` seconds from now, by the later of this machine's clock and the ledger's time."""
     return max(ledger_time or 0, int(time.time())) + valid_for
@@ -93,14 +122,31 @@ def sign_status_change(
     )
 
 
+def sign_batch_leaves(
+    signer: LocalAccount, domain: Domain, agency_id: int, root: str, leaves: Sequence[str]
+) -> SignedBatchLeaves:
+    request = BatchLeavesRequest(agency_id=agency_id, root=root.lower(), leaves_hash=leaves_hash(leaves))
+    return SignedBatchLeaves(
+        chain_id=domain.chain_id,
+        registry=domain.registry,
+        request=request,
+        leaves=[leaf.lower() for leaf in leaves],
+        signature=sign(signer, domain, request),
+    )
+
+
 __all__ = [
     "DEFAULT_VALIDITY",
+    "BatchLeavesRequest",
     "IssueRequest",
+    "SignedBatchLeaves",
     "SignedIssue",
     "SignedStatusChange",
     "StatusAction",
     "StatusChangeRequest",
     "default_deadline",
+    "leaves_hash",
+    "sign_batch_leaves",
     "sign_issue",
     "sign_status_change",
 ]

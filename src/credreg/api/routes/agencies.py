@@ -14,9 +14,19 @@ from uuid import UUID
 from fastapi import APIRouter, Path, Response
 
 from credreg.api.deps import OutboxDep, SettingsDep
-from credreg.api.models import Accepted, IssuanceIn, RequestError, RequestOut, StatusChangeIn, iso_ms
+from credreg.api.models import (
+    Accepted,
+    BatchLeavesIn,
+    BatchListedOut,
+    IssuanceIn,
+    RequestError,
+    RequestOut,
+    StatusChangeIn,
+    iso_ms,
+)
 from credreg.api.problems import Problem, ProblemError
-from credreg.registry import SignedIssue, SignedStatusChange
+from credreg.registry import SignedBatchLeaves, SignedIssue, SignedStatusChange
+from credreg.service.batches import list_batch
 from credreg.service.db import OutboxRow
 from credreg.service.outbox import ISSUE, STATUS_CHANGE
 
@@ -133,3 +143,30 @@ def post_revocation(body: StatusChangeIn, outbox: OutboxDep, response: Response)
 )
 def get_revocation(outbox: OutboxDep, request_id: Annotated[UUID, Path()]) -> RequestOut:
     return _lookup(outbox, request_id, STATUS_CHANGE, "status change")
+
+
+@router.post(
+    "/batches",
+    response_model=BatchListedOut,
+    summary="List the leaves of a batch the agency issued straight to the ledger",
+    description=(
+        "For a batch not relayed through this service: its leaves, with an EIP-712 `BatchLeaves(uint32 "
+        "agencyId,bytes32 root,bytes32 leavesHash)` signature by one of the agency's signer keys, where "
+        "leavesHash is keccak256 of the leaves concatenated in the order sent. Taken only if the signer is "
+        "a key of that agency, the root is recorded in its namespace and the leaves build the root; then "
+        "GET /v1/credentials/{leaf} answers for each certificate. Sending the same batch again is harmless."
+    ),
+    responses={
+        422: {
+            "model": Problem,
+            "description": "Not that agency's key, not its root, or not the root's leaves.",
+        },
+        503: {"model": Problem, "description": "The ledger cannot be reached to check the upload."},
+    },
+)
+def post_batch(body: BatchLeavesIn, outbox: OutboxDep) -> BatchListedOut:
+    upload = SignedBatchLeaves.model_validate(body.model_dump())
+    listed = list_batch(outbox, upload)
+    return BatchListedOut(
+        agency_id=listed.agency_id, root=listed.root, leaves=listed.leaves, added=listed.added
+    )

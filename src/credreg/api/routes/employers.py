@@ -238,7 +238,7 @@ def _one_agency(wanted: str, holders: set[int]) -> int | None:
         "with its record, the batch-wide verdict and the certificates under it that are revoked or suspended "
         "(from the ledger's events); `valid` is null, since a batch is not a certificate. A certificate's "
         "target hash is answered when its batch is known: from `root` and `proof`, from the leaves of a batch "
-        "relayed through this service, or from the certificate's own revocation or suspension. The ledger "
+        "relayed through this service or uploaded to it (POST /v1/batches), or from the certificate's own revocation or suspension. The ledger "
         "holds batch roots, not certificates: any other hash is a 404 `unknown-hash`, which does not mean the "
         "certificate was not issued; verify its file instead."
     ),
@@ -314,7 +314,8 @@ def credential(
         f"{wanted} is not a batch root on the ledger, and no batch known to this service contains it. The "
         "ledger records batches, not single certificates, so a certificate's own hash can only be looked up "
         "when its batch is known here; this does not mean it was not issued. Verify the certificate file "
-        f"instead (POST /v1/verify).{why}",
+        "instead (POST /v1/verify), or ask its agency to upload the batch (credreg batch upload)."
+        f"{why}",
         field="hash",
     )
 

@@ -118,8 +118,8 @@ const UI = {
   ],
   batchKnown: ["本服务知道这个批次中的 {count} 份证书。", "This service knows {count} certificate(s) in this batch."],
   batchUnknown: [
-    "本服务不知道这个批次包含哪些证书（批次未经本服务提交）。",
-    "This service does not know which certificates this batch holds (it was not relayed through this service).",
+    "本服务不知道这个批次包含哪些证书（批次未经本服务提交，发证机构也未上传其批次摘要：credreg batch upload）。",
+    "This service does not know which certificates this batch holds (it was not relayed through this service, and its agency has not uploaded the batch: credreg batch upload).",
   ],
   batchChanges: ["这个批次中已撤销或暂停的：", "Revoked or suspended in this batch:"],
   batchNoChanges: [
@@ -396,12 +396,26 @@ function fill(template, groups) {
   });
 }
 
-// A step's reason as the service wrote it (English, times in UTC), in the chosen language and zone.
-export function stepReason(reason) {
+const UTC_TIMES = /\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC/g;
+
+function wordedReason(reason) {
   const patterns = (state.labels || {}).step_reasons || [];
   for (const entry of patterns) {
     const match = new RegExp(entry.pattern).exec(reason);
-    if (match) return { text: fill(entry[state.lang] || entry.en, match), translated: true };
+    if (match) return fill(entry[state.lang] || entry.en, match);
   }
-  return { text: reason, translated: false };
+  return null;
+}
+
+// A step's reason as the service wrote it (English, times in UTC), in the chosen language and zone. A reason
+// listing several differences ("…; …") is worded part by part; a reason with no words yet keeps its English,
+// but its times are still shown in the view's zone.
+export function stepReason(reason) {
+  const whole = wordedReason(reason);
+  if (whole !== null) return { text: whole, translated: true };
+  const parts = reason.split("; ").map(wordedReason);
+  if (parts.length > 1 && parts.every((p) => p !== null)) {
+    return { text: parts.join(state.lang === "zh" ? "；" : "; "), translated: true };
+  }
+  return { text: reason.replace(UTC_TIMES, (text) => when(utcToSeconds(text))), translated: false };
 }

@@ -1,0 +1,82 @@
+"""Talking to a credreg service from the CLI: hand in signed requests and batch leaves, follow issuances."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import httpx
+
+from credreg.errors import ConfigError
+from credreg.registry import SignedBatchLeaves, SignedIssue, SignedStatusChange
+
+#: How long `credreg issue --service` waits for the service to have the batch on the ledger.
+RELAY_TIMEOUT_SECONDS = 300.0
+POLL_SECONDS = 0.5
+
+
+def _url(service: str, path: str) -> str:
+    return service.rstrip("/") + path
+
+
+def _json(reply: httpx.Response) -> dict[str, Any]:
+    if not reply.headers.get("content-type", "").split(";")[0].endswith("json"):
+        return {}
+    body = reply.json()
+    return body if isinstance(body, dict) else {}
+
+
+def call(service: str, method: str, path: str, body: Any = None) -> dict[str, Any]:
+    """The service's JSON answer, or a ConfigError saying what it refused and why."""
+    try:
+        reply = httpx.request(method, _url(service, path), json=body, timeout=30)
+    except httpx.HTTPError as exc:
+        raise ConfigError(f"无法连接服务 {service} / cannot reach the service at {service}: {exc}") from None
+    answer = _json(reply)
+    if reply.status_code >= 400:
+        raise ConfigError(
+            f"服务拒绝了请求 / the service refused the request ({reply.status_code} "
+            f"{answer.get('type', '')}): {answer.get('detail', reply.text[:300])}"
+        )
+    return answer
+
+
+def submit(
+    service: str, signed: SignedIssue | SignedStatusChange, leaves: list[str] | None = None
+) -> dict[str, Any]:
+    """Hand a signed request to the service; its answer (`id`, `status`, `location`)."""
+    route = "/v1/issuances" if isinstance(signed, SignedIssue) else "/v1/revocations"
+    body = signed.model_dump(mode="json")
+    if leaves:
+        body["leaves"] = leaves
+    return call(service, "POST", route, body)
+
+
+def relay_issue(
+    service: str, signed: SignedIssue, leaves: list[str], timeout: float = RELAY_TIMEOUT_SECONDS
+) -> tuple[str | None, int | None]:
+    """Have the service relay `signed` with the batch's leaves; (transaction hash, block) once confirmed."""
+    accepted = submit(service, signed, leaves)
+    location = str(accepted.get("location") or f"/v1/issuances/{accepted.get('id')}")
+    give_up = time.monotonic() + timeout
+    while True:
+        state = call(service, "GET", location)
+        if state.get("status") == "confirmed":
+            return state.get("tx_hash"), state.get("block_number")
+        if state.get("status") == "failed":
+            error = state.get("error") or {}
+            raise ConfigError(
+                f"服务未能上链 / the service could not record the batch: {error.get('message', 'failed')} "
+                f"(request {accepted.get('id')})"
+            )
+        if time.monotonic() > give_up:
+            raise ConfigError(
+                f"服务尚未确认 / the service has not confirmed the batch within {timeout:.0f} s (request "
+                f"{accepted.get('id')} is {state.get('status')}); follow it at {_url(service, location)} and "
+                "run the same command again once it is confirmed, to write the documents"
+            )
+        time.sleep(POLL_SECONDS)
+
+
+def upload_batch(service: str, upload: SignedBatchLeaves) -> dict[str, Any]:
+    return call(service, "POST", "/v1/batches", upload.model_dump(mode="json"))
