@@ -6,27 +6,18 @@ import contextlib
 import json
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
-from credreg.audit.export import events_csv, write_credentials_csv
-from credreg.audit.invariants import iso
-from credreg.audit.provenance import check_provenance
-from credreg.audit.replay import EventHook, ProgressHook, checkpoint_path
-from credreg.audit.report import (
-    AuditReport,
-    CredentialAudit,
-    audit_credential,
-    prepare_replayer,
-    report_from,
-    resolve_block,
-)
 from credreg.cli.common import JsonOption, check_time, console, err_console, print_json, state, when
-from credreg.documents.wrap import WrappedDocument
 from credreg.errors import ConfigError, DocumentError, MalformedDocument
+
+if TYPE_CHECKING:
+    from credreg.audit.replay import ProgressHook
+    from credreg.audit.report import AuditReport, CredentialAudit
+    from credreg.documents.wrap import WrappedDocument
+
 
 audit_app = typer.Typer(
     help="Auditor: replay the ledger from its deployment, check every rule, compare and export.\n\n"
@@ -58,6 +49,8 @@ CheckpointOption = Annotated[
 @contextlib.contextmanager
 def _progress(label: str) -> Iterator[tuple[ProgressHook | None, Callable[[int, int], None] | None]]:
     """Rich progress bars on stderr when it is a terminal; nothing otherwise (logs stay clean)."""
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
     if not err_console.is_terminal:
         yield None, None
         return
@@ -114,6 +107,10 @@ def replay(
     Exits 1 when there is any finding. Progress is saved to a checkpoint under the data directory.
     Example: credreg audit replay --at 2026-03-01 --json report.json --csv-dir audit/
     """
+    from credreg.audit.export import events_csv, write_credentials_csv
+    from credreg.audit.replay import EventHook, checkpoint_path
+    from credreg.audit.report import prepare_replayer, report_from, resolve_block
+
     st = state(ctx)
     check_time(at, "--at")
     registry = st.registry(audit=True)
@@ -165,6 +162,10 @@ def print_summary(
     csv_dir: Path | None = None,
     json_path: Path | None = None,
 ) -> None:
+    from rich.table import Table
+
+    from credreg.audit.invariants import iso
+
     d = report.deployment
     console.print(
         f"[bold]Audit of registry {d.address}[/bold] on chain {d.chain_id}: blocks {d.deployment_block}–"
@@ -326,6 +327,8 @@ def status(
     Exits 0 if it was valid then, 1 if not.
     Example: credreg audit status --document alice.json --at 2026-03-01
     """
+    from credreg.audit.report import audit_credential
+
     st = state(ctx)
     check_time(at, "--at")
     registry = st.registry(audit=True)
@@ -348,6 +351,8 @@ def status(
 
 
 def print_credential(answer: CredentialAudit, note: str | None = None) -> None:
+    from credreg.audit.invariants import iso
+
     under = f" under root {answer.root}" if answer.root and answer.root != answer.hash else ""
     console.print(f"[bold]{answer.hash}[/bold]{under}")
     if note:
@@ -389,6 +394,9 @@ def provenance_cmd(
 
     Example: credreg audit provenance
     """
+    from credreg.audit.provenance import check_provenance
+    from credreg.audit.report import resolve_block
+
     st = state(ctx)
     registry = st.registry(audit=True)
     block = resolve_block(registry, at_block=at_block, at_time=None, confirmations=st.settings.confirmations)

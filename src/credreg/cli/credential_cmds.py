@@ -8,15 +8,11 @@ import sys
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.markup import escape
-from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
-from credreg.chain.eip712 import StatusAction
-from credreg.chain.trustlist import TrustList, resolve_trust_list
 from credreg.cli.common import (
     DevAccountOption,
     JsonOption,
@@ -31,12 +27,7 @@ from credreg.cli.common import (
     state,
 )
 from credreg.cli.safe_cmds import UnsignedTxOption, write_unsigned_tx
-from credreg.documents.canonical import unsalt_value
-from credreg.documents.disclosure import disclose as disclose_fields
-from credreg.documents.layout import binding_from_document, hidden_fields, hideable_fields
-from credreg.documents.wrap import WrappedDocument, dump_document, load_document
 from credreg.errors import ChainUnreachable, ConfigError, DocumentError
-from credreg.issuance import IssuePreview, issue_results_file, preview_results_file
 from credreg.labels import (
     AGENCY_STATES,
     KIND_NAMES,
@@ -46,8 +37,15 @@ from credreg.labels import (
     level_words,
     reason_words,
 )
-from credreg.registry import Governor, Registry, Relayer
-from credreg.verify import Note, Outcome, VerificationReport, verify_documents, verify_offline
+
+if TYPE_CHECKING:
+    from credreg.chain.eip712 import StatusAction
+    from credreg.chain.trustlist import TrustList
+    from credreg.documents.wrap import WrappedDocument
+    from credreg.issuance import IssuePreview
+    from credreg.registry import Registry
+    from credreg.verify import VerificationReport
+
 
 IDENTITY_ENV = "CREDREG_IDENTITY_LOCATION"
 
@@ -83,6 +81,10 @@ def issue(
     same command again; it resumes, never issues twice.
     Example: credreg issue results.csv --out certificates/ -k agency-signer.json
     """
+    from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
+
+    from credreg.issuance import issue_results_file, preview_results_file
+
     st = state(ctx)
     registry = st.registry()
     signer = load_account(st, keystore, dev_account, role="agency signer")
@@ -175,6 +177,9 @@ def _status_change(
     agency: int | None,
     unsigned_tx: Path | None,
 ) -> None:
+    from credreg.chain.eip712 import StatusAction
+    from credreg.registry import Governor, Relayer
+
     st: State = state(ctx)
     registry = st.registry()
     doc_agency, root_hash, target_hash, proof = _target(document, root, target, whole_batch)
@@ -229,6 +234,9 @@ def _target(
     document: Path | None, root: str | None, target: str | None, whole_batch: bool
 ) -> tuple[int | None, str, str, list[str]]:
     """(the document's agency or None, root, target, proof) of what a status change names."""
+    from credreg.documents.layout import binding_from_document
+    from credreg.documents.wrap import load_document
+
     if document is not None:
         if root or target:
             raise ConfigError(
@@ -297,7 +305,7 @@ AgencyOpt = Annotated[
 ]
 
 
-def _status_command(action: StatusAction, help_text: str) -> Callable[..., None]:
+def _status_command(action_name: str, help_text: str) -> Callable[..., None]:
     """One command per action; they differ only in what they ask the ledger to do."""
 
     def command(
@@ -306,32 +314,34 @@ def _status_command(action: StatusAction, help_text: str) -> Callable[..., None]
         dev_account: DevAccountOption = None, as_governor: GovernorOpt = False, agency: AgencyOpt = None,
         unsigned_tx: UnsignedTxOption = None,
     ) -> None:  # fmt: skip
+        from credreg.chain.eip712 import StatusAction as Action
+
         _status_change(
-            ctx, action, document, root, target, whole_batch, reason, keystore, dev_account, as_governor,
+            ctx, Action[action_name], document, root, target, whole_batch, reason, keystore, dev_account, as_governor,
             agency, unsigned_tx,
         )  # fmt: skip
 
     command.__doc__ = help_text
-    command.__name__ = action.name.lower()
+    command.__name__ = action_name.lower()
     return command
 
 
 revoke = _status_command(
-    StatusAction.REVOKE,
+    "REVOKE",
     """Agency (or governor): revoke a certificate for good, or its whole batch with --whole-batch.
 
     Example: credreg revoke certificates/C-2026-0001.json --reason 3 -k agency-signer.json
     """,
 )
 suspend = _status_command(
-    StatusAction.SUSPEND,
+    "SUSPEND",
     """Agency (or governor): suspend a certificate (reversible with `credreg reinstate`).
 
     Example: credreg suspend certificates/C-2026-0002.json --reason 7 -k agency-signer.json
     """,
 )
 reinstate = _status_command(
-    StatusAction.REINSTATE,
+    "REINSTATE",
     """Agency (or governor): reinstate a suspended certificate.
 
     Example: credreg reinstate certificates/C-2026-0002.json -k agency-signer.json
@@ -355,6 +365,10 @@ def disclose(
 
     Example: credreg disclose C-2026-0001.json --hide recipient.idNumber --out shared.json
     """
+    from credreg.documents.disclosure import disclose as disclose_fields
+    from credreg.documents.layout import hidden_fields
+    from credreg.documents.wrap import dump_document, load_document
+
     doc = load_document(_read(document))
     if list_fields:
         _list_fields(doc)
@@ -401,7 +415,9 @@ VERIFY_CHUNK = 200  # documents per ledger round trip, and per progress step
 
 def _list_fields(doc: WrappedDocument) -> None:
     """Each field a holder may hide: its name as people know it, its path for --hide, and its value."""
-    from credreg.documents.layout import binding_from_document
+    from rich.table import Table
+
+    from credreg.documents.layout import binding_from_document, hidden_fields, hideable_fields
 
     kind = binding_from_document(doc).kind
     already = set(hidden_fields(doc))
@@ -414,6 +430,8 @@ def _list_fields(doc: WrappedDocument) -> None:
 
 
 def _plain_value(data: Any, path: str) -> str:
+    from credreg.documents.canonical import unsalt_value
+
     value = data
     for key in path.split("."):
         if not isinstance(value, dict) or key not in value:
@@ -438,6 +456,8 @@ def verify(
     Many files at once end with a tally; invalid ones are listed first; batch summary files are skipped.
     Example: credreg verify shared.json --registry https://registry.example.org
     """
+    from credreg.verify import Outcome
+
     trust: TrustList | None = None
     registry: Registry | None = None
     if not offline:
@@ -473,6 +493,9 @@ def verify(
 
 def _verify_registry(ctx: typer.Context, source: str | None) -> tuple[Registry, TrustList | None]:
     """The registry named by --registry, or by the deployment manifest; never advice to deploy."""
+    from credreg.chain.trustlist import resolve_trust_list
+    from credreg.registry import Registry
+
     st = state(ctx)
     if source is None:
         if not st.settings.manifest_path.exists():
@@ -514,6 +537,10 @@ def _is_batch_summary(raw: bytes) -> bool:
 def _verify_all(
     registry: Registry | None, raws: list[bytes | VerificationReport], show: bool | None
 ) -> list[VerificationReport]:
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from credreg.verify import VerificationReport, verify_documents, verify_offline
+
     readable = [r for r in raws if isinstance(r, bytes)]
     checked: list[VerificationReport] = []
     visible = err_console.is_terminal if show is None else show
@@ -533,6 +560,8 @@ def _verify_all(
 
 
 def _against_trust_list(report: VerificationReport, trusted: list[int]) -> VerificationReport:
+    from credreg.verify import Note, Outcome
+
     if report.verdict is not Outcome.VALID or report.agency is None or report.agency.agency_id in trusted:
         return report
     words = NOTES["agency-not-trusted"]
@@ -554,6 +583,8 @@ def _read(path: Path) -> bytes:
 
 
 def _read_or_error(path: Path) -> bytes | VerificationReport:
+    from credreg.verify import verify_offline
+
     try:
         return _read(path)
     except DocumentError as exc:
@@ -562,12 +593,14 @@ def _read_or_error(path: Path) -> bytes | VerificationReport:
 
 
 _COLOURS = {"valid": "green", "invalid": "red", "error": "yellow", "skipped": "dim"}
-_ORDER = {Outcome.INVALID: 0, Outcome.ERROR: 1, Outcome.VALID: 2}
+_ORDER = {"invalid": 0, "error": 1, "valid": 2}  # by Outcome, a str enum
 DETAIL_UP_TO = 10  # files: beyond this many, valid ones get one line each
 
 
 def _print_reports(files: list[Path], reports: list[VerificationReport], skipped: list[Path]) -> None:
     """Invalid files first, then errors, then valid ones; skipped summaries; a tally when there are many."""
+    from credreg.verify import Outcome
+
     ordered = sorted(zip(files, reports, strict=True), key=lambda pair: _ORDER[pair[1].verdict])
     for path, report in ordered:
         _print_report(path, report, detail=report.verdict is not Outcome.VALID or len(files) <= DETAIL_UP_TO)
@@ -580,6 +613,8 @@ def _print_reports(files: list[Path], reports: list[VerificationReport], skipped
 
 
 def _print_report(path: Path, report: VerificationReport, *, detail: bool) -> None:
+    from rich.table import Table
+
     colour = _COLOURS[report.verdict.value]
     words = VERDICTS.get(report.code)
     plain = f"{words.zh} / {report.summary}" if words else report.summary
@@ -612,6 +647,8 @@ def _print_report(path: Path, report: VerificationReport, *, detail: bool) -> No
 
 
 def _print_tally(reports: list[VerificationReport], skipped: int) -> None:
+    from credreg.verify import Outcome
+
     valid = sum(r.verdict is Outcome.VALID for r in reports)
     errors = sum(r.verdict is Outcome.ERROR for r in reports)
     invalid = Counter(r.code for r in reports if r.verdict is Outcome.INVALID)

@@ -13,19 +13,19 @@ from __future__ import annotations
 import contextlib
 import os
 import socket
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-import uvicorn
-from fastapi import FastAPI
-from uvicorn.supervisors import Multiprocess
 
-from credreg.api import create_app
 from credreg.chain.redact import redact
 from credreg.cli.common import console, state
-from credreg.config import Settings
 from credreg.errors import ConfigError
-from credreg.service import Service
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
+
+    from credreg.config import Settings
+
 
 # How the process that starts the workers hands them its settings, CLI options included: as JSON in their
 # environment, never on a command line, since a database URL may hold a password. A relayer keystore's
@@ -64,6 +64,12 @@ def serve(
 
 def run_server(settings: Settings, *, workers: int = 1) -> None:
     """Serve the API on settings.api_host:api_port until interrupted (also used by `credreg run`)."""
+    import uvicorn
+    from uvicorn.supervisors import Multiprocess
+
+    from credreg.api import create_app
+    from credreg.service import Service
+
     where = f"http://{settings.api_host}:{settings.api_port}"
     if workers == 1:
         app = create_app(settings)
@@ -115,6 +121,9 @@ def _listening_socket(host: str, port: int) -> socket.socket:
 
 def worker_app() -> FastAPI:
     """The app of one worker process started by `run_server`: it answers requests and nothing else."""
+    from credreg.api import create_app
+    from credreg.config import Settings
+
     text = os.environ.get(WORKER_SETTINGS_ENV)
     if not text:
         raise RuntimeError(

@@ -10,13 +10,8 @@ from typing import Annotated
 
 import typer
 
-from credreg.chain.manifest import write_atomically
 from credreg.cli.common import console
-from credreg.documents.wrap import load_document
 from credreg.errors import ConfigError, DocumentError
-from credreg.vc.export import export_vc
-from credreg.vc.keys import load_signing_key
-from credreg.vc.sdjwt import issue_sd_jwt
 
 export_app = typer.Typer(
     help="Agency: export certificates as W3C VC 2.0 or SD-JWT VC (docs/interop.md).\n\n"
@@ -62,6 +57,12 @@ def export_vc_command(
     Example: credreg export vc C-2026-0001.json --key issuer.pem --position 41
     --status-base-url https://registry.example.org/v1/status --out C-2026-0001.vc.json
     """
+    from credreg.chain.manifest import write_atomically
+    from credreg.documents.wrap import load_document
+    from credreg.vc.export import export_vc
+    from credreg.vc.keys import load_signing_key
+    from credreg.vc.sdjwt import issue_sd_jwt
+
     if not status_base_url.startswith(("https://", "http://")):
         raise ConfigError(f"--status-base-url must be an http(s) URL, got {status_base_url!r}")
     if out is not None and out.exists():
