@@ -9,6 +9,7 @@ import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -25,7 +26,7 @@ print(json.dumps({"code": code, "help": out.getvalue(), "modules": sorted(sys.mo
 """
 
 
-def _fresh(args: list[str]) -> dict[str, object]:
+def _fresh(args: list[str], cwd: Path | None = None) -> dict[str, object]:
     """`credreg ARGS` in a new interpreter: its exit code, what it printed, and every module it loaded."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("CREDREG_")}
     env["COLUMNS"] = "100"
@@ -34,6 +35,7 @@ def _fresh(args: list[str]) -> dict[str, object]:
         capture_output=True,
         text=True,
         env=env,
+        cwd=cwd,
         timeout=120,
         check=False,
     )
@@ -61,3 +63,19 @@ def test_help_still_lists_every_command() -> None:
     assert len(names) > 20
     missing = [name for name in names if name and name not in text]
     assert missing == []
+
+
+def test_verify_loads_no_web_or_database_stack(tmp_path: Path) -> None:
+    (tmp_path / "shared.json").write_text("{}", encoding="utf-8")
+    answer = _fresh(["verify", "--offline", "shared.json"], cwd=tmp_path)
+    # "not a credreg document" is an error verdict (exit 2), printed for the file: the command ran through
+    assert answer["code"] == 2
+    assert "shared.json" in str(answer["help"])
+    modules = answer["modules"]
+    assert isinstance(modules, list)
+    loaded = sorted(
+        name
+        for name in ("fastapi", "sqlalchemy", "uvicorn", "httpx")
+        if any(m.split(".")[0] == name for m in modules)
+    )
+    assert loaded == []

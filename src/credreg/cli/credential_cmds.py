@@ -495,7 +495,6 @@ def verify(
 
 def _verify_registry(ctx: typer.Context, source: str | None) -> tuple[Registry, TrustList | None]:
     """The registry named by --registry, or by the deployment manifest; never advice to deploy."""
-    from credreg.chain.trustlist import resolve_trust_list
     from credreg.registry import Registry
 
     st = state(ctx)
@@ -508,6 +507,8 @@ def _verify_registry(ctx: typer.Context, source: str | None) -> tuple[Registry, 
                 "docs/trust-list.md)"
             )
         return st.registry(), None
+    from credreg.chain.trustlist import resolve_trust_list  # and httpx: 0.1 s that the manifest's case skips
+
     trust = resolve_trust_list(source)
     urls = [st.settings.rpc_url] if st.settings.rpc_url else trust.rpc_urls
     if not urls:
