@@ -23,7 +23,6 @@ from __future__ import annotations
 from typing import Any, Final, NamedTuple
 
 from credreg import __version__
-from credreg.config import DEFAULT_TIME_ZONE
 
 
 class Words(NamedTuple):
@@ -734,9 +733,11 @@ EVENT_FIELDS: Final[dict[str, Words]] = {
 }
 
 
-def labels_document(time_zone: str = DEFAULT_TIME_ZONE) -> dict[str, Any]:
+def labels_document(time_zone: str | None = None) -> dict[str, Any]:
     """Every table as JSON (`{table: {key: {"zh": …, "en": …}}}`), with the version and the time zone views
-    show times in: what `GET /v1/labels` serves."""
+    show times in (default: credreg's): what `GET /v1/labels` serves."""
+    # Not at the top: the CLI reads these tables on every start, and the settings module costs 0.1 s to load.
+    from credreg.config import DEFAULT_TIME_ZONE
 
     def table(entries: dict[Any, Words]) -> dict[str, dict[str, str]]:
         return {str(key): words._asdict() for key, words in entries.items()}
@@ -744,7 +745,7 @@ def labels_document(time_zone: str = DEFAULT_TIME_ZONE) -> dict[str, Any]:
     reasons = table(REASON_CODES)
     return {
         "version": __version__,
-        "time_zone": time_zone,
+        "time_zone": time_zone or DEFAULT_TIME_ZONE,
         "languages": ["zh", "en"],
         "contract_errors": table(CONTRACT_ERRORS),
         "reason_codes": reasons,

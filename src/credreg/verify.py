@@ -18,15 +18,17 @@ from enum import StrEnum
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict
-from web3 import Web3
 
-from credreg.documents.canonical import unsalt_value
+from credreg.chain.codec import checksum
+from credreg.documents.canonical import flatten
 from credreg.documents.layout import DocumentBinding, binding_from_document, hidden_fields
 from credreg.documents.model import expiry_timestamp
 from credreg.documents.wrap import (
     WrappedDocument,
+    _collector_paused,
     check_merkle_proof,
     check_target_hash,
+    document_data,
     load_document,
 )
 from credreg.errors import ChainError, ChainUnreachable, DocumentError
@@ -238,19 +240,16 @@ def _hex0x(value: str) -> str:
 _TOO_DEEP = "nested too deeply to be a credreg document"
 
 
-def _identity(data: Mapping[str, Any]) -> dict[str, str | None]:
-    """Certificate number and holder name for the report, unsalted from the document's `data` on their own
-    (unsalting the whole document again would cost more than its hashing); a tampered file may hold anything
-    there."""
-    recipient = data.get("recipient")
-    number = _unsalted_text(data.get("id"), "id")
-    name = _unsalted_text(recipient.get("name"), "recipient.name") if isinstance(recipient, Mapping) else None
-    return {"certificate_number": number, "holder_name": name}
-
-
-def _unsalted_text(value: object, field: str) -> str | None:
-    plain = unsalt_value(value, field) if isinstance(value, str) else None
-    return plain if isinstance(plain, str) else None
+def _identity(plain: Mapping[str, Any]) -> dict[str, str | None]:
+    """Certificate number and holder name for the report, from the document's unsalted data (read once for
+    the binding); a tampered file may hold anything there."""
+    recipient = plain.get("recipient")
+    number = plain.get("id")
+    name = recipient.get("name") if isinstance(recipient, Mapping) else None
+    return {
+        "certificate_number": number if isinstance(number, str) else None,
+        "holder_name": name if isinstance(name, str) else None,
+    }
 
 
 def _report(steps: _Steps, code: str, *, skip_reason: str, **fields: Any) -> VerificationReport:
@@ -278,7 +277,9 @@ def _check_locally(
     steps = _Steps()
     try:
         document = load_document(raw)
-        binding = binding_from_document(document)
+        # Unsalted once, for the binding and the report's identity: a second pass cost 21 µs a document.
+        plain = document_data(document)
+        binding = binding_from_document(document, plain)
     except DocumentError as exc:
         steps.set("format", StepStatus.INVALID, str(exc))
         return _report(steps, "malformed", skip_reason="the file could not be read")
@@ -296,9 +297,11 @@ def _check_locally(
         "document_store": binding.document_store,
     }
     try:
-        basics["hidden_fields"] = list(hidden_fields(document))
-        basics.update(_identity(document["data"]))
-        intact = check_target_hash(document)
+        # Flattened once, for the hidden fields and the target hash (a second flatten cost 11 µs a document).
+        flat = flatten(document["data"])
+        basics["hidden_fields"] = list(hidden_fields(document, kind=binding.kind, flat=flat))
+        basics.update(_identity(plain))
+        intact = check_target_hash(document, flat)
     except DocumentError as exc:
         steps.set("integrity", StepStatus.INVALID, str(exc))
         return _report(steps, "tampered", skip_reason="the document is not intact", **basics)
@@ -324,7 +327,7 @@ def _check_locally(
     steps.ok("merkle-proof", "single document" if depth == 0 else f"proof of {depth} steps leads to the root")
     if registry is not None:
         same_chain = binding.chain_id == registry.domain.chain_id
-        same_registry = Web3.to_checksum_address(binding.registry) == registry.address
+        same_registry = checksum(binding.registry) == registry.address  # cached: one keccak per registry
         if not (same_chain and same_registry):
             steps.set(
                 "registry",
@@ -551,6 +554,16 @@ def verify_documents(
     registry: Registry, documents: Sequence[str | bytes | Mapping[str, Any]]
 ) -> list[VerificationReport]:
     """Verify many documents: local checks for each, then one batched ledger read for all that pass."""
+    # A batch keeps every parsed document and report alive until it returns, so the cyclic collector's
+    # passes over them find nothing: pausing it (as issuance does) took the CPU time of a batch of 2,000
+    # from 204 to 182 µs a document (best of 4).
+    with _collector_paused():
+        return _verify_documents(registry, documents)
+
+
+def _verify_documents(
+    registry: Registry, documents: Sequence[str | bytes | Mapping[str, Any]]
+) -> list[VerificationReport]:
     locals_: list[_Local | VerificationReport] = [_check_locally(raw, registry) for raw in documents]
     pending = [item for item in locals_ if isinstance(item, _Local)]
     if not pending:

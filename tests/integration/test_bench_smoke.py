@@ -35,6 +35,9 @@ OTHER_ROWS = (
     "verify.api_p50",
     "verify.api_p99",
     "verify.api_lists",
+    "verify.cli_bulk",
+    "cli.help",
+    "cli.verify_one",
     "audit.replay_rate",
     "audit.peak_memory",
     "audit.memory_growth",
@@ -90,6 +93,10 @@ def test_quick_bench_sets_the_peers_beside_credreg(quick_run: tuple[Any, dict[st
     assert {peer for peer, gas in single.items() if gas and gas > 21_000} == {"ds3", "ds4", "eas"}
     assert rows["gas.each_100"]["peers"]["eas"] > rows["gas.each_100"]["peers"]["ds3"] > 0
     assert all(rows[row_id]["peers"]["oa_lib"] > 0 for row_id in ISSUANCE_ROWS)
+    # the floor or baseline beside each figure that has one
+    for row_id in ("verify.library", "verify.cli_bulk", "cli.help", "cli.verify_one"):
+        assert rows[row_id]["peers"]["base"] > 0, row_id
+    assert rows["verify.cli_bulk"]["peers"]["base"] == rows["verify.library"]["credreg"]
 
 
 @pytest.mark.slow
@@ -100,6 +107,7 @@ def test_quick_bench_judges_targets_and_records_the_run(quick_run: tuple[Any, di
     judged = {row for row, _ in statuses}
     assert {"gas.issue_single", "gas.root_10000", "issue.end_to_end", "verify.library"} <= judged
     assert {"verify.api_p99", "audit.replay_rate", "audit.memory_growth"} <= judged
+    assert {"cli.help", "cli.verify_one", "verify.cli_bulk"} <= judged
     assert result["configuration"]["name"] == "quick"
     versions = result["versions"]
     assert [name for name in ("python", "node", "anvil", "solc") if not versions[name]] == []

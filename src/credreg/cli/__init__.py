@@ -12,7 +12,6 @@ from credreg.cli.app import app
 from credreg.cli.common import err_console
 from credreg.cli.help import tidy
 from credreg.errors import ContractRevert, CredregError
-from credreg.labels import contract_error_words
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -25,6 +24,8 @@ def main(argv: list[str] | None = None) -> int:
         return exc.code if isinstance(exc.code, int) else 0 if exc.code is None else 1
     except ContractRevert as exc:
         # Plain words for a person, with the raw error name kept for whoever reports the problem.
+        from credreg.labels import contract_error_words
+
         words = contract_error_words(exc.name)
         err_console.print(f"[red]错误 / error:[/red] {escape(f'{words} [{exc}]')}", soft_wrap=True)
         return 2

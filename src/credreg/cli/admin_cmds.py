@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.table import Table
 
-from credreg.chain.keystore import create_keystore, load_keystore, password_from_env_or_prompt
 from credreg.cli.common import (
     DevAccountOption,
     JsonOption,
@@ -27,7 +25,10 @@ from credreg.cli.safe_cmds import UnsignedTxOption, address_arg, write_unsigned_
 from credreg.documents.scopes import SCOPE_EXAMPLE, ScopeFormatError, check_scope
 from credreg.errors import ConfigError
 from credreg.labels import AGENCY_STATES, REASON_CODES, level_words, reason_words
-from credreg.registry import AgencyAdmin, Governor, scope_id_of
+
+if TYPE_CHECKING:
+    from credreg.registry import AgencyAdmin, Governor
+
 
 keys_app = typer.Typer(
     help="Create and inspect encrypted key files (governor, agency admin, agency signer).\n\n"
@@ -55,6 +56,8 @@ def keys_new(path: Path) -> None:
 
     Example: credreg keys new agency-signer.json
     """
+    from credreg.chain.keystore import create_keystore, password_from_env_or_prompt
+
     account = create_keystore(
         path, password_from_env_or_prompt(confirm=True, prompt=f"New password for {path}: ")
     )
@@ -67,10 +70,14 @@ def keys_address(path: Path) -> None:
 
     Example: credreg keys address agency-signer.json
     """
+    from credreg.chain.keystore import load_keystore, password_from_env_or_prompt
+
     console.print(load_keystore(path, password_from_env_or_prompt(prompt=f"Password for {path}: ")).address)
 
 
 def _governor(ctx: typer.Context, keystore: Path | None, dev_account: int | None) -> Governor:
+    from credreg.registry import Governor
+
     st = state(ctx)
     return Governor(
         st.registry(), load_account(st, keystore, dev_account, role="governor"), st.settings.confirmations
@@ -79,6 +86,8 @@ def _governor(ctx: typer.Context, keystore: Path | None, dev_account: int | None
 
 def _checked_scope(occupation_code: str, level: int) -> str:
     """The scope id of a code and level checked against the national form (exit 2 naming the part)."""
+    from credreg.registry import scope_id_of
+
     try:
         checked = check_scope(occupation_code, level)
     except ScopeFormatError as exc:
@@ -114,6 +123,8 @@ def scope_define(
 
     Example: credreg scope define 4-04-05-01 3 "区块链工程技术人员 三级" -k governor.json
     """
+    from credreg.registry import scope_id_of
+
     _checked_scope(occupation_code, level)
     if unsigned_tx:
         what = f"define scope {scope_id_of(occupation_code, level)} ({occupation_code} level {level})"
@@ -142,6 +153,8 @@ def scope_list(ctx: typer.Context, as_json: JsonOption = False) -> None:
 
     Example: credreg scope list --json
     """
+    from rich.table import Table
+
     registry = state(ctx).registry()
     scopes = [registry.scope(registry.scope_id_at(i)) for i in range(1, registry.scope_count() + 1)]
     if as_json:
@@ -346,6 +359,8 @@ def agency_list(ctx: typer.Context, as_json: JsonOption = False) -> None:
 
     Example: credreg agency list
     """
+    from rich.table import Table
+
     registry = state(ctx).registry()
     agencies = [registry.agency(i) for i in range(1, registry.agency_count() + 1)]
     if as_json:
@@ -422,6 +437,8 @@ def governor_accept(
 
 
 def _admin(ctx: typer.Context, keystore: Path | None, dev_account: int | None) -> AgencyAdmin:
+    from credreg.registry import AgencyAdmin
+
     st = state(ctx)
     return AgencyAdmin(
         st.registry(), load_account(st, keystore, dev_account, role="agency admin"), st.settings.confirmations
@@ -539,6 +556,8 @@ def reasons(as_json: JsonOption = False) -> None:
 
     Example: credreg revoke C-2026-0001.json --reason 3 (3 = 考核舞弊 / cheating in the assessment)
     """
+    from rich.table import Table
+
     if as_json:
         print_json({str(code): words._asdict() for code, words in REASON_CODES.items()})
         return

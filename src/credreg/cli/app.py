@@ -6,10 +6,8 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from pydantic import ValidationError
 
 from credreg import __version__
-from credreg.chain.client import check_rpc_url
 from credreg.cli.admin_cmds import (
     agency_app,
     governor_app,
@@ -29,7 +27,6 @@ from credreg.cli.safe_cmds import safe_app
 from credreg.cli.serve_cmd import serve
 from credreg.cli.sign_cmds import sign_app, submit
 from credreg.cli.vc_cmds import export_app
-from credreg.config import Settings, settings_problem
 from credreg.errors import ConfigError
 
 app = typer.Typer(
@@ -80,6 +77,12 @@ def root(
     ] = False,
 ) -> None:
     """Settings shared by every command; each also reads CREDREG_* environment variables."""
+    # Imported here, not at the top: `credreg --help` never runs this, and must not pay for them.
+    from pydantic import ValidationError
+
+    from credreg.chain.client import check_rpc_url
+    from credreg.config import Settings, settings_problem
+
     given = {
         "data_dir": data_dir,
         "rpc_url": ",".join(rpc_url) if rpc_url else None,

@@ -8,29 +8,19 @@ import time
 from collections.abc import Callable, Iterator
 from datetime import tzinfo
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
-from credreg.audit.export import events_csv, local_time, write_credentials_csv, zone_of
-from credreg.audit.provenance import check_provenance
-from credreg.audit.replay import EventHook, ProgressHook, checkpoint_path
-from credreg.audit.report import (
-    AuditReport,
-    CredentialAudit,
-    RunInfo,
-    audit_credential,
-    prepare_replayer,
-    report_from,
-    resolve_block,
-)
 from credreg.cli.common import JsonOption, check_time, console, err_console, print_json, state, when
-from credreg.documents.wrap import WrappedDocument
 from credreg.errors import ConfigError, DocumentError, MalformedDocument
 from credreg.labels import ACTIONS, AGENCY_STATES, EVENTS, LEDGER_VERDICTS, Words
-from credreg.summaries import known_batches
+
+if TYPE_CHECKING:
+    from credreg.audit.replay import ProgressHook
+    from credreg.audit.report import AuditReport, CredentialAudit, RunInfo
+    from credreg.documents.wrap import WrappedDocument
+
 
 audit_app = typer.Typer(
     help="Auditor: replay the ledger from its deployment, check every rule, compare and export.\n\n"
@@ -62,6 +52,8 @@ CheckpointOption = Annotated[
 @contextlib.contextmanager
 def _progress(label: str) -> Iterator[tuple[ProgressHook | None, Callable[[int, int], None] | None]]:
     """Rich progress bars on stderr when it is a terminal; nothing otherwise (logs stay clean)."""
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
     if not err_console.is_terminal:
         yield None, None
         return
@@ -127,11 +119,17 @@ def replay(
     Exits 1 when there is any finding. Progress is saved to a checkpoint under the data directory.
     Example: credreg audit replay --at 2026-03-01 --json report.json --csv-dir audit/
     """
+    from credreg.audit.export import events_csv, write_credentials_csv
+    from credreg.audit.replay import EventHook, checkpoint_path
+    from credreg.audit.report import prepare_replayer, report_from, resolve_block
+
     st = state(ctx)
     check_time(at, "--at")
     started = time.perf_counter()
     registry = st.registry(audit=True)
     at_time = _at_time(ctx, at)
+    from credreg.summaries import known_batches
+
     known, batch_notes = known_batches(list(batches_dirs or []), registry.domain.chain_id, registry.address)
     to_block = resolve_block(
         registry, at_block=at_block, at_time=at_time, confirmations=st.settings.confirmations
@@ -216,6 +214,10 @@ def print_summary(
     json_path: Path | None = None,
     zone: tzinfo | None = None,
 ) -> None:
+    from rich.table import Table
+
+    from credreg.audit.export import local_time, zone_of
+
     d = report.deployment
     where = zone_of(zone)
     console.print(
@@ -402,6 +404,8 @@ def status(
     Exits 0 if it was valid then, 1 if not.
     Example: credreg audit status --document alice.json --at 2026-03-01
     """
+    from credreg.audit.report import audit_credential
+
     st = state(ctx)
     check_time(at, "--at")
     registry = st.registry(audit=True)
@@ -424,6 +428,8 @@ def status(
 
 
 def print_credential(answer: CredentialAudit, note: str | None = None, zone: tzinfo | None = None) -> None:
+    from credreg.audit.export import local_time, zone_of
+
     where = zone_of(zone)
 
     def shown(moment: int) -> str:
@@ -472,6 +478,9 @@ def provenance_cmd(
 
     Example: credreg audit provenance
     """
+    from credreg.audit.provenance import check_provenance
+    from credreg.audit.report import resolve_block
+
     st = state(ctx)
     registry = st.registry(audit=True)
     block = resolve_block(registry, at_block=at_block, at_time=None, confirmations=st.settings.confirmations)

@@ -4,17 +4,17 @@ look-up answers for each certificate of the batch, not only for the root."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from eth_account.signers.local import LocalAccount
 
-from credreg.chain.eip712 import Domain
-from credreg.cli import service_client
 from credreg.cli.common import DevAccountOption, KeystoreOption, console, load_account, state
-from credreg.issuance import BatchSummary
-from credreg.registry import SignedBatchLeaves, sign_batch_leaves
-from credreg.summaries import read_summary, summary_leaves
+
+if TYPE_CHECKING:
+    from eth_account.signers.local import LocalAccount
+
+    from credreg.issuance import BatchSummary
+    from credreg.registry import SignedBatchLeaves
 
 batch_app = typer.Typer(
     help="Agency: tell a credreg service the certificates of a batch issued straight to the ledger.\n\n"
@@ -24,6 +24,9 @@ batch_app = typer.Typer(
 
 
 def sign_upload(summary: BatchSummary, leaves: list[str], signer: LocalAccount) -> SignedBatchLeaves:
+    from credreg.chain.eip712 import Domain
+    from credreg.registry import sign_batch_leaves
+
     domain = Domain(chain_id=summary.chain_id, registry=summary.registry)
     return sign_batch_leaves(signer, domain, summary.agency_id, summary.root, leaves)
 
@@ -44,6 +47,9 @@ def upload(
     answers for each certificate of the batch. Sending a batch again is harmless.
     Example: credreg batch upload certificates/batch-1a2b3c4d5e6f7a8b.json --service https://host -k key.json
     """
+    from credreg.cli import service_client
+    from credreg.summaries import read_summary, summary_leaves
+
     summary = read_summary(summary_file)
     leaves = summary_leaves(summary_file, summary)
     signer = load_account(state(ctx), keystore, dev_account, role="agency signer")

@@ -9,26 +9,18 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from eth_account import Account
 
-from credreg.chain.client import chain_id, connect, rpc_url_of, split_rpc_urls
-from credreg.chain.deploy import deploy_registry
-from credreg.chain.devchain import (
-    DevChain,
-    process_cmdline,
-    recorded_chain,
-    rpc_answers,
-    stop_recorded_chain,
-)
 from credreg.chain.devkeys import ANVIL_TEST_KEYS
-from credreg.chain.manifest import Manifest
 from credreg.chain.redact import redact
 from credreg.cli.common import DevAccountOption, KeystoreOption, State, console, load_account, state
-from credreg.config import Settings
 from credreg.errors import ConfigError, DevChainError
+
+if TYPE_CHECKING:
+    from credreg.config import Settings
+
 
 chain_app = typer.Typer(
     help="Run the embedded dev chain (anvil on loopback, ledger kept under the data directory).\n\n"
@@ -51,6 +43,8 @@ def chain_start(
 
     Example: credreg chain start --detach
     """
+    from credreg.chain.devchain import DevChain
+
     settings = state(ctx).settings
     if detach:
         _start_detached(settings)
@@ -83,6 +77,8 @@ def _detached_parent(settings: Settings) -> int:
     """The pid of a running `credreg chain start --detach` background process for this data directory, or 0.
 
     Checked against /proc, so a pid file left by a killed run never makes us signal a stranger."""
+    from credreg.chain.devchain import process_cmdline
+
     pid_file = _pid_file(settings)
     try:
         pid = int(pid_file.read_text().strip() or 0)
@@ -95,6 +91,8 @@ def _detached_parent(settings: Settings) -> int:
 
 
 def _start_detached(settings: Settings) -> None:
+    from credreg.chain.devchain import rpc_answers
+
     pid_file = _pid_file(settings)
     running = _detached_parent(settings)
     if running:
@@ -133,6 +131,8 @@ def chain_stop(ctx: typer.Context) -> None:
 
     Example: credreg chain stop
     """
+    from credreg.chain.devchain import stop_recorded_chain
+
     settings = state(ctx).settings
     pid_file = _pid_file(settings)
     parent = _detached_parent(settings)
@@ -160,6 +160,10 @@ def chain_status(ctx: typer.Context) -> None:
 
     Example: credreg chain status
     """
+    from credreg.chain.client import connect, rpc_url_of, split_rpc_urls
+    from credreg.chain.devchain import recorded_chain, rpc_answers
+    from credreg.chain.manifest import Manifest
+
     settings = state(ctx).settings
     url = settings.effective_rpc_url
     left = recorded_chain(settings.data_dir)
@@ -195,6 +199,11 @@ def deploy(
 
     Example: credreg deploy --keystore governor.json
     """
+    from eth_account import Account
+
+    from credreg.chain.client import chain_id, connect
+    from credreg.chain.deploy import deploy_registry
+
     st: State = state(ctx)
     settings = st.settings
     path = settings.manifest_path

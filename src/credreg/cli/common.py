@@ -7,24 +7,25 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
-from eth_account import Account
-from eth_account.signers.local import LocalAccount
 from rich.console import Console
 from rich.markup import escape
 
-from credreg.chain.devchain import DEV_CHAIN_ID
 from credreg.chain.devkeys import ANVIL_TEST_KEYS
-from credreg.chain.keystore import load_keystore, password_from_env_or_prompt
-from credreg.chain.manifest import Manifest
 from credreg.chain.redact import redact
 from credreg.cli.timeparse import parse_time, show_time, show_window
-from credreg.config import Settings
 from credreg.documents.scopes import ScopeFormatError, parse_scope
 from credreg.errors import ConfigError, KeystoreError
-from credreg.registry import Registry, scope_id_of
+
+if TYPE_CHECKING:
+    # The command modules load on every start, `credreg --help` included: web3, eth-account and
+    # pydantic-settings are imported where a command needs them, never here (tests/unit/test_cli_startup.py).
+    from eth_account.signers.local import LocalAccount
+
+    from credreg.config import Settings
+    from credreg.registry import Registry
 
 console = Console(highlight=False)
 err_console = Console(stderr=True, highlight=False)
@@ -39,6 +40,9 @@ class State:
         """The registry the manifest names. An audit also reads a contract that does not answer VERSION()
         (a forged or foreign one: its provenance check says what it is); everything else refuses it."""
         if self._registry is None:
+            from credreg.chain.manifest import Manifest
+            from credreg.registry import Registry
+
             manifest = Manifest.load(self.settings.manifest_path)
             registry = Registry.connect(self.settings.effective_rpc_url, manifest, check=False)
             registry.check_deployment(require_version=not audit)
@@ -49,6 +53,8 @@ class State:
 def state(ctx: typer.Context) -> State:
     obj = ctx.find_root().obj
     if not isinstance(obj, State):
+        from credreg.config import Settings
+
         obj = State(Settings())
         ctx.find_root().obj = obj
     return obj
@@ -87,6 +93,11 @@ _ROLES = {
 
 def load_account(st: State, keystore: Path | None, dev_account: int | None, *, role: str) -> LocalAccount:
     """The key a command signs with: a keystore, or on the dev chain an anvil test account."""
+    from eth_account import Account
+
+    from credreg.chain.devchain import DEV_CHAIN_ID
+    from credreg.chain.keystore import load_keystore, password_from_env_or_prompt
+
     if keystore is not None and dev_account is not None:
         raise ConfigError(
             "--keystore 与 --dev-account 只能给一个 / give either --keystore or --dev-account, not both"
@@ -139,6 +150,8 @@ def scope_of(text: str, field: str = "SCOPE") -> str:
         parsed = parse_scope(text, field=field)
     except ScopeFormatError as exc:
         raise typer.BadParameter(str(exc), param_hint=field) from None
+    from credreg.documents.model import scope_id as scope_id_of
+
     return parsed if isinstance(parsed, str) else scope_id_of(parsed.occupation_code, parsed.level)
 
 

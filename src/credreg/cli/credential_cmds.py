@@ -12,13 +12,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.markup import escape
-from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
-from credreg.chain.eip712 import StatusAction
-from credreg.chain.trustlist import TrustList, resolve_trust_list
-from credreg.cli import service_client
-from credreg.cli.batch_cmds import sign_upload
 from credreg.cli.common import (
     DevAccountOption,
     JsonOption,
@@ -33,12 +27,7 @@ from credreg.cli.common import (
     state,
 )
 from credreg.cli.safe_cmds import UnsignedTxOption, write_unsigned_tx
-from credreg.documents.canonical import unsalt_value
-from credreg.documents.disclosure import disclose as disclose_fields
-from credreg.documents.layout import binding_from_document, hidden_fields, hideable_fields
-from credreg.documents.wrap import WrappedDocument, dump_document, load_document
 from credreg.errors import ChainUnreachable, ConfigError, DocumentError
-from credreg.issuance import IssuePreview, issue_results_file, preview_results_file
 from credreg.labels import (
     AGENCY_STATES,
     KIND_NAMES,
@@ -48,15 +37,18 @@ from credreg.labels import (
     level_words,
     reason_words,
 )
-from credreg.registry import Governor, Registry, Relayer
-from credreg.verify import (
-    Note,
-    Outcome,
-    VerificationReport,
-    reason_in_zone,
-    verify_documents,
-    verify_offline,
-)
+
+if TYPE_CHECKING:
+    from rich.progress import TaskID
+
+    from credreg.chain.eip712 import StatusAction
+    from credreg.chain.trustlist import TrustList
+    from credreg.documents.wrap import WrappedDocument
+    from credreg.issuance import IssuePreview
+    from credreg.registry import Registry
+    from credreg.verify import (
+        VerificationReport,
+    )
 
 if TYPE_CHECKING:
     from credreg.vc.ledger import RegistryResolver
@@ -118,6 +110,13 @@ def issue(
     With --service URL the service sends the transaction and can then answer for each certificate.
     Example: credreg issue results.csv --out certificates/ -k agency-signer.json
     """
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from credreg.cli import service_client
+    from credreg.cli.batch_cmds import sign_upload
+    from credreg.documents.wrap import load_document
+    from credreg.issuance import issue_results_file, preview_results_file
+
     st = state(ctx)
     if vc and (vc_key is None or service is None):
         raise ConfigError("--vc needs --vc-key (the agency's issuer key) and --service (where the lists are)")
@@ -232,6 +231,9 @@ def _status_change(
     agency: int | None,
     unsigned_tx: Path | None,
 ) -> None:
+    from credreg.chain.eip712 import StatusAction
+    from credreg.registry import Governor, Relayer
+
     st: State = state(ctx)
     registry = st.registry()
     doc_agency, root_hash, target_hash, proof = _target(document, root, target, whole_batch)
@@ -286,6 +288,9 @@ def _target(
     document: Path | None, root: str | None, target: str | None, whole_batch: bool
 ) -> tuple[int | None, str, str, list[str]]:
     """(the document's agency or None, root, target, proof) of what a status change names."""
+    from credreg.documents.layout import binding_from_document
+    from credreg.documents.wrap import load_document
+
     if document is not None:
         if root or target:
             raise ConfigError(
@@ -354,7 +359,7 @@ AgencyOpt = Annotated[
 ]
 
 
-def _status_command(action: StatusAction, help_text: str) -> Callable[..., None]:
+def _status_command(action_name: str, help_text: str) -> Callable[..., None]:
     """One command per action; they differ only in what they ask the ledger to do."""
 
     def command(
@@ -363,32 +368,34 @@ def _status_command(action: StatusAction, help_text: str) -> Callable[..., None]
         dev_account: DevAccountOption = None, as_governor: GovernorOpt = False, agency: AgencyOpt = None,
         unsigned_tx: UnsignedTxOption = None,
     ) -> None:  # fmt: skip
+        from credreg.chain.eip712 import StatusAction
+
         _status_change(
-            ctx, action, document, root, target, whole_batch, reason, keystore, dev_account, as_governor,
-            agency, unsigned_tx,
+            ctx, StatusAction[action_name], document, root, target, whole_batch, reason, keystore, dev_account,
+            as_governor, agency, unsigned_tx,
         )  # fmt: skip
 
     command.__doc__ = help_text
-    command.__name__ = action.name.lower()
+    command.__name__ = action_name.lower()
     return command
 
 
 revoke = _status_command(
-    StatusAction.REVOKE,
+    "REVOKE",
     """Agency (or governor): revoke a certificate for good, or its whole batch with --whole-batch.
 
     Example: credreg revoke certificates/C-2026-0001.json --reason 3 -k agency-signer.json
     """,
 )
 suspend = _status_command(
-    StatusAction.SUSPEND,
+    "SUSPEND",
     """Agency (or governor): suspend a certificate (reversible with `credreg reinstate`).
 
     Example: credreg suspend certificates/C-2026-0002.json --reason 7 -k agency-signer.json
     """,
 )
 reinstate = _status_command(
-    StatusAction.REINSTATE,
+    "REINSTATE",
     """Agency (or governor): reinstate a suspended certificate.
 
     Example: credreg reinstate certificates/C-2026-0002.json -k agency-signer.json
@@ -413,6 +420,10 @@ def disclose(
     Works on the certificate file and on its SD-JWT VC, with the same field names.
     Example: credreg disclose C-2026-0001.json --hide recipient.idNumber --out shared.json
     """
+    from credreg.documents.disclosure import disclose as disclose_fields
+    from credreg.documents.layout import hidden_fields
+    from credreg.documents.wrap import dump_document, load_document
+
     raw = _read(document)
     sd_jwt = is_vc_form(raw) and not raw.lstrip().startswith(b"{")
     doc = None if sd_jwt else load_document(raw)
@@ -460,6 +471,9 @@ def _sd_jwt_text(raw: bytes) -> str:
 
 def _list_sd_jwt_fields(raw: bytes) -> None:
     """Each field a holder may hide in an SD-JWT VC, and whether this copy still discloses it."""
+    from rich.table import Table
+
+    from credreg.documents.layout import hideable_fields
     from credreg.vc.sdjwt import verify_sd_jwt
 
     check = verify_sd_jwt(_sd_jwt_text(raw))
@@ -499,7 +513,9 @@ VERIFY_CHUNK = 200  # documents per ledger round trip, and per progress step
 
 def _list_fields(doc: WrappedDocument) -> None:
     """Each field a holder may hide: its name as people know it, its path for --hide, and its value."""
-    from credreg.documents.layout import binding_from_document
+    from rich.table import Table
+
+    from credreg.documents.layout import binding_from_document, hidden_fields, hideable_fields
 
     kind = binding_from_document(doc).kind
     already = set(hidden_fields(doc))
@@ -512,6 +528,8 @@ def _list_fields(doc: WrappedDocument) -> None:
 
 
 def _plain_value(data: Any, path: str) -> str:
+    from credreg.documents.canonical import unsalt_value
+
     value = data
     for key in path.split("."):
         if not isinstance(value, dict) or key not in value:
@@ -549,6 +567,8 @@ def verify(
     Many files at once end with a tally; invalid ones are listed first; batch summary files are skipped.
     Example: credreg verify shared.json --registry https://registry.example.org
     """
+    from credreg.verify import Outcome
+
     trust: TrustList | None = None
     registry: Registry | None = None
     if not offline:
@@ -589,6 +609,9 @@ def verify(
 
 def _verify_registry(ctx: typer.Context, source: str | None) -> tuple[Registry, TrustList | None]:
     """The registry named by --registry, or by the deployment manifest; never advice to deploy."""
+    from credreg.chain.trustlist import resolve_trust_list
+    from credreg.registry import Registry
+
     st = state(ctx)
     if source is None:
         if not st.settings.manifest_path.exists():
@@ -681,6 +704,10 @@ def _verify_all(
     show: bool | None,
     resolver: RegistryResolver | None = None,
 ) -> list[VerificationReport]:
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from credreg.verify import VerificationReport, verify_documents, verify_offline
+
     if resolver is not None:
         from credreg.vc.verify import verify_credential
 
@@ -709,6 +736,8 @@ def _verify_all(
 
 
 def _against_trust_list(report: VerificationReport, trusted: list[int]) -> VerificationReport:
+    from credreg.verify import Note, Outcome
+
     if report.verdict is not Outcome.VALID or report.agency is None or report.agency.agency_id in trusted:
         return report
     words = NOTES["agency-not-trusted"]
@@ -730,6 +759,8 @@ def _read(path: Path) -> bytes:
 
 
 def _read_or_error(path: Path) -> bytes | VerificationReport:
+    from credreg.verify import verify_offline
+
     try:
         return _read(path)
     except DocumentError as exc:
@@ -738,7 +769,7 @@ def _read_or_error(path: Path) -> bytes | VerificationReport:
 
 
 _COLOURS = {"valid": "green", "invalid": "red", "error": "yellow", "skipped": "dim"}
-_ORDER = {Outcome.INVALID: 0, Outcome.ERROR: 1, Outcome.VALID: 2}
+_ORDER = {"invalid": 0, "error": 1, "valid": 2}  # by Outcome, a str enum
 DETAIL_UP_TO = 10  # files: beyond this many, valid ones get one line each
 
 
@@ -749,6 +780,8 @@ def _print_reports(
     show: Callable[[int], str],
 ) -> None:
     """Invalid files first, then errors, then valid ones; skipped summaries; a tally when there are many."""
+    from credreg.verify import Outcome
+
     ordered = sorted(zip(files, reports, strict=True), key=lambda pair: _ORDER[pair[1].verdict])
     for path, report in ordered:
         detail = report.verdict is not Outcome.VALID or len(files) <= DETAIL_UP_TO
@@ -764,6 +797,10 @@ def _print_reports(
 def _print_report(
     path: Path, report: VerificationReport, *, detail: bool, show: Callable[[int], str]
 ) -> None:
+    from rich.table import Table
+
+    from credreg.verify import reason_in_zone
+
     colour = _COLOURS[report.verdict.value]
     words = VERDICTS.get(report.code)
     plain = f"{words.zh} / {report.summary}" if words else report.summary
@@ -798,6 +835,8 @@ def _print_report(
 
 
 def _print_tally(reports: list[VerificationReport], skipped: int) -> None:
+    from credreg.verify import Outcome
+
     valid = sum(r.verdict is Outcome.VALID for r in reports)
     errors = sum(r.verdict is Outcome.ERROR for r in reports)
     invalid = Counter(r.code for r in reports if r.verdict is Outcome.INVALID)

@@ -3,18 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
-from credreg.chain.client import connect
-from credreg.chain.deploy import deploy_registry
-from credreg.chain.devchain import DevChain, port_is_free
-from credreg.chain.manifest import Manifest
 from credreg.cli.common import console, state
-from credreg.cli.serve_cmd import run_server
-from credreg.demo import demo_accounts, seed_demo
 from credreg.errors import ConfigError, PortInUse, WrongChain, WrongContractVersion
-from credreg.registry import Registry
+
+if TYPE_CHECKING:
+    from credreg.chain.manifest import Manifest
 
 
 def run(ctx: typer.Context) -> None:
@@ -23,6 +20,11 @@ def run(ctx: typer.Context) -> None:
     The ledger, the deployment manifest and the demo live under the data directory (default ./.credreg).
     Example: credreg run
     """
+    from credreg.chain.devchain import DevChain, port_is_free
+    from credreg.cli.serve_cmd import run_server
+    from credreg.demo import seed_demo
+    from credreg.registry import Registry
+
     settings = state(ctx).settings
     if not port_is_free(settings.api_host, settings.api_port):
         raise PortInUse(settings.api_host, settings.api_port)
@@ -49,6 +51,12 @@ def run(ctx: typer.Context) -> None:
 
 def _deployment(url: str, path: Path) -> Manifest:
     """The manifest's deployment if this chain has it, else a new deployment by the demo governor."""
+    from credreg.chain.client import connect
+    from credreg.chain.deploy import deploy_registry
+    from credreg.chain.manifest import Manifest
+    from credreg.demo import demo_accounts
+    from credreg.registry import Registry
+
     if path.exists():
         manifest = Manifest.load(path)
         try:

@@ -7,30 +7,17 @@ from __future__ import annotations
 import json
 import time
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from eth_abi.exceptions import EncodingError
-from eth_utils.address import is_address, to_checksum_address
 
-from credreg.chain.manifest import write_atomically
-from credreg.chain.safe import (
-    OwnerSignature,
-    SafeTx,
-    SafeWallet,
-    SignedSafeTx,
-    batch_file,
-    batch_transaction,
-    explain_safe_revert,
-    load_batch,
-    load_signed,
-    safe_tx_hash,
-    sign_safe_tx_hash,
-    signer_of,
-)
 from credreg.cli.common import DevAccountOption, KeystoreOption, console, load_account, state
 from credreg.errors import ConfigError, ContractRevert, SafeTxError
-from credreg.registry import Registry
+
+if TYPE_CHECKING:
+    from credreg.chain.safe import SafeWallet, SignedSafeTx
+    from credreg.registry import Registry
+
 
 safe_app = typer.Typer(
     help="Safe multisig owners: sign the governor's transaction, and execute it once enough owners signed.\n\n"
@@ -56,6 +43,8 @@ SignaturesOption = Annotated[
 
 def address_arg(value: str, what: str) -> str:
     """`value` as an EIP-55 address; a clear error names `what` when it is not one."""
+    from eth_utils.address import is_address, to_checksum_address
+
     if not is_address(value):
         raise ConfigError(f"{what} is not an address: {value!r}")
     return str(to_checksum_address(value))
@@ -66,6 +55,11 @@ def write_unsigned_tx(
 ) -> None:
     """Write the registry call `method(*args)` as the Safe's unsigned transaction, after trying it as the
     Safe: owners never sign a call the registry would refuse. `safe` defaults to the current governor."""
+    from eth_abi.exceptions import EncodingError
+
+    from credreg.chain.manifest import write_atomically
+    from credreg.chain.safe import SafeWallet, batch_file, batch_transaction
+
     st = state(ctx)
     registry = st.registry()
     if path.exists():
@@ -116,6 +110,8 @@ def _load(
     ctx: typer.Context, file: Path, signatures: Path | None, safe: str | None, nonce: int | None = None
 ) -> tuple[Registry, SafeWallet, SignedSafeTx, Path]:
     """The transaction of `file` with the signatures collected so far, checked against the chain."""
+    from credreg.chain.safe import SafeTx, SafeWallet, SignedSafeTx, load_batch, load_signed, safe_tx_hash
+
     registry = state(ctx).registry()
     call = load_batch(_read(file), str(file))
     if call.chain_id != registry.domain.chain_id:
@@ -187,6 +183,9 @@ def safe_sign(
 
     Example: credreg safe sign accredit.json -k owner.json
     """
+    from credreg.chain.manifest import write_atomically
+    from credreg.chain.safe import OwnerSignature, sign_safe_tx_hash
+
     registry, wallet, signed, path = _load(ctx, file, signatures, safe, nonce)
     account = load_account(state(ctx), keystore, dev_account, role="Safe owner")
     owners = wallet.owners()
@@ -216,6 +215,8 @@ def safe_exec(
 
     Example: credreg safe exec accredit.json -k relayer.json
     """
+    from credreg.chain.safe import explain_safe_revert, signer_of
+
     st = state(ctx)
     path = _signatures_path(file, signatures)
     if not path.exists():

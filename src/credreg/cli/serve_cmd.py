@@ -13,22 +13,19 @@ from __future__ import annotations
 import contextlib
 import os
 import socket
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-import uvicorn
-from fastapi import FastAPI
-from uvicorn.supervisors import Multiprocess
 
-from credreg.api import create_app
-from credreg.chain.client import connect
-from credreg.chain.manifest import Manifest
 from credreg.chain.redact import redact
 from credreg.cli.common import console, state
-from credreg.config import Settings
-from credreg.errors import ChainError, ConfigError, WrongContractVersion
-from credreg.registry import Registry
-from credreg.service import Service
+from credreg.errors import ConfigError
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
+
+    from credreg.config import Settings
+
 
 # How the process that starts the workers hands them its settings, CLI options included: as JSON in their
 # environment, never on a command line, since a database URL may hold a password. A relayer keystore's
@@ -67,6 +64,12 @@ def serve(
 
 def run_server(settings: Settings, *, workers: int = 1) -> None:
     """Serve the API on settings.api_host:api_port until interrupted (also used by `credreg run`)."""
+    import uvicorn
+    from uvicorn.supervisors import Multiprocess
+
+    from credreg.api import create_app
+    from credreg.service import Service
+
     _refuse_another_version(settings)
     where = f"http://{settings.api_host}:{settings.api_port}"
     if workers == 1:
@@ -102,6 +105,11 @@ def run_server(settings: Settings, *, workers: int = 1) -> None:
 def _refuse_another_version(settings: Settings) -> None:
     """Never serve over a registry of another contract version: the manifest may say so, or the contract
     itself. A ledger that cannot be reached yet is checked again by the service (and /readyz says so)."""
+    from credreg.chain.client import connect
+    from credreg.chain.manifest import Manifest
+    from credreg.errors import ChainError, WrongContractVersion
+    from credreg.registry import Registry
+
     registry = Registry(
         connect(settings.effective_rpc_url, timeout=settings.rpc_timeout),
         Manifest.load(settings.manifest_path),
@@ -134,6 +142,9 @@ def _listening_socket(host: str, port: int) -> socket.socket:
 
 def worker_app() -> FastAPI:
     """The app of one worker process started by `run_server`: it answers requests and nothing else."""
+    from credreg.api import create_app
+    from credreg.config import Settings
+
     text = os.environ.get(WORKER_SETTINGS_ENV)
     if not text:
         raise RuntimeError(

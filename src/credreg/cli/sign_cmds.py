@@ -9,34 +9,20 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from eth_account import Account
-from eth_account.signers.local import LocalAccount
-from pydantic import ValidationError
 
-from credreg.chain.codec import hash32
-from credreg.chain.devchain import DEV_CHAIN_ID
-from credreg.chain.devkeys import ANVIL_TEST_KEYS
-from credreg.chain.eip712 import Domain, IssueRequest, StatusAction, StatusChangeRequest
-from credreg.chain.keystore import load_keystore, password_from_env_or_prompt
-from credreg.chain.manifest import Manifest, write_atomically
-from credreg.cli import service_client
 from credreg.cli.common import DevAccountOption, KeystoreOption, console, load_account, scope_of, state
 from credreg.cli.timeparse import parse_time
-from credreg.documents.layout import binding_from_document
-from credreg.documents.model import expiry_timestamp
-from credreg.documents.wrap import load_document
 from credreg.errors import ConfigError, KeystoreError
-from credreg.registry import (
-    Relayer,
-    SignedIssue,
-    SignedStatusChange,
-    default_deadline,
-    sign_issue,
-    sign_status_change,
-)
+
+if TYPE_CHECKING:
+    from eth_account.signers.local import LocalAccount
+
+    from credreg.chain.eip712 import Domain
+    from credreg.registry import SignedIssue, SignedStatusChange
+
 
 sign_app = typer.Typer(
     help=(
@@ -67,6 +53,11 @@ CertificateArg = Annotated[
 
 def _offline_domain(ctx: typer.Context, certificate: Path | None) -> tuple[Domain, Any | None]:
     """The chain and registry to sign for, without the network: from the certificate, else the manifest."""
+    from credreg.chain.eip712 import Domain
+    from credreg.chain.manifest import Manifest
+    from credreg.documents.layout import binding_from_document
+    from credreg.documents.wrap import load_document
+
     if certificate is not None:
         binding = binding_from_document(load_document(_read(certificate)))
         return Domain(chain_id=binding.chain_id, registry=binding.registry), binding
@@ -75,6 +66,12 @@ def _offline_domain(ctx: typer.Context, certificate: Path | None) -> tuple[Domai
 
 
 def _offline_key(keystore: Path | None, dev_account: int | None, domain: Domain) -> LocalAccount:
+    from eth_account import Account
+
+    from credreg.chain.devchain import DEV_CHAIN_ID
+    from credreg.chain.devkeys import ANVIL_TEST_KEYS
+    from credreg.chain.keystore import load_keystore, password_from_env_or_prompt
+
     if keystore is not None and dev_account is not None:
         raise ConfigError(
             "--keystore 与 --dev-account 只能给一个 / give either --keystore or --dev-account, not both"
@@ -95,12 +92,16 @@ def _offline_key(keystore: Path | None, dev_account: int | None, domain: Domain)
 
 
 def _deadline(ctx: typer.Context, text: str | None) -> int:
+    from credreg.registry import default_deadline
+
     if text is None:
         return default_deadline(None, OFFLINE_VALIDITY_DAYS * 86_400)
     return parse_time(text, zone=state(ctx).settings.zone, field="--deadline")
 
 
 def _write(out: Path, signed: SignedIssue | SignedStatusChange) -> None:
+    from credreg.chain.manifest import write_atomically
+
     if out.exists():
         raise ConfigError(f"{out} 已存在，不会覆盖 / {out} already exists; refusing to overwrite it")
     write_atomically(out, signed.model_dump_json(indent=2) + "\n")
@@ -128,6 +129,11 @@ def sign_issue_cmd(
 
     Example: credreg sign issue certificates/C-1.json --out issue.json -k agency-signer.json
     """
+    from credreg.chain.codec import hash32
+    from credreg.chain.eip712 import IssueRequest
+    from credreg.documents.model import expiry_timestamp
+    from credreg.registry import sign_issue
+
     domain, binding = _offline_domain(ctx, certificate)
     if binding is not None:
         if root or scope:
@@ -190,6 +196,10 @@ def sign_status_cmd(
 
     Example: credreg sign status certificates/C-1.json --action revoke --reason 3 --out revoke.json -k key.json
     """
+    from credreg.chain.codec import hash32
+    from credreg.chain.eip712 import StatusAction, StatusChangeRequest
+    from credreg.registry import sign_status_change
+
     if certificate is None:
         raise ConfigError("请给出证书文件 / give the certificate file")
     try:
@@ -225,6 +235,10 @@ def sign_status_cmd(
 
 def read_signed(path: Path) -> SignedIssue | SignedStatusChange:
     """A signed request file, refused with a message naming the file and the field that is wrong."""
+    from pydantic import ValidationError
+
+    from credreg.registry import SignedIssue, SignedStatusChange
+
     text = _read(path).decode("utf-8", errors="strict") if path.exists() else ""
     try:
         raw = json.loads(text)
@@ -260,6 +274,8 @@ def submit(
 
     Example: credreg submit revoke.json --service https://registry.example.org
     """
+    from credreg.registry import Relayer, SignedIssue
+
     signed = read_signed(file)
     if service is not None:
         _submit_to_service(service, signed)
@@ -283,6 +299,8 @@ def submit(
 
 
 def _submit_to_service(service: str, signed: SignedIssue | SignedStatusChange) -> None:
+    from credreg.cli import service_client
+
     body = service_client.submit(service, signed)
     console.print(
         f"已受理 / accepted (202): request {body.get('id')}, status {body.get('status')}; "

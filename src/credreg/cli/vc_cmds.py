@@ -6,19 +6,16 @@ import json
 import os
 import time
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
-import httpx
 import typer
 
-from credreg.chain.manifest import write_atomically
 from credreg.cli.common import console
-from credreg.documents.layout import binding_from_document
-from credreg.documents.wrap import WrappedDocument, load_document
 from credreg.errors import ChainUnreachable, ConfigError, DocumentError
-from credreg.vc.export import export_vc
-from credreg.vc.keys import SigningKey, load_signing_key
-from credreg.vc.sdjwt import issue_sd_jwt
+
+if TYPE_CHECKING:
+    from credreg.documents.wrap import WrappedDocument
+    from credreg.vc.keys import SigningKey
 
 export_app = typer.Typer(
     help="Agency: export certificates as W3C VC 2.0 or SD-JWT VC (docs/interop.md).\n\n"
@@ -73,6 +70,12 @@ def export_vc_command(
     --status-base-url https://registry.example.org/v1/status --out C-2026-0001.vc.json
     (or --service https://registry.example.org instead of --position and --status-base-url)
     """
+    from credreg.chain.manifest import write_atomically
+    from credreg.documents.wrap import load_document
+    from credreg.vc.export import export_vc
+    from credreg.vc.keys import load_signing_key
+    from credreg.vc.sdjwt import issue_sd_jwt
+
     if service is not None and (position is not None or status_base_url is not None):
         raise ConfigError("give either --service, or --position with --status-base-url, not both")
     if service is None and (position is None or status_base_url is None):
@@ -112,6 +115,10 @@ def export_vc_command(
 
 def service_position(service: str, document: WrappedDocument) -> tuple[int, str]:
     """The certificate's status list position and the lists' base URL, from the service publishing them."""
+    import httpx
+
+    from credreg.documents.layout import binding_from_document
+
     binding = binding_from_document(document)
     query: dict[str, str | int] = {
         "agency": binding.agency_id,
@@ -142,6 +149,8 @@ SERVICE_WAIT_SECONDS = 120.0
 def batch_positions(service: str, agency_id: int, root: str) -> tuple[str, dict[str, int]]:
     """The lists' base URL and every leaf's position (``0x…`` target hash -> position) of one batch, from
     the service publishing the lists; waits (bounded) until its lists include the batch."""
+    import httpx
+
     base = service.rstrip("/")
     deadline = time.monotonic() + SERVICE_WAIT_SECONDS
     try:
@@ -172,6 +181,10 @@ def write_batch_vcs(
     service: str, key: SigningKey, documents: list[tuple[Path, WrappedDocument]], out_dir: Path
 ) -> list[Path]:
     """A VC 2.0 per certificate of one batch, beside the documents under `out_dir`, with its positions."""
+    from credreg.chain.manifest import write_atomically
+    from credreg.documents.layout import binding_from_document
+    from credreg.vc.export import export_vc
+
     binding = binding_from_document(documents[0][1])
     base_url, positions = batch_positions(service, binding.agency_id, "0x" + binding.merkle_root)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -187,5 +200,7 @@ def write_batch_vcs(
 
 
 def load_issuer_key(path: Path) -> SigningKey:
+    from credreg.vc.keys import load_signing_key
+
     password = os.environ.get(KEY_PASSWORD_ENV)
     return load_signing_key(path, password.encode() if password else None)

@@ -37,7 +37,7 @@ registry, agency, scope, validity) and OpenAttestation's verifier needs ``issuer
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import date
 from typing import Any, Final, NamedTuple
 
@@ -258,9 +258,11 @@ class DocumentBinding(NamedTuple):
     proof: tuple[str, ...]
 
 
-def binding_from_document(document: WrappedDocument) -> DocumentBinding:
-    """Read the binding fields of a credreg document; `MalformedDocument` names any that is wrong."""
-    data = document_data(document)
+def binding_from_document(document: WrappedDocument, data: dict[str, Any] | None = None) -> DocumentBinding:
+    """Read the binding fields of a credreg document; `MalformedDocument` names any that is wrong.
+    `data`: `document_data(document)`, when the caller has unsalted it already."""
+    if data is None:
+        data = document_data(document)
     issuers = data.get("issuers")
     if not isinstance(issuers, list) or len(issuers) != 1 or not isinstance(issuers[0], dict):
         raise MalformedDocument("issuers", "a credreg document has exactly one issuer")
@@ -310,11 +312,14 @@ def binding_from_document(document: WrappedDocument) -> DocumentBinding:
     )
 
 
-def hidden_fields(document: WrappedDocument) -> tuple[str, ...]:
-    """The fields of a credreg document that its holder has hidden, in layout order."""
-    data = document["data"]
-    kind = _credreg(document_data(document))["kind"]
-    present = flatten(data)
+def hidden_fields(
+    document: WrappedDocument, *, kind: str | None = None, flat: Mapping[str, Any] | None = None
+) -> tuple[str, ...]:
+    """The fields of a credreg document that its holder has hidden, in layout order. A caller that has
+    read the document's `kind` (its binding's) or flattened its data may pass them, to skip doing it again."""
+    if kind is None:
+        kind = _credreg(document_data(document))["kind"]
+    present = flatten(document["data"]) if flat is None else flat
     return tuple(path for path in _HIDEABLE[kind] if path not in present)
 
 

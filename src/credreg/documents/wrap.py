@@ -29,6 +29,7 @@ from credreg.documents.canonical import (
     _digest_hashes,
     _salt_and_hash,
     digest_data,
+    digest_flat,
     random_salts,
     unsalt_data,
 )
@@ -125,14 +126,17 @@ def wrap_document(data: Mapping[str, Any], *, salts: Iterator[str] | None = None
     return wrap_documents([data], salts=salts)[0]
 
 
-def compute_target_hash(document: WrappedDocument) -> str:
-    """The target hash the document's visible data and obfuscated hashes add up to."""
-    return digest_data(document["data"], _obfuscated(document))
+def compute_target_hash(document: WrappedDocument, flat: Mapping[str, Any] | None = None) -> str:
+    """The target hash the document's visible data and obfuscated hashes add up to (`flat`: its data
+    already flattened, when the caller has it)."""
+    if flat is None:
+        return digest_data(document["data"], _obfuscated(document))
+    return digest_flat(flat, _obfuscated(document))
 
 
-def check_target_hash(document: WrappedDocument) -> bool:
+def check_target_hash(document: WrappedDocument, flat: Mapping[str, Any] | None = None) -> bool:
     """Whether no field was changed, added or removed since wrapping (hidden fields included)."""
-    return compute_target_hash(document) == document["signature"]["targetHash"]
+    return compute_target_hash(document, flat) == document["signature"]["targetHash"]
 
 
 def check_merkle_proof(document: WrappedDocument) -> bool:

@@ -1,0 +1,81 @@
+"""`credreg --help` starts at once: it loads the command tree and nothing of the chain, web or database
+stacks, which each command imports when it runs (issue 15: over a second of start-up was imports).
+
+Nothing here is timed: what is checked is which modules a fresh interpreter holds after `--help`."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+# Each of these alone costs a tenth of a second or more to import on the project's machine.
+HEAVY = ("web3", "fastapi", "sqlalchemy", "uvicorn", "eth_account", "pydantic_settings", "httpx")
+
+_PROBE = """
+import contextlib, io, json, sys
+from credreg.cli import main
+out = io.StringIO()
+with contextlib.redirect_stdout(out):
+    code = main(ARGS)
+print(json.dumps({"code": code, "help": out.getvalue(), "modules": sorted(sys.modules)}))
+"""
+
+
+def _fresh(args: list[str], cwd: Path | None = None) -> dict[str, object]:
+    """`credreg ARGS` in a new interpreter: its exit code, what it printed, and every module it loaded."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CREDREG_")}
+    env["COLUMNS"] = "100"
+    done = subprocess.run(
+        [sys.executable, "-c", _PROBE.replace("ARGS", repr(args))],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=cwd,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    answer: dict[str, object] = json.loads(done.stdout.splitlines()[-1])
+    return answer
+
+
+@pytest.mark.parametrize("args", [["--help"], ["--version"]])
+def test_help_loads_no_heavy_module(args: list[str]) -> None:
+    answer = _fresh(args)
+    assert answer["code"] == 0
+    modules = answer["modules"]
+    assert isinstance(modules, list)
+    loaded = sorted(name for name in HEAVY if any(m.split(".")[0] == name for m in modules))
+    assert loaded == [], f"`credreg {' '.join(args)}` imported {loaded}"
+
+
+def test_help_still_lists_every_command() -> None:
+    from credreg.cli import app
+
+    answer = _fresh(["--help"])
+    text = str(answer["help"])
+    names = [c.name for c in app.registered_commands] + [g.name for g in app.registered_groups]
+    assert len(names) > 20
+    missing = [name for name in names if name and name not in text]
+    assert missing == []
+
+
+def test_verify_loads_no_web_or_database_stack(tmp_path: Path) -> None:
+    (tmp_path / "shared.json").write_text("{}", encoding="utf-8")
+    answer = _fresh(["verify", "--offline", "shared.json"], cwd=tmp_path)
+    # "not a credreg document" is an error verdict (exit 2), printed for the file: the command ran through
+    assert answer["code"] == 2
+    assert "shared.json" in str(answer["help"])
+    modules = answer["modules"]
+    assert isinstance(modules, list)
+    loaded = sorted(
+        name
+        for name in ("fastapi", "sqlalchemy", "uvicorn", "httpx")
+        if any(m.split(".")[0] == name for m in modules)
+    )
+    assert loaded == []
