@@ -10,7 +10,7 @@ PY_STAMP := $(VENV)/.credreg-installed
 NODE_STAMP := node_modules/.credreg-installed
 SOLC_LINK := $(SOLCX_DIR)/solc-v$(SOLC_VERSION)
 
-.PHONY: run test setup check lint typecheck pytest lint-contracts artifacts gas bench clean-chain help
+.PHONY: run test setup check lint typecheck pytest lint-contracts artifacts gas bench clean-chain help soak
 
 help:
 	@echo "make run    start the embedded chain, deploy, and serve credreg on http://127.0.0.1:8000"
@@ -112,3 +112,8 @@ artifacts: setup
 	$(BIN)/python -m credreg.chain.build
 
 .PHONY: toolchain
+
+# The adversarial property suite (tests/adversarial) at soak size: 200 random examples of up to 50 steps
+# (CREDREG_SOAK_EXAMPLES=N for another count); `make test` runs it at a small size.
+soak: setup
+	CREDREG_SOAK=1 $(BIN)/pytest tests/adversarial/test_verdict_machine.py
