@@ -174,3 +174,66 @@ def test_a_rewound_chain_is_noticed_and_what_it_lost_is_sent_again_exactly_once(
         assert short.request.root not in issued_roots
     finally:
         node.stop()
+
+
+def test_a_reorg_at_the_same_height_is_rolled_back_to_the_common_ancestor(
+    chain: DevChain, anvil_accounts: list[LocalAccount], tmp_path: Path
+) -> None:
+    d = deploy_world(chain.url, anvil_accounts)
+    service = Service(service_settings(tmp_path / "service", d, outbox_worker=False, index_follower=False))
+    service.db.create_schema()
+    outbox, index = service.outbox, service.index
+
+    def relay(signed: list[SignedIssue]) -> list[str]:
+        ids = [outbox.accept_issue(s)[0].id for s in signed]
+        for _ in range(50):
+            outbox.run_once()
+            rows = [outbox.get(i) for i in ids]
+            if all(r is not None and r.status in ("confirmed", "failed") for r in rows):
+                break
+        else:
+            raise AssertionError("the outbox did not settle within 50 rounds")
+        return ids
+
+    kept = [d.sign_issue() for _ in range(2)]
+    relay(kept)
+    index.catch_up()
+    fork = d.registry.head()
+    snapshot = rpc(d, "evm_snapshot")
+    replaced = [d.sign_issue() for _ in range(3)]
+    replaced_ids = relay(replaced)
+    index.catch_up()
+    replaced_head = d.registry.head()
+    assert service.readiness().ready
+
+    # The chain goes back to the fork and grows past the old head with other blocks: same heights, other
+    # hashes, the relayer's nonce on the chain lower than the one the service counted.
+    rpc(d, "evm_revert", snapshot)
+    rpc(d, "anvil_mine", hex(replaced_head - fork + 2))
+    assert d.registry.head() > replaced_head
+    assert service.readiness().ready  # nothing has looked yet: the head alone does not tell
+
+    index.catch_up()
+    state = service.readiness()
+    assert not state.ready, state
+    assert state.diverged, state
+    rewind = index.diverged()
+    assert rewind is not None
+    assert (rewind.ancestor, rewind.lost_to) == (fork, replaced_head)
+
+    for _ in range(50):
+        outbox.run_once()
+        index.catch_up()
+        if service.readiness().ready:
+            break
+    else:
+        raise AssertionError("the service did not re-sync within 50 rounds")
+    rows = [outbox.get(i) for i in replaced_ids]
+    assert [r.status for r in rows if r is not None] == ["confirmed"] * 3
+    for s in [*kept, *replaced]:
+        assert len(issued_events(d, s.request.root)) == 1
+    fresh_db = Database(f"sqlite:///{tmp_path / 'rebuilt.sqlite'}")
+    fresh_db.create_schema()
+    EventIndex(fresh_db, d.registry).rebuild()
+    assert index_rows(service.db) == index_rows(fresh_db)
+    service.stop()
