@@ -80,7 +80,8 @@ def test_a_rewound_chain_is_noticed_and_what_it_lost_is_sent_again_exactly_once(
             )
             assert client.get("/readyz").status_code == 200
 
-            # SIGKILL, and the chain restarts from the older saved state: the later blocks are gone.
+            # SIGKILL, and the chain restarts from the older saved state: the later blocks are gone. (Anvil
+            # also saves every 2 s; putting the clean stop's state back is a kill just before the next save.)
             node.kill()
             shutil.copyfile(saved, node.state_path)
             # Re-sent transactions wait in the pool while the test looks (no automine); the new chain grows
