@@ -238,3 +238,37 @@ def test_a_reorg_at_the_same_height_is_rolled_back_to_the_common_ancestor(
     EventIndex(fresh_db, d.registry).rebuild()
     assert index_rows(service.db) == index_rows(fresh_db)
     service.stop()
+
+
+def test_a_transaction_stuck_behind_a_nonce_gap_is_sent_again_with_the_chains_nonce(
+    chain: DevChain, anvil_accounts: list[LocalAccount], tmp_path: Path
+) -> None:
+    d = deploy_world(chain.url, anvil_accounts)
+    service = Service(service_settings(tmp_path / "service", d, outbox_worker=False, index_follower=False))
+    service.db.create_schema()
+    outbox = service.outbox
+    sender = outbox.relayer.sender
+    on_chain = d.registry.w3.eth.get_transaction_count(sender.address)
+    # As after a rewind nobody noticed yet: the counted nonce is ahead of the chain.
+    sender._nonce = on_chain + 3
+
+    row, _ = outbox.accept_issue(d.sign_issue())
+    outbox.run_once()
+    stuck = outbox.get(row.id)
+    assert stuck is not None
+    assert stuck.status == "submitted"
+    assert stuck.tx_hash is not None
+    assert rpc(d, "eth_getTransactionByHash", stuck.tx_hash)["blockNumber"] is None  # queued, never mined
+
+    def confirmed() -> bool:
+        outbox.run_once()
+        current = outbox.get(row.id)
+        return current is not None and current.status == "confirmed"
+
+    wait_for(confirmed, timeout=15, what="the stuck request to be sent again and confirmed")
+    done = outbox.get(row.id)
+    assert done is not None
+    assert done.tx_hash != stuck.tx_hash
+    assert done.attempts == 2
+    assert len(issued_events(d, row.root)) == 1
+    service.stop()
