@@ -7,10 +7,9 @@ Relaying (a worker thread, `run_once` in a loop): a pending request is first loo
 have been sent before a crash, by this or another instance); if it is not there it is sent and its
 transaction hash recorded before any waiting; a submitted request is followed until its receipt is
 `confirmations` blocks deep. A transaction the node no longer knows (a restarted node, a dropped
-transaction) is looked for on the ledger again and resent only if it had no effect; so is one the node keeps
-queued behind a nonce gap. Roots are write-once and
-status changes carry the target's nonce, so the contract itself refuses any second effect: "exactly once on
-the ledger" holds even when two instances race.
+transaction), or keeps queued behind a nonce gap, is looked for on the ledger again and resent only if it had
+no effect. Roots are write-once and status changes carry the target's nonce, so the contract itself refuses
+any second effect: "exactly once on the ledger" holds even when two instances race.
 
 After a rewind or reorg (found by the event index, recorded as a `LedgerRewind`), every request confirmed in
 a block after the common ancestor is re-opened and goes through the same steps: looked for on the ledger,
