@@ -10,7 +10,7 @@ PY_STAMP := $(VENV)/.credreg-installed
 NODE_STAMP := node_modules/.credreg-installed
 SOLC_LINK := $(SOLCX_DIR)/solc-v$(SOLC_VERSION)
 
-.PHONY: run test setup check lint typecheck pytest lint-contracts artifacts gas bench clean-chain help soak
+.PHONY: run test setup check lint typecheck pytest lint-contracts artifacts gas bench chaos soak clean-chain help
 
 help:
 	@echo "make run    start the embedded chain, deploy, and serve credreg on http://127.0.0.1:8000"
@@ -107,6 +107,12 @@ gas: setup
 # the table is printed and written to bench-results/. BENCH_ARGS=--quick runs the smallest configuration.
 bench: setup
 	$(BIN)/python scripts/bench.py $(BENCH_ARGS)
+
+# The chaos run of `make test` (service and chain killed, connections cut, at random) for longer:
+# CHAOS_SECONDS of load (default 600); CREDREG_CHAOS_SEED=N replays one run's choices.
+CHAOS_SECONDS ?= 600
+chaos: setup
+	CREDREG_CHAOS_SECONDS=$(CHAOS_SECONDS) $(BIN)/pytest tests/integration/test_chaos.py -s
 
 artifacts: setup
 	$(BIN)/python -m credreg.chain.build

@@ -107,6 +107,9 @@ class RpcProxy:
             daemon_threads = True
             allow_reuse_address = True
 
+            def handle_error(self, request: object, client_address: object) -> None:
+                pass  # an upstream that went away: the connection is closed unanswered, as a node's would be
+
         server = Server(("127.0.0.1", self._port), Handler)
         self._port = int(server.server_address[1])
         self._server = server

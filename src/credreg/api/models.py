@@ -45,6 +45,11 @@ class Readiness(BaseModel):
     head_block: int | None
     indexed_to: int | None
     detail: str
+    diverged: bool = Field(
+        False,
+        description="The ledger lost blocks the service had read (a rewind or reorg) and the service has "
+        "not re-synced yet: the index is read again, and the requests confirmed in those blocks re-checked.",
+    )
     nodes: list[NodeHealthOut] | None = Field(
         None, description="With several nodes (CREDREG_RPC_URLS): how each is answering."
     )

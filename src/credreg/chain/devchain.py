@@ -318,10 +318,15 @@ class DevChain:
                 with contextlib.suppress(ProcessLookupError):
                     os.killpg(process.pid, signal.SIGKILL)
                 process.wait(5)
+        # The npm launcher may exit before the anvil binary has finished writing the state file.
+        _wait_group_gone(process.pid, timeout)
+        self._close_log()
+        self._forget()
+
+    def _close_log(self) -> None:
         if self._log is not None:
             self._log.close()
             self._log = None
-        self._forget()
 
     def _forget(self) -> None:
         if self.record_path is not None:
@@ -332,7 +337,10 @@ class DevChain:
         if self._process is not None and self._process.poll() is None:
             os.killpg(self._process.pid, signal.SIGKILL)
             self._process.wait(5)
+        if self._process is not None:
+            _wait_group_gone(self._process.pid, 5.0)
         self._process = None
+        self._close_log()
         self._forget()
 
     @property
@@ -351,6 +359,19 @@ class DevChain:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+def _wait_group_gone(group: int, timeout: float) -> None:
+    """Wait (at most `timeout` seconds) until no process of process group `group` is left."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            os.killpg(group, 0)
+        except ProcessLookupError:
+            return
+        except PermissionError:
+            return
+        time.sleep(0.02)
 
 
 @contextlib.contextmanager

@@ -1,7 +1,8 @@
 """Signing and sending transactions from a local key, safely when several are in flight.
 
 - Nonces are handed out under a lock from a local counter seeded from the chain's pending count, so
-  concurrent senders sharing one `TxSender` never collide; a "nonce too low" answer resynchronises.
+  concurrent senders sharing one `TxSender` never collide; a nonce error, and `resync_nonce()` (called after
+  a chain rewind, or when the node lost sent transactions), make it read the count from the chain again.
 - Fees follow the chain: EIP-1559 when blocks carry a base fee (London), legacy `gasPrice` when they do not
   (pre-London, as GoQuorum and many IBFT networks run); a network at zero gas price, either way, pays zero.
 - Gas is estimated (which also surfaces reverts before anything is sent) with a safety margin.
@@ -149,6 +150,11 @@ class TxSender:
                     f"block {block_number} did not reach {self.confirmations} confirmations"
                 )
             time.sleep(0.2)
+
+    def resync_nonce(self) -> None:
+        """Forget the counted nonce: the next transaction reads it from the chain again."""
+        with self._lock:
+            self._nonce = None
 
     def _next_nonce(self) -> int:
         if self._nonce is None:

@@ -26,7 +26,7 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError
+from sqlalchemy.exc import ArgumentError, IntegrityError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 
 from credreg.errors import ConfigError
@@ -141,6 +141,50 @@ class IndexCursor(Base):
     updated_ms: Mapped[int] = mapped_column(BigInteger)
 
 
+class KnownBlock(Base):
+    """The hash of a block the service has read: the last block of every range the index read, every block
+    with events, and every block the outbox saw a request confirmed in. A rewind or reorg shows as a kept
+    hash the chain no longer has at that height."""
+
+    __tablename__ = "known_blocks"
+
+    contract: Mapped[str] = mapped_column(String(ADDRESS_LEN), primary_key=True)
+    block_number: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    block_hash: Mapped[str] = mapped_column(String(HASH_LEN))
+
+
+class LedgerRewind(Base):
+    """A rewind or reorg the index found: blocks after `ancestor` it had read are gone from the chain.
+
+    The service has diverged from the ledger until both the index has read the chain again up to where it
+    was (`index_resynced_ms`) and the outbox has re-checked every request confirmed after the ancestor
+    (`outbox_rechecked_ms`); /readyz fails until then.
+    """
+
+    __tablename__ = "ledger_rewinds"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    contract: Mapped[str] = mapped_column(String(ADDRESS_LEN))
+    ancestor: Mapped[int] = mapped_column(BigInteger)  # the last block both chains share
+    lost_to: Mapped[int] = mapped_column(BigInteger)  # the last block the index had read
+    head: Mapped[int] = mapped_column(BigInteger)  # the chain's head when it was found
+    detected_ms: Mapped[int] = mapped_column(BigInteger)
+    index_resynced_ms: Mapped[int | None] = mapped_column(BigInteger)
+    outbox_reopened_ms: Mapped[int | None] = mapped_column(BigInteger)
+    outbox_rechecked_ms: Mapped[int | None] = mapped_column(BigInteger)
+
+
+class RewindRecheck(Base):
+    """A request the outbox had confirmed in a block a rewind took away, checked again because of it."""
+
+    __tablename__ = "rewind_rechecks"
+
+    rewind_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    request_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    lost_block: Mapped[int] = mapped_column(BigInteger)
+    lost_tx_hash: Mapped[str | None] = mapped_column(String(HASH_LEN))
+
+
 class Database:
     """An engine and session factory; `create_schema()` makes the tables if they are missing."""
 
@@ -189,6 +233,15 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+def keep_block(db: Database, contract: str, number: int, block_hash: str) -> None:
+    """Remember that the service read block `number` of `contract`'s chain with this hash."""
+    try:
+        with db.session() as session:
+            session.merge(KnownBlock(contract=contract, block_number=number, block_hash=block_hash.lower()))
+    except IntegrityError:
+        pass  # another instance kept it at the same moment
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

@@ -4,6 +4,12 @@ Events are read from the manifest's deployment block onwards, `confirmations` bl
 that what is indexed is final for the chain's confirmation depth. Each block range is written in one
 transaction together with the cursor, so a crash never leaves half a range; `rebuild()` starts again from the
 deployment block and gives exactly the same rows.
+
+The index keeps the hash of the last block of every range and of every block with events. Before reading
+on, it checks that the chain still has that last block (a rewind makes the head lower than it, a reorg gives
+it another hash) and that each new range's first block names it as its parent. If not, the chain has
+diverged from what was read: the index finds the common ancestor (the newest kept hash the chain still has),
+deletes everything after it, records a `LedgerRewind` for the outbox to act on, and reads the chain again.
 """
 
 from __future__ import annotations
@@ -17,12 +23,20 @@ from typing import Any
 
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
+from web3.exceptions import BlockNotFound
 
 from credreg.chain.client import with_retries
 from credreg.chain.events import LedgerEvent, iter_events
 from credreg.chain.logs import LogWindows
 from credreg.registry import Registry
-from credreg.service.db import Database, IndexCursor, LedgerEventRow, now_ms
+from credreg.service.db import (
+    Database,
+    IndexCursor,
+    KnownBlock,
+    LedgerEventRow,
+    LedgerRewind,
+    now_ms,
+)
 
 log = logging.getLogger(__name__)
 
@@ -112,6 +126,7 @@ class EventIndex:
             if others:
                 log.warning("the manifest names a new registry; clearing the index of %s", ", ".join(others))
                 session.execute(delete(LedgerEventRow))
+                session.execute(delete(KnownBlock))
                 session.execute(delete(IndexCursor))
             session.add(
                 IndexCursor(
@@ -125,19 +140,154 @@ class EventIndex:
     # --- following the chain ------------------------------------------------------------------------
 
     def catch_up(self, max_ranges: int = 1_000) -> int:
-        """Index every final block not indexed yet (at most `max_ranges` ranges); return the last indexed."""
+        """Index every final block not indexed yet (at most `max_ranges` ranges); return the last indexed.
+
+        A rewind or reorg of what was indexed is rolled back first (see the module docstring).
+        """
         with contextlib.suppress(IntegrityError):  # another instance created it at the same moment
             self._ensure_cursor()
+        self.check_chain()
         target = self.safe_head()
         for _ in range(max_ranges):
             start = self.next_block()
             if start > target:
                 break
             end = min(target, start + self.chunk - 1)
-            self._index_range(start, end)
-        return self.indexed_to()
+            if not self._index_range(start, end):
+                break  # the chain changed under the read: the next round starts from what is left
+        indexed = self.indexed_to()
+        if indexed >= self.safe_head():
+            self._mark_resynced()
+        return indexed
 
-    def _index_range(self, start: int, end: int) -> None:
+    # --- rewinds and reorgs ---------------------------------------------------------------------------
+
+    def _block_hash(self, number: int) -> str | None:
+        """The hash of block `number` on the chain now, or None if the chain has no such block."""
+        w3 = self.registry.w3
+
+        def fetch() -> str | None:
+            try:
+                block = w3.eth.get_block(number)
+            except BlockNotFound:
+                return None
+            return "0x" + bytes(block["hash"]).hex()
+
+        return with_retries(fetch, what="eth_getBlockByNumber", url=self.registry.url)
+
+    def _kept_hash(self, number: int) -> str | None:
+        with self.db.session() as session:
+            row = session.get(KnownBlock, (self.address, number))
+            return row.block_hash if row is not None else None
+
+    def _top_kept(self) -> tuple[int, str] | None:
+        """The newest block whose hash the service kept (the index's, or one the outbox confirmed in)."""
+        with self.db.session() as session:
+            row = session.scalars(
+                select(KnownBlock)
+                .where(KnownBlock.contract == self.address)
+                .order_by(KnownBlock.block_number.desc())
+                .limit(1)
+            ).first()
+            return (int(row.block_number), row.block_hash) if row is not None else None
+
+    def check_chain(self) -> LedgerRewind | None:
+        """Roll back to the common ancestor if the newest block the service read is no longer on the chain
+        (its hash chains it to every block before, so one block checks them all)."""
+        top = self._top_kept()
+        if top is None:
+            return None  # nothing read yet, or an index written before hashes were kept: trusted
+        head = self.registry.head()
+        if head >= top[0] and self._block_hash(top[0]) == top[1]:
+            return None
+        return self._roll_back(top[0], head)
+
+    def _common_ancestor(self, below: int) -> int:
+        """The newest kept block at or below `below` whose hash the chain still has (hashes chain blocks to
+        their parents, so every block before it is shared too); before the deployment block if none is."""
+        with self.db.session() as session:
+            kept = session.execute(
+                select(KnownBlock.block_number, KnownBlock.block_hash)
+                .where(KnownBlock.contract == self.address, KnownBlock.block_number <= below)
+                .order_by(KnownBlock.block_number)
+            ).all()
+        # Shared blocks come first and lost ones after: a binary search needs O(log n) requests.
+        low, high, found = 0, len(kept) - 1, self.registry.manifest.deployment_block - 1
+        while low <= high:
+            middle = (low + high) // 2
+            number, block_hash = kept[middle]
+            if self._block_hash(int(number)) == block_hash:
+                found, low = int(number), middle + 1
+            else:
+                high = middle - 1
+        return found
+
+    def _roll_back(self, lost_to: int, head: int) -> LedgerRewind | None:
+        ancestor = self._common_ancestor(min(lost_to, head))
+        log.warning(
+            "the chain diverged from what the service read: block %d is no longer on it (head %d); rolling "
+            "back to block %d and reading again",
+            lost_to,
+            head,
+            ancestor,
+        )
+        rewind = LedgerRewind(
+            contract=self.address, ancestor=ancestor, lost_to=lost_to, head=head, detected_ms=now_ms()
+        )
+        next_block = self.next_block()
+        with self.db.session() as session:
+            if next_block > ancestor + 1:
+                moved = session.execute(
+                    update(IndexCursor)
+                    .where(IndexCursor.contract == self.address, IndexCursor.next_block == next_block)
+                    .values(next_block=ancestor + 1, updated_ms=now_ms())
+                )
+                if moved.rowcount != 1:  # type: ignore[attr-defined]
+                    return None  # another instance moved the cursor first; it rolls back or reads on
+            session.execute(delete(LedgerEventRow).where(LedgerEventRow.block_number > ancestor))
+            session.execute(
+                delete(KnownBlock).where(
+                    KnownBlock.contract == self.address, KnownBlock.block_number > ancestor
+                )
+            )
+            session.add(rewind)
+        return rewind
+
+    def _mark_resynced(self) -> None:
+        with self.db.session() as session:
+            session.execute(
+                update(LedgerRewind)
+                .where(LedgerRewind.contract == self.address, LedgerRewind.index_resynced_ms.is_(None))
+                .values(index_resynced_ms=now_ms())
+            )
+
+    def diverged(self) -> LedgerRewind | None:
+        """The oldest rewind the service has not re-synced after (index read again, outbox re-checked)."""
+        with self.db.session() as session:
+            return session.scalars(
+                select(LedgerRewind)
+                .where(
+                    LedgerRewind.contract == self.address,
+                    LedgerRewind.index_resynced_ms.is_(None) | LedgerRewind.outbox_rechecked_ms.is_(None),
+                )
+                .order_by(LedgerRewind.id)
+            ).first()
+
+    def _index_range(self, start: int, end: int) -> bool:
+        """Read and store [start, end]; False (nothing stored) when the chain changed under the read."""
+        kept = self._kept_hash(start - 1)
+        end_hash = self._block_hash(end)
+        if end_hash is None:
+            return False
+        if kept is not None:
+            first = with_retries(
+                lambda: self.registry.w3.eth.get_block(start),
+                what="eth_getBlockByNumber",
+                url=self.registry.url,
+            )
+            if "0x" + bytes(first["parentHash"]).hex() != kept:
+                self.check_chain()
+                return False
         w3 = self.registry.w3
         events = list(
             iter_events(w3, self.address, self.registry.events, start, end, windows=self._log_windows)
@@ -150,7 +300,25 @@ class EventIndex:
                 url=self.registry.url,
             )
             blocks[number] = ("0x" + bytes(block["hash"]).hex(), int(block["timestamp"]))
+        # The end block is read again: if it changed, the logs may be of another fork.
+        if self._block_hash(end) != end_hash:
+            return False
         rows = [event_row(e, *blocks[e.block_number]) for e in events]
+        hashes = {number: block_hash for number, (block_hash, _time) in blocks.items()}
+        hashes[end] = end_hash
+        # Blocks the outbox saw requests confirmed in must be the very blocks read now.
+        with self.db.session() as session:
+            known = session.execute(
+                select(KnownBlock.block_number, KnownBlock.block_hash).where(
+                    KnownBlock.contract == self.address,
+                    KnownBlock.block_number >= start,
+                    KnownBlock.block_number <= end,
+                )
+            ).all()
+        for number, block_hash in known:
+            if (hashes.get(int(number)) or self._block_hash(int(number))) != block_hash:
+                self.check_chain()
+                return False
         try:
             with self.db.session() as session:
                 # Advancing the cursor only from where this reader started makes concurrent indexers
@@ -163,13 +331,19 @@ class EventIndex:
                 if moved.rowcount != 1:  # type: ignore[attr-defined]
                     raise _AlreadyIndexed
                 session.add_all(rows)
+                for number, block_hash in sorted(hashes.items()):
+                    session.merge(
+                        KnownBlock(contract=self.address, block_number=number, block_hash=block_hash)
+                    )
         except (_AlreadyIndexed, IntegrityError):
             log.info("blocks %d-%d were indexed by another instance", start, end)
+        return True
 
     def rebuild(self) -> int:
         """Forget everything indexed and read the chain again from the deployment block."""
         with self.db.session() as session:
             session.execute(delete(LedgerEventRow))
+            session.execute(delete(KnownBlock))
             session.execute(delete(IndexCursor))
         return self.catch_up()
 

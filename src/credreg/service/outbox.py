@@ -7,9 +7,15 @@ Relaying (a worker thread, `run_once` in a loop): a pending request is first loo
 have been sent before a crash, by this or another instance); if it is not there it is sent and its
 transaction hash recorded before any waiting; a submitted request is followed until its receipt is
 `confirmations` blocks deep. A transaction the node no longer knows (a restarted node, a dropped
-transaction) is looked for on the ledger again and resent only if it had no effect. Roots are write-once and
-status changes carry the target's nonce, so the contract itself refuses any second effect: "exactly once on
-the ledger" holds even when two instances race.
+transaction), or keeps queued behind a nonce gap, is looked for on the ledger again and resent only if it had
+no effect. Roots are write-once and status changes carry the target's nonce, so the contract itself refuses
+any second effect: "exactly once on the ledger" holds even when two instances race.
+
+After a rewind or reorg (found by the event index, recorded as a `LedgerRewind`), every request confirmed in
+a block after the common ancestor is re-opened and goes through the same steps: looked for on the ledger,
+and sent again, with the same signed request, only if the ledger lost it. A signature whose deadline has
+passed meanwhile cannot be sent again: that request fails with a problem saying to sign it again. The
+relayer's nonce is read from the chain again, as it is after any nonce error.
 
 Several instances may share one database: a row is worked on under a short lease held by `worker_id`.
 """
@@ -46,7 +52,15 @@ from credreg.errors import (
     TransactionFailed,
 )
 from credreg.registry import Registry, Relayer, SignedIssue, SignedStatusChange
-from credreg.service.db import BatchLeaf, Database, OutboxRow, now_ms
+from credreg.service.db import (
+    BatchLeaf,
+    Database,
+    LedgerRewind,
+    OutboxRow,
+    RewindRecheck,
+    keep_block,
+    now_ms,
+)
 from credreg.service.limits import AgencyLimits
 
 log = logging.getLogger(__name__)
@@ -63,6 +77,8 @@ OPEN_STATES = (PENDING, SUBMITTED)
 
 LEASE_MS = 60_000
 UNREACHABLE_RETRY_MS = 1_000
+# A sent transaction still unmined after this long is checked for a nonce gap (a nonce read before a rewind).
+GAP_CHECK_MS = 2_000
 _ADDRESS = re.compile(r"0x[0-9a-fA-F]{40}")
 GREGORIAN_YEAR = 31_556_952  # seconds in the calendar's average year (365.2425 days)
 SECP256K1_HALF_N = 0x7FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF5D576E7357A4501DDFE92F46681B20A0
@@ -571,6 +587,7 @@ class Outbox:
 
     def run_once(self, limit: int = 32) -> int:
         """Move every due request one step; return how many were worked on."""
+        self.recheck_rewinds()
         claimed = self.claim(limit)
         for request_id in claimed:
             try:
@@ -631,6 +648,8 @@ class Outbox:
         log.info(
             "outbox request %s confirmed in block %d (%s)", request_id, where.block_number, where.tx_hash
         )
+        # Kept before the row says confirmed: if the ledger loses this block, the event index notices.
+        keep_block(self.db, self.registry.address, where.block_number, where.block_hash)
         self._save(
             request_id,
             status=CONFIRMED,
@@ -692,7 +711,7 @@ class Outbox:
             if isinstance(again, OnChain):
                 self._settle_found(row, again)
             else:
-                self._failed(row.id, exc)
+                self._failed(row.id, self._lost_and_expired(row, exc))
             return
         except TransactionFailed as exc:
             if row.attempts + 1 >= self.max_attempts:
@@ -738,15 +757,19 @@ class Outbox:
         tx_hash = HexBytes(row.tx_hash)
         receipt = self._receipt(tx_hash)
         if receipt is None:
-            if self._known(tx_hash):
+            known = self._known(tx_hash)
+            if known and not self._behind_gap(row, tx_hash):
                 self._save(row.id, next_attempt_ms=now_ms() + self.poll_ms)  # still waiting to be mined
                 return
             log.warning(
-                "outbox request %s: the node no longer knows %s; checking the ledger", row.id, row.tx_hash
+                "outbox request %s: %s %s; checking the ledger",
+                row.id,
+                row.tx_hash,
+                "waits behind a nonce gap" if known else "is no longer known to the node",
             )
-            # A node that lost transactions (restarted, pool dropped) also lost the nonces they used; a
-            # fresh sender counts them again from the node, or the resend would wait behind a gap forever.
-            self.relayer.sender = self.registry.sender(self.relayer.account, self.confirmations)
+            # A node that lost transactions (restarted, rewound, pool dropped) also lost the nonces they
+            # used; they are counted again from the node, or the resend would wait behind a gap forever.
+            self.relayer.sender.resync_nonce()
             self._submit(row, signed)
             return
         where = OnChain(
@@ -785,6 +808,25 @@ class Outbox:
 
         return with_retries(fetch, what="eth_getTransactionByHash", url=self.registry.url)
 
+    def _behind_gap(self, row: OutboxRow, tx_hash: HexBytes) -> bool:
+        """True if the node holds `tx_hash` unmined behind a nonce gap (its nonce is not below the relayer's
+        pending count, which counts only transactions that can be mined): it was numbered from a nonce a
+        rewind took back, and will never be mined."""
+        if row.submitted_ms is not None and now_ms() - row.submitted_ms < GAP_CHECK_MS:
+            return False
+        w3 = self.registry.w3
+        url = self.registry.url
+        tx = with_retries(lambda: w3.eth.get_transaction(tx_hash), what="eth_getTransactionByHash", url=url)
+        if tx.get("blockNumber") is not None:
+            return False
+        sender = self.relayer.sender.address
+        minable = with_retries(
+            lambda: int(w3.eth.get_transaction_count(sender, "pending")),  # type: ignore[arg-type]
+            what="eth_getTransactionCount",
+            url=url,
+        )
+        return int(tx["nonce"]) >= minable
+
     def _explain(self, receipt: TxReceipt, tx: TxParams) -> CredregError:
         """Name why a mined transaction reverted by replaying it as a call on the block before."""
         call: dict[str, Any] = {"from": self.relayer.sender.address, **cast(dict[str, Any], tx)}
@@ -795,6 +837,107 @@ class Outbox:
             if revert is not None:
                 return revert
         return TransactionFailed(f"transaction {HexBytes(receipt['transactionHash']).to_0x_hex()} reverted")
+
+    # --- rewinds ----------------------------------------------------------------------------------------
+
+    def recheck_rewinds(self) -> None:
+        """Act on the rewinds the event index found: re-open the requests confirmed after the common ancestor
+        and re-read the relayer's nonce (once per rewind, whichever instance comes first); a rewind counts
+        as re-checked once none of the requests it re-opened is open any more."""
+        with self.db.session() as session:
+            rewinds = session.scalars(
+                select(LedgerRewind)
+                .where(
+                    LedgerRewind.contract == self.registry.address,
+                    LedgerRewind.outbox_rechecked_ms.is_(None),
+                )
+                .order_by(LedgerRewind.id)
+            ).all()
+        for rewind in rewinds:
+            if rewind.outbox_reopened_ms is None:
+                self._reopen_after(rewind)
+                continue
+            with self.db.session() as session:
+                waiting = session.scalars(
+                    select(OutboxRow.id)
+                    .join(RewindRecheck, RewindRecheck.request_id == OutboxRow.id)
+                    .where(RewindRecheck.rewind_id == rewind.id, OutboxRow.status.in_(OPEN_STATES))
+                ).first()
+                if waiting is None:
+                    session.execute(
+                        update(LedgerRewind)
+                        .where(LedgerRewind.id == rewind.id)
+                        .values(outbox_rechecked_ms=now_ms())
+                    )
+                    log.info("every request confirmed after block %d was checked again", rewind.ancestor)
+
+    def _reopen_after(self, rewind: LedgerRewind) -> None:
+        now = now_ms()
+        with self.db.session() as session:
+            claimed = session.execute(
+                update(LedgerRewind)
+                .where(LedgerRewind.id == rewind.id, LedgerRewind.outbox_reopened_ms.is_(None))
+                .values(outbox_reopened_ms=now)
+            )
+            if claimed.rowcount != 1:  # type: ignore[attr-defined]
+                return
+            lost = session.scalars(
+                select(OutboxRow).where(
+                    OutboxRow.status == CONFIRMED, OutboxRow.block_number > rewind.ancestor
+                )
+            ).all()
+            for row in lost:
+                session.add(
+                    RewindRecheck(
+                        rewind_id=rewind.id,
+                        request_id=row.id,
+                        lost_block=row.block_number,
+                        lost_tx_hash=row.tx_hash,
+                    )
+                )
+                session.execute(
+                    update(OutboxRow)
+                    .where(OutboxRow.id == row.id)
+                    .values(
+                        status=PENDING,
+                        tx_hash=None,
+                        block_number=None,
+                        block_hash=None,
+                        finished_ms=None,
+                        owner=None,
+                        lease_until_ms=0,
+                        next_attempt_ms=0,
+                        updated_ms=now,
+                        last_problem=(
+                            f"the ledger lost block {row.block_number}, which held this request's "
+                            f"transaction {row.tx_hash} (a chain rewind or reorg); checking the ledger "
+                            "again and sending the same signed request again if it is not there"
+                        ),
+                    )
+                )
+        log.warning(
+            "the ledger lost the blocks after %d: %d confirmed requests are checked again",
+            rewind.ancestor,
+            len(lost),
+        )
+        self.relayer.sender.resync_nonce()
+        self.wake.set()
+
+    def _lost_and_expired(self, row: OutboxRow, error: ContractRevert) -> ContractRevert:
+        """An expired signature of a request a rewind took off the ledger, said as what to do about it."""
+        if error.name != "CredentialRegistryExpiredSignature":
+            return error
+        with self.db.session() as session:
+            lost = session.scalars(select(RewindRecheck).where(RewindRecheck.request_id == row.id)).first()
+        if lost is None:
+            return error
+        return ContractRevert(
+            error.name,
+            error.args_by_name,
+            f"the ledger lost block {lost.lost_block}, which held this request (a chain rewind), and the "
+            f"signature's deadline has passed since, so the same signed request cannot be sent again: "
+            f"sign it again with a new deadline and submit it ({error})",
+        )
 
     # --- what the ledger already holds -----------------------------------------------------------------
 

@@ -62,6 +62,7 @@ class Readiness:
     head_block: int | None
     indexed_to: int | None
     detail: str
+    diverged: bool = False
 
 
 class Service:
@@ -186,7 +187,8 @@ class Service:
                 self._stop.wait(self.settings.index_poll_seconds)
 
     def readiness(self) -> Readiness:
-        """Chain reachable and the right one, the contract there, the index within `ready_max_lag` blocks."""
+        """Chain reachable and the right one, the contract there, the service not diverged from the ledger
+        (see `EventIndex.check_chain`), the index within `ready_max_lag` blocks."""
         try:
             self.registry.check_deployment()
             head = self.registry.head()
@@ -195,6 +197,27 @@ class Service:
         except ChainError as exc:
             return Readiness(False, False, False, False, None, None, str(exc))
         indexed = self.index.indexed_to()
+        rewind = self.index.diverged()
+        if rewind is not None or head < indexed:
+            if rewind is None:  # seen here before the index thread's next round records it
+                detail = f"the chain's head {head} is below block {indexed}, which the service had read"
+            else:
+                waiting = [
+                    what
+                    for what, done in (
+                        ("the event index to read the chain again", rewind.index_resynced_ms),
+                        (
+                            "the outbox to re-check the requests confirmed after it",
+                            rewind.outbox_rechecked_ms,
+                        ),
+                    )
+                    if done is None
+                ]
+                detail = (
+                    f"the ledger lost the blocks after {rewind.ancestor} that the service had read (up to "
+                    f"{rewind.lost_to}); waiting for {' and '.join(waiting)}"
+                )
+            return Readiness(False, True, True, False, head, indexed, detail, diverged=True)
         lag = max(0, head - self.settings.confirmations - indexed)
         index_ok = lag <= self.settings.ready_max_lag
         detail = "ready" if index_ok else f"the event index trails the chain by {lag} blocks"

@@ -36,6 +36,7 @@ def readyz(service: ServiceDep) -> JSONResponse:
         head_block=state.head_block,
         indexed_to=state.indexed_to,
         detail=redact(state.detail),
+        diverged=state.diverged,
         nodes=_nodes(service.registry.w3.provider),
     )
     headers = None if state.ready else {"Retry-After": str(RETRY_AFTER_SECONDS)}
