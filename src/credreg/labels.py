@@ -340,6 +340,12 @@ AGENCY_STATES: Final[dict[str, Words]] = {
 
 VERDICTS: Final[dict[str, Words]] = {
     "valid": Words("有效", "valid"),
+    "not-accredited": Words("机构当时未获认定", "the agency was not accredited when it issued"),
+    "issuer-key-unbound": Words("签发密钥未登记", "the signing key was not the agency's registered key"),
+    "issuer-key-compromised": Words("签发密钥已泄露", "the signing key was reported compromised"),
+    "status-mismatch": Words(
+        "状态列表与账本不一致，请稍后重试", "the status list and the ledger disagree; try later"
+    ),
     "malformed": Words("不是 credreg 证书文件", "not a credreg certificate file"),
     "tampered": Words("颁发后被改动", "changed after it was issued"),
     "invalid-proof": Words("不属于所声明的批次", "not part of the batch it names"),
@@ -424,6 +430,34 @@ CODES: Final[dict[str, tuple[Words, Words]]] = {
         Words(
             "签发这份证书之前，发证机构已被撤销。",
             "The issuing agency was revoked before this credential was issued.",
+        ),
+    ),
+    "not-accredited": (
+        Words("机构当时未获认定", "Agency not accredited"),
+        Words(
+            "签发时，该评价机构不具备此职业范围的评价资格。",
+            "The agency was not accredited for this scope when it issued.",
+        ),
+    ),
+    "issuer-key-unbound": (
+        Words("签发密钥未登记", "Signing key not registered"),
+        Words(
+            "签发这份电子证书的密钥，在签发时并非该机构在账本上登记的密钥。",
+            "The key that signed this credential was not the agency's registered key for that time.",
+        ),
+    ),
+    "issuer-key-compromised": (
+        Words("签发密钥已泄露", "Signing key compromised"),
+        Words(
+            "签发这份电子证书的密钥已被报告泄露。",
+            "The key that signed this credential was reported compromised.",
+        ),
+    ),
+    "status-mismatch": (
+        Words("状态列表与账本不一致", "Status list and ledger disagree"),
+        Words(
+            "公布的状态列表与账本记录不一致，暂无法确认状态，请稍后重试。",
+            "The published status list and the ledger disagree; try again later.",
         ),
     ),
     "signer-compromised": (

@@ -405,6 +405,17 @@ def test_api_docs_are_served_without_any_cdn(api: httpx.Client) -> None:
             assert api.get(asset).status_code == 200, asset
     schema = api.get("/openapi.json").json()
     assert {"/v1/issuances", "/v1/revocations", "/v1/verify", "/v1/audit/events"} <= set(schema["paths"])
+    # Real examples: a certificate to verify, and a signed issuance with how to build and sign one.
+    verify_body = schema["paths"]["/v1/verify"]["post"]["requestBody"]["content"]["application/json"]
+    assert (
+        verify_body["examples"]["certificate"]["value"]["version"]
+        == "https://schema.openattestation.com/2.0/schema.json"
+    )
+    issuance = schema["paths"]["/v1/issuances"]["post"]
+    assert "sign_issue" in issuance["description"]
+    assert issuance["requestBody"]["content"]["application/json"]["examples"]["signed"]["value"]["signature"][
+        "vs"
+    ]
 
 
 def test_unknown_paths_and_methods_are_problems(api: httpx.Client) -> None:

@@ -29,6 +29,7 @@ from credreg.labels import (
     reason_words,
 )
 from credreg.registry import Verdict
+from credreg.vc.verify import _SUMMARIES as VC_SUMMARIES
 from credreg.verify import _SUMMARIES
 from credreg.verify import STEPS as VERIFY_STEPS
 
@@ -103,6 +104,8 @@ def test_the_tables_serve_labels_document() -> None:
 def test_every_step_code_and_ledger_verdict_has_words() -> None:
     assert set(STEPS) == {name for name, _ in VERIFY_STEPS}
     assert set(_SUMMARIES) <= set(CODES)
+    assert set(VC_SUMMARIES) <= set(CODES), "the VC forms' verdicts have words too"
+    assert set(VC_SUMMARIES) <= set(VERDICTS)
     assert {v.label for v in Verdict} == set(LEDGER_VERDICTS)
     # The English step titles are the library's own, word for word.
     assert {name: label.en for name, label in STEPS.items()} == dict(VERIFY_STEPS)

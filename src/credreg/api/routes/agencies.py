@@ -11,9 +11,10 @@ import json
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Path, Response
+from fastapi import APIRouter, Body, Path, Response
 
 from credreg.api.deps import OutboxDep, SettingsDep
+from credreg.api.examples import ISSUANCE_HOWTO, issuance_example
 from credreg.api.models import (
     Accepted,
     BatchLeavesIn,
@@ -92,9 +93,25 @@ def _lookup(outbox: OutboxDep, request_id: UUID, kind: str, what: str) -> Reques
     status_code=202,
     response_model=Accepted,
     summary="Relay an agency-signed issuance of a merkle root",
+    description=ISSUANCE_HOWTO,
     responses=PROBLEMS,
 )
-def post_issuance(body: IssuanceIn, outbox: OutboxDep, settings: SettingsDep, response: Response) -> Accepted:
+def post_issuance(
+    body: Annotated[
+        IssuanceIn,
+        Body(
+            openapi_examples={
+                "signed": {
+                    "summary": "The demo certificate's batch, signed by the demo agency's signer",
+                    "value": issuance_example(),
+                }
+            }
+        ),
+    ],
+    outbox: OutboxDep,
+    settings: SettingsDep,
+    response: Response,
+) -> Accepted:
     if body.leaves is not None and len(body.leaves) > settings.max_leaves:
         raise ProblemError(
             422, "batch-too-large", f"at most {settings.max_leaves} leaves per issuance", field="leaves"

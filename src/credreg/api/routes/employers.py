@@ -11,6 +11,7 @@ from fastapi import APIRouter, Body, Path, Query, Request, Response
 from pydantic import TypeAdapter
 
 from credreg.api.deps import IndexDep, OutboxDep, RegistryDep, ServiceDep, SettingsDep
+from credreg.api.examples import certificate_example
 from credreg.api.models import BatchOut, CredentialOut, RecordOut, StatusChangeOut
 from credreg.api.problems import Problem, ProblemError
 from credreg.api.routes.status import local_resolver
@@ -50,7 +51,14 @@ def verify(
         Document | str | list[Document | str],
         Body(
             description="A wrapped OpenAttestation document, a W3C VC 2.0 (a JSON object with `@context`), an "
-            "SD-JWT VC (its compact text as a JSON string), or a list of them."
+            "SD-JWT VC (its compact text as a JSON string), or a list of them.",
+            openapi_examples={
+                "certificate": {
+                    "summary": "A certificate as issued (the demo session's first)",
+                    "description": "Issued on a fresh dev chain by `credreg run`; elsewhere it is not issued.",
+                    "value": certificate_example(),
+                }
+            },
         ),
     ],
 ) -> Response:
