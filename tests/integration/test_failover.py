@@ -19,6 +19,7 @@ from rpc_proxy import RpcProxy
 from service_support import live_server, service_settings, settled
 
 from credreg.api import create_app
+from credreg.audit import build_report
 from credreg.chain.client import FailoverProvider, connect
 from credreg.chain.devchain import ephemeral_chain, free_port
 from credreg.errors import WrongChain
@@ -83,6 +84,21 @@ def test_reads_fail_over_in_the_library(deployed: Deployed, nodes: tuple[RpcProx
     health = {h.url: h for h in provider.health()}
     assert health[dead].failures >= 1
     assert health[second.url].failures == 0
+    assert provider.endpoint_uri == second.url
+
+
+def test_an_audit_replay_fails_over_too(deployed: Deployed, nodes: tuple[RpcProxy, RpcProxy]) -> None:
+    first, second = nodes
+    dead = f"http://127.0.0.1:{free_port()}"
+    registry = Registry.connect(f"{dead},{first.url},{second.url}", deployed.manifest)
+    provider = registry.w3.provider
+    assert isinstance(provider, FailoverProvider)
+    first.kill()
+
+    report = build_report(registry, recompile=False)
+
+    assert report.clean, [str(f) for f in report.findings]
+    assert report.totals.events > 0
     assert provider.endpoint_uri == second.url
 
 

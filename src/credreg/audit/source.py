@@ -27,7 +27,7 @@ from eth_utils.address import to_checksum_address
 from eth_utils.crypto import keccak
 from web3 import HTTPProvider, Web3
 
-from credreg.chain.client import rpc_url_of, with_retries
+from credreg.chain.client import FailoverProvider, rpc_url_of, with_retries
 from credreg.chain.logs import MAX_WINDOW_BLOCKS, LogReply, LogWindows
 from credreg.errors import ChainError
 
@@ -375,8 +375,8 @@ class LogSource:
             options = dict(provider.get_request_kwargs())
             options.setdefault("timeout", 30)
 
-            def streamed() -> tuple[Any, int]:
-                with session.post(str(provider.endpoint_uri), json=body, stream=True, **options) as response:
+            def stream_from(url: str) -> tuple[Any, int]:
+                with session.post(url, json=body, stream=True, **options) as response:
                     if response.status_code >= 500 or response.status_code in (408, 429):
                         raise requests.ConnectionError(f"HTTP {response.status_code}")
                     if response.status_code in (400, 413):  # a proxy's limit: a refusal, the window shrinks
@@ -388,6 +388,12 @@ class LogSource:
                             f"{self.url} answered eth_getLogs with HTTP {response.status_code} and a reply "
                             f"that is not a JSON-RPC list of logs: {exc}"
                         ) from exc
+
+            def streamed() -> tuple[Any, int]:
+                # Over several nodes, the read moves to the next one as every other read does.
+                if isinstance(provider, FailoverProvider):
+                    return provider.failover(stream_from)
+                return stream_from(str(provider.endpoint_uri))
 
             reply, through = with_retries(streamed, what="eth_getLogs", url=self.url)
             if through >= 0 and not start <= through < end:

@@ -157,6 +157,12 @@ class FailoverProvider(HTTPProvider):
 
         return self._failover(one)
 
+    def failover(self, action: Callable[[str], T]) -> T:
+        """`action(url)` on the first healthy node, moving on (and tracking health) as the others do: for
+        callers that talk to a node themselves, e.g. the audit streaming a large eth_getLogs reply."""
+        result: T = self._failover(action)
+        return result
+
     def _post(self, url: str, data: bytes) -> bytes:
         return self._request_session_manager.make_post_request(URI(url), data, **self.get_request_kwargs())
 
