@@ -144,6 +144,23 @@ def test_accrediting_and_withdrawing_echo_the_stored_window_in_local_time(desk: 
     assert "Asia/Shanghai" in withdrawn
 
 
+def test_a_scope_defined_by_mistake_is_retired_and_takes_no_accreditation(desk: Desk) -> None:
+    cli = desk.cli
+    cli.ok("scope", "define", "2-02-10-08", "4", "定义错误的范围 defined by mistake", "--dev-account", "0")
+    retired = cli.ok("--tz", "UTC", "scope", "retire", "2-02-10-08/4", "--dev-account", "0").text
+    assert "scope retired: 2-02-10-08/4" in retired
+    assert "UTC" in retired
+    listed = cli.ok("scope", "list").text
+    assert "2-02-10-08/4" in listed
+    refused = cli.fails(
+        2, "agency", "accredit", "1", "2-02-10-08/4", "--from", "2026-01-01", "--dev-account", "0"
+    ).text
+    assert "此职业范围已被主管部门停用" in refused
+    assert "AccreditationRegistryScopeRetired" in refused
+    again = cli.fails(2, "scope", "retire", "2-02-10-08/4", "--dev-account", "0").text
+    assert "AccreditationRegistryScopeRetired" in again
+
+
 def test_signer_changes_echo_the_stored_window(desk: Desk) -> None:
     cli, key = desk.cli, SECOND_SIGNER.address
     added = cli.ok("signer", "add", "1", key, "--until", "2030-01-01T09:00+08:00", "--dev-account", "1").text

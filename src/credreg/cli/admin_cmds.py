@@ -135,6 +135,32 @@ def scope_define(
     console.print(f"  {scope_id}")
 
 
+@scope_app.command("retire")
+def scope_retire(
+    ctx: typer.Context,
+    scope: ScopeArg,
+    keystore: KeystoreOption = None,
+    dev_account: DevAccountOption = None,
+    unsigned_tx: UnsignedTxOption = None,
+) -> None:
+    """Retire a scope defined by mistake: no agency can be accredited for it from now on (withdraw existing
+    accreditations with `credreg agency withdraw`).
+
+    Example: credreg scope retire 2-02-10-09/2 -k governor.json
+    """
+    scope_id = scope_of(scope)
+    if unsigned_tx:
+        write_unsigned_tx(ctx, unsigned_tx, f"retire scope {scope} ({scope_id})", "retireScope", scope_id)
+        return
+    _governor(ctx, keystore, dev_account).retire_scope(scope_id)
+    info = state(ctx).registry().scope(scope_id)
+    console.print(
+        f"已停用职业范围 / scope retired: {info.occupation_code}/{info.level} {info.title}, "
+        f"{local_time(ctx, info.retired_at)}"
+    )
+    console.print("  不能再认定任何机构 / no agency can be accredited for it from now on")
+
+
 @scope_app.command("id")
 def scope_id(
     occupation_code: Annotated[str, typer.Argument(help="National occupation code D-DD-DD-DD.")],
@@ -160,9 +186,10 @@ def scope_list(ctx: typer.Context, as_json: JsonOption = False) -> None:
     if as_json:
         print_json([s.__dict__ for s in scopes])
         return
-    table = Table("scope", "level 等级", "title 名称", "scope id")
+    table = Table("scope", "level 等级", "title 名称", "scope id", "retired 已停用")
     for s in scopes:
-        table.add_row(f"{s.occupation_code}/{s.level}", level_words(s.level).zh, s.title, s.scope_id)
+        retired = local_time(ctx, s.retired_at) if s.retired_at else ""
+        table.add_row(f"{s.occupation_code}/{s.level}", level_words(s.level).zh, s.title, s.scope_id, retired)
     console.print(table)
 
 
