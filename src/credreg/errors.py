@@ -109,10 +109,13 @@ class RowProblem:
     message: str
 
     def __str__(self) -> str:
+        zh = ([f"第 {self.row} 行"] if self.row is not None else []) + (
+            [f"字段 {self.field}"] if self.field is not None else []
+        )
         where = [f"row {self.row}"] if self.row is not None else []
         if self.field is not None:
             where.append(f"field {self.field!r}")
-        return f"{', '.join(where) or 'file'}: {self.message}"
+        return f"{'、'.join(zh) or '文件'} / {', '.join(where) or 'file'}: {self.message}"
 
 
 class ResultsFileError(DocumentError):
@@ -124,8 +127,11 @@ class ResultsFileError(DocumentError):
 
     def __init__(self, source: str, problems: list[RowProblem], total: int) -> None:
         lines = "\n".join(f"  {p}" for p in problems)
-        more = f"\n  ... and {total - len(problems)} more" if total > len(problems) else ""
-        super().__init__(f"{source}: {total} problem(s), nothing was read:\n{lines}{more}")
+        more = f"\n  …另有 / and {total - len(problems)} more" if total > len(problems) else ""
+        super().__init__(
+            f"{source}: 共 {total} 处问题，未读取任何行，请改正后重试 / {total} problem(s), nothing was read:\n"
+            f"{lines}{more}"
+        )
         self.source = source
         self.problems = tuple(problems)
         self.total = total

@@ -92,14 +92,21 @@ def safe_file_name(certificate_number: str) -> str:
     return cleaned[:120] + ".json"
 
 
+_STATE_ZH = {"SUSPENDED": "处于暂停状态", "REVOKED": "已被撤销", "NONE": "未登记"}
+
+
 def signer_agency(registry: Registry, signer: LocalAccount) -> AgencyRef:
     """The agency `signer` belongs to, refusing early what the contract would refuse anyway."""
     info = registry.signer(signer.address)
     if info.agency_id == 0:
-        raise ConfigError(f"key {signer.address} is not a signer of any agency on this registry")
+        raise ConfigError(
+            f"密钥 {signer.address} 不是任何评价机构的签名密钥 / key {signer.address} is not a signer of any "
+            f"agency on this registry"
+        )
     agency = registry.agency(info.agency_id)
     if agency.state is not AgencyState.ACTIVE:
         raise ConfigError(
+            f"评价机构 {agency.agency_id}（{agency.name}）目前{_STATE_ZH.get(agency.state.name, '')}，不能颁发证书 / "
             f"agency {agency.agency_id} ({agency.name}) is {agency.state.name.lower()}: it cannot issue"
         )
     return AgencyRef(id=agency.agency_id, name=agency.name)
@@ -162,7 +169,8 @@ def issue_results_file(
             _write_journal(journal, documents)
         except OSError as exc:
             raise ConfigError(
-                f"cannot write the issuance journal under {out_dir}: {exc.strerror or exc}; nothing was issued"
+                f"无法在 {out_dir} 下写入颁发日志，未颁发任何证书 / cannot write the issuance journal under {out_dir}: "
+                f"{exc.strerror or exc}; nothing was issued"
             ) from exc
     return _record_and_write(
         registry, signer, relayer, documents, out_dir, batch_id, journal, resumed, progress, confirmations,
@@ -180,6 +188,7 @@ def _claim(marker: Path, out_dir: Path, results: Path) -> None:
             raise ConfigError(f"cannot read the batch record {marker}: {exc}") from exc
         if claimed != here:
             raise ConfigError(
+                f"{results} 已颁发（或已开始颁发）到 {claimed}，请用 --out {claimed} 重新运行以完成或核对 / "
                 f"{results} was already issued, or started, into {claimed}; run the command with --out "
                 f"{claimed} to finish or check it (issuing it again elsewhere would record the same "
                 f"certificates twice)"
@@ -202,6 +211,7 @@ def _wrap(certificates: Sequence[AnyCertificate], identity_location: str) -> lis
     keys = {batch_key(c) for c in certificates}
     if len(keys) > 1:
         raise DocumentError(
+            f"一个成绩文件对应一次考核：每行的职业编码、等级和有效期须相同，此文件混有 {len(keys)} 种组合 / "
             "one results file is one assessment session: every row needs the same occupation code, level "
             f"and valid-until date, but this file mixes {len(keys)} combinations"
         )
@@ -252,8 +262,9 @@ def _record_and_write(
     signer_agency_id = signer_agency(registry, signer).id
     if signer_agency_id != agency_id:
         raise DocumentError(
-            f"the batch was prepared for agency {agency_id}, but the signer key {signer.address} belongs to "
-            f"agency {signer_agency_id}; sign with a key of agency {agency_id}"
+            f"这批证书是为机构 {agency_id} 准备的，而签名密钥 {signer.address} 属于机构 {signer_agency_id}；"
+            f"请用机构 {agency_id} 的密钥签名 / the batch was prepared for agency {agency_id}, but the signer key "
+            f"{signer.address} belongs to agency {signer_agency_id}; sign with a key of agency {agency_id}"
         )
     tx_hash: str | None = None
     block: int | None = None
@@ -277,6 +288,7 @@ def _record_and_write(
         files = _write_documents(out_dir, documents, progress)
     except OSError as exc:
         raise ConfigError(
+            f"批次 {root} 已上链，但证书文件写入 {out_dir} 失败，请排除后重新运行同一命令写出文件 / "
             f"batch {root} is recorded on the ledger, but writing its documents to {out_dir} failed "
             f"({exc.strerror or exc}); fix that and run the same command again to write them"
         ) from exc

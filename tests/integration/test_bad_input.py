@@ -305,7 +305,8 @@ def test_a_results_file_with_a_broken_row_issues_nothing(
 
     ran = setup.cli.fails(2, "issue", "--yes", "broken.csv", "--out", "broken", "--dev-account", "2")
 
-    assert "broken.csv: 1 problem(s), nothing was read" in ran.text
+    assert "broken.csv: 共 1 处问题，未读取任何行" in ran.text
+    assert "1 problem(s), nothing was read" in ran.text
     assert (f"row 5, field {column!r}: " if column else "row 5: ") in ran.text
     assert message in ran.text
     assert setup.head() == head, "nothing may reach the ledger"
