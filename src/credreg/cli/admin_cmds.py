@@ -592,3 +592,151 @@ def reasons(as_json: JsonOption = False) -> None:
     for code, words in REASON_CODES.items():
         table.add_row(str(code), words.zh, words.en)
     console.print(table)
+
+
+# --- issuer keys: the Ed25519 keys an agency signs W3C verifiable credentials with ----------------------
+
+issuer_key_app = typer.Typer(
+    help="Agency admin: the keys the agency signs W3C verifiable credentials with, listed on the ledger.\n\n"
+    "Example: credreg issuer-key add 1 issuer.pem -k agency-admin.json",
+    no_args_is_help=True,
+)
+
+
+def _public_key(key: str) -> str:
+    """A public key as the ledger's bytes32, from a key file (PEM), a did:key, or 0x and 64 hex digits."""
+    from credreg.chain.codec import hash32
+    from credreg.errors import DocumentError
+    from credreg.vc.keys import public_key_from_did
+
+    if key.startswith("did:key:"):
+        return "0x" + public_key_from_did(key).hex()
+    if Path(key).is_file():
+        from credreg.cli.vc_cmds import load_issuer_key
+
+        return load_issuer_key(Path(key)).public_key_hex
+    try:
+        return hash32(key)
+    except DocumentError:
+        raise typer.BadParameter(
+            f"{key!r} 不是密钥文件、did:key 或 0x 加 64 位十六进制 / is not a key file, a did:key or 0x and 64 hex "
+            "digits",
+            param_hint="KEY",
+        ) from None
+
+
+KeyArg = Annotated[
+    str, typer.Argument(metavar="KEY", help="The key file (PEM), its did:key, or its 0x public key.")
+]
+
+
+def _echo_issuer_key(ctx: typer.Context, public_key: str) -> None:
+    from credreg.vc.keys import did_key
+
+    info = state(ctx).registry().issuer_key(public_key)
+    console.print(f"  {did_key(bytes.fromhex(public_key[2:]))}")
+    console.print(
+        f"  账本记录 / on the ledger: agency {info.agency_id}, {local_window(ctx, info.valid_from, info.valid_until)}"
+    )
+    if info.compromised_since:
+        console.print(
+            f"  泄露时间 / compromised since {local_time(ctx, info.compromised_since)}: "
+            "此后签发的电子证书无效 / what it signed from then on is invalid"
+        )
+
+
+@issuer_key_app.command("new")
+def issuer_key_new(
+    path: Annotated[Path, typer.Argument(metavar="FILE", help="Where to write the new private key (PEM).")],
+) -> None:
+    """Create a new Ed25519 issuer key file, encrypted with a password from $CREDREG_VC_KEY_PASSWORD if set.
+
+    Example: credreg issuer-key new issuer.pem
+    """
+    import os
+
+    from cryptography.hazmat.primitives import serialization
+
+    from credreg.chain.manifest import write_atomically
+    from credreg.vc.keys import generate_key
+
+    if path.exists():
+        raise ConfigError(f"{path} 已存在，不会覆盖 / {path} already exists; refusing to overwrite it")
+    key = generate_key()
+    password = os.environ.get("CREDREG_VC_KEY_PASSWORD")
+    encryption = (
+        serialization.BestAvailableEncryption(password.encode()) if password else serialization.NoEncryption()
+    )
+    pem = key.private.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, encryption)
+    write_atomically(path, pem.decode("ascii"))
+    path.chmod(0o600)
+    console.print(f"已生成 / created {path}: {key.did}")
+    console.print(f"  public key {key.public_key_hex}; list it with: credreg issuer-key add AGENCY {path}")
+
+
+@issuer_key_app.command("add")
+def issuer_key_add(
+    ctx: typer.Context,
+    agency_id: int,
+    key: KeyArg,
+    valid_from: FromOpt = "now",
+    valid_until: UntilOpt = "never",
+    keystore: KeystoreOption = None,
+    dev_account: DevAccountOption = None,
+) -> None:
+    """List a key the agency signs verifiable credentials with, valid over a window.
+
+    Example: credreg issuer-key add 1 issuer.pem --until 2028-12-31 -k agency-admin.json
+    """
+    public_key = _public_key(key)
+    check_time(valid_until, "--until", allow_never=True)
+    start = when(ctx, valid_from, "--from")
+    end = when(ctx, valid_until, "--until", allow_never=True)
+    _admin(ctx, keystore, dev_account).add_issuer_key(agency_id, public_key, start, end)
+    console.print(f"已登记电子证书签发密钥 / issuer key added to agency {agency_id}")
+    _echo_issuer_key(ctx, public_key)
+
+
+@issuer_key_app.command("retire")
+def issuer_key_retire(
+    ctx: typer.Context, key: KeyArg, keystore: KeystoreOption = None, dev_account: DevAccountOption = None
+) -> None:
+    """Retire an issuer key now; what it already signed stays valid.
+
+    Example: credreg issuer-key retire issuer.pem -k agency-admin.json
+    """
+    public_key = _public_key(key)
+    _admin(ctx, keystore, dev_account).retire_issuer_key(public_key)
+    console.print("已停用电子证书签发密钥 / issuer key retired")
+    _echo_issuer_key(ctx, public_key)
+
+
+@issuer_key_app.command("compromised")
+def issuer_key_compromised(
+    ctx: typer.Context,
+    key: KeyArg,
+    since: Annotated[
+        str,
+        typer.Option(help="Credentials it signed at or after this time become invalid: now or an ISO time."),
+    ] = "now",
+    keystore: KeystoreOption = None,
+    dev_account: DevAccountOption = None,
+) -> None:
+    """Report an issuer key compromised from a time on; what it signed earlier stays valid.
+
+    Example: credreg issuer-key compromised issuer.pem --since 2026-03-01 -k agency-admin.json
+    """
+    public_key = _public_key(key)
+    moment = when(ctx, since, "--since")
+    _admin(ctx, keystore, dev_account).report_issuer_key_compromised(public_key, moment)
+    console.print("已报告泄露 / issuer key reported compromised")
+    _echo_issuer_key(ctx, public_key)
+
+
+@issuer_key_app.command("show")
+def issuer_key_show(ctx: typer.Context, key: KeyArg) -> None:
+    """Show what the ledger holds for an issuer key (the governor and anyone can see it).
+
+    Example: credreg issuer-key show did:key:z6Mk…
+    """
+    _echo_issuer_key(ctx, _public_key(key))

@@ -11,6 +11,7 @@ from credreg import __version__
 from credreg.cli.admin_cmds import (
     agency_app,
     governor_app,
+    issuer_key_app,
     keys_app,
     reasons,
     sample_results,
@@ -112,6 +113,7 @@ app.add_typer(agency_app, name="agency")
 app.add_typer(governor_app, name="governor")
 app.add_typer(safe_app, name="safe")
 app.add_typer(signer_app, name="signer")
+app.add_typer(issuer_key_app, name="issuer-key")
 app.add_typer(audit_app, name="audit")
 app.add_typer(batch_app, name="batch")
 app.add_typer(export_app, name="export")

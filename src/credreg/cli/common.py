@@ -27,8 +27,9 @@ if TYPE_CHECKING:
     from credreg.config import Settings
     from credreg.registry import Registry
 
-console = Console(highlight=False)
-err_console = Console(stderr=True, highlight=False)
+# No emoji codes: identifiers such as did:key:z6Mk… contain ":key:", which rich would print as a key emoji.
+console = Console(highlight=False, emoji=False)
+err_console = Console(stderr=True, highlight=False, emoji=False)
 
 
 @dataclass
