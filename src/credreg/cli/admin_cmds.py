@@ -107,6 +107,16 @@ FromOpt = Annotated[
 UntilOpt = Annotated[
     str, typer.Option("--until", help="End (exclusive): an ISO date/date-time, or never for no end.")
 ]
+SinceOpt = Annotated[
+    str,
+    typer.Option(help="Credentials it signed at or after this time become invalid: now or an ISO time."),
+]
+
+
+def _window(ctx: typer.Context, valid_from: str, valid_until: str) -> tuple[int, int]:
+    """The --from/--until pair as ledger seconds; a malformed --until is refused before the chain is asked."""
+    check_time(valid_until, "--until", allow_never=True)
+    return when(ctx, valid_from, "--from"), when(ctx, valid_until, "--until", allow_never=True)
 
 
 @scope_app.command("define")
@@ -239,9 +249,7 @@ def agency_accredit(
     Example: credreg agency accredit 1 4-04-05-06/3 --from 2026-01-01 --until 2029-01-01 -k governor.json
     """
     scope_id = scope_of(scope)
-    check_time(valid_until, "--until", allow_never=True)
-    start = when(ctx, valid_from, "--from")
-    end = when(ctx, valid_until, "--until", allow_never=True)
+    start, end = _window(ctx, valid_from, valid_until)
     if unsigned_tx:
         what = f"accredit agency {agency_id} for {scope} from {local_time(ctx, start)} until {local_time(ctx, end, never='open-ended')}"
         write_unsigned_tx(ctx, unsigned_tx, what, "accredit", agency_id, scope_id, start, end)
@@ -497,9 +505,7 @@ def signer_add(
 
     Example: credreg signer add 1 0x9f… --until 2027-12-31 -k agency-admin.json
     """
-    check_time(valid_until, "--until", allow_never=True)
-    start = when(ctx, valid_from, "--from")
-    end = when(ctx, valid_until, "--until", allow_never=True)
+    start, end = _window(ctx, valid_from, valid_until)
     _admin(ctx, keystore, dev_account).add_signer(agency_id, signer, start, end)
     console.print(f"已添加签名密钥 / signer added: {signer} to agency {agency_id}")
     _echo_signer(ctx, signer)
@@ -522,10 +528,7 @@ def signer_retire(
 def signer_compromised(
     ctx: typer.Context,
     signer: str,
-    since: Annotated[
-        str,
-        typer.Option(help="Credentials it signed at or after this time become invalid: now or an ISO time."),
-    ] = "now",
+    since: SinceOpt = "now",
     keystore: KeystoreOption = None,
     dev_account: DevAccountOption = None,
 ) -> None:
@@ -689,9 +692,7 @@ def issuer_key_add(
     Example: credreg issuer-key add 1 issuer.pem --until 2028-12-31 -k agency-admin.json
     """
     public_key = _public_key(key)
-    check_time(valid_until, "--until", allow_never=True)
-    start = when(ctx, valid_from, "--from")
-    end = when(ctx, valid_until, "--until", allow_never=True)
+    start, end = _window(ctx, valid_from, valid_until)
     _admin(ctx, keystore, dev_account).add_issuer_key(agency_id, public_key, start, end)
     console.print(f"已登记电子证书签发密钥 / issuer key added to agency {agency_id}")
     _echo_issuer_key(ctx, public_key)
@@ -715,10 +716,7 @@ def issuer_key_retire(
 def issuer_key_compromised(
     ctx: typer.Context,
     key: KeyArg,
-    since: Annotated[
-        str,
-        typer.Option(help="Credentials it signed at or after this time become invalid: now or an ISO time."),
-    ] = "now",
+    since: SinceOpt = "now",
     keystore: KeystoreOption = None,
     dev_account: DevAccountOption = None,
 ) -> None:
