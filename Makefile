@@ -101,12 +101,12 @@ lint-contracts:
 
 # Gas of credreg's operations beside OpenAttestation's DocumentStore and EAS, on a fresh anvil.
 gas: setup
-	$(BIN)/python scripts/gas.py
+	$(BIN)/python scripts/bench gas
 
 # Gas, issuance, verification and audit replay beside the peers, medians of 3 runs (a few minutes);
 # the table is printed and written to bench-results/. BENCH_ARGS=--quick runs the smallest configuration.
 bench: setup
-	$(BIN)/python scripts/bench.py $(BENCH_ARGS)
+	$(BIN)/python scripts/bench $(BENCH_ARGS)
 
 # The chaos run of `make test` (service and chain killed, connections cut, at random) for longer:
 # CHAOS_SECONDS of load (default 600); CREDREG_CHAOS_SEED=N replays one run's choices.

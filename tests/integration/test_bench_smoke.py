@@ -51,7 +51,7 @@ def quick_run(
 ) -> tuple[subprocess.CompletedProcess[str], dict[str, Any]]:
     out = tmp_path_factory.mktemp("bench") / "bench.json"
     done = subprocess.run(
-        [sys.executable, str(PROJECT_ROOT / "scripts" / "bench.py"), "--quick", "--out", str(out)],
+        [sys.executable, str(PROJECT_ROOT / "scripts" / "bench"), "--quick", "--out", str(out)],
         cwd=PROJECT_ROOT,
         capture_output=True,
         text=True,

@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Time wrapping batches of certificates: salting, field hashing, merkle tree and every proof.
 
 Prints the median (and min/max) of several runs per batch size, for three stages:
@@ -6,7 +5,7 @@ Prints the median (and min/max) of several runs per batch size, for three stages
   wrap      wrap_certificates: layout + salt + hash + merkle + proofs (what issuing a batch costs)
   hash      wrap_documents on prepared data: salt + hash + merkle + proofs only
 
-Usage: .venv/bin/python scripts/bench_wrap.py [--runs 5] [--sizes 1000 10000]
+Usage: .venv/bin/python scripts/bench wrap [--runs 5] [--sizes 1000 10000]
 """
 
 from __future__ import annotations
@@ -15,7 +14,7 @@ import argparse
 import statistics
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -46,13 +45,13 @@ def timed(fn: Callable[[], Any], runs: int) -> list[float]:
     return times
 
 
-def main() -> None:
+def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000])
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     print(f"{'stage':<6} {'batch':>7} {'median s':>9} {'min s':>7} {'max s':>7} {'per cert µs':>12}")
     with tempfile.TemporaryDirectory() as tmp:
         for size in args.sizes:
@@ -71,7 +70,3 @@ def main() -> None:
                     f"{stage:<6} {size:>7} {median:>9.3f} {min(times):>7.3f} {max(times):>7.3f} "
                     f"{median / size * 1e6:>12.1f}"
                 )
-
-
-if __name__ == "__main__":
-    main()

@@ -1,9 +1,8 @@
-#!/usr/bin/env python3
 """Audit replay benchmark: events per second and peak memory, on a ledger generated on its own anvil.
 
-    .venv/bin/python scripts/bench_audit.py                 # about 100,000 events
-    .venv/bin/python scripts/bench_audit.py --events 300000 --roots 1000
-    .venv/bin/python scripts/bench_audit.py --empty-blocks 2000   # a sparse start before the dense stretch
+    .venv/bin/python scripts/bench audit-ledger                 # about 100,000 events
+    .venv/bin/python scripts/bench audit-ledger --events 300000 --roots 1000
+    .venv/bin/python scripts/bench audit-ledger --empty-blocks 2000   # a sparse start before the dense stretch
 
 The ledger: one scope, one agency, `--roots` issued roots (agency-signed, each the root of a two-leaf
 batch), then governor status changes on every root and both its leaves (suspend, then reinstate / suspend
@@ -30,6 +29,7 @@ import platform
 import subprocess
 import sys
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -274,7 +274,15 @@ def count_log_reads(replayer: Any) -> dict[str, int]:
 
 
 def run_child(url: str, manifest: Manifest, to_block: int, views: bool) -> dict[str, Any]:
-    command = [sys.executable, __file__, "--child", url, str(to_block), "--views" if views else "--no-views"]
+    command = [
+        sys.executable,
+        str(Path(__file__).resolve().parent),
+        "audit-ledger",
+        "--child",
+        url,
+        str(to_block),
+        "--views" if views else "--no-views",
+    ]
     done = subprocess.run(
         command, input=manifest.model_dump_json(), capture_output=True, text=True, check=False, timeout=1800
     )
@@ -284,7 +292,7 @@ def run_child(url: str, manifest: Manifest, to_block: int, views: bool) -> dict[
     return result
 
 
-def main() -> int:
+def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
@@ -299,7 +307,7 @@ def main() -> int:
     parser.add_argument(
         "--views", action=argparse.BooleanOptionalAction, default=False, help=argparse.SUPPRESS
     )
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     if args.child:
         print(json.dumps(measure(args.child[0], sys.stdin.read(), int(args.child[1]), args.views)))
         return 0
@@ -364,7 +372,3 @@ def main() -> int:
                    "target_events_per_second": TARGET_EVENTS_PER_SECOND}  # fmt: skip
         args.json.write_text(json.dumps(figures, indent=2) + "\n", encoding="utf-8")
     return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

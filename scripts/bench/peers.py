@@ -28,7 +28,7 @@ from web3.contract import Contract
 from web3.contract.contract import ContractConstructor, ContractFunction
 from web3.types import TxParams, TxReceipt
 
-PROJECT_ROOT = Path(__file__).resolve().parents[1]
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
 NODE_MODULES = PROJECT_ROOT / "node_modules"
 
 DOCUMENT_STORE_PACKAGE = "@govtechsg/document-store@3.0.0"

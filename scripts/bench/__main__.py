@@ -1,0 +1,19 @@
+"""`python scripts/bench [gas | wrap | audit-ledger] [options]`: the benchmarks' one entry point.
+
+With no command: the whole benchmark (`bench.run`, `make bench`). `gas`: the gas table and its targets
+(`bench.gas`, `make gas`). `wrap`: the stages of wrapping a batch (`bench.wrap`). `audit-ledger`: the audit
+replay on a ledger generated in bulk (`bench.audit_ledger`). `--help` after a command lists its options.
+"""
+
+import sys
+from pathlib import Path
+
+if __package__ in (
+    None,
+    "",
+):  # run as `python scripts/bench`: the package's folder's parent is the import root
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench.run import main
+
+sys.exit(main(sys.argv[1:]))

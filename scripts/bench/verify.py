@@ -1,0 +1,211 @@
+"""Verification: the library's rate beside the floor of hashing alone, and the command line (bulk `credreg
+verify` and start-up) in fresh processes."""
+
+from __future__ import annotations
+
+import json
+import os
+import resource
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from eth_utils.crypto import keccak
+
+from bench.core import (
+    CLI_STARTS,
+    TOO_SMALL,
+    Config,
+    Deadline,
+    Row,
+    Setup,
+    check,
+    median,
+)
+from credreg.documents._keccak import new_keccak256
+from credreg.documents.canonical import flatten
+from credreg.verify import Outcome, verify_documents
+
+# --- verification --------------------------------------------------------------------------------------
+
+
+def hashing_inputs(document: bytes) -> list[bytes]:
+    """Every byte string verifying `document` hashes: each field's JSON, the sorted field hashes' JSON, and
+    each merkle proof step's pair (as `verify_documents` hashes them, and in the same number)."""
+    parsed = json.loads(document)
+    texts = [
+        json.dumps({key: value}, ensure_ascii=False, separators=(",", ":")).encode()
+        for key, value in flatten(parsed["data"]).items()
+    ]
+    hashes = sorted(keccak(t).hex() for t in texts)
+    texts.append(json.dumps(hashes, separators=(",", ":")).encode())
+    node = bytes.fromhex(parsed["signature"]["targetHash"])
+    for step in parsed["signature"]["proof"]:
+        pair = b"".join(sorted((node, bytes.fromhex(step))))
+        texts.append(pair)
+        node = keccak(pair)
+    return texts
+
+
+def hashing_floor(documents: list[bytes], runs: int) -> float:
+    """Documents per second for the least verification must do: parse each file and hash what it hashes."""
+    inputs = [hashing_inputs(d) for d in documents]
+    new_hash = new_keccak256
+    rates = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        for document, texts in zip(documents, inputs, strict=True):
+            json.loads(document)
+            for text in texts:
+                new_hash(text).hexdigest()
+        rates.append(len(documents) / (time.perf_counter() - started))
+    return median(rates)
+
+
+def measure_verify_library(
+    s: Setup, documents: list[bytes], cfg: Config, deadline: Deadline, log: Callable[[str], None]
+) -> Row:
+    floor = hashing_floor(documents, cfg.runs)
+    log(f"  the same parsing and hashing alone: {floor:,.0f} documents/s")
+    rates: list[float] = []
+    for _ in range(cfg.runs):
+        deadline.check("library verification")
+        started = time.perf_counter()
+        reports = verify_documents(s.registry, documents)
+        seconds = time.perf_counter() - started
+        bad = [r for r in reports if r.verdict is not Outcome.VALID]
+        if bad:
+            raise RuntimeError(f"{len(bad)} of {len(documents)} documents did not verify: {bad[0].code}")
+        rates.append(len(documents) / seconds)
+        log(f"  verify_documents({len(documents):,}): {len(documents) / seconds:,.0f} documents/s")
+    rate = median(rates)
+    return Row(
+        "verify.library",
+        "verification",
+        f"verify {len(documents):,} documents in one batch (floor: their parsing and hashing alone)",
+        "docs/s",
+        rate,
+        peers={"base": floor},
+        targets=[
+            check("≥ 10,000 documents/s", rate, lambda v: v >= 10_000, "" if cfg.judge_rates else TOO_SMALL)
+        ],
+        detail={"runs": rates, "documents": len(documents), "floor": floor},
+    )
+
+
+# --- the command line ----------------------------------------------------------------------------------
+
+
+def _cli_env(s: Setup, work: Path) -> dict[str, str]:
+    data_dir = work / "cli"
+    data_dir.mkdir(parents=True, exist_ok=True)
+    s.manifest.save(data_dir / "deployment.json")
+    return {**os.environ, "CREDREG_DATA_DIR": str(data_dir), "CREDREG_RPC_URL": s.chain.url}
+
+
+def _timed_process(
+    command: list[str], env: dict[str, str], cwd: Path, deadline: Deadline
+) -> tuple[float, float]:
+    """Seconds from starting `command` to its exit, which must be 0 (output discarded), and the CPU seconds
+    it used (on a shared machine the first waits for the other users' work, the second does not)."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    started = time.perf_counter()
+    done = subprocess.run(
+        command,
+        env=env,
+        cwd=cwd,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        timeout=max(1.0, min(300.0, deadline.left())),
+        check=False,
+    )
+    seconds = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if done.returncode != 0:
+        raise RuntimeError(f"{' '.join(command[:4])} … exited {done.returncode}: {done.stderr[-500:]!r}")
+    return seconds, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+
+
+def measure_cli(
+    s: Setup,
+    files: list[Path],
+    library_rate: float | None,
+    cfg: Config,
+    work: Path,
+    deadline: Deadline,
+    log: Callable[[str], None],
+) -> list[Row]:
+    """`credreg --help` and `credreg verify one.json` beside `python -c pass`, and `credreg verify` over the
+    whole batch's files beside the library's rate."""
+    env = _cli_env(s, work)
+    credreg = [sys.executable, "-m", "credreg.cli"]
+    starts = max(cfg.runs, CLI_STARTS)
+
+    cpu: dict[str, float] = {}
+
+    def started(name: str, command: list[str]) -> float:
+        deadline.check("timing the command line")
+        walls, cpus = zip(*(_timed_process(command, env, work, deadline) for _ in range(starts)), strict=True)
+        cpu[name] = median(cpus)
+        return median(walls)
+
+    python = started("python", [sys.executable, "-c", "pass"])
+    helped = started("help", [*credreg, "--help"])
+    one = started("verify_one", [*credreg, "verify", str(files[0])])
+    log(
+        f"  python -c pass {python:.2f} s, credreg --help {helped:.2f} s, credreg verify one {one:.2f} s "
+        f"(CPU {cpu['python']:.2f}, {cpu['help']:.2f}, {cpu['verify_one']:.2f} s)"
+    )
+    rates = []
+    for _ in range(cfg.runs):
+        deadline.check("credreg verify over the batch")
+        seconds, _cpu = _timed_process([*credreg, "verify", *map(str, files)], env, work, deadline)
+        rates.append(len(files) / seconds)
+        log(f"  credreg verify {len(files):,} files: {len(files) / seconds:,.0f} files/s")
+    bulk = median(rates)
+    judge = "" if cfg.judge_rates else TOO_SMALL
+    return [
+        Row(
+            "cli.help",
+            "command line",
+            "credreg --help, a fresh process (baseline: python -c pass)",
+            "s",
+            helped,
+            peers={"base": python},
+            targets=[check("< 0.25 s", helped, lambda v: v < 0.25)],
+            detail={"starts": starts, "cpu_seconds": cpu["help"], "baseline_cpu_seconds": cpu["python"]},
+        ),
+        Row(
+            "cli.verify_one",
+            "command line",
+            "credreg verify one.json, its ledger read included (baseline: python -c pass)",
+            "s",
+            one,
+            peers={"base": python},
+            targets=[check("< 0.4 s", one, lambda v: v < 0.4)],
+            detail={
+                "starts": starts,
+                "cpu_seconds": cpu["verify_one"],
+                "baseline_cpu_seconds": cpu["python"],
+            },
+        ),
+        Row(
+            "verify.cli_bulk",
+            "verification",
+            f"credreg verify {len(files):,} files, reading them (baseline: the library's rate)",
+            "docs/s",
+            bulk,
+            peers={"base": library_rate},
+            targets=[
+                check(
+                    "≥ 80% of the library's rate",
+                    None if library_rate is None else bulk / library_rate,
+                    lambda v: v >= 0.8,
+                    judge,
+                )
+            ],
+            detail={"runs": rates, "files": len(files)},
+        ),
+    ]
