@@ -11,9 +11,10 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from credreg.documents.canonical import unsalt_value
-from credreg.documents.merkle import MerkleTree, to_bytes32
+from credreg.documents.merkle import MerkleTree
 from credreg.documents.wrap import check_target_hash, load_document
 from credreg.errors import CredregError, DocumentError
+from credreg.hashes import hash_bytes
 from credreg.issuance import BatchSummary
 
 
@@ -70,7 +71,7 @@ def known_batch(path: Path) -> KnownBatch:
     """Read a summary and its documents; a DocumentError when its leaves do not build its root."""
     summary = read_summary(path)
     leaves = summary_leaves(path, summary)
-    tree = MerkleTree(to_bytes32(leaf) for leaf in leaves)
+    tree = MerkleTree(hash_bytes(leaf) for leaf in leaves)
     if "0x" + tree.root.hex() != summary.root.lower():
         raise DocumentError(f"{path}: its leaves build 0x{tree.root.hex()}, not its root {summary.root}")
     wanted = set(leaves)

@@ -23,7 +23,8 @@ from service_support import assert_problem, live_server, service_settings, settl
 from credreg.api import create_app
 from credreg.chain.eip712 import StatusAction
 from credreg.chain.states import Status
-from credreg.documents.merkle import MerkleTree, to_bytes32
+from credreg.documents.merkle import MerkleTree
+from credreg.hashes import hash_bytes
 from credreg.registry import AgencyAdmin, Governor, Relayer, SignedIssue, SignedStatusChange
 from credreg.service import Service
 
@@ -111,8 +112,8 @@ def issue_batch_of_a(api: httpx.Client, w: World, first: int) -> Batch:
 def embedding_tree(victim: str) -> tuple[str, str, list[str]]:
     """A hostile agency's tree over `victim` and a random hash Y: (its root, Y, the proof of `victim`)."""
     other = random_hash()
-    tree = MerkleTree([to_bytes32(victim), to_bytes32(other)])
-    proof = ["0x" + p.hex() for p in tree.proof(to_bytes32(victim))]
+    tree = MerkleTree([hash_bytes(victim), hash_bytes(other)])
+    proof = ["0x" + p.hex() for p in tree.proof(hash_bytes(victim))]
     assert proof == [other]
     return "0x" + tree.root.hex(), other, proof
 

@@ -38,9 +38,10 @@ from credreg.chain.devchain import ephemeral_chain
 from credreg.chain.eip712 import StatusAction
 from credreg.chain.states import Status
 from credreg.documents.layout import wrap_certificates
-from credreg.documents.merkle import MerkleTree, proof_path, to_bytes32
+from credreg.documents.merkle import MerkleTree, proof_path
 from credreg.documents.model import AgencyRef
 from credreg.documents.results import IssueContext, read_results
+from credreg.hashes import hash_bytes
 from credreg.registry import AgencyAdmin, Relayer
 from credreg.verify import verify_documents
 
@@ -75,7 +76,7 @@ def embed_and_change(
 ) -> None:
     """`signer`'s agency builds a tree over `victim` and a random hash, records it, and changes `victim`'s
     status against it in its own namespace."""
-    tree = MerkleTree([to_bytes32(victim), os.urandom(32)])
+    tree = MerkleTree([hash_bytes(victim), os.urandom(32)])
     root = "0x" + tree.root.hex()
     record(world, signer, root)
     change(
@@ -84,7 +85,7 @@ def embed_and_change(
         agency_id,
         root,
         victim,
-        ["0x" + p.hex() for p in tree.proof(to_bytes32(victim))],
+        ["0x" + p.hex() for p in tree.proof(hash_bytes(victim))],
         action,
     )
     assert world.registry.status_of(agency_id, victim).status is not Status.NONE
@@ -130,7 +131,7 @@ def judged(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Judged]:
         _, leaf, _ = signature(batch[1])
         embed_and_change(world, OTHER_SIGNER, b, leaf, StatusAction.SUSPEND)  # one of A's leaves
         _, leaf2, proof2 = signature(batch[2])
-        node = "0x" + proof_path(to_bytes32(leaf2), [to_bytes32(p) for p in proof2])[1].hex()
+        node = "0x" + proof_path(hash_bytes(leaf2), [hash_bytes(p) for p in proof2])[1].hex()
         embed_and_change(world, C_SIGNER, c, node, StatusAction.REVOKE)  # an intermediate node of A's tree
         record(world, C_SIGNER, r_a)  # C squats A's root itself ...
         change(world, C_SIGNER, c, r_a, r_a, [], StatusAction.REVOKE)  # ... and revokes it, in C's namespace

@@ -12,9 +12,10 @@ from documents_factories import CHAIN_ID, DOMAIN, REGISTRY, REPO, make_certifica
 
 from credreg.chain.states import Verdict
 from credreg.documents import WrappedDocument, binding_from_document, wrap_certificates
-from credreg.documents.merkle import MerkleTree, to_bytes32
+from credreg.documents.merkle import MerkleTree
 from credreg.documents.model import expiry_timestamp
 from credreg.errors import ChainUnreachable
+from credreg.hashes import hash_bytes
 from credreg.vc.jsonld import CREDREG_CONTEXT, shipped_context
 from credreg.vc.keys import SigningKey, generate_key
 from credreg.vc.statuslist import (
@@ -113,9 +114,9 @@ class FakeLedger:
         if record is None or record.agency_id != agency_id:
             return LedgerRecord(Verdict.NOT_ISSUED, 0, "0x" + "00" * 32, 0, 0)
         batch = next(b for b in self.batches if b.root == root)
-        path = batch.tree.path(to_bytes32(leaf))
+        path = batch.tree.path(hash_bytes(leaf))
         states = _states(self.events, agency_id)
-        root_b, leaf_b = to_bytes32(root), to_bytes32(leaf)
+        root_b, leaf_b = hash_bytes(root), hash_bytes(leaf)
         for wanted, names in (("revoked", "REVOKED"), ("suspended", "SUSPENDED")):
             for node in (root_b, *[n for n in path if n not in (root_b, leaf_b)], leaf_b):
                 if states.get(node) == wanted:
@@ -149,7 +150,7 @@ def _states(events: Sequence[StatusEvent], agency_id: int) -> dict[bytes, str]:
     states: dict[bytes, str] = {}
     for event in sorted(events, key=lambda e: (e.block, e.log_index)):
         if event.agency_id == agency_id:
-            states[to_bytes32(event.target)] = {1: "revoked", 2: "suspended", 3: "none"}[event.action]
+            states[hash_bytes(event.target)] = {1: "revoked", 2: "suspended", 3: "none"}[event.action]
     return states
 
 

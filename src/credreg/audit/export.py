@@ -33,7 +33,8 @@ from credreg.audit.source import AuditEvent, FastDecoder, checksum
 from credreg.audit.state import LedgerState
 from credreg.chain.states import Verdict
 from credreg.config import DEFAULT_TIME_ZONE
-from credreg.documents.merkle import MerkleTree, to_bytes32
+from credreg.documents.merkle import MerkleTree
+from credreg.hashes import hash_bytes
 from credreg.labels import ACTIONS, EVENT_FIELDS, EVENTS, LEDGER_VERDICTS, Words, reason_words
 from credreg.summaries import KnownBatch
 
@@ -225,9 +226,9 @@ def write_credentials_csv(
             listed.add(key)
             if batch is None:
                 continue
-            tree = MerkleTree(to_bytes32(leaf) for leaf in batch.leaves)
+            tree = MerkleTree(hash_bytes(leaf) for leaf in batch.leaves)
             for leaf in batch.leaves:
-                proof = ["0x" + p.hex() for p in tree.proof(to_bytes32(leaf))]
+                proof = ["0x" + p.hex() for p in tree.proof(hash_bytes(leaf))]
                 verdict = state.verdict(agency_id, root, leaf, proof, moment).verdict
                 number = batch.numbers.get(leaf, "")
                 writer.writerow(_batch_row(state, key, leaf, "certificate", number, "", verdict, zone))

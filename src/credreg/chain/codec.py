@@ -2,7 +2,7 @@
 
 Every layer that talks to a contract (the registry reads, the outbox, the event index, the audit) goes
 through this module, so values come back in one shape everywhere:
-- `bytes32` (and other fixed bytes) as lowercase 0x-hex strings (`Hash32`);
+- `bytes32` (and other fixed bytes) as lowercase 0x-hex strings (`Hash32`, from `credreg.hashes`);
 - addresses in EIP-55 checksummed form;
 - structs as tuples, arrays as lists, integers and booleans as Python's own.
 
@@ -21,7 +21,7 @@ import functools
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any, NewType
+from typing import Any
 
 from eth_abi.abi import decode, encode
 from eth_abi.exceptions import DecodingError
@@ -32,33 +32,14 @@ from eth_utils.abi import (
 )
 from eth_utils.address import to_checksum_address
 
-from credreg.errors import ChainError, DocumentError
+from credreg.errors import ChainError
+from credreg.hashes import Hash32, hash32, hash_bytes
 
-#: A 32-byte hash as it crosses every boundary: "0x" and 64 lowercase hex digits.
-Hash32 = NewType("Hash32", str)
-
-_HEX32 = re.compile(r"0x[0-9a-fA-F]{64}\Z")
 _STATIC_WORD_TYPES = re.compile(r"(uint\d*|int\d*|bool|address|bytes([1-9]|[12]\d|3[012]))\Z")
 # Argument types the word-by-word encoder writes (see `_encode_words`): one word each, or a dynamic array.
 _QUICK_WORD = re.compile(r"uint(8|16|32|40|48|64|96|128|160|256)|address|bytes32")
 _HEX64 = re.compile(r"(0x)?[0-9a-fA-F]{64}\Z")
 _HEX40 = re.compile(r"0x[0-9a-fA-F]{40}\Z")
-
-
-def hash32(value: str | bytes) -> Hash32:
-    """The one conversion to `Hash32`, from 32 raw bytes or 0x-hex in any case; anything else is refused."""
-    if isinstance(value, bytes | bytearray):
-        if len(value) != 32:
-            raise DocumentError(f"expected 32 bytes, got {len(value)}")
-        return Hash32("0x" + bytes(value).hex())
-    if not isinstance(value, str) or _HEX32.match(value) is None:
-        raise DocumentError(f"expected a 0x-prefixed 32-byte hex hash, got {value!r}")
-    return Hash32(value.lower())
-
-
-def hash_bytes(value: str | bytes) -> bytes:
-    """The 32 raw bytes of a hash given in either form."""
-    return bytes.fromhex(hash32(value)[2:])
 
 
 @functools.lru_cache(maxsize=4096)

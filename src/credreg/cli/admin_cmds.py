@@ -608,8 +608,8 @@ issuer_key_app = typer.Typer(
 
 def _public_key(key: str) -> str:
     """A public key as the ledger's bytes32, from a key file (PEM), a did:key, or 0x and 64 hex digits."""
-    from credreg.chain.codec import hash32
     from credreg.errors import DocumentError
+    from credreg.hashes import hash32
     from credreg.vc.keys import public_key_from_did
 
     if key.startswith("did:key:"):

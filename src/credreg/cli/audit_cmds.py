@@ -364,11 +364,12 @@ def _agency_named_in(wrapped: WrappedDocument) -> int | None:
 
 
 def _hash32(value: str, name: str) -> str:
-    text = value.strip().lower()
-    text = text if text.startswith("0x") else "0x" + text
-    if len(text) != 66 or any(c not in "0123456789abcdef" for c in text[2:]):
-        raise typer.BadParameter(f"{value!r} is not a 32-byte hex hash", param_hint=name)
-    return text
+    from credreg.hashes import hash32
+
+    try:
+        return hash32(value.strip())
+    except DocumentError:
+        raise typer.BadParameter(f"{value!r} is not a 32-byte hex hash", param_hint=name) from None
 
 
 @audit_app.command("status")

@@ -129,9 +129,9 @@ def sign_issue_cmd(
 
     Example: credreg sign issue certificates/C-1.json --out issue.json -k agency-signer.json
     """
-    from credreg.chain.codec import hash32
     from credreg.chain.eip712 import IssueRequest
     from credreg.documents.model import expiry_timestamp
+    from credreg.hashes import hash32
     from credreg.registry import sign_issue
 
     domain, binding = _offline_domain(ctx, certificate)
@@ -141,7 +141,7 @@ def sign_issue_cmd(
                 "给出证书文件，或 --root/--scope，不要都给 / give a certificate, or --root/--scope, not both"
             )
         request = IssueRequest(
-            root=hash32("0x" + binding.merkle_root.removeprefix("0x")),
+            root=hash32(binding.merkle_root),
             scope_id=binding.scope_id,
             valid_until=expiry_timestamp(binding.valid_until),
             deadline=_deadline(ctx, deadline),
@@ -196,8 +196,8 @@ def sign_status_cmd(
 
     Example: credreg sign status certificates/C-1.json --action revoke --reason 3 --out revoke.json -k key.json
     """
-    from credreg.chain.codec import hash32
     from credreg.chain.eip712 import StatusAction, StatusChangeRequest
+    from credreg.hashes import hash32
     from credreg.registry import sign_status_change
 
     if certificate is None:

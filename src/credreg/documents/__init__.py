@@ -52,7 +52,7 @@ if TYPE_CHECKING:
         hideable_fields,
         wrap_certificates,
     )
-    from credreg.documents.merkle import MerkleTree, combine, proof_path, to_bytes32, verify_proof
+    from credreg.documents.merkle import MerkleTree, combine, proof_path, verify_proof
     from credreg.documents.model import (
         CERTIFICATE_KINDS,
         CHINA_STANDARD_TIME,
@@ -152,7 +152,6 @@ __getattr__ = lazy_exports(
         "salt_data": ("credreg.documents.canonical", "salt_data"),
         "salt_value": ("credreg.documents.canonical", "salt_value"),
         "scope_id": ("credreg.documents.model", "scope_id"),
-        "to_bytes32": ("credreg.documents.merkle", "to_bytes32"),
         "unsalt_data": ("credreg.documents.canonical", "unsalt_data"),
         "unsalt_value": ("credreg.documents.canonical", "unsalt_value"),
         "verify_proof": ("credreg.documents.merkle", "verify_proof"),
@@ -222,7 +221,6 @@ __all__ = [
     "salt_data",
     "salt_value",
     "scope_id",
-    "to_bytes32",
     "unsalt_data",
     "unsalt_value",
     "verify_proof",

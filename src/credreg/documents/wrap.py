@@ -33,8 +33,9 @@ from credreg.documents.canonical import (
     random_salts,
     unsalt_data,
 )
-from credreg.documents.merkle import MerkleTree, to_bytes32, verify_proof
+from credreg.documents.merkle import MerkleTree, verify_proof
 from credreg.errors import MalformedDocument, UnhashableValue
+from credreg.hashes import hash_bytes
 
 __all__ = [
     "OA_V2_SCHEMA",
@@ -45,7 +46,9 @@ __all__ = [
     "check_target_hash",
     "compute_target_hash",
     "document_data",
+    "document_head",
     "dump_document",
+    "finish_document",
     "load_document",
     "verify_signature",
     "wrap_document",
@@ -121,6 +124,32 @@ def wrap_documents(
     ]
 
 
+def document_head(data: Mapping[str, Any], salts: Iterator[str]) -> tuple[bytes, str]:
+    """Salt and hash one document of a batch whose tree is not built yet: ``(target hash, head)``.
+
+    The head is the wrapped document's JSON text up to its proof; `finish_document` completes it once the
+    batch's tree is known, so a batch of any size needs only 32 bytes a document in memory meanwhile.
+    """
+    salted, hashes = _salt_and_hash(data, salts, checked=False)
+    target = _digest_hashes(hashes, hex_only=True)
+    head = dump_document(
+        {
+            "version": OA_V2_SCHEMA,
+            "data": salted,
+            "signature": {"type": "SHA3MerkleProof", "targetHash": target},  # type: ignore[typeddict-item]
+        },
+        indent=None,
+    )
+    return bytes.fromhex(target), head[:-2]  # without the closing "}}"
+
+
+def finish_document(head: bytes, proof: Sequence[str], root: str) -> bytes:
+    """The document `document_head` began, with its proof and root: compact JSON, as `dump_document` writes
+    it (``indent=None``), and a newline."""
+    steps = '"' + '", "'.join(proof) + '"' if proof else ""
+    return b"".join((head, b', "proof": [', steps.encode(), b'], "merkleRoot": "', root.encode(), b'"}}\n'))
+
+
 def wrap_document(data: Mapping[str, Any], *, salts: Iterator[str] | None = None) -> WrappedDocument:
     """Wrap one document on its own: its merkle root is its target hash and its proof is empty."""
     return wrap_documents([data], salts=salts)[0]
@@ -143,9 +172,9 @@ def check_merkle_proof(document: WrappedDocument) -> bool:
     """Whether the document's proof leads from its target hash to its merkle root."""
     signature = document["signature"]
     return verify_proof(
-        to_bytes32(signature["targetHash"]),
-        [to_bytes32(p) for p in signature["proof"]],
-        to_bytes32(signature["merkleRoot"]),
+        hash_bytes(signature["targetHash"]),
+        [hash_bytes(p) for p in signature["proof"]],
+        hash_bytes(signature["merkleRoot"]),
     )
 
 

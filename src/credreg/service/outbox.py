@@ -43,7 +43,7 @@ from web3.types import TxParams, TxReceipt
 from credreg.chain.client import with_retries
 from credreg.chain.logs import read_logs
 from credreg.chain.reverts import as_contract_revert
-from credreg.documents.merkle import MerkleTree, to_bytes32, verify_proof
+from credreg.documents.merkle import MerkleTree, verify_proof
 from credreg.errors import (
     ChainUnreachable,
     ContractRevert,
@@ -51,6 +51,7 @@ from credreg.errors import (
     DocumentError,
     TransactionFailed,
 )
+from credreg.hashes import hash_bytes
 from credreg.registry import Registry, Relayer, SignedIssue, SignedStatusChange
 from credreg.service.db import (
     BatchLeaf,
@@ -379,7 +380,7 @@ class Outbox:
         req = signed.request
         self._check_deadline(req.deadline)
         if not verify_proof(
-            to_bytes32(req.target), [to_bytes32(p) for p in signed.proof], to_bytes32(req.root)
+            hash_bytes(req.target), [hash_bytes(p) for p in signed.proof], hash_bytes(req.root)
         ):
             raise RequestRefused(
                 "invalid-proof", "proof", "the proof does not lead from the target to the root"
@@ -491,7 +492,7 @@ class Outbox:
         if len(leaves) > self.max_leaves:
             raise RequestRefused("batch-too-large", "leaves", f"at most {self.max_leaves} leaves per request")
         try:
-            tree = MerkleTree(to_bytes32(leaf) for leaf in leaves)
+            tree = MerkleTree(hash_bytes(leaf) for leaf in leaves)
         except DocumentError as exc:
             raise RequestRefused("invalid-leaves", "leaves", str(exc)) from exc
         if "0x" + tree.root.hex() != root:

@@ -39,7 +39,6 @@ from datetime import date, datetime, time
 from typing import Any, Final
 
 from credreg.documents.layout import binding_from_document, certificate_from_document
-from credreg.documents.merkle import to_bytes32
 from credreg.documents.model import (
     CHINA_STANDARD_TIME,
     SKILL_LEVEL_TITLES,
@@ -53,6 +52,7 @@ from credreg.documents.model import (
 )
 from credreg.documents.wrap import WrappedDocument
 from credreg.errors import DocumentError, MalformedDocument
+from credreg.hashes import hash32
 from credreg.vc.jsonld import CREDENTIALS_V2, CREDREG_CONTEXT
 from credreg.vc.keys import SigningKey
 from credreg.vc.proof import add_proof, xsd_datetime
@@ -66,7 +66,6 @@ __all__ = [
     "VcContents",
     "day_start",
     "export_vc",
-    "hex32",
     "read_vc",
     "unsigned_vc",
 ]
@@ -118,11 +117,6 @@ class VcContents:
     anchor: LedgerAnchor
     issuer: str
     statuses: tuple[StatusReference, ...]
-
-
-def hex32(value: str) -> str:
-    """A 32-byte hash as the ledger names it: 0x and 64 lowercase hex digits."""
-    return "0x" + to_bytes32(value).hex()
 
 
 def day_start(day: date) -> int:
@@ -208,7 +202,7 @@ def unsigned_vc(
     signature = document["signature"]
     credential: dict[str, Any] = {
         "@context": [CREDENTIALS_V2, CREDREG_CONTEXT],
-        "id": f"urn:credreg:{certificate.chain_id}:{certificate.registry}:{hex32(signature['targetHash'])}",
+        "id": f"urn:credreg:{certificate.chain_id}:{certificate.registry}:{hash32(signature['targetHash'])}",
         "type": ["VerifiableCredential", "OpenBadgeCredential", CREDENTIAL_TYPES[certificate.kind]],
         "issuer": {"id": issuer, "name": certificate.agency.name},
         "name": achievement["name"],
@@ -223,9 +217,9 @@ def unsigned_vc(
             "chainId": binding.chain_id,
             "registry": binding.registry,
             "agencyId": binding.agency_id,
-            "merkleRoot": hex32(binding.merkle_root),
-            "targetHash": hex32(binding.target_hash),
-            "merkleProof": [hex32(p) for p in binding.proof],
+            "merkleRoot": hash32(binding.merkle_root),
+            "targetHash": hash32(binding.target_hash),
+            "merkleProof": [hash32(p) for p in binding.proof],
         }
     ]
     credential["credentialStatus"] = status_entries(status_base_url, position)
@@ -304,13 +298,13 @@ def read_vc(credential: Mapping[str, Any]) -> VcContents:
     raw_anchor = anchors[0]
     where = "evidence.LedgerAnchor."
     try:
-        proof = tuple(hex32(p) for p in _get(raw_anchor, "merkleProof", list, where))
+        proof = tuple(hash32(p) for p in _get(raw_anchor, "merkleProof", list, where))
         anchor = LedgerAnchor(
             chain_id=_get(raw_anchor, "chainId", int, where),
             registry=_get(raw_anchor, "registry", str, where),
             agency_id=_get(raw_anchor, "agencyId", int, where),
-            merkle_root=hex32(_get(raw_anchor, "merkleRoot", str, where)),
-            target_hash=hex32(_get(raw_anchor, "targetHash", str, where)),
+            merkle_root=hash32(_get(raw_anchor, "merkleRoot", str, where)),
+            target_hash=hash32(_get(raw_anchor, "targetHash", str, where)),
             proof=proof,
         )
     except DocumentError as error:

@@ -20,6 +20,7 @@ import httpx
 
 from credreg.chain.states import Verdict
 from credreg.errors import ChainUnreachable, ContractRevert
+from credreg.hashes import hash32
 from credreg.registry import Registry
 from credreg.vc.statuslist import Batch, StatusEvent, StatusLists, build_status_lists
 from credreg.vc.verify import IssuerKeyRecord, LedgerRecord
@@ -40,10 +41,6 @@ STATUS_EVENTS: Final = ("CredentialIssued", "CredentialStatusChanged")
 
 LeavesOf = Callable[[int, str], Sequence[str] | None]
 """(agency id, root) -> the batch's leaves, or None when they are not known."""
-
-
-def _hex(value: Any) -> str:
-    return value.lower() if isinstance(value, str) else "0x" + bytes(value).hex()
 
 
 @dataclass(frozen=True)
@@ -77,7 +74,7 @@ def lists_from_events(
     for name, block, log_index, args in events:
         if name not in STATUS_EVENTS:
             continue
-        agency_id, root = int(args["agencyId"]), _hex(args["root"])
+        agency_id, root = int(args["agencyId"]), hash32(args["root"])
         if name == "CredentialIssued":
             leaves = leaves_of(agency_id, root)
             if leaves:
@@ -86,7 +83,7 @@ def lists_from_events(
                 unknown.append((agency_id, root))
         elif name == "CredentialStatusChanged":
             changes.append(
-                StatusEvent(agency_id, root, _hex(args["target"]), int(args["action"]), block, log_index)
+                StatusEvent(agency_id, root, hash32(args["target"]), int(args["action"]), block, log_index)
             )
     known = {(b.agency_id, b.root.lower()) for b in batches}
     relevant = [c for c in changes if (c.agency_id, c.root.lower()) in known]

@@ -30,7 +30,8 @@ from credreg.documents.layout import binding_from_document, certificate_from_doc
 from credreg.documents.model import CERTIFICATE_KINDS, CertificateKind, expiry_timestamp
 from credreg.documents.wrap import WrappedDocument, document_data
 from credreg.errors import DisclosureError, MalformedDocument
-from credreg.vc.export import CREDENTIAL_TYPES, day_start, hex32
+from credreg.hashes import hash32
+from credreg.vc.export import CREDENTIAL_TYPES, day_start
 from credreg.vc.keys import SigningKey, public_key_from_did, verify_ed25519
 from credreg.vc.statuslist import status_entries
 
@@ -88,9 +89,9 @@ def issue_sd_jwt(
         payload["exp"] = expiry_timestamp(certificate.valid_until)
     payload.update(data)
     payload["ledger"] = {
-        "merkleRoot": hex32(binding.merkle_root),
-        "targetHash": hex32(binding.target_hash),
-        "merkleProof": [hex32(p) for p in binding.proof],
+        "merkleRoot": hash32(binding.merkle_root),
+        "targetHash": hash32(binding.target_hash),
+        "merkleProof": [hash32(p) for p in binding.proof],
     }
     payload["credentialStatus"] = status_entries(status_base_url, position)
     payload["_sd_alg"] = "sha-256"

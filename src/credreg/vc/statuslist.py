@@ -29,8 +29,9 @@ from dataclasses import dataclass, field
 from typing import Any, Final, Literal, TypeAlias
 
 from credreg.chain.states import Status
-from credreg.documents.merkle import MerkleTree, to_bytes32
+from credreg.documents.merkle import MerkleTree
 from credreg.errors import DocumentError, MalformedDocument
+from credreg.hashes import hash_bytes
 from credreg.vc.jsonld import CREDENTIALS_V2
 from credreg.vc.keys import SigningKey
 from credreg.vc.proof import add_proof, xsd_datetime
@@ -70,10 +71,10 @@ class Batch:
     tree: MerkleTree = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        tree = MerkleTree(to_bytes32(leaf) for leaf in self.leaves)
-        if tree.root != to_bytes32(self.root):
+        tree = MerkleTree(hash_bytes(leaf) for leaf in self.leaves)
+        if tree.root != hash_bytes(self.root):
             raise DocumentError(
-                f"the leaves given for batch 0x{to_bytes32(self.root).hex()} make another root"
+                f"the leaves given for batch 0x{hash_bytes(self.root).hex()} make another root"
             )
         object.__setattr__(self, "tree", tree)
 
@@ -94,7 +95,7 @@ def _ordered(batches: Iterable[Batch]) -> list[Batch]:
     ordered = sorted(batches, key=lambda b: (b.block, b.log_index))
     seen: set[tuple[int, bytes]] = set()
     for batch in ordered:
-        key = (batch.agency_id, to_bytes32(batch.root))
+        key = (batch.agency_id, hash_bytes(batch.root))
         if key in seen:
             raise DocumentError(f"batch 0x{key[1].hex()} of agency {key[0]} is given twice")
         seen.add(key)
@@ -156,15 +157,15 @@ class StatusLists:
 def build_status_lists(batches: Iterable[Batch], events: Iterable[StatusEvent]) -> StatusLists:
     """Replay `events` over `batches` into the revocation and suspension bitstrings (module docstring)."""
     ordered = _ordered(batches)
-    by_root = {(b.agency_id, to_bytes32(b.root)): b for b in ordered}
+    by_root = {(b.agency_id, hash_bytes(b.root)): b for b in ordered}
     states: dict[tuple[int, bytes], Status] = {}
     for event in sorted(events, key=lambda e: (e.block, e.log_index)):
-        root = to_bytes32(event.root)
+        root = hash_bytes(event.root)
         if (event.agency_id, root) not in by_root:
             raise DocumentError(
                 f"a status event names batch 0x{root.hex()} of agency {event.agency_id}, not given"
             )
-        key = (event.agency_id, to_bytes32(event.target))
+        key = (event.agency_id, hash_bytes(event.target))
         current = states.get(key, Status.NONE)
         action = _ACTIONS.get(event.action)
         if action == "revoke":

@@ -31,10 +31,11 @@ from datetime import date, datetime
 from typing import Any, Final, Protocol
 
 from credreg.chain.states import Verdict, in_window
-from credreg.documents.merkle import to_bytes32, verify_proof
+from credreg.documents.merkle import verify_proof
 from credreg.documents.model import CertificateKind, expiry_timestamp, scope_id
 from credreg.errors import CredregError, DocumentError, MalformedDocument
-from credreg.vc.export import LedgerAnchor, StatusReference, hex32, read_vc
+from credreg.hashes import hash32, hash_bytes
+from credreg.vc.export import LedgerAnchor, StatusReference, read_vc
 from credreg.vc.proof import check_proof
 from credreg.vc.sdjwt import verify_sd_jwt
 from credreg.vc.statuslist import LIST_SIZE, STATUS_PURPOSES, bit_is_set, decode_list
@@ -298,9 +299,9 @@ def _sd_jwt_claims(
         chain_id=int(credreg["chainId"]),
         registry=str(credreg["registry"]),
         agency_id=int(credreg["agencyId"]),
-        merkle_root=hex32(ledger["merkleRoot"]),
-        target_hash=hex32(ledger["targetHash"]),
-        proof=tuple(hex32(p) for p in ledger["merkleProof"]),
+        merkle_root=hash32(ledger["merkleRoot"]),
+        target_hash=hash32(ledger["targetHash"]),
+        proof=tuple(hash32(p) for p in ledger["merkleProof"]),
     )
     statuses = []
     for entry, purpose in zip(claims["credentialStatus"], STATUS_PURPOSES, strict=True):
@@ -354,8 +355,8 @@ def _ledger_steps(
     claimed: _Claimed, steps: _Steps, fields: dict[str, Any], resolver: LedgerResolver
 ) -> VerificationReport:
     anchor = claimed.anchor
-    leaf, root = to_bytes32(anchor.target_hash), to_bytes32(anchor.merkle_root)
-    if not verify_proof(leaf, [to_bytes32(p) for p in anchor.proof], root):
+    leaf, root = hash_bytes(anchor.target_hash), hash_bytes(anchor.merkle_root)
+    if not verify_proof(leaf, [hash_bytes(p) for p in anchor.proof], root):
         steps.set(
             "merkle-proof", StepStatus.INVALID, "the proof does not lead from the target hash to the root"
         )

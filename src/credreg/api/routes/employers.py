@@ -15,11 +15,12 @@ from credreg.api.examples import certificate_example
 from credreg.api.models import BatchOut, CredentialOut, RecordOut, StatusChangeOut
 from credreg.api.problems import Problem, ProblemError
 from credreg.api.routes.status import local_resolver
-from credreg.chain.codec import hash32
 from credreg.chain.eip712 import HEX32
 from credreg.config import Settings
-from credreg.documents.merkle import MerkleTree, to_bytes32
+from credreg.documents.merkle import MerkleTree
 from credreg.documents.wrap import LONE_SURROGATE_REASON, lone_surrogate_at
+from credreg.hashes import hash32
+from credreg.hashes import hash_bytes as to_bytes32
 from credreg.registry import BlockHead, CredentialState, Registry, Status, Verdict
 from credreg.service import EventIndex, Outbox, Service
 from credreg.service.index import EventQuery
