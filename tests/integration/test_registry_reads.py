@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import httpx
 import pytest
 from chain_world import Batch, Deployed, deploy_world, random_hash
 from eth_account.signers.local import LocalAccount
@@ -51,7 +52,9 @@ def _queries(issued: Issued, agency: int) -> list[tuple[int, str, str, list[str]
 def test_batched_statuses_equal_one_call_each(deployed: Deployed, issued: Issued) -> None:
     queries = _queries(issued, deployed.agency_id)
     one_by_one = [deployed.registry.credential_status(*q) for q in queries]
-    assert deployed.registry.credential_statuses(queries) == one_by_one
+    head, states = deployed.registry.statuses(queries)
+    assert head == deployed.registry.latest_head()
+    assert states == one_by_one
     verdicts = [state.verdict for state in one_by_one]
     assert verdicts == [
         Verdict.VALID,
@@ -68,15 +71,16 @@ def test_statuses_keep_their_order_across_many_batches(
 ) -> None:
     monkeypatch.setattr(registry_module, "STATUS_BATCH", 2)
     queries = _queries(issued, deployed.agency_id) * 3
-    states = deployed.registry.credential_statuses(queries)
+    _head, states = deployed.registry.statuses(queries)
     assert [s.record.root for s in states] == [q[1] for q in queries]
     assert [s.verdict for s in states] == [deployed.registry.credential_status(*q).verdict for q in queries]
 
 
-def test_a_snapshot_reads_what_the_single_calls_read(deployed: Deployed, issued: Issued) -> None:
+def test_facts_read_what_the_single_calls_read(deployed: Deployed, issued: Issued) -> None:
     reg = deployed.registry
-    before = reg.block_time()
-    snapshot = reg.snapshot(
+    head = reg.latest_head()
+    facts = reg.facts_at(
+        head,
         agencies=[deployed.agency_id, 99],
         scopes=[deployed.scope_id, deployed.other_scope_id],
         signers=[deployed.signer.address, deployed.admin.address],
@@ -85,35 +89,34 @@ def test_a_snapshot_reads_what_the_single_calls_read(deployed: Deployed, issued:
             (deployed.agency_id, deployed.other_scope_id),
         ],
     )
-    assert snapshot.block_time >= before
-    assert snapshot.agencies == {a: reg.agency(a) for a in (deployed.agency_id, 99)}
-    assert snapshot.scopes == {s: reg.scope(s) for s in (deployed.scope_id, deployed.other_scope_id)}
-    assert snapshot.signers == {s: reg.signer(s) for s in (deployed.signer.address, deployed.admin.address)}
-    assert snapshot.accreditations == {
+    assert facts.block_time == head.timestamp
+    assert facts.agencies == {a: reg.agency(a) for a in (deployed.agency_id, 99)}
+    assert facts.scopes == {s: reg.scope(s) for s in (deployed.scope_id, deployed.other_scope_id)}
+    assert facts.signers == {s: reg.signer(s) for s in (deployed.signer.address, deployed.admin.address)}
+    assert facts.accreditations == {
         (deployed.agency_id, s): reg.accreditation(deployed.agency_id, s)
         for s in (deployed.scope_id, deployed.other_scope_id)
     }
-    assert snapshot.signers[deployed.signer.address].agency_id == deployed.agency_id
-    assert snapshot.agencies[99].name == ""
+    assert facts.signers[deployed.signer.address].agency_id == deployed.agency_id
+    assert facts.agencies[99].name == ""
 
 
 def test_facts_are_read_at_the_head_and_remembered_for_that_block_only(
     chain: DevChain, anvil_accounts: list[LocalAccount]
 ) -> None:
-    d = deploy_world(chain.url, anvil_accounts)  # its own world: the agency is suspended below
+    d = deploy_world(chain.url)  # its own world: the agency is suspended below
     reg = d.registry
     root = random_hash()
     Relayer(reg, d.relayer).issue(d.sign_issue(root))
-    head, (state,) = reg.statuses_at_head([(d.agency_id, root, root, [])])
+    head, (state,) = reg.statuses([(d.agency_id, root, root, [])])
     assert head == reg.latest_head()
     assert state == reg.credential_status(d.agency_id, root, root, [])
     before = reg.facts_at(head, agencies=[d.agency_id], scopes=[d.scope_id])
-    assert before == reg.snapshot(agencies=[d.agency_id], scopes=[d.scope_id], block=head.number)
     assert before.agencies[d.agency_id].state is AgencyState.ACTIVE
 
     Governor(reg, d.governor).suspend_agency(d.agency_id, 7)
 
-    later, (again,) = reg.statuses_at_head([(d.agency_id, root, root, [])])
+    later, (again,) = reg.statuses([(d.agency_id, root, root, [])])
     assert later.number > head.number
     assert again == reg.credential_status(d.agency_id, root, root, [])
     after = reg.facts_at(later, agencies=[d.agency_id])
@@ -171,3 +174,37 @@ def test_a_malformed_status_reply_is_refused(deployed: Deployed, reply: str, mes
     query = (deployed.agency_id, "0x" + "22" * 32, "0x" + "22" * 32, [])
     with pytest.raises(ChainError, match=message):
         deployed.registry._statuses([query], [{"jsonrpc": "2.0", "id": 1, "result": reply}])
+
+
+def _rpc(url: str, method: str, *params: object) -> object:
+    reply = httpx.post(url, json={"jsonrpc": "2.0", "id": 1, "method": method, "params": list(params)}).json()
+    assert "error" not in reply, reply
+    return reply["result"]
+
+
+def test_reads_pinned_to_a_block_answer_for_it_and_refuse_it_once_replaced(
+    chain: DevChain, anvil_accounts: list[LocalAccount]
+) -> None:
+    d = deploy_world(chain.url)
+    reg, relayer = d.registry, Relayer(d.registry, d.relayer)
+    fork = _rpc(chain.url, "evm_snapshot")
+    root = random_hash()
+    relayer.issue(d.sign_issue(root))
+    query = (d.agency_id, root, root, [])
+    issued, (valid,) = reg.statuses([query])
+    relayer.set_status(d.sign_status(root, root, [], StatusAction.REVOKE, 4))
+    later, (revoked,) = reg.statuses([query])
+    assert (valid.verdict, revoked.verdict) == (Verdict.VALID, Verdict.ROOT_REVOKED)
+    assert later.number > issued.number
+    assert reg.statuses([query], at=issued) == (issued, [valid]), "the earlier block's answer"
+
+    # The chain goes back to before the issuance and grows other blocks at the same heights.
+    assert _rpc(chain.url, "evm_revert", fork) is True
+    _rpc(chain.url, "anvil_mine", hex(later.number - issued.number + 2))
+    assert reg.latest_head().number >= later.number
+    with pytest.raises(ChainError, match="reorganised"):
+        reg.statuses([query], at=issued)
+    with pytest.raises(ChainError, match="reorganised"):
+        reg.facts_at(issued, agencies=[d.agency_id])
+    head, (gone,) = reg.statuses([query])
+    assert (head, gone.verdict) == (reg.latest_head(), Verdict.NOT_ISSUED)

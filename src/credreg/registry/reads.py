@@ -13,7 +13,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any, Protocol, cast
 
 from eth_account.signers.local import LocalAccount
 from eth_utils.address import to_checksum_address
@@ -65,6 +65,31 @@ FACT_BLOCKS = 4
 StatusQuery = tuple[int, str, str, Sequence[str]]
 
 
+class LedgerReads(Protocol):
+    """What verification reads from the ledger: a `Registry`, or a cache of its answers that names the block
+    they are of (`credreg.service.ledgercache`)."""
+
+    @property
+    def address(self) -> str: ...
+
+    @property
+    def domain(self) -> Domain: ...
+
+    def statuses(
+        self, queries: Sequence[StatusQuery], *, at: BlockHead | None = None
+    ) -> tuple[BlockHead, list[CredentialState]]: ...
+
+    def facts_at(
+        self,
+        head: BlockHead,
+        *,
+        agencies: Iterable[int] = (),
+        scopes: Iterable[str] = (),
+        signers: Iterable[str] = (),
+        accreditations: Iterable[tuple[int, str]] = (),
+    ) -> Snapshot: ...
+
+
 def same_major(version: str, expected: str = CONTRACT_VERSION) -> bool:
     return version.split(".")[0] == expected.split(".")[0]
 
@@ -89,7 +114,7 @@ class Registry:
         self.address = to_checksum_address(manifest.registry_address)
         self.contract: Contract = w3.eth.contract(address=self.address, abi=self.abi)
         self.domain = Domain(chain_id=manifest.chain_id, registry=self.address)
-        # See `statuses_at_head` and `facts_at`.
+        # See `statuses` and `facts_at`.
         self._head_hint: int | None = None
         self._facts: OrderedDict[str, _BlockFacts] = OrderedDict()
         self._facts_lock = threading.Lock()
@@ -272,10 +297,9 @@ class Registry:
     def credential_status(
         self, agency_id: int, root: str, leaf: str, proof: Sequence[str]
     ) -> CredentialState:
-        raw = self._call(
-            "credentialStatus", agency_id, hash32(root), hash32(leaf), [hash32(p) for p in proof]
-        )
-        return _credential_state(root, raw)
+        """One credential's status at the latest block (see `statuses`)."""
+        query = (agency_id, hash32(root), hash32(leaf), [hash32(p) for p in proof])
+        return self.statuses([query])[1][0]
 
     def _status_call(self, query: StatusQuery, block: int | str) -> tuple[str, list[Any]]:
         agency_id, root, leaf, proof = query
@@ -291,10 +315,8 @@ class Registry:
             for query, reply in zip(queries, replies, strict=True)
         ]
 
-    def credential_statuses(
-        self, queries: Sequence[StatusQuery], block: int | str = "latest"
-    ) -> list[CredentialState]:
-        """Many `credentialStatus` calls at `block`, `STATUS_BATCH` to a JSON-RPC batch (one round trip each)."""
+    def _statuses_pinned(self, queries: Sequence[StatusQuery], block: int) -> list[CredentialState]:
+        """`credentialStatus` calls at `block`, `STATUS_BATCH` to a JSON-RPC batch (one round trip each)."""
         calls = [self._status_call(query, block) for query in queries]
         results: list[CredentialState] = []
         for start in range(0, len(calls), STATUS_BATCH):
@@ -302,31 +324,49 @@ class Registry:
             results += self._statuses(queries[start : start + STATUS_BATCH], replies)
         return results
 
-    def statuses_at_head(self, queries: Sequence[StatusQuery]) -> tuple[BlockHead, list[CredentialState]]:
-        """The latest block, and the credentials' statuses at exactly that block.
+    def statuses(
+        self, queries: Sequence[StatusQuery], *, at: BlockHead | None = None
+    ) -> tuple[BlockHead, list[CredentialState]]:
+        """The credentials' statuses (`credentialStatus`), all at one block, and that block: `at`, or the latest.
 
-        The calls are pinned to the block the previous read found at the head, and the same JSON-RPC batch
-        asks for the latest block: while no new block arrives that is one round trip. When one has, the
-        pinned answers are dropped and the calls repeated at the new head, so no answer is ever older than
-        the latest block the node reported.
+        The first batch of calls goes with a request for the block's header in one JSON-RPC batch. Pinned to
+        `at`, an answer from a block of another hash (`at` was replaced in a reorganisation) is refused with
+        `ChainError`. Unpinned, the calls are pinned to the block the previous read found at the head: while
+        no new block arrives that is one round trip; when one has, the calls are repeated at the new head, so
+        no answer is older than the latest block the node reported.
         """
-        hint = self._head_hint
         first = queries[:STATUS_BATCH]
-        if hint is not None:
+        pinned = at.number if at is not None else self._head_hint
+        if pinned is not None:
+            header = ("eth_getBlockByNumber", [hex(pinned) if at is not None else "latest", False])
             replies = self._batch(
-                [("eth_getBlockByNumber", ["latest", False])]
-                + [self._status_call(query, hint) for query in first],
-                "credentialStatus batch",
+                [header] + [self._status_call(query, pinned) for query in first], "credentialStatus batch"
             )
             head = self._head_from(replies[0])
-            if head.number == hint:
+            if at is not None and head.hash != at.hash.lower():
+                raise ChainError(
+                    f"block {at.number} on {self.url} is {head.hash} now, not {at.hash}: the chain was reorganised"
+                )
+            if head.number == pinned:
                 states = self._statuses(first, replies[1:])
-                return head, states + self.credential_statuses(queries[STATUS_BATCH:], hint)
+                return head, states + self._statuses_pinned(queries[STATUS_BATCH:], pinned)
         else:
             head = self.latest_head()
         # Racing threads may set an older head here; the next read then simply takes one more round trip.
         self._head_hint = head.number
-        return head, self.credential_statuses(queries, head.number)
+        return head, self._statuses_pinned(queries, head.number)
+
+    def credential_statuses(
+        self, queries: Sequence[StatusQuery], block: int | str = "latest"
+    ) -> list[CredentialState]:
+        """Deprecated: `statuses(queries, at=head)`; kept while callers move over."""
+        if isinstance(block, int):
+            return self._statuses_pinned(queries, block)
+        return self.statuses(queries)[1]
+
+    def statuses_at_head(self, queries: Sequence[StatusQuery]) -> tuple[BlockHead, list[CredentialState]]:
+        """Deprecated: `statuses(queries)`; kept while callers move over."""
+        return self.statuses(queries)
 
     def latest_head(self) -> BlockHead:
         return self._head_from(self._request("eth_getBlockByNumber", ["latest", False], "eth_getBlock"))
@@ -377,29 +417,6 @@ class Registry:
             accreditations={(a, s): _accreditation_info(a, s, read("accreditation")) for a, s in pairs},
         )
 
-    def snapshot(
-        self,
-        *,
-        agencies: Iterable[int] = (),
-        scopes: Iterable[str] = (),
-        signers: Iterable[str] = (),
-        accreditations: Iterable[tuple[int, str]] = (),
-        block: int | str = "latest",
-    ) -> Snapshot:
-        """`block`'s time and the given agencies, scopes, signer keys and accreditations at that block, read in
-        one JSON-RPC batch round trip (what a verifier needs beside the credentials' own statuses)."""
-        agency_ids, scope_ids = sorted(set(agencies)), sorted(set(scopes))
-        signer_keys, pairs = sorted(set(signers)), sorted(set(accreditations))
-        requests = [("eth_getBlockByNumber", [_block_param(block), False])]
-        requests += self._fact_requests(block, agency_ids, scope_ids, signer_keys, pairs)
-        replies = self._batch(requests, "registry snapshot")
-        header = replies[0]
-        head = header.get("result")
-        if "error" in header or not isinstance(head, dict) or "timestamp" not in head:
-            raise ChainError(f"{self.url} did not give block {block}: {header.get('error', head)}")
-        facts = self._read_facts(replies[1:], agency_ids, scope_ids, signer_keys, pairs)
-        return facts.snapshot(int(head["timestamp"], 16))
-
     def facts_at(
         self,
         head: BlockHead,
@@ -409,7 +426,9 @@ class Registry:
         signers: Iterable[str] = (),
         accreditations: Iterable[tuple[int, str]] = (),
     ) -> Snapshot:
-        """Like `snapshot`, at block `head`, remembering what was read for that block.
+        """The given agencies, scopes, signer keys and accreditations at block `head`, with its time, read in one
+        JSON-RPC batch round trip (what a verifier needs beside the credentials' own statuses). A block of
+        another hash at that height (a reorganisation) is refused with `ChainError`.
 
         Agencies, scopes, signer keys and accreditations change only in a new block, so what one block says
         serves every later request pinned to the same block; a new head starts afresh (the last
@@ -428,9 +447,16 @@ class Registry:
             pairs = sorted(set(accreditations) - known.accreditations.keys())
         missing = _BlockFacts({}, {}, {}, {})
         if agency_ids or scope_ids or signer_keys or pairs:
-            requests = self._fact_requests(head.number, agency_ids, scope_ids, signer_keys, pairs)
+            requests = [("eth_getBlockByNumber", [hex(head.number), False])]
+            requests += self._fact_requests(head.number, agency_ids, scope_ids, signer_keys, pairs)
             replies = self._batch(requests, "registry facts")
-            missing = self._read_facts(replies, agency_ids, scope_ids, signer_keys, pairs)
+            found = self._head_from(replies[0])
+            if found.hash != head.hash.lower():
+                raise ChainError(
+                    f"block {head.number} on {self.url} is {found.hash} now, not {head.hash}: the chain was "
+                    "reorganised"
+                )
+            missing = self._read_facts(replies[1:], agency_ids, scope_ids, signer_keys, pairs)
         with self._facts_lock:
             known.merge(missing)
             return known.snapshot(head.timestamp)

@@ -111,7 +111,7 @@ class CredentialState:
 
 @dataclass(frozen=True)
 class Snapshot:
-    """Registry facts read together, with their block's time (see `Registry.snapshot`)."""
+    """Registry facts read together, with their block's time (see `Registry.facts_at`)."""
 
     block_time: int
     agencies: dict[int, AgencyInfo]
