@@ -13,7 +13,7 @@ CredregError
 │   └── ResultsFileError    a results file has broken rows; `problems` names each row and field
 ├── KeystoreError           a keystore file cannot be read or decrypted
 ├── SafeTxError             a multisig (Safe) transaction file is unusable or lacks signatures
-├── RequestRefused          the service refuses a signed request (credreg.service.outbox)
+├── RequestRefused          the service refuses a signed request (credreg.service.intake)
 └── ChainError              talking to the ledger failed
     ├── ChainUnreachable    the JSON-RPC endpoint does not answer (retry later)
     ├── WrongChain          the endpoint serves another chain than the manifest names

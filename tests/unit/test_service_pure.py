@@ -21,8 +21,9 @@ from credreg.config import Settings
 from credreg.errors import ConfigError
 from credreg.registry import SignedIssue
 from credreg.service.db import LedgerEventRow
-from credreg.service.outbox import ISSUE, id_of, json_args, normalise_issue, request_key
+from credreg.service.intake import json_args, normalise_issue
 from credreg.service.runtime import relayer_account
+from credreg.service.store import ISSUE, id_of, request_key
 
 REGISTRY = "0x5FbDB2315678afecb367f032d93F642f64180aa3"
 

@@ -21,8 +21,8 @@ from credreg.chain.eip712 import ADDRESS, HEX32
 from credreg.chain.redact import redact
 from credreg.errors import ChainUnreachable, ContractRevert, CredregError, DocumentError, WrongChain
 from credreg.labels import contract_error_words
+from credreg.service.intake import RequestRefused, json_args
 from credreg.service.limits import LimitReached
-from credreg.service.outbox import RequestRefused, json_args
 
 log = logging.getLogger(__name__)
 

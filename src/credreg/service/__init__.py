@@ -3,7 +3,8 @@ registry's events, both in one SQL database."""
 
 from credreg.service.db import Database
 from credreg.service.index import EventIndex, EventQuery
-from credreg.service.outbox import Outbox, RequestRefused
+from credreg.service.intake import RequestRefused
+from credreg.service.outbox import Outbox
 from credreg.service.runtime import Readiness, Service, relayer_account
 
 __all__ = [

@@ -17,7 +17,8 @@ from sqlalchemy.exc import IntegrityError
 
 from credreg.registry import SignedBatchLeaves, leaves_hash
 from credreg.service.db import BatchLeaf
-from credreg.service.outbox import Outbox, RequestRefused
+from credreg.service.intake import RequestRefused
+from credreg.service.outbox import Outbox
 
 
 @dataclass(frozen=True)
@@ -48,7 +49,7 @@ def list_batch(outbox: Outbox, upload: SignedBatchLeaves) -> BatchListed:
     if not upload.leaves:
         raise RequestRefused("invalid-leaves", "leaves", "no leaves: list every leaf of the batch")
     # The same check, and the same limit, as for the leaves of a relayed issuance.
-    leaves = outbox._check_leaves(req.root.lower(), upload.leaves)
+    leaves = outbox.check_leaves(req.root.lower(), upload.leaves)
     signer = upload.signer()
     holder = registry.signer(signer).agency_id
     if holder != req.agency_id:

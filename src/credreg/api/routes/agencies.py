@@ -29,7 +29,7 @@ from credreg.api.problems import Problem, ProblemError
 from credreg.registry import SignedBatchLeaves, SignedIssue, SignedStatusChange
 from credreg.service.batches import list_batch
 from credreg.service.db import OutboxRow
-from credreg.service.outbox import ISSUE, STATUS_CHANGE
+from credreg.service.store import ISSUE, STATUS_CHANGE
 
 router = APIRouter(prefix="/v1", tags=["agencies"])
 
