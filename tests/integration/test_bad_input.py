@@ -347,13 +347,13 @@ def test_one_file_is_one_session(setup: Setup) -> None:
 
 
 def _journal(out: Path) -> list[Path]:
-    return sorted((out / JOURNAL_DIR).glob("*.jsonl"))
+    return sorted((out / JOURNAL_DIR).glob("*.json"))
 
 
 def _journal_root(out: Path) -> str:
-    (journal,) = _journal(out)
-    first = json.loads(journal.read_text(encoding="utf-8").splitlines()[0])
-    return "0x" + first["signature"]["merkleRoot"]
+    (state,) = _journal(out)
+    root: str = json.loads(state.read_text(encoding="utf-8"))["root"]
+    return root
 
 
 def _finish_and_repeat(setup: Setup, results: Path, out: Path, root: str) -> None:

@@ -6,7 +6,7 @@ import json
 import os
 import sys
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -101,6 +101,18 @@ def issue(
             "(and publishes their status list positions: needed with --vc).",
         ),
     ] = None,
+    files: Annotated[
+        bool,
+        typer.Option("--files/--no-files", help="Write one JSON file per certificate (the default)."),
+    ] = True,
+    archive: Annotated[
+        bool,
+        typer.Option(
+            "--archive",
+            help="Also write every certificate into one JSON-lines file, OUT/batch-<root>.jsonl, which "
+            "credreg verify and credreg disclose read directly (with --no-files: only that file).",
+        ),
+    ] = False,
 ) -> None:
     """Agency: issue every certificate of a results file as one batch (one root on the ledger).
 
@@ -108,6 +120,7 @@ def issue(
     confirm; --yes skips the question, --dry-run only shows. All or nothing: if anything fails, run the
     same command again; it resumes, never issues twice.
     With --service URL the service sends the transaction and can then answer for each certificate.
+    Memory stays bounded whatever the batch's size (a million certificates take about 200 MB).
     Example: credreg issue results.csv --out certificates/ -k agency-signer.json
     """
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
@@ -120,6 +133,13 @@ def issue(
     st = state(ctx)
     if vc and (vc_key is None or service is None):
         raise ConfigError("--vc needs --vc-key (the agency's issuer key) and --service (where the lists are)")
+    if not files and not archive:
+        raise ConfigError(
+            "--no-files 需与 --archive 同用，否则不会写出任何证书 / --no-files needs --archive: otherwise no "
+            "certificate would be written"
+        )
+    if vc and not files:
+        raise ConfigError("--vc writes a VC beside each certificate file: drop --no-files")
     if service is not None and not service.startswith(("https://", "http://")):
         raise ConfigError(f"--service must be an http(s) URL, got {service!r}")
     issuer_key = None
@@ -164,11 +184,12 @@ def issue(
             horizon_years=horizon,
             submit=(lambda signed, leaves: service_client.relay_issue(service, signed, leaves))
             if service else None,
+            files=files, archive=archive,
         )  # fmt: skip
     s = outcome.summary
     if service and s.transaction_hash is None and s.leaves:
         # Recorded before (a resumed or repeated run): make sure the service knows the certificates anyway.
-        service_client.upload_batch(service, sign_upload(s, s.leaves, signer))
+        service_client.upload_batch(service, sign_upload(s, list(s.leaves), signer))
     if issuer_key is not None and service is not None:
         from credreg.cli.vc_cmds import write_batch_vcs
 
@@ -188,7 +209,10 @@ def issue(
     )
     if s.transaction_hash:
         console.print(f"  transaction {s.transaction_hash} in block {s.block_number}")
-    console.print(f"  documents in {out}/ (summary batch-{s.root[2:18]}.json)")
+    if files:
+        console.print(f"  documents in {out}/ (summary batch-{s.root[2:18]}.json)")
+    if s.archive:
+        console.print(f"  archive {out / s.archive} (one certificate a line)")
 
 
 def _show_preview(ctx: typer.Context, p: IssuePreview) -> None:
@@ -404,7 +428,12 @@ reinstate = _status_command(
 
 
 def disclose(
-    document: Annotated[Path, typer.Argument(help="Your wrapped certificate file.")],
+    document: Annotated[
+        Path,
+        typer.Argument(
+            help="Your wrapped certificate file, or a batch archive (.jsonl) with --target/--line."
+        ),
+    ],
     hide: Annotated[
         list[str] | None, typer.Option("--hide", help="A field to hide, e.g. recipient.idNumber (repeat).")
     ] = None,
@@ -414,17 +443,42 @@ def disclose(
     list_fields: Annotated[
         bool, typer.Option("--list", help="List the fields you may hide, with their values.")
     ] = False,
+    target: Annotated[
+        str | None,
+        typer.Option(
+            "--target", metavar="HASH", help="From an archive: the certificate with this target hash."
+        ),
+    ] = None,
+    line: Annotated[
+        int | None,
+        typer.Option("--line", min=1, help="From an archive: the certificate on this line (from 1)."),
+    ] = None,
 ) -> None:
     """Holder: make a copy of your certificate with some fields hidden; it still verifies.
 
-    Works on the certificate file and on its SD-JWT VC, with the same field names.
+    Works on the certificate file and on its SD-JWT VC, with the same field names, and on one certificate
+    of a batch archive (credreg issue --archive), named by --target or --line.
     Example: credreg disclose C-2026-0001.json --hide recipient.idNumber --out shared.json
     """
+    from credreg.documents.archive import find_in_archive, is_archive
     from credreg.documents.disclosure import disclose as disclose_fields
     from credreg.documents.layout import hidden_fields
     from credreg.documents.wrap import dump_document, load_document
 
-    raw = _read(document)
+    if is_archive(document):
+        if (target is None) == (line is None):
+            raise ConfigError(
+                f"{document} 是批次归档，请用 --target 哈希 或 --line 行号 指明其中一张证书 / {document} is a batch "
+                "archive: name one certificate in it with --target HASH or --line N"
+            )
+        raw = find_in_archive(document, target=target, line=line)
+    elif target is not None or line is not None:
+        raise ConfigError(
+            "--target 和 --line 只用于批次归档（.jsonl） / --target and --line pick a certificate out of a batch "
+            "archive (.jsonl); this is a single certificate file"
+        )
+    else:
+        raw = _read(document)
     sd_jwt = is_vc_form(raw) and not raw.lstrip().startswith(b"{")
     doc = None if sd_jwt else load_document(raw)
     if list_fields:
@@ -576,8 +630,7 @@ def verify(
     kept: list[Path] = []
     raws: list[bytes | VerificationReport] = []
     skipped: list[Path] = []
-    for path in files:
-        raw = _read_or_error(path)
+    for path, raw in _inputs(files):
         if isinstance(raw, bytes) and _is_batch_summary(raw):
             skipped.append(path)
             continue
@@ -756,6 +809,21 @@ def _read(path: Path) -> bytes:
         return path.read_bytes()
     except OSError as exc:
         raise DocumentError(f"cannot read {path}: {exc.strerror or exc}") from exc
+
+
+def _inputs(files: list[Path]) -> Iterator[tuple[Path, bytes | VerificationReport]]:
+    """What `credreg verify` checks: each file, and each document of an archive (as `archive.jsonl:line`)."""
+    from credreg.documents.archive import archive_lines, is_archive
+
+    for path in files:
+        if not is_archive(path):
+            yield path, _read_or_error(path)
+            continue
+        try:
+            for line, raw in archive_lines(path):
+                yield Path(f"{path}:{line}"), raw
+        except DocumentError:
+            yield path, _read_or_error(path)
 
 
 def _read_or_error(path: Path) -> bytes | VerificationReport:

@@ -24,7 +24,9 @@ are read as UTF-8 (a leading byte-order mark, as spreadsheet programs write it, 
 
 from __future__ import annotations
 
+import contextlib
 import csv
+import hashlib
 import io
 import json
 import os
@@ -32,7 +34,7 @@ import re
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
-from typing import IO, Any, Final, Literal, TypeAlias
+from typing import IO, Any, Final, Literal, TypeAlias, cast
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
@@ -48,7 +50,14 @@ from credreg.documents.model import (
 )
 from credreg.errors import ResultsFileError, RowProblem
 
-__all__ = ["RESULTS_COLUMNS", "VALID_UNTIL_HORIZON_YEARS", "IssueContext", "ResultsFormat", "read_results"]
+__all__ = [
+    "RESULTS_COLUMNS",
+    "VALID_UNTIL_HORIZON_YEARS",
+    "IssueContext",
+    "ResultsFormat",
+    "iter_results",
+    "read_results",
+]
 
 ResultsFormat: TypeAlias = Literal["csv", "jsonl"]
 
@@ -130,6 +139,34 @@ def read_results(
     `source` is a path or an open file (text or binary). The format comes from `file_format` or else the
     file name's extension (``.csv``, ``.jsonl``, ``.ndjson``). `kind` applies to rows without a ``kind``.
     """
+    return [
+        certificate
+        for _, certificate in iter_results(
+            source,
+            context=context,
+            file_format=file_format,
+            kind=kind,
+            max_errors=max_errors,
+            horizon_years=horizon_years,
+        )
+    ]
+
+
+def iter_results(
+    source: str | os.PathLike[str] | IO[str] | IO[bytes],
+    *,
+    context: IssueContext,
+    file_format: ResultsFormat | None = None,
+    kind: CertificateKind | None = None,
+    max_errors: int = 20,
+    horizon_years: int = VALID_UNTIL_HORIZON_YEARS,
+) -> Iterator[tuple[int, AnyCertificate]]:
+    """`read_results` one row at a time, as ``(line, certificate)``, in memory that does not grow with the file.
+
+    The checks are the same, but a broken file is only known at its end: the `ResultsFileError` comes after
+    the last good row, so a caller must not act on the rows before the iteration has finished. Repeated
+    certificate numbers are found from 20 bytes a row (a digest and the line), sorted at the end.
+    """
     name = _source_name(source)
     fmt = file_format or _EXTENSIONS.get(Path(name).suffix.lower())
     if fmt not in ("csv", "jsonl"):
@@ -138,44 +175,91 @@ def read_results(
             [RowProblem(None, None, "unknown format: name it (csv or jsonl) or use a .csv/.jsonl file")],
             1,
         )
-    text = _read_text(source, name)
-    rows = _csv_rows(text) if fmt == "csv" else _jsonl_rows(text)
-    problems: list[RowProblem] = []
-    certificates: list[AnyCertificate] = []
-    first_row_of: dict[str, int] = {}
+    limit = max(1, max_errors)
+    problems = _Problems(limit)
+    numbers = bytearray()  # 16-byte digest of each certificate number + its line, 4 bytes big-endian
+    good = 0
     latest = _years_ahead(date.today(), horizon_years)
-    for line, row in rows:
-        if isinstance(row, RowProblem):
-            problems.append(row)
-            continue
-        certificate = _certificate(line, row, context, kind, problems)
-        if certificate is None:
-            continue
-        for column, value in (
-            ("issue_date", certificate.issue_date),
-            ("valid_until", certificate.valid_until),
-        ):
-            if value is not None and value > latest:
-                problems.append(
-                    RowProblem(
-                        line,
-                        column,
-                        f"{value.isoformat()} is more than {horizon_years} years ahead; check the year",
+    with _open_text(source, name) as text:
+        rows = _decoded(_csv_rows(text) if fmt == "csv" else _jsonl_rows(text), name)
+        for line, row in rows:
+            if isinstance(row, RowProblem):
+                problems.add(row)
+                continue
+            certificate = _certificate(line, row, context, kind, problems)
+            if certificate is None:
+                continue
+            for column, value in (
+                ("issue_date", certificate.issue_date),
+                ("valid_until", certificate.valid_until),
+            ):
+                if value is not None and value > latest:
+                    problems.add(
+                        RowProblem(
+                            line,
+                            column,
+                            f"{value.isoformat()} is more than {horizon_years} years ahead; check the year",
+                        )
                     )
-                )
-        earlier = first_row_of.setdefault(certificate.certificate_number, line)
-        if earlier != line:
-            problems.append(
+            numbers += _number_digest(certificate.certificate_number) + line.to_bytes(4, "big")
+            good += 1
+            if not problems.count:
+                yield line, certificate
+    for problem in _repeated_numbers(numbers, limit):
+        problems.add(problem)
+    if not problems.count and not good:
+        problems.add(RowProblem(None, None, "the file has no results"))
+    if problems.count:
+        raise ResultsFileError(name, problems.first(), problems.count)
+
+
+class _Problems:
+    """The first `limit` problems by line, and how many there were in all."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.kept: list[RowProblem] = []
+        self.count = 0
+
+    def add(self, problem: RowProblem) -> None:
+        self.count += 1
+        self.kept.append(problem)
+        if len(self.kept) > 2 * self.limit:
+            self.kept = self.first()
+
+    def append(self, problem: RowProblem) -> None:  # `_certificate` appends to a list
+        self.add(problem)
+
+    def __len__(self) -> int:
+        return self.count
+
+    def first(self) -> list[RowProblem]:
+        return sorted(self.kept, key=lambda p: -1 if p.row is None else p.row)[: self.limit]
+
+
+def _number_digest(number: str) -> bytes:
+    return hashlib.blake2b(number.encode("utf-8", "surrogatepass"), digest_size=16).digest()
+
+
+def _repeated_numbers(numbers: bytearray, limit: int) -> list[RowProblem]:
+    """Rows whose certificate number an earlier row has, from the packed (digest, line) entries."""
+    entries = [bytes(numbers[i : i + 20]) for i in range(0, len(numbers), 20)]
+    entries.sort()
+    found: list[RowProblem] = []
+    first_line = 0
+    previous = b""
+    for entry in entries:
+        digest, line = entry[:16], int.from_bytes(entry[16:], "big")
+        if digest == previous:
+            found.append(
                 RowProblem(
-                    line, "certificate_number", f"{certificate.certificate_number!r} is also on row {earlier}"
+                    line, "certificate_number", f"the same certificate number is also on row {first_line}"
                 )
             )
-        certificates.append(certificate)
-    if not problems and not certificates:
-        problems.append(RowProblem(None, None, "the file has no results"))
-    if problems:
-        raise ResultsFileError(name, problems[: max(1, max_errors)], len(problems))
-    return certificates
+        else:
+            previous, first_line = digest, line
+    found.sort(key=lambda p: p.row or 0)
+    return found
 
 
 def _years_ahead(day: date, years: int) -> date:
@@ -192,24 +276,46 @@ def _source_name(source: object) -> str:
     return name if isinstance(name, str) else "<results>"
 
 
-def _read_text(source: str | os.PathLike[str] | IO[str] | IO[bytes], name: str) -> str:
+@contextlib.contextmanager
+def _open_text(source: str | os.PathLike[str] | IO[str] | IO[bytes], name: str) -> Iterator[IO[str]]:
+    """The file as text, read as it is iterated: UTF-8, a leading byte-order mark dropped."""
+    if isinstance(source, str | os.PathLike):
+        try:
+            raw: IO[bytes] = Path(source).open("rb")  # noqa: SIM115 (closed by the with below)
+        except OSError as error:
+            message = f"cannot read the file: {error.strerror or error}"
+            raise ResultsFileError(name, [RowProblem(None, None, message)], 1) from None
+        with raw, io.TextIOWrapper(raw, encoding="utf-8-sig", newline="") as text:
+            yield text
+        return
+    if isinstance(source, io.TextIOBase):
+        yield cast(IO[str], source)
+        return
+    wrapped = io.TextIOWrapper(cast(IO[bytes], source), encoding="utf-8-sig", newline="")
     try:
-        if isinstance(source, str | os.PathLike):
-            content: str | bytes = Path(source).read_bytes()
-        else:
-            content = source.read()
-        if isinstance(content, bytes):
-            content = content.decode("utf-8-sig")
-        return content.removeprefix("\ufeff")
-    except UnicodeDecodeError as error:
-        message = f"not UTF-8 text (byte {error.start}); save the file as UTF-8"
+        yield wrapped
+    finally:
+        wrapped.detach()  # the caller's file stays open
+
+
+def _decoded(
+    rows: Iterator[tuple[int, dict[str, Any] | RowProblem]], name: str
+) -> Iterator[tuple[int, dict[str, Any] | RowProblem]]:
+    """`rows`, with a decoding or reading error turned into a `ResultsFileError`."""
+    line = 0
+    try:
+        for line, row in rows:
+            yield line, row
+        return
+    except UnicodeDecodeError:
+        message = f"not UTF-8 text (after line {line}); save the file as UTF-8"
     except OSError as error:
         message = f"cannot read the file: {error.strerror or error}"
     raise ResultsFileError(name, [RowProblem(None, None, message)], 1)
 
 
-def _csv_rows(text: str) -> Iterator[tuple[int, dict[str, Any] | RowProblem]]:
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+def _csv_rows(text: IO[str]) -> Iterator[tuple[int, dict[str, Any] | RowProblem]]:
+    reader = csv.reader(text, strict=True)
     last_line = 0
     header: list[str] | None = None
     try:
@@ -251,8 +357,8 @@ def _check_header(header: list[str], line: int) -> RowProblem | None:
     return None
 
 
-def _jsonl_rows(text: str) -> Iterator[tuple[int, dict[str, Any] | RowProblem]]:
-    for line, content in enumerate(text.splitlines(), start=1):
+def _jsonl_rows(text: IO[str]) -> Iterator[tuple[int, dict[str, Any] | RowProblem]]:
+    for line, content in enumerate(text, start=1):
         if not content.strip():
             continue
         try:
@@ -278,7 +384,7 @@ def _certificate(
     row: dict[str, Any],
     context: IssueContext,
     default_kind: CertificateKind | None,
-    problems: list[RowProblem],
+    problems: _Problems,
 ) -> AnyCertificate | None:
     before = len(problems)
     for column, value in row.items():

@@ -1,0 +1,218 @@
+"""Issuing in two passes: the archive that `verify` and `disclose` read, and resuming after a real kill.
+
+Each crash here is a SIGKILL of a `credreg issue` process at a chosen point (no clean-up runs); the same
+command run again must finish the batch under the root the journal names, with every certificate written
+exactly once, in its own file and in the archive.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from lifecycle_support import Cli, World, sample_results, set_up_registry
+
+from credreg.chain.devchain import ephemeral_chain
+from credreg.issuance import JOURNAL_DIR
+from credreg.verify import Outcome, verify_documents
+
+ROOT = Path(__file__).resolve().parents[2]
+COUNT = 30
+
+
+@dataclass
+class Setup:
+    world: World
+    cli: Cli
+    workdir: Path
+
+    def issue(self, results: Path, out: str, *more: str) -> str:
+        ran = self.cli.ok("issue", "--yes", str(results), "--out", out, "--dev-account", "2", *more)
+        return ran.text
+
+
+@pytest.fixture(scope="module")
+def setup(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Setup]:
+    workdir = tmp_path_factory.mktemp("streaming")
+    with ephemeral_chain() as chain:
+        world = set_up_registry(chain.url)
+        world.registry.manifest.save(workdir / "data" / "deployment.json")
+        cli = Cli(
+            workdir,
+            {
+                "CREDREG_DATA_DIR": str(workdir / "data"),
+                "CREDREG_RPC_URL": chain.url,
+                "CREDREG_PROJECT_ROOT": str(ROOT),
+            },
+        )
+        yield Setup(world, cli, workdir)
+
+
+def _summary(out: Path) -> dict[str, object]:
+    (path,) = out.glob("batch-*.json")
+    summary: dict[str, object] = json.loads(path.read_text(encoding="utf-8"))
+    return summary
+
+
+def _archive_lines(out: Path) -> list[bytes]:
+    (path,) = out.glob("batch-*.jsonl")
+    return [line for line in path.read_bytes().splitlines() if line.strip()]
+
+
+def _check_batch(setup: Setup, out: Path, root: str, *, files: bool = True) -> None:
+    """Every certificate written once, in its file and in the archive, all valid under `root`."""
+    summary = _summary(out)
+    assert summary["root"] == root
+    assert summary["count"] == COUNT
+    leaves = summary["leaves"]
+    assert isinstance(leaves, list)
+    assert len(set(leaves)) == COUNT
+    lines = _archive_lines(out)
+    assert len(lines) == COUNT
+    assert {"0x" + json.loads(line)["signature"]["targetHash"] for line in lines} == set(leaves)
+    if files:
+        names = summary["files"]
+        assert isinstance(names, list)
+        assert sorted(names) == sorted(p.name for p in out.glob("*.json") if not p.name.startswith("batch-"))
+        assert len(set(names)) == COUNT
+        # A certificate's file and its archive line are the same bytes.
+        assert {(out / str(name)).read_bytes().strip() for name in names} == set(lines)
+    reports = verify_documents(setup.world.registry, lines)
+    assert {r.verdict for r in reports} == {Outcome.VALID}
+    assert {json.loads(line)["signature"]["merkleRoot"] for line in lines} == {root[2:]}
+    assert len(setup.world.issued_events(root)) == 1
+    assert not any((out / JOURNAL_DIR).glob("*")), "the journal is removed once the batch is complete"
+
+
+def test_the_archive_is_verified_and_disclosed_from_directly(setup: Setup) -> None:
+    results = sample_results(setup.workdir / "archive.csv", COUNT, prefix="AR", seed=71)
+    said = setup.issue(results, "archive", "--archive")
+    out = setup.workdir / "archive"
+    root = str(_summary(out)["root"])
+    assert f"issued {COUNT} certificate(s) under root {root}" in said
+    assert f"batch-{root[2:18]}.jsonl" in said
+    _check_batch(setup, out, root)
+
+    archive = next(out.glob("batch-*.jsonl"))
+    checked = setup.cli.json("verify", str(archive.relative_to(setup.workdir)))
+    assert [r["verdict"] for r in checked] == ["valid"] * COUNT
+    assert [r["file"] for r in checked] == [f"archive/{archive.name}:{n}" for n in range(1, COUNT + 1)]
+
+    third = json.loads(_archive_lines(out)[2])
+    setup.cli.ok(
+        "disclose", str(archive), "--line", "3", "--hide", "recipient.idNumber", "--out", "by-line.json"
+    )
+    target = "0x" + third["signature"]["targetHash"]
+    setup.cli.ok(
+        "disclose", str(archive), "--target", target, "--hide", "recipient.name", "--out", "by-hash.json"
+    )
+    for name, hidden in (("by-line.json", "recipient.idNumber"), ("by-hash.json", "recipient.name")):
+        (report,) = setup.cli.json("verify", name)
+        assert report["verdict"] == "valid"
+        assert report["hidden_fields"] == [hidden]
+        disclosed = json.loads((setup.workdir / name).read_text(encoding="utf-8"))
+        assert disclosed["signature"]["targetHash"] == third["signature"]["targetHash"]
+
+    refused = setup.cli.fails(2, "disclose", str(archive), "--hide", "recipient.name", "--out", "x.json")
+    assert "--target HASH or --line N" in refused.text
+    missing = setup.cli.fails(2, "disclose", str(archive), "--line", "99", "--list")
+    assert "no document on line 99" in missing.text
+    absent = setup.cli.fails(2, "disclose", str(archive), "--target", "0x" + "ab" * 32, "--list")
+    assert "no document with target hash" in absent.text
+
+
+def test_an_archive_alone_writes_no_certificate_files(setup: Setup) -> None:
+    results = sample_results(setup.workdir / "only.csv", COUNT, prefix="AO", seed=72)
+    setup.issue(results, "only", "--no-files", "--archive")
+    out = setup.workdir / "only"
+    assert [p.name for p in out.glob("AO*")] == []
+    assert _summary(out)["files"] == []
+    _check_batch(setup, out, str(_summary(out)["root"]), files=False)
+    nothing = setup.cli.fails(
+        2, "issue", "--yes", str(results), "--out", "only", "--dev-account", "2", "--no-files"
+    )
+    assert "--no-files needs --archive" in nothing.text
+
+
+# Runs `credreg issue` and SIGKILLs the process at a point: after `after` calls of a function.
+KILLER = """
+import os, signal, sys
+from credreg import issuance
+from credreg.cli import main
+from credreg.registry import Relayer
+
+point, after = sys.argv[1], int(sys.argv[2])
+calls = [0]
+
+def dying(real):
+    def wrapped(*args, **kwargs):
+        if calls[0] >= after:
+            os.kill(os.getpid(), signal.SIGKILL)
+        calls[0] += 1
+        return real(*args, **kwargs)
+    return wrapped
+
+if point == "first pass":
+    issuance.document_head = dying(issuance.document_head)
+elif point == "before sending":
+    Relayer.issue = dying(Relayer.issue)
+elif point == "after sending":
+    real_issue = Relayer.issue
+    def issue_and_die(self, signed):
+        real_issue(self, signed)
+        os.kill(os.getpid(), signal.SIGKILL)
+    Relayer.issue = issue_and_die
+elif point == "writing":
+    issuance.finish_document = dying(issuance.finish_document)
+elif point == "summary":
+    issuance._write_summary = dying(issuance._write_summary)
+sys.exit(main(sys.argv[3:]))
+"""
+
+
+@pytest.mark.parametrize(
+    ("point", "after"),
+    [("first pass", 12), ("before sending", 0), ("after sending", 0), ("writing", 17), ("summary", 0)],
+)
+def test_a_killed_issuance_resumes_to_the_same_root(setup: Setup, point: str, after: int) -> None:
+    name = "kill-" + point.replace(" ", "-")
+    results = sample_results(
+        setup.workdir / f"{name}.csv", COUNT, prefix=f"K{after}{len(point)}", seed=80 + after
+    )
+    env = {**{k: v for k, v in os.environ.items() if not k.startswith("CREDREG_")}, **setup.cli.env}
+    args = ["issue", "--yes", str(results), "--out", name, "--dev-account", "2", "--archive"]
+    killed = subprocess.run(
+        [sys.executable, "-c", KILLER, point, str(after), *args],
+        cwd=setup.workdir, env=env, capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert killed.returncode == -9, killed.stderr
+    out = setup.workdir / name
+    states = list((out / JOURNAL_DIR).glob("*.json"))
+    if point == "first pass":
+        assert states == [], "the journal is not whole, so it names no root"
+        assert list((out / JOURNAL_DIR).glob("*.spool.part")), "the first pass was cut short"
+        journaled = None
+    else:
+        (state,) = states
+        journaled = str(json.loads(state.read_text(encoding="utf-8"))["root"])
+        sent = setup.world.registry.record(setup.world.agency_id, journaled).issued
+        assert sent == (point != "before sending")
+    assert list(out.glob("batch-*.json")) == [], "no summary: the batch is not complete"
+    if point == "writing":
+        assert 0 < len(list(out.glob("K*.json"))) < COUNT
+
+    said = setup.issue(results, name, "--archive")
+    root = str(_summary(out)["root"])
+    if journaled is not None:
+        assert root == journaled
+        assert f"resumed and issued {COUNT} certificate(s) under root {root}" in said
+    _check_batch(setup, out, root)
+    again = setup.issue(results, name, "--archive")
+    assert f"already issued: this file is batch {root}" in again
+    assert len(setup.world.issued_events(root)) == 1
