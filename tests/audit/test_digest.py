@@ -11,12 +11,13 @@ from audit_ledger import History
 
 from credreg.audit.digest import Canon, digest_events
 from credreg.audit.replay import Replayer
-from credreg.audit.source import AuditEvent, FastDecoder, LogSource
+from credreg.audit.source import FastDecoder, LogSource
 from credreg.audit.state import LedgerState
+from credreg.chain.codec import LedgerEvent
 from credreg.errors import ConfigError
 
 
-def _events(history: History) -> list[AuditEvent]:
+def _events(history: History) -> list[LedgerEvent]:
     registry = history.registry
     source = LogSource(registry.w3, registry.address, FastDecoder(registry.abi))
     return [
@@ -26,7 +27,7 @@ def _events(history: History) -> list[AuditEvent]:
     ]
 
 
-def _digest(history: History, events: list[AuditEvent]) -> str:
+def _digest(history: History, events: list[LedgerEvent]) -> str:
     canon = Canon(FastDecoder(history.registry.abi))
     return digest_events(canon, events, history.registry.manifest.chain_id, history.registry.address)
 

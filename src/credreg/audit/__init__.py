@@ -25,7 +25,7 @@ if TYPE_CHECKING:
         report_from,
         resolve_block,
     )
-    from credreg.audit.source import AuditEvent, FastDecoder, LogSource
+    from credreg.audit.source import FastDecoder, LogSource
     from credreg.audit.state import LedgerState
     from credreg.chain.states import Verdict
 
@@ -33,7 +33,6 @@ if TYPE_CHECKING:
 __getattr__ = lazy_exports(
     __name__,
     {
-        "AuditEvent": ("credreg.audit.source", "AuditEvent"),
         "AuditReport": ("credreg.audit.report", "AuditReport"),
         "Canon": ("credreg.audit.digest", "Canon"),
         "CredentialAudit": ("credreg.audit.report", "CredentialAudit"),
@@ -63,7 +62,6 @@ __getattr__ = lazy_exports(
 __all__ = [
     "RULES",
     "SCHEME",
-    "AuditEvent",
     "AuditReport",
     "Canon",
     "CredentialAudit",

@@ -25,7 +25,8 @@ import json
 from collections.abc import Callable, Iterable
 from typing import Any, Protocol
 
-from credreg.audit.source import AuditEvent, FastDecoder
+from credreg.audit.source import FastDecoder, time_of
+from credreg.chain.codec import LedgerEvent
 
 SCHEME = "credreg-audit/1"
 
@@ -99,7 +100,7 @@ class Canon:
             for name in decoder.event_names
         }
 
-    def line(self, event: AuditEvent) -> str:
+    def line(self, event: LedgerEvent) -> str:
         """The event's canonical text line (see the module docstring)."""
         args = event.args
         fields = self._fields.get(event.name)
@@ -111,7 +112,7 @@ class Canon:
             # Not an event of this ABI (only a test or a forged input builds one): generic, still canonical.
             text = ",".join(f"{name}={canonical_value(value)}" for name, value in args.items())
         return (
-            f"{event.block_number}|{event.block_time}|{event.block_hash}|{event.transaction_hash}|"
+            f"{event.block_number}|{time_of(event)}|{event.block_hash}|{event.transaction_hash}|"
             f"{event.transaction_index}|{event.log_index}|{event.name}|{text}"
         )
 
@@ -134,7 +135,7 @@ class EventChain:
     def start(cls, canon: Canon, chain_id: int, address: str) -> EventChain:
         return cls(canon, chain_seed(chain_id, address))
 
-    def add(self, event: AuditEvent) -> None:
+    def add(self, event: LedgerEvent) -> None:
         self.head = new_keccak(self.head + self.canon.line(event).encode()).digest()
         self.count += 1
 
@@ -143,7 +144,7 @@ class EventChain:
         return "0x" + self.head.hex()
 
 
-def digest_events(canon: Canon, events: Iterable[AuditEvent], chain_id: int, address: str) -> str:
+def digest_events(canon: Canon, events: Iterable[LedgerEvent], chain_id: int, address: str) -> str:
     """The event chain over `events` alone (for tests and for comparing a slice of the ledger)."""
     chain = EventChain.start(canon, chain_id, address)
     for event in events:

@@ -29,8 +29,9 @@ from pathlib import Path
 from typing import IO, Any
 from zoneinfo import ZoneInfo
 
-from credreg.audit.source import AuditEvent, FastDecoder, checksum
+from credreg.audit.source import FastDecoder, time_of
 from credreg.audit.state import LedgerState
+from credreg.chain.codec import LedgerEvent
 from credreg.chain.states import Verdict
 from credreg.config import DEFAULT_TIME_ZONE
 from credreg.documents.merkle import MerkleTree
@@ -112,9 +113,7 @@ def _cell(arg: str, value: Any, zone: tzinfo | None) -> Any:
     if arg == "reason" and isinstance(value, int):
         return reason_cell(value)
     if isinstance(value, str):
-        if value.startswith("0x") and len(value) == 42:
-            return checksum(value)
-        return safe_text(value)
+        return safe_text(value)  # addresses come in EIP-55 form from the decoder
     return value
 
 
@@ -154,14 +153,15 @@ class EventsCsv:
         )
         self.rows = 0
 
-    def write(self, event: AuditEvent) -> None:
+    def write(self, event: LedgerEvent) -> None:
         args = event.args
         words = EVENTS.get(event.name)
+        moment = time_of(event)
         self.writer.writerow(
             [
                 event.block_number,
-                local_time(event.block_time, self.zone),
-                event.block_time,
+                local_time(moment, self.zone),
+                moment,
                 event.transaction_hash,
                 event.log_index,
                 both(words) if words else event.name,
@@ -212,18 +212,18 @@ def write_credentials_csv(
     known = batches or {}
     path.parent.mkdir(parents=True, exist_ok=True)
     rows = 0
-    listed: set[tuple[int, str]] = set()
+    # Certificates already on a row of their own (roots are looked up in the state, not held again).
+    leaves = {(a, leaf) for (a, root), b in known.items() if (a, root) in state.roots for leaf in b.leaves}
     with path.open("w", encoding=ENCODING, newline="") as stream:
         writer = csv.writer(stream)
         writer.writerow(credential_columns(zone))
-        for key in sorted(state.roots, key=lambda k: (state.roots[k].block, k)):
+        for key, _record in state.roots.by_block():
             agency_id, root = key
             batch = known.get(key)
             count: Any = len(batch.leaves) if batch else "未知 / unknown"
             verdict = state.verdict(agency_id, root, root, [], moment).verdict
             writer.writerow(_batch_row(state, key, root, "root", "", count, verdict, zone))
             rows += 1
-            listed.add(key)
             if batch is None:
                 continue
             tree = MerkleTree(hash_bytes(leaf) for leaf in batch.leaves)
@@ -233,11 +233,9 @@ def write_credentials_csv(
                 number = batch.numbers.get(leaf, "")
                 writer.writerow(_batch_row(state, key, leaf, "certificate", number, "", verdict, zone))
                 rows += 1
-                listed.add((agency_id, leaf))
-        for key in sorted(state.targets, key=lambda k: (state.targets[k].last_block, k)):
+        for key, entry in state.targets.by_block():
             agency_id, target = key
-            entry = state.targets[key]
-            if key in listed:
+            if key in leaves or key in state.roots:
                 continue  # already on its root's or its certificate's row
             owner = state.roots.get((agency_id, entry.root))
             agency = state.agencies.get(agency_id) if owner else None
@@ -250,7 +248,7 @@ def write_credentials_csv(
                 [
                     target, both(_KINDS["leaf-or-node"]), "", "", entry.root, owner.agency_id if owner else "",
                     safe_text(agency.name) if agency else "", owner.scope_id if owner else "", "", "",
-                    checksum(owner.signer) if owner else "", local_time(owner.issued_at, zone) if owner else "",
+                    owner.signer if owner else "", local_time(owner.issued_at, zone) if owner else "",
                     (local_time(owner.valid_until, zone) or "长期有效 / no end") if owner else "",
                     _status_cell(entry.status.name.lower()), reason_cell(entry.reason) if entry.reason else "",
                     local_time(entry.since, zone), _set_by(entry.by_governor, agency_id), entry.changes,
@@ -281,7 +279,7 @@ def _batch_row(
         hash_, both(_KINDS[kind]), number, count, root, record.agency_id,
         safe_text(agency.name) if agency else "", record.scope_id,
         safe_text(scope.occupation_code) if scope else "", scope.level if scope else "",
-        checksum(record.signer), local_time(record.issued_at, zone),
+        record.signer, local_time(record.issued_at, zone),
         local_time(record.valid_until, zone) or "长期有效 / no end",
         _status_cell(status.status.name.lower() if status else "none"),
         reason_cell(status.reason) if status and status.reason else "",

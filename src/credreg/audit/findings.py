@@ -6,7 +6,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from credreg.audit.source import AuditEvent
+from credreg.audit.source import time_of
+from credreg.chain.codec import LedgerEvent
 
 FindingKind = Literal["invariant", "view", "provenance", "ledger"]
 
@@ -97,11 +98,11 @@ class EventRef(BaseModel):
     log_index: int
 
     @classmethod
-    def of(cls, event: AuditEvent) -> EventRef:
+    def of(cls, event: LedgerEvent) -> EventRef:
         return cls(
             name=event.name,
             block_number=event.block_number,
-            block_time=event.block_time,
+            block_time=time_of(event),
             transaction_hash=event.transaction_hash,
             log_index=event.log_index,
         )
@@ -128,10 +129,10 @@ class Finding(BaseModel):
         kind: FindingKind,
         code: str,
         message: str,
-        event: AuditEvent | EventRef | None = None,
+        event: LedgerEvent | EventRef | None = None,
         subject: str | None = None,
     ) -> Finding:
-        ref = EventRef.of(event) if isinstance(event, AuditEvent) else event
+        ref = EventRef.of(event) if isinstance(event, LedgerEvent) else event
         return cls(kind=kind, code=code, rule=RULES[code], message=message, event=ref, subject=subject)
 
     def __str__(self) -> str:

@@ -16,14 +16,16 @@ from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 
 from credreg.audit.findings import Finding
-from credreg.audit.source import AuditEvent
+from credreg.audit.source import time_of
 from credreg.audit.state import (
     ZERO_ADDRESS,
     ZERO_HASH,
+    KeyEntry,
     LedgerState,
-    SignerEntry,
     in_window,
+    key_kind,
 )
+from credreg.chain.codec import LedgerEvent
 from credreg.chain.states import AgencyState, Status
 from credreg.documents.model import scope_id as scope_id_of
 
@@ -43,7 +45,7 @@ def window(valid_from: int, valid_until: int) -> str:
     return f"[{iso(valid_from)}, {'open' if valid_until == 0 else iso(valid_until)})"
 
 
-def check(state: LedgerState, event: AuditEvent) -> list[Finding]:
+def check(state: LedgerState, event: LedgerEvent) -> list[Finding]:
     """The rules `event` breaks, given the state before it."""
     rule = _RULES.get(event.name)
     if rule is None:
@@ -51,7 +53,7 @@ def check(state: LedgerState, event: AuditEvent) -> list[Finding]:
     return [Finding.make("invariant", code, message, event) for code, message in rule(state, event)]
 
 
-def _ownership_transfer_started(state: LedgerState, ev: AuditEvent) -> Iterator[Problem]:
+def _ownership_transfer_started(state: LedgerState, ev: LedgerEvent) -> Iterator[Problem]:
     if ev.args["previousOwner"] != state.governor:
         yield (
             "governor-mismatch",
@@ -59,7 +61,7 @@ def _ownership_transfer_started(state: LedgerState, ev: AuditEvent) -> Iterator[
         )
 
 
-def _ownership_transferred(state: LedgerState, ev: AuditEvent) -> Iterator[Problem]:
+def _ownership_transferred(state: LedgerState, ev: LedgerEvent) -> Iterator[Problem]:
     previous, new = ev.args["previousOwner"], ev.args["newOwner"]
     if state.governor == ZERO_ADDRESS:
         if previous != ZERO_ADDRESS:
@@ -77,7 +79,7 @@ def _ownership_transferred(state: LedgerState, ev: AuditEvent) -> Iterator[Probl
         )
 
 
-def _scope_defined(state: LedgerState, ev: AuditEvent) -> Iterator[Problem]:
+def _scope_defined(state: LedgerState, ev: LedgerEvent) -> Iterator[Problem]:
     a = ev.args
     expected = scope_id_of(a["occupationCode"], a["level"])
     if a["scopeId"] != expected:
@@ -94,7 +96,7 @@ def _scope_defined(state: LedgerState, ev: AuditEvent) -> Iterator[Problem]:
         )
 
 
-def _agency_registered(state: LedgerState, ev: AuditEvent) -> Iterator[Problem]:
+def _agency_registered(state: LedgerState, ev: LedgerEvent) -> Iterator[Problem]:
     a = ev.args
     if a["agencyId"] != state.agency_count + 1:
         yield ("agency-id-out-of-order", f"agency got id {a['agencyId']}, expected {state.agency_count + 1}")
@@ -108,7 +110,7 @@ def _agency_registered(state: LedgerState, ev: AuditEvent) -> Iterator[Problem]:
         )
 
 
-def _known_agency(state: LedgerState, ev: AuditEvent) -> Iterator[Problem]:
+def _known_agency(state: LedgerState, ev: LedgerEvent) -> Iterator[Problem]:
     if (
         ev.args["agencyId"] not in state.agencies
         or state.agencies[ev.args["agencyId"]].state is AgencyState.NONE
@@ -116,7 +118,7 @@ def _known_agency(state: LedgerState, ev: AuditEvent) -> Iterator[Problem]:
         yield ("agency-unknown", f"{ev.name} names agency {ev.args['agencyId']}, which was never registered")
 
 
-def _authorised(state: LedgerState, ev: AuditEvent, agency_id: int) -> Iterator[Problem]:
+def _authorised(state: LedgerState, ev: LedgerEvent, agency_id: int) -> Iterator[Problem]:
     actor = ev.args["actor"]
     agency = state.agencies.get(agency_id)
     if actor != state.governor and (agency is None or actor != agency.admin):
@@ -127,7 +129,7 @@ def _authorised(state: LedgerState, ev: AuditEvent, agency_id: int) -> Iterator[
         )
 
 
-def _agency_admin_transferred(state: LedgerState, ev: AuditEvent) -> Iterator[Problem]:
+def _agency_admin_transferred(state: LedgerState, ev: LedgerEvent) -> Iterator[Problem]:
     yield from _known_agency(state, ev)
     agency = state.agencies.get(ev.args["agencyId"])
     if agency is None:
@@ -141,7 +143,7 @@ def _agency_admin_transferred(state: LedgerState, ev: AuditEvent) -> Iterator[Pr
     yield from _authorised(state, ev, agency.agency_id)
 
 
-def _agency_suspended(state: LedgerState, ev: AuditEvent) -> Iterator[Problem]:
+def _agency_suspended(state: LedgerState, ev: LedgerEvent) -> Iterator[Problem]:
     yield from _known_agency(state, ev)
     agency = state.agencies.get(ev.args["agencyId"])
     if agency is not None and agency.state is not AgencyState.ACTIVE:
@@ -151,7 +153,7 @@ def _agency_suspended(state: LedgerState, ev: AuditEvent) -> Iterator[Problem]:
         )
 
 
-def _agency_reinstated(state: LedgerState, ev: AuditEvent) -> Iterator[Problem]:
+def _agency_reinstated(state: LedgerState, ev: LedgerEvent) -> Iterator[Problem]:
     yield from _known_agency(state, ev)
     agency = state.agencies.get(ev.args["agencyId"])
     if agency is not None and agency.state is not AgencyState.SUSPENDED:
@@ -161,7 +163,7 @@ def _agency_reinstated(state: LedgerState, ev: AuditEvent) -> Iterator[Problem]:
         )
 
 
-def _agency_revoked(state: LedgerState, ev: AuditEvent) -> Iterator[Problem]:
+def _agency_revoked(state: LedgerState, ev: LedgerEvent) -> Iterator[Problem]:
     yield from _known_agency(state, ev)
     agency = state.agencies.get(ev.args["agencyId"])
     if agency is not None and agency.state not in (AgencyState.ACTIVE, AgencyState.SUSPENDED):
@@ -169,27 +171,27 @@ def _agency_revoked(state: LedgerState, ev: AuditEvent) -> Iterator[Problem]:
             "agency-transition",
             f"agency {agency.agency_id} was revoked while {agency.state.name.lower()}",
         )
-    if ev.args["cutoff"] > ev.block_time:
+    if ev.args["cutoff"] > time_of(ev):
         yield (
             "cutoff-in-future",
-            f"agency {ev.args['agencyId']} was revoked at {iso(ev.block_time)} with a later cut-off "
+            f"agency {ev.args['agencyId']} was revoked at {iso(time_of(ev))} with a later cut-off "
             f"{iso(ev.args['cutoff'])}",
         )
 
 
-def _not_revoked(state: LedgerState, ev: AuditEvent) -> Iterator[Problem]:
+def _not_revoked(state: LedgerState, ev: LedgerEvent) -> Iterator[Problem]:
     agency = state.agencies.get(ev.args["agencyId"])
     if agency is not None and agency.state is AgencyState.REVOKED:
         yield ("agency-revoked-acts", f"{ev.name} for agency {agency.agency_id} after its revocation")
 
 
-def _window_valid(ev: AuditEvent) -> Iterator[Problem]:
+def _window_valid(ev: LedgerEvent) -> Iterator[Problem]:
     valid_from, valid_until = ev.args["validFrom"], ev.args["validUntil"]
     if valid_until != 0 and valid_until <= valid_from:
         yield ("window-invalid", f"{ev.name} set the empty window {window(valid_from, valid_until)}")
 
 
-def _agency_accredited(state: LedgerState, ev: AuditEvent) -> Iterator[Problem]:
+def _agency_accredited(state: LedgerState, ev: LedgerEvent) -> Iterator[Problem]:
     yield from _known_agency(state, ev)
     yield from _not_revoked(state, ev)
     scope = state.scopes.get(ev.args["scopeId"])
@@ -207,8 +209,8 @@ def _agency_accredited(state: LedgerState, ev: AuditEvent) -> Iterator[Problem]:
     yield from _window_valid(ev)
 
 
-def _ended_now(ev: AuditEvent, old_from: int, old_until: int, what: str) -> Iterator[Problem]:
-    t = ev.block_time
+def _ended_now(ev: LedgerEvent, old_from: int, old_until: int, what: str) -> Iterator[Problem]:
+    t = time_of(ev)
     if old_until != 0 and old_until <= t:
         yield (
             "withdrawal-invalid",
@@ -224,7 +226,7 @@ def _ended_now(ev: AuditEvent, old_from: int, old_until: int, what: str) -> Iter
         )
 
 
-def _accreditation_withdrawn(state: LedgerState, ev: AuditEvent) -> Iterator[Problem]:
+def _accreditation_withdrawn(state: LedgerState, ev: LedgerEvent) -> Iterator[Problem]:
     key = (ev.args["agencyId"], ev.args["scopeId"])
     entry = state.accreditations.get(key)
     what = f"the accreditation of agency {key[0]} for scope {key[1]}"
@@ -234,66 +236,74 @@ def _accreditation_withdrawn(state: LedgerState, ev: AuditEvent) -> Iterator[Pro
     yield from _ended_now(ev, entry.valid_from, entry.valid_until, what)
 
 
-def _signer_added(state: LedgerState, ev: AuditEvent) -> Iterator[Problem]:
+def _key_added(state: LedgerState, ev: LedgerEvent) -> Iterator[Problem]:
     a = ev.args
+    kind = key_kind(ev.name)
+    key = a[kind.arg]
     yield from _known_agency(state, ev)
     yield from _not_revoked(state, ev)
-    existing = state.signers.get(a["signer"])
-    if existing is not None:
-        yield (
-            "signer-reused",
-            f"signer {a['signer']} of agency {existing.agency_id} was added to agency {a['agencyId']}",
-        )
-    if a["signer"] == ZERO_ADDRESS:
-        yield ("signer-unknown", "the zero address was added as a signer")
-    if a["signerIndex"] != len(state.signer_by_index) + 1:
-        yield (
-            "signer-index-out-of-order",
-            f"signer {a['signer']} got index {a['signerIndex']}, expected {len(state.signer_by_index) + 1}",
-        )
+    existing = state.keys_of(kind).get(key)
+    if kind.arg == "signer":
+        if existing is not None:
+            yield (
+                "signer-reused",
+                f"signer {key} of agency {existing.agency_id} was added to agency {a['agencyId']}",
+            )
+        if key == ZERO_ADDRESS:
+            yield ("signer-unknown", "the zero address was added as a signer")
+        if a["signerIndex"] != len(state.signer_by_index) + 1:
+            yield (
+                "signer-index-out-of-order",
+                f"signer {key} got index {a['signerIndex']}, expected {len(state.signer_by_index) + 1}",
+            )
+    elif existing is not None or key == ZERO_HASH:
+        owner = f"agency {existing.agency_id}" if existing else "nobody (the zero key)"
+        yield ("issuer-key-reused", f"issuer key {key} of {owner} was added to agency {a['agencyId']}")
     yield from _window_valid(ev)
     yield from _authorised(state, ev, a["agencyId"])
 
 
-def _agency_signer(state: LedgerState, ev: AuditEvent) -> Iterator[tuple[Problem | None, SignerEntry | None]]:
-    signer = state.signers.get(ev.args["signer"])
-    if signer is None or signer.agency_id != ev.args["agencyId"]:
-        owner = f"agency {signer.agency_id}" if signer else "no agency"
-        yield (
-            ("signer-unknown", f"{ev.name} names signer {ev.args['signer']} of agency {ev.args['agencyId']}, "
-             f"but it belongs to {owner}"),
-            None,
-        )  # fmt: skip
-        return
-    yield (None, signer)
+def _agency_key(state: LedgerState, ev: LedgerEvent) -> tuple[Problem | None, KeyEntry | None]:
+    """The key a retirement or compromise names, if it is a key of the agency the event says."""
+    kind = key_kind(ev.name)
+    key, agency_id = ev.args[kind.arg], ev.args["agencyId"]
+    entry = state.keys_of(kind).get(key)
+    if entry is None or entry.agency_id != agency_id:
+        owner = f"agency {entry.agency_id}" if entry else "no agency"
+        problem = (
+            kind.unknown,
+            f"{ev.name} names {kind.noun} {key} of agency {agency_id}, but it belongs to {owner}",
+        )
+        return problem, None
+    return None, entry
 
 
-def _signer_retired(state: LedgerState, ev: AuditEvent) -> Iterator[Problem]:
-    for problem, signer in _agency_signer(state, ev):
-        if problem is not None:
-            yield problem
-        if signer is not None:
-            yield from _ended_now(ev, signer.valid_from, signer.valid_until, f"signer {signer.address}")
+def _key_retired(state: LedgerState, ev: LedgerEvent) -> Iterator[Problem]:
+    problem, entry = _agency_key(state, ev)
+    if problem is not None:
+        yield problem
+    if entry is not None:
+        noun = key_kind(ev.name).noun
+        yield from _ended_now(ev, entry.valid_from, entry.valid_until, f"{noun} {entry.key}")
     yield from _authorised(state, ev, ev.args["agencyId"])
 
 
-def _signer_compromised(state: LedgerState, ev: AuditEvent) -> Iterator[Problem]:
-    since = ev.args["since"]
-    for problem, signer in _agency_signer(state, ev):
-        if problem is not None:
-            yield problem
-        if signer is not None:
-            current = signer.compromised_since
-            if since == 0 or since > ev.block_time or (current != 0 and since >= current):
-                yield (
-                    "compromise-time-invalid",
-                    f"signer {signer.address} was reported compromised since {iso(since)} at {iso(ev.block_time)}"
-                    + (f", after an earlier report of {iso(current)}" if current else ""),
-                )
+def _key_compromised(state: LedgerState, ev: LedgerEvent) -> Iterator[Problem]:
+    problem, entry = _agency_key(state, ev)
+    if problem is not None:
+        yield problem
+    if entry is not None:
+        since, current, t = ev.args["since"], entry.compromised_since, time_of(ev)
+        if since == 0 or since > t or (current != 0 and since >= current):
+            yield (
+                "compromise-time-invalid",
+                f"{key_kind(ev.name).noun} {entry.key} was reported compromised since {iso(since)} at {iso(t)}"
+                + (f", after an earlier report of {iso(current)}" if current else ""),
+            )
     yield from _authorised(state, ev, ev.args["agencyId"])
 
 
-def _scope_retired(state: LedgerState, ev: AuditEvent) -> Iterator[Problem]:
+def _scope_retired(state: LedgerState, ev: LedgerEvent) -> Iterator[Problem]:
     scope = state.scopes.get(ev.args["scopeId"])
     if scope is None:
         yield ("scope-unknown", f"undefined scope {ev.args['scopeId']} was retired")
@@ -302,49 +312,14 @@ def _scope_retired(state: LedgerState, ev: AuditEvent) -> Iterator[Problem]:
             "scope-retired",
             f"scope {scope.scope_id} was retired again (first at {iso(scope.retired_at)})",
         )
-    if ev.args["retiredAt"] != ev.block_time:
+    if ev.args["retiredAt"] != time_of(ev):
         yield (
             "scope-retired",
-            f"a scope retirement at {iso(ev.block_time)} says {iso(ev.args['retiredAt'])}",
+            f"a scope retirement at {iso(time_of(ev))} says {iso(ev.args['retiredAt'])}",
         )
 
 
-def _issuer_key_added(state: LedgerState, ev: AuditEvent) -> Iterator[Problem]:
-    a = ev.args
-    yield from _known_agency(state, ev)
-    yield from _not_revoked(state, ev)
-    existing = state.issuer_keys.get(a["publicKey"])
-    if existing is not None or a["publicKey"] == ZERO_HASH:
-        owner = f"agency {existing.agency_id}" if existing else "nobody (the zero key)"
-        yield (
-            "issuer-key-reused",
-            f"issuer key {a['publicKey']} of {owner} was added to agency {a['agencyId']}",
-        )
-    yield from _window_valid(ev)
-    yield from _authorised(state, ev, a["agencyId"])
-
-
-def _issuer_key_changed(state: LedgerState, ev: AuditEvent) -> Iterator[Problem]:
-    a = ev.args
-    key = state.issuer_keys.get(a["publicKey"])
-    if key is None or key.agency_id != a["agencyId"]:
-        yield (
-            "issuer-key-unknown",
-            f"{ev.name} names issuer key {a['publicKey']} not of agency {a['agencyId']}",
-        )
-    elif ev.name == "IssuerKeyRetired":
-        yield from _ended_now(ev, key.valid_from, key.valid_until, f"issuer key {key.public_key}")
-    else:
-        since, current = a["since"], key.compromised_since
-        if since == 0 or since > ev.block_time or (current != 0 and since >= current):
-            yield (
-                "compromise-time-invalid",
-                f"issuer key {key.public_key} was reported compromised since {iso(since)} at {iso(ev.block_time)}",
-            )
-    yield from _authorised(state, ev, a["agencyId"])
-
-
-def _signer_problem(signer: SignerEntry | None, address: str, agency_id: int, moment: int) -> str | None:
+def _signer_problem(signer: KeyEntry | None, address: str, agency_id: int, moment: int) -> str | None:
     if signer is None or signer.agency_id != agency_id:
         owner = f"agency {signer.agency_id}" if signer else "no agency"
         return f"signer {address} is not a key of agency {agency_id} (it belongs to {owner})"
@@ -355,10 +330,10 @@ def _signer_problem(signer: SignerEntry | None, address: str, agency_id: int, mo
     return None
 
 
-def _credential_issued(state: LedgerState, ev: AuditEvent) -> Iterator[Problem]:
+def _credential_issued(state: LedgerState, ev: LedgerEvent) -> Iterator[Problem]:
     # The common case (every rule holds) must stay cheap: messages are built only for a broken rule.
     a = ev.args
-    root, agency_id, scope_id, t = a["root"], a["agencyId"], a["scopeId"], ev.block_time
+    root, agency_id, scope_id, t = a["root"], a["agencyId"], a["scopeId"], time_of(ev)
 
     def what() -> str:
         return f"root {root} issued by agency {agency_id} at {iso(t)}"
@@ -396,9 +371,9 @@ def _credential_issued(state: LedgerState, ev: AuditEvent) -> Iterator[Problem]:
 _ACTION_WORDS = {1: "revoked", 2: "suspended", 3: "reinstated"}
 
 
-def _credential_status_changed(state: LedgerState, ev: AuditEvent) -> Iterator[Problem]:
+def _credential_status_changed(state: LedgerState, ev: LedgerEvent) -> Iterator[Problem]:
     a = ev.args
-    action, target, t = a["action"], a["target"], ev.block_time
+    action, target, t = a["action"], a["target"], time_of(ev)
     if action not in _ACTION_WORDS:
         yield ("status-action-invalid", f"target {target} got action {action}")
         return
@@ -450,7 +425,7 @@ def _credential_status_changed(state: LedgerState, ev: AuditEvent) -> Iterator[P
         yield ("status-held-by-governor", f"{what()} by agency {agency_id}, but the governor suspended it")
 
 
-_RULES: dict[str, Callable[[LedgerState, AuditEvent], Iterator[Problem]]] = {
+_RULES: dict[str, Callable[[LedgerState, LedgerEvent], Iterator[Problem]]] = {
     "OwnershipTransferStarted": _ownership_transfer_started,
     "OwnershipTransferred": _ownership_transferred,
     "ScopeDefined": _scope_defined,
@@ -461,13 +436,13 @@ _RULES: dict[str, Callable[[LedgerState, AuditEvent], Iterator[Problem]]] = {
     "AgencyRevoked": _agency_revoked,
     "AgencyAccredited": _agency_accredited,
     "AccreditationWithdrawn": _accreditation_withdrawn,
-    "SignerAdded": _signer_added,
-    "SignerRetired": _signer_retired,
-    "SignerCompromised": _signer_compromised,
+    "SignerAdded": _key_added,
+    "SignerRetired": _key_retired,
+    "SignerCompromised": _key_compromised,
     "ScopeRetired": _scope_retired,
-    "IssuerKeyAdded": _issuer_key_added,
-    "IssuerKeyRetired": _issuer_key_changed,
-    "IssuerKeyCompromised": _issuer_key_changed,
+    "IssuerKeyAdded": _key_added,
+    "IssuerKeyRetired": _key_retired,
+    "IssuerKeyCompromised": _key_compromised,
     "CredentialIssued": _credential_issued,
     "CredentialStatusChanged": _credential_status_changed,
 }

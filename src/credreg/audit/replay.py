@@ -3,29 +3,44 @@
 A replay can stop at any block and resume later, in this process or another one, from a checkpoint file:
 the last block processed, the rebuilt state and the running event digest, written atomically (a crash
 leaves the previous checkpoint intact). Resuming gives the same state and digest as replaying in one go.
+
+Past `memory_records` roots and status targets, the records move to a SQLite file (`audit.store`), so the
+replay's memory stays bounded whatever the ledger's size. Then a checkpoint is two parts: the records and
+the rest of the state, committed together in that file (one SQLite transaction), and a small JSON file
+naming it.
 """
 
 from __future__ import annotations
 
 import json
+import os
+import shutil
+import sqlite3
+import tempfile
 import time
-from collections.abc import Callable
+import weakref
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from credreg.audit import invariants
 from credreg.audit.digest import Canon, EventChain, final_digest
 from credreg.audit.findings import Finding
-from credreg.audit.source import AuditEvent, FastDecoder, LogSource, block_time
+from credreg.audit.source import FastDecoder, LogSource, block_time
 from credreg.audit.state import HANDLED_EVENTS, LedgerState
+from credreg.audit.store import read_checkpoint
+from credreg.chain.codec import LedgerEvent
 from credreg.chain.logs import MAX_WINDOW_BLOCKS
 from credreg.chain.manifest import write_atomically
 from credreg.errors import ConfigError
 from credreg.registry import Registry
 
-CHECKPOINT_FORMAT = "credreg-audit-checkpoint/1"
+CHECKPOINT_FORMAT = "credreg-audit-checkpoint/2"
+# Roots and status targets held in memory before they move to disk: about 500 bytes each, so about 100 MB.
+MEMORY_RECORDS = 200_000
 
-EventHook = Callable[[AuditEvent], None]
+EventHook = Callable[[LedgerEvent], None]
 ProgressHook = Callable[[int, int, int], None]
 """Called after each window with (blocks done, blocks in the replay, events so far)."""
 
@@ -71,7 +86,11 @@ class Replayer:
         use_log_timestamps: bool = True,
         checkpoint: Path | None = None,
         checkpoint_every: float = 10.0,
+        memory_records: int = MEMORY_RECORDS,
+        records_dir: Path | None = None,
     ) -> None:
+        """`memory_records`: roots and targets kept in memory before they move to a SQLite file, beside the
+        checkpoint, in `records_dir`, or else in a temporary directory removed with the replayer."""
         self.registry = registry
         self.decoder = FastDecoder(registry.abi)
         problems = check_abi(self.decoder)
@@ -99,6 +118,9 @@ class Replayer:
         self.windows = 0
         self.seconds = 0.0
         self.events_this_run = 0
+        self.memory_records = memory_records
+        self.records_dir = records_dir
+        self._scratch: str | None = None
 
     @property
     def through_block(self) -> int:
@@ -124,28 +146,13 @@ class Replayer:
         first = self.next_block
         total = max(1, to_block - first + 1)
         last_saved = time.monotonic()
-        state, chain, rules = self.state, self.chain, invariants.check
         try:
             # A log the ABI cannot decode (UndecodableLog) stops the replay: skipping it would leave it out of
             # the digest, and nothing after it could be trusted.
             for _start, end, events in self.source.windows(first, to_block):
-                for event in events:
-                    for finding in rules(state, event):
-                        state.add_finding(finding)
-                    if not state.apply(event):
-                        state.add_finding(
-                            Finding.make(
-                                "ledger", "event-not-audited", f"{event.name} has no audit rule", event
-                            )
-                        )
-                    chain.add(event)
-                    if on_event is not None:
-                        on_event(event)
-                self.events_this_run += len(events)
-                self.next_block = end + 1
-                self.windows += 1
+                self.apply(events, end, on_event=on_event)
                 if progress is not None:
-                    progress(end - first + 1, total, chain.count)
+                    progress(end - first + 1, total, self.chain.count)
                 if self.checkpoint is not None and time.monotonic() - last_saved >= self.checkpoint_every:
                     self.save(self.checkpoint)
                     last_saved = time.monotonic()
@@ -153,6 +160,49 @@ class Replayer:
             self.seconds += time.perf_counter() - started
         if self.checkpoint is not None:
             self.save(self.checkpoint)
+
+    def apply(
+        self, events: Sequence[LedgerEvent], through_block: int, *, on_event: EventHook | None = None
+    ) -> None:
+        """Apply one window: `events` (in ledger order, block times filled in), which are every event of the
+        blocks up to `through_block` not applied yet. `run` reads the windows from the node; a benchmark may
+        feed events it decoded itself."""
+        state, chain, rules = self.state, self.chain, invariants.check
+        state.prefetch(events)
+        for event in events:
+            for finding in rules(state, event):
+                state.add_finding(finding)
+            if not state.apply(event):
+                state.add_finding(
+                    Finding.make("ledger", "event-not-audited", f"{event.name} has no audit rule", event)
+                )
+            chain.add(event)
+            if on_event is not None:
+                on_event(event)
+        self.events_this_run += len(events)
+        self.next_block = through_block + 1
+        self.windows += 1
+        if state.database is None and state.records > self.memory_records:
+            state.spill(self._new_records_path())
+
+    def _new_records_path(self) -> Path:
+        """A fresh file for the records: beside the checkpoint (so that it can be resumed), or scratch."""
+        token = os.urandom(4).hex()
+        if self.checkpoint is not None:
+            return self.checkpoint.with_name(f"{self.checkpoint.stem}.{token}.sqlite")
+        if self.records_dir is not None:
+            return self.records_dir / f"audit-records.{token}.sqlite"
+        if self._scratch is None:
+            self._scratch = tempfile.mkdtemp(prefix="credreg-audit-")
+            weakref.finalize(self, shutil.rmtree, self._scratch, True)
+        return Path(self._scratch) / f"records.{token}.sqlite"
+
+    def close(self) -> None:
+        """Let go of the records' file (a scratch one is removed); the replayer is not used after this."""
+        self.state.close()
+        if self._scratch is not None:
+            shutil.rmtree(self._scratch, ignore_errors=True)
+            self._scratch = None
 
     # --- results -----------------------------------------------------------------------------------------
 
@@ -175,22 +225,44 @@ class Replayer:
 
     # --- checkpoints -------------------------------------------------------------------------------------
 
-    def save(self, path: Path) -> None:
-        """Write the checkpoint atomically: the previous one stays whole until the new one replaces it."""
-        payload = {
+    def _identity(self) -> dict[str, Any]:
+        return {
             "format": CHECKPOINT_FORMAT,
             "chain_id": self.chain_id,
             "address": self.address,
             "deployment_block": self.deployment_block,
+        }
+
+    def save(self, path: Path) -> None:
+        """Write the checkpoint atomically: the previous one stays whole until the new one replaces it.
+
+        With the records on disk, they and the rest of the state are committed in their file first (one
+        SQLite transaction), then the JSON file naming that file is replaced."""
+        position = {
             "through_block": self.through_block,
             "event_chain": {"head": self.chain.hex, "count": self.chain.count},
-            "state_digest": self.state.digest(),
-            "state": self.state.dump(),
         }
-        write_atomically(path, json.dumps(payload, separators=(",", ":"), ensure_ascii=False))
+        state = self.state
+        if state.database_path is None:
+            payload = {**self._identity(), **position, "state_digest": state.digest(), "state": state.dump()}
+            write_atomically(path, json.dumps(payload, separators=(",", ":"), ensure_ascii=False))
+            return
+        kept = {**position, "records": [len(state.roots), len(state.targets)], "state": state.dump()}
+        state.commit(json.dumps(kept, separators=(",", ":"), ensure_ascii=False))
+        records = state.database_path
+        name = records.name if records.parent.resolve() == path.parent.resolve() else str(records.resolve())
+        pointer = {**self._identity(), **position, "records": name}
+        write_atomically(path, json.dumps(pointer, separators=(",", ":"), ensure_ascii=False))
+        # Record files of earlier replays saved under this checkpoint are no longer named by it.
+        for old in path.parent.glob(f"{path.stem}.*.sqlite*"):
+            if old.name != records.name and old.name != records.name + "-journal":
+                old.unlink(missing_ok=True)
 
     def resume(self, path: Path) -> None:
-        """Continue from the checkpoint at `path`; refuses one from another deployment or a damaged one."""
+        """Continue from the checkpoint at `path`; refuses one from another deployment or a damaged one.
+
+        Records on disk are used in place when `path` is this replayer's own checkpoint, else copied (so
+        that the checkpoint resumed from stays as it was)."""
         try:
             raw = json.loads(path.read_text(encoding="utf-8"))
         except FileNotFoundError as exc:
@@ -198,7 +270,9 @@ class Replayer:
         except (OSError, ValueError) as exc:
             raise ConfigError(f"the audit checkpoint {path} cannot be read: {exc}") from exc
         if not isinstance(raw, dict) or raw.get("format") != CHECKPOINT_FORMAT:
-            raise ConfigError(f"{path} is not a credreg audit checkpoint ({CHECKPOINT_FORMAT})")
+            raise ConfigError(
+                f"{path} is not a credreg audit checkpoint ({CHECKPOINT_FORMAT}); replay from the deployment block"
+            )
         mine = (self.chain_id, self.address, self.deployment_block)
         theirs = (raw.get("chain_id"), str(raw.get("address", "")).lower(), raw.get("deployment_block"))
         if mine != theirs:
@@ -207,17 +281,42 @@ class Replayer:
                 f"(deployed at block {theirs[2]}), not {mine[1]} on chain {mine[0]} (block {mine[2]})"
             )
         try:
-            state = LedgerState.load(raw["state"])
+            if "records" in raw:
+                state, raw = self._resume_records(path, Path(str(raw["records"])))
+            else:
+                state = LedgerState.load(raw["state"])
+                if state.digest() != raw.get("state_digest"):
+                    raise ConfigError(
+                        f"the audit checkpoint {path} is damaged: its state does not match its recorded digest"
+                    )
             head = bytes.fromhex(str(raw["event_chain"]["head"])[2:])
             count = int(raw["event_chain"]["count"])
             through = int(raw["through_block"])
-        except (KeyError, TypeError, ValueError) as exc:
+        except (KeyError, TypeError, ValueError, sqlite3.Error) as exc:
             raise ConfigError(f"the audit checkpoint {path} is damaged: {exc!r}") from exc
-        if state.digest() != raw.get("state_digest"):
-            raise ConfigError(
-                f"the audit checkpoint {path} is damaged: its state does not match its recorded digest"
-            )
+        self.state.close()
         self.state = state
         self.chain = EventChain(self.canon, head, count)
         self.next_block = through + 1
         self.resumed_from = through
+
+    def _resume_records(self, path: Path, named: Path) -> tuple[LedgerState, dict[str, Any]]:
+        source = named if named.is_absolute() else path.parent / named
+        if not source.is_file():
+            raise ConfigError(f"the audit checkpoint {path} names records {source}, which are missing")
+        own = self.checkpoint is not None and self.checkpoint.resolve() == path.resolve()
+        records = source if own else self._new_records_path()
+        if not own:
+            records.parent.mkdir(parents=True, exist_ok=True)
+            original, copy = sqlite3.connect(source), sqlite3.connect(records)
+            try:
+                original.backup(copy)
+            finally:
+                original.close()
+                copy.close()
+        kept: dict[str, Any] = json.loads(read_checkpoint(records))
+        full = LedgerState.load(kept["state"], records=records)
+        if [len(full.roots), len(full.targets)] != kept["records"]:
+            full.close()
+            raise ConfigError(f"the audit checkpoint {path} is damaged: its records do not match their count")
+        return full, kept

@@ -24,18 +24,18 @@ from credreg.audit.findings import Finding
 from credreg.audit.invariants import iso, window
 from credreg.audit.provenance import ProvenanceResult, check_provenance
 from credreg.audit.replay import EventHook, ProgressHook, Replayer
-from credreg.audit.source import AuditEvent, block_at_time, block_time, checksum, head_block
+from credreg.audit.source import block_at_time, block_time, head_block, time_of
 from credreg.audit.state import (
     DAY,
-    HistoryEntry,
     LedgerState,
-    RootEntry,
     VerdictResult,
     combine,
     day_of,
     in_window,
 )
+from credreg.audit.store import RootEntry
 from credreg.audit.views import compare_views
+from credreg.chain.codec import LedgerEvent, checksum
 from credreg.chain.states import AgencyState, Verdict
 from credreg.errors import ConfigError
 from credreg.registry import Registry
@@ -537,7 +537,7 @@ def _agency_summary(
         status_changes=dict(sorted(changes.items())),
         signers=[
             SignerSummary(
-                address=checksum(k.address),
+                address=checksum(k.key),
                 index=k.index,
                 valid_from=k.valid_from,
                 valid_until=k.valid_until,
@@ -593,11 +593,11 @@ def _scope_label(state: LedgerState, scope_id: str) -> str:
     return f"{scope.occupation_code} level {scope.level}" if scope else f"scope {scope_id}"
 
 
-def describe(state: LedgerState, entry: HistoryEntry) -> str:
+def describe(state: LedgerState, entry: LedgerEvent) -> str:
     """One sentence an auditor reads for a governance event."""
     a = entry.args
     agency = f"agency {a.get('agencyId')}"
-    name = entry.event
+    name = entry.name
     if name == "OwnershipTransferStarted":
         return (
             f"governor {checksum(a['previousOwner'])} proposed {checksum(a['newOwner'])} as the next governor"
@@ -631,11 +631,11 @@ def describe(state: LedgerState, entry: HistoryEntry) -> str:
     return name
 
 
-def history_item(state: LedgerState, entry: HistoryEntry) -> HistoryItem:
+def history_item(state: LedgerState, entry: LedgerEvent) -> HistoryItem:
     return HistoryItem(
-        block=entry.block,
-        time=entry.time,
-        event=entry.event,
+        block=entry.block_number,
+        time=time_of(entry),
+        event=entry.name,
         transaction_hash=entry.transaction_hash,
         log_index=entry.log_index,
         text=describe(state, entry),
@@ -648,9 +648,9 @@ def build_timeline(state: LedgerState) -> list[TimelineItem]:
     items = [
         TimelineItem(
             kind="governance",
-            time=h.time,
-            block=h.block,
-            event=h.event,
+            time=time_of(h),
+            block=h.block_number,
+            event=h.name,
             transaction_hash=h.transaction_hash,
             agency_id=h.args.get("agencyId"),
             text=describe(state, h),
@@ -763,7 +763,7 @@ def audit_credential(
         watched.add(node)
     history: list[HistoryItem] = []
 
-    def watch(event: AuditEvent) -> None:
+    def watch(event: LedgerEvent) -> None:
         # The issuance of its root and changes to the hashes on its path in its agency's namespace; not
         # changes to other leaves, nor another agency's records of the same hashes.
         subject = event.args.get("target", event.args.get("root"))
@@ -771,12 +771,11 @@ def audit_credential(
         if agency_id is not None and holder != agency_id:
             return
         if subject in watched and len(history) < MAX_CREDENTIAL_HISTORY:
-            entry = HistoryEntry.of(event)
             history.append(
                 HistoryItem(
-                    block=entry.block, time=entry.time, event=entry.event,
-                    transaction_hash=entry.transaction_hash, log_index=entry.log_index,
-                    text=_credential_text(event), args=entry.args,
+                    block=event.block_number, time=time_of(event), event=event.name,
+                    transaction_hash=event.transaction_hash, log_index=event.log_index,
+                    text=_credential_text(event), args=event.args,
                 )
             )  # fmt: skip
 
@@ -863,7 +862,7 @@ def _judge(
     return state.verdict(agency_id, root, leaf, proof, moment)
 
 
-def _credential_text(event: AuditEvent) -> str:
+def _credential_text(event: LedgerEvent) -> str:
     a = event.args
     if event.name == "CredentialIssued":
         expiry = f", valid until {iso(a['validUntil'])}" if a["validUntil"] else ""

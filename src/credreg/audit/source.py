@@ -1,10 +1,10 @@
 """Reading the registry's events fast enough for an audit: raw JSON-RPC, static fields sliced from hex.
 
-`credreg.chain.events` decodes every log through eth_abi and web3's result formatters, about 70 µs a log;
-an audit of a large ledger has a budget of 50 µs an event for everything (issue 7 asks for 20,000 events
-a second). Here logs come from plain `eth_getLogs` replies and static fields (integers, booleans,
-addresses, fixed bytes) are read straight from their 32-byte words; only events with strings go through
-eth_abi. `tests/audit/test_source.py` checks that both decoders agree on every event type.
+`credreg.chain.codec` decodes every log through eth_abi, about 70 µs a log; an audit of a large ledger has
+a budget of 10 µs an event for everything. Here logs come from plain `eth_getLogs` replies and static fields
+(integers, booleans, addresses, fixed bytes) are read straight from their 32-byte words; only events with
+strings go through eth_abi. The result is the codec's own `LedgerEvent`, values in the codec's one shape
+(addresses in EIP-55 form); `tests/audit/test_source.py` checks that both decoders agree on every event type.
 
 Block times: anvil and recent geth put `blockTimestamp` on each log; Besu and GoQuorum do not. A block
 with a `CredentialIssued` or `CredentialStatusChanged` event needs no lookup (their `issuedAt` / `since` is
@@ -17,17 +17,17 @@ import codecs
 import json
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from itertools import pairwise
 from typing import Any
 
 import requests
 from eth_abi.abi import decode
-from eth_utils.address import to_checksum_address
 from eth_utils.crypto import keccak
 from web3 import HTTPProvider, Web3
 
 from credreg.chain.client import FailoverProvider, rpc_url_of, with_retries
+from credreg.chain.codec import LedgerEvent, checksum
 from credreg.chain.logs import MAX_WINDOW_BLOCKS, LogReply, LogWindows
 from credreg.errors import ChainError
 
@@ -54,25 +54,12 @@ class UndecodableLog(ChainError):
         self.reason = reason
 
 
-@dataclass(slots=True)
-class AuditEvent:
-    """One event of the ledger, decoded; `args` in ABI order.
-
-    Values: integers as int, booleans as bool, addresses and fixed bytes as lowercase 0x-hex, strings as str.
-    """
-
-    name: str
-    block_number: int
-    block_time: int
-    block_hash: str
-    transaction_hash: str
-    transaction_index: int
-    log_index: int
-    args: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def position(self) -> tuple[int, int]:
-        return (self.block_number, self.log_index)
+def time_of(event: LedgerEvent) -> int:
+    """The block time of an event the audit read (`LogSource` fills every one in)."""
+    moment = event.block_time
+    if moment is None:
+        raise ChainError(f"{event.name} at block {event.block_number} has no block time")
+    return moment
 
 
 Converter = Callable[[str], Any]
@@ -87,7 +74,7 @@ def _converter(kind: str) -> Converter:
         def address(word: str) -> str:
             if len(word) != 64 or word[:24] != _ZERO_PAD[:24]:
                 raise ValueError(f"address word {word!r} is malformed")
-            return "0x" + word[24:]
+            return checksum("0x" + word[24:])
 
         return address
     if kind == "bool":
@@ -200,7 +187,7 @@ class FastDecoder:
                 return spec.fields
         raise KeyError(name)
 
-    def decode(self, log: Mapping[str, Any]) -> AuditEvent:
+    def decode(self, log: Mapping[str, Any]) -> LedgerEvent:
         topics: list[str] = log["topics"]
         spec = self._specs.get(topics[0].lower()) if topics else None
         if spec is None or len(topics) != spec.topics:
@@ -231,29 +218,24 @@ class FastDecoder:
             block, index = int(log["blockNumber"], 16), int(log["logIndex"], 16)
             raise UndecodableLog(block, index, f"{spec.name}: {exc}") from exc
         raw_time = log.get("blockTimestamp")
-        return AuditEvent(
+        return LedgerEvent(
             spec.name,
             int(log["blockNumber"], 16),
-            int(raw_time, 16) if raw_time else -1,
             log["blockHash"].lower(),
             log["transactionHash"].lower(),
             int(log["transactionIndex"], 16),
             int(log["logIndex"], 16),
             args,
+            int(raw_time, 16) if raw_time else None,
         )
 
 
 def _normalise(kind: str, value: Any) -> Any:
     if kind == "address":
-        return str(value).lower()
+        return checksum(str(value))
     if isinstance(value, bytes):
         return "0x" + value.hex()
     return value
-
-
-def checksum(address: str) -> str:
-    """EIP-55 form of a lowercase address, for people to read."""
-    return to_checksum_address(address) if address else address
 
 
 # `"result": [` opens the list of logs in a JSON-RPC reply; nothing before it (jsonrpc, id) can contain it.
@@ -335,13 +317,13 @@ class LogSource:
             first_blocks=FIRST_WINDOW_BLOCKS,
             target_events=self.target_events,
         )
-        self.address = to_checksum_address(self.address)
+        self.address = checksum(self.address)
 
     @property
     def url(self) -> str:
         return rpc_url_of(self.w3)
 
-    def windows(self, from_block: int, to_block: int) -> Iterator[tuple[int, int, list[AuditEvent]]]:
+    def windows(self, from_block: int, to_block: int) -> Iterator[tuple[int, int, list[LedgerEvent]]]:
         """(first block, last block, events) for consecutive windows covering [from_block, to_block].
 
         Windows follow credreg's one log-window policy (`credreg.chain.logs.LogWindows`), here sized to hold
@@ -356,8 +338,7 @@ class LogSource:
                 del logs  # the decoded events are all that is held of this window while it is applied
                 if any(a.position >= b.position for a, b in pairwise(events)):
                     events.sort(key=_position)
-                self._fill_times(events)
-                yield start, end, events
+                yield start, end, self._timed(events)
         finally:
             session, self._session = self._session, None
             if session is not None:
@@ -413,20 +394,22 @@ class LogSource:
             return LogReply(None, str(error.get("message", error) if isinstance(error, dict) else error))
         return LogReply(reply["result"], "", through)
 
-    def _fill_times(self, events: list[AuditEvent]) -> None:
-        if not self.use_log_timestamps:
-            for event in events:
-                event.block_time = -1
+    def _timed(self, events: list[LedgerEvent]) -> list[LedgerEvent]:
+        """`events` with every block time filled in (those the logs did not carry are looked up)."""
         known: dict[int, int] = {}
         for event in events:
-            if event.block_time >= 0:
+            if event.block_time is not None and self.use_log_timestamps:
                 known[event.block_number] = event.block_time
             elif event.name in TIME_FIELDS and TIME_FIELDS[event.name] in event.args:
                 known[event.block_number] = int(event.args[TIME_FIELDS[event.name]])
         missing = sorted({e.block_number for e in events if e.block_number not in known})
         known.update(self.block_times(missing))
-        for event in events:
-            event.block_time = known[event.block_number]
+        return [
+            event
+            if event.block_time == known[event.block_number]
+            else replace(event, block_time=known[event.block_number])
+            for event in events
+        ]
 
     def block_times(self, blocks: Sequence[int]) -> dict[int, int]:
         """Timestamps of `blocks`, asked for in JSON-RPC batches."""
@@ -460,7 +443,7 @@ def batch_request(w3: Web3, requests: Sequence[tuple[str, Any]], *, what: str) -
     return sorted(replies, key=lambda r: int(r.get("id") or 0))
 
 
-def _position(event: AuditEvent) -> tuple[int, int]:
+def _position(event: LedgerEvent) -> tuple[int, int]:
     return (event.block_number, event.log_index)
 
 

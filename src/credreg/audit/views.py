@@ -18,6 +18,7 @@ from web3 import Web3
 from credreg.audit.findings import Finding
 from credreg.audit.source import batch_request
 from credreg.audit.state import LedgerState
+from credreg.audit.store import chunks
 from credreg.chain.client import rpc_url_of
 from credreg.chain.codec import ContractCodec
 from credreg.chain.states import Verdict
@@ -182,13 +183,12 @@ def _compare_roots(
     moment: int,
     progress: Callable[[int, int], None] | None,
 ) -> None:
-    keys = list(state.roots)
-    for start in range(0, len(keys), BATCH):
-        chunk = keys[start : start + BATCH]
-        records = caller.many("record", [[a, root] for a, root in chunk])
-        verdicts = caller.many("credentialStatus", [[a, root, root, []] for a, root in chunk])
-        for (agency_id, root), record, status in zip(chunk, records, verdicts, strict=True):
-            r = state.roots[(agency_id, root)]
+    total, done = len(state.roots), 0
+    # A bounded number of records at a time: on a large ledger they are read from the record store.
+    for chunk in chunks(state.roots.items(), BATCH):
+        records = caller.many("record", [[a, root] for (a, root), _ in chunk])
+        verdicts = caller.many("credentialStatus", [[a, root, root, []] for (a, root), _ in chunk])
+        for ((agency_id, root), r), record, status in zip(chunk, records, verdicts, strict=True):
             subject = f"root {root} of agency {agency_id}"
             chain = (record[0], record[1], record[2].lower(), record[3], record[4])
             mine = (agency_id, r.scope_id, r.signer.lower(), r.issued_at, r.valid_until)
@@ -196,7 +196,7 @@ def _compare_roots(
             if chain != mine:
                 out.mismatch("roots", subject, f"{subject}: record on chain {chain}, replayed {mine}")
             verdict = (status[0], status[1], status[2], status[3])
-            expected = state.verdict(agency_id, root, root, [], moment)
+            expected = state.verdict_of_record(agency_id, [root], r, moment)
             mine_verdict = (int(expected.verdict), expected.target, expected.reason, expected.since)
             out.compared["verdicts"] += 1
             if verdict != mine_verdict:
@@ -206,18 +206,16 @@ def _compare_roots(
                     f"{subject}: credentialStatus on chain says {_label(verdict[0])} {verdict[1:]}, "
                     f"replayed {expected.verdict.label} {mine_verdict[1:]}",
                 )
+        done += len(chunk)
         if progress is not None:
-            progress(min(start + BATCH, len(keys)), len(keys))
+            progress(done, total)
 
 
 def _compare_targets(caller: _Caller, state: LedgerState, out: ViewComparison) -> None:
-    keys = list(state.targets)
-    for start in range(0, len(keys), BATCH):
-        chunk = keys[start : start + BATCH]
-        for (agency_id, target), view in zip(
-            chunk, caller.many("statusOf", [list(k) for k in chunk]), strict=True
+    for chunk in chunks(state.targets.items(), BATCH):
+        for ((agency_id, target), t), view in zip(
+            chunk, caller.many("statusOf", [list(k) for k, _ in chunk]), strict=True
         ):
-            t = state.targets[(agency_id, target)]
             chain = tuple(view)
             mine = (int(t.status), t.reason, t.nonce, t.since, t.by_governor)
             out.compared["targets"] += 1

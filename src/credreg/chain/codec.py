@@ -90,9 +90,14 @@ class FunctionSpec:
     quick_inputs: tuple[tuple[str, bool], ...] | None  # (word type, is an array) per input, if all are
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class LedgerEvent:
-    """One decoded event, with its position on the ledger: the one event type of every layer."""
+    """One decoded event, with its position on the ledger: the one event type of every layer, from decoding
+    to the event index (`service.db.LedgerEventRow`), the audit and the API (`api.models.EventOut`).
+
+    `args` are in ABI order, in the codec's one shape (module docstring). `block_time` is the block's
+    timestamp when known: logs of anvil and recent geth carry it, and the audit and the index fill it in.
+    """
 
     name: str
     block_number: int
@@ -101,6 +106,7 @@ class LedgerEvent:
     transaction_index: int
     log_index: int
     args: dict[str, Any]
+    block_time: int | None = None
 
     @property
     def position(self) -> tuple[int, int]:
@@ -207,6 +213,7 @@ class ContractCodec:
         decoded = decode(list(spec.data_types), bytes.fromhex(_hex_of(log["data"])[2:]))
         for param, value in zip(spec.data, decoded, strict=True):
             values[param["name"]] = normalise(param, value)
+        stamp = log.get("blockTimestamp")
         return LedgerEvent(
             name=spec.name,
             block_number=_int(log["blockNumber"]),
@@ -215,6 +222,7 @@ class ContractCodec:
             transaction_index=_int(log["transactionIndex"]),
             log_index=_int(log["logIndex"]),
             args={name: values[name] for name in spec.order},
+            block_time=_int(stamp) if stamp is not None else None,
         )
 
 

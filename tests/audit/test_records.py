@@ -1,0 +1,107 @@
+"""Roots and status targets on disk: the same report, digest and exports as in memory, and resumable."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+
+import pytest
+from audit_ledger import History
+
+from credreg.audit import store
+from credreg.audit.export import write_credentials_csv
+from credreg.audit.replay import Replayer
+from credreg.audit.report import report_from
+from credreg.errors import ConfigError
+
+
+def _report(history: History, replayer: Replayer) -> dict[str, object]:
+    report = report_from(history.registry, replayer, provenance=False, include_records=True)
+    return report.model_dump(mode="json", exclude={"run"})
+
+
+def _credentials(replayer: Replayer, path: Path) -> bytes:
+    write_credentials_csv(path, replayer.state, replayer.through_time())
+    return path.read_bytes()
+
+
+@pytest.mark.parametrize("cache", [store.CACHE_RECORDS, 2], ids=["cache", "tiny-cache"])
+def test_records_on_disk_give_the_same_report_digest_and_exports(
+    history: History, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cache: int
+) -> None:
+    # A tiny write-back cache is emptied on nearly every write: reads then go to the file one by one.
+    monkeypatch.setattr(store, "CACHE_RECORDS", cache)
+    end = history.blocks["end"]
+    in_memory = Replayer(history.registry)
+    in_memory.run(end)
+    on_disk = Replayer(history.registry, window_blocks=3, memory_records=0, records_dir=tmp_path)
+    on_disk.run(end)
+    assert in_memory.state.database is None
+    assert on_disk.state.database_path is not None
+    assert on_disk.state.database_path.parent == tmp_path
+    assert on_disk.digest() == in_memory.digest()
+    assert _report(history, on_disk) == _report(history, in_memory)
+    assert _credentials(on_disk, tmp_path / "disk.csv") == _credentials(in_memory, tmp_path / "memory.csv")
+    root = history.roots["single_b"]
+    assert on_disk.state.verdict(2, root, root, [], 0) == in_memory.state.verdict(2, root, root, [], 0)
+
+
+def test_records_spill_to_disk_past_the_threshold_only(history: History) -> None:
+    replayer = Replayer(history.registry, window_blocks=2, memory_records=5)
+    first_window = history.registry.manifest.deployment_block + 1
+    replayer.run(first_window)
+    assert replayer.state.database is None  # a few records: still in memory
+    replayer.run(history.blocks["end"])
+    assert replayer.state.database_path is not None
+    scratch = replayer.state.database_path.parent
+    assert scratch.is_dir()
+    replayer.close()
+    assert not scratch.exists()  # a scratch store goes with its replayer
+
+
+def test_a_replay_on_disk_that_crashed_resumes_from_its_last_checkpoint(
+    history: History, tmp_path: Path
+) -> None:
+    end, middle = history.blocks["end"], history.blocks["revoke_leaf"]
+    whole = Replayer(history.registry)
+    whole.run(end)
+    checkpoint = tmp_path / "checkpoint.json"
+    crashing = Replayer(history.registry, window_blocks=3, memory_records=0, checkpoint=checkpoint)
+    crashing.run(middle)
+    pointer = json.loads(checkpoint.read_text())
+    assert "state" not in pointer
+    assert (tmp_path / pointer["records"]).is_file()
+    # More windows applied but never saved, then the process dies: its work since the checkpoint is lost.
+    crashing.checkpoint = None
+    crashing.run(end)
+    crashing.state.close()
+
+    elsewhere = Replayer(history.registry, records_dir=tmp_path / "copy")
+    elsewhere.resume(checkpoint)  # not its own checkpoint: the records are copied, the checkpoint kept as is
+    assert elsewhere.through_block == middle
+    elsewhere.run(end)
+    assert elsewhere.digest() == whole.digest()
+
+    owner = Replayer(history.registry, memory_records=0, checkpoint=checkpoint)
+    owner.resume(checkpoint)
+    assert owner.through_block == middle
+    owner.run(end)
+    assert owner.digest() == whole.digest()
+    assert json.loads(checkpoint.read_text())["through_block"] == end
+    assert sorted(p.name for p in tmp_path.glob("checkpoint.*.sqlite")) == [pointer["records"]]
+
+
+def test_damaged_records_on_disk_are_refused(history: History, tmp_path: Path) -> None:
+    checkpoint = tmp_path / "checkpoint.json"
+    replayer = Replayer(history.registry, memory_records=0, checkpoint=checkpoint)
+    replayer.run(history.blocks["end"])
+    replayer.close()
+    records = tmp_path / json.loads(checkpoint.read_text())["records"]
+    with sqlite3.connect(records) as db:
+        db.execute("DELETE FROM roots WHERE rowid = 1")
+    with pytest.raises(ConfigError, match="records do not match their count"):
+        Replayer(history.registry).resume(checkpoint)
+    records.unlink()
+    with pytest.raises(ConfigError, match="which are missing"):
+        Replayer(history.registry).resume(checkpoint)
