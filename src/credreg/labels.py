@@ -13,6 +13,8 @@
 - `OUTCOMES`, `CODES`, `STEPS`, `STEP_STATUS`, `STEP_REASONS`, `PHRASES`, `LEDGER_VERDICTS`: what a
   verification report and a ledger look-up say, for the web page (`CODES` adds a one-sentence summary).
 - `EVENTS`, `ACTIONS`, `EVENT_FIELDS`: the ledger's events, for the audit timeline.
+- `AUDIT_SENTENCES`: the sentences of an audit report (a governance event, a day's activity, one
+  credential's answer), as templates `credreg.audit.render` fills in.
 
 Every entry is a `Words(zh, en)`; `labels_document()` is what `GET /v1/labels` serves, and the web page
 renders nothing about a certificate without it.
@@ -767,6 +769,109 @@ EVENT_FIELDS: Final[dict[str, Words]] = {
 }
 
 
+# --- the audit report's sentences ------------------------------------------------------------------
+# Templates for `str.format`; `credreg.audit.render` fills them in. Both languages take the same fields.
+
+AUDIT_SENTENCES: Final[dict[str, Words]] = {
+    # One governance event of the timeline and of an agency's history.
+    "OwnershipTransferStarted": Words(
+        "主管部门 {previous} 提议 {new} 为下一任主管部门",
+        "governor {previous} proposed {new} as the next governor",
+    ),
+    "registry-deployed": Words("登记合约已部署；主管部门 {new}", "registry deployed; governor {new}"),
+    "OwnershipTransferred": Words(
+        "主管部门由 {previous} 移交给 {new}", "governance passed from {previous} to {new}"
+    ),
+    "ScopeDefined": Words(
+        "定义职业范围 {code} {level} 级：{title}", "scope {code} level {level} defined: {title}"
+    ),
+    "AgencyRegistered": Words(
+        "{agency} 登记：{name}（{code}），管理员 {admin}",
+        "{agency} registered: {name} ({code}), admin {admin}",
+    ),
+    "AgencyAdminTransferred": Words(
+        "{agency} 管理员由 {previous} 变更为 {new}", "{agency} admin changed from {previous} to {new}"
+    ),
+    "AgencySuspended": Words("{agency} 暂停（原因 {reason}）", "{agency} suspended (reason {reason})"),
+    "AgencyReinstated": Words("{agency} 恢复", "{agency} reinstated"),
+    "AgencyRevoked": Words(
+        "{agency} 撤销（原因 {reason}）；其自 {cutoff} 起签发的证书无效",
+        "{agency} revoked (reason {reason}); its credentials issued from {cutoff} are invalid",
+    ),
+    "AgencyAccredited": Words(
+        "{agency} 获得 {scope} 资质，{window}", "{agency} accredited for {scope}, {window}"
+    ),
+    "AccreditationWithdrawn": Words(
+        "{agency} 的 {scope} 资质被撤回，有效期现为 {window}",
+        "{agency} accreditation for {scope} withdrawn, window now {window}",
+    ),
+    "SignerAdded": Words(
+        "{agency} 添加签名密钥 {signer}，{window}", "{agency} signer {signer} added, {window}"
+    ),
+    "SignerRetired": Words(
+        "{agency} 停用签名密钥 {signer}，有效期现为 {window}",
+        "{agency} signer {signer} retired, window now {window}",
+    ),
+    "SignerCompromised": Words(
+        "{agency} 签名密钥 {signer} 报告自 {since} 起泄露",
+        "{agency} signer {signer} reported compromised since {since}",
+    ),
+    # The names those sentences use.
+    "agency": Words("机构 {id}", "agency {id}"),
+    "scope": Words("{code} {level} 级", "{code} level {level}"),
+    "unknown-scope": Words("职业范围 {id}", "scope {id}"),
+    # An agency's activity on one day of the timeline.
+    "activity": Words("{day}：机构 {agency} {parts}", "{day}: agency {agency} {parts}"),
+    "activity-separator": Words("，", ", "),
+    "activity-issued": Words("签发 {n} 批", "issued {n} root(s)"),
+    "activity-revoke": Words("撤销 {n} 项", "revoked {n}"),
+    "activity-suspend": Words("暂停 {n} 项", "suspended {n}"),
+    "activity-reinstate": Words("恢复 {n} 项", "reinstated {n}"),
+    "activity-other": Words("{what} {n}", "{what} {n}"),
+    # One credential's events.
+    "CredentialIssued": Words(
+        "机构 {agency} 签发批次根 {root}（签名密钥 {signer}）{expiry}",
+        "root {root} issued by agency {agency} (signer {signer}){expiry}",
+    ),
+    "credential-expiry": Words("，有效期至 {until}", ", valid until {until}"),
+    "CredentialStatusChanged": Words(
+        "{target} 由{who}{action}，原因 {reason}", "{target} {action} by {who}, reason {reason}"
+    ),
+    "status-revoked": Words("撤销", "revoked"),
+    "status-suspended": Words("暂停", "suspended"),
+    "status-reinstated": Words("恢复", "reinstated"),
+    "status-other": Words("操作 {action}", "action {action}"),
+    "by-governor": Words("主管部门", "the governor"),
+    "by-agency": Words("机构 {agency}（签名密钥 {actor}）", "agency {agency} (signer {actor})"),
+    # Whether one credential was valid at a moment, and why not.
+    "answer-valid": Words("于 {at} 有效", "valid at {at}"),
+    "answer-not-issued": Words("截至 {at} 未签发", "not issued as of {at}"),
+    "answer-invalid-proof": Words(
+        "证明不能从此哈希通向批次根", "the proof does not lead from this hash to the root"
+    ),
+    "answer-expired": Words("已于 {since} 过期", "expired at {since}"),
+    "answer-agency-revoked": Words(
+        "发证机构已被撤销，截止时间 {since} 不晚于签发时间",
+        "the issuing agency was revoked with cut-off {since}, at or before issuance",
+    ),
+    "answer-signer-compromised": Words(
+        "签名密钥报告自 {since} 起泄露，不晚于签发时间",
+        "the signer key was reported compromised since {since}, at or before issuance",
+    ),
+    "answer-other": Words(
+        "{verdict}（{target}），自 {since} 起，原因 {reason}",
+        "{verdict} ({target}) since {since}, reason {reason}",
+    ),
+    "retroactive-agency": Words("其机构被撤销，截止时间为", "its agency was revoked with cut-off"),
+    "retroactive-signer": Words("其签名密钥报告泄露，自", "its signer key was reported compromised since"),
+    "retroactive": Words(
+        "账本显示其于 {then} 有效，但后来{what} {when}，不晚于其签发时间 {issued}：自签发起即视为无效",
+        "the ledger showed it valid at {then}, but later {what} {when}, at or before its issuance at {issued}: "
+        "it counts as invalid from issuance on",
+    ),
+}
+
+
 def labels_document(time_zone: str | None = None) -> dict[str, Any]:
     """Every table as JSON (`{table: {key: {"zh": …, "en": …}}}`), with the version and the time zone views
     show times in (default: credreg's): what `GET /v1/labels` serves."""
@@ -808,6 +913,7 @@ def labels_document(time_zone: str | None = None) -> dict[str, Any]:
 __all__ = [
     "ACTIONS",
     "AGENCY_STATES",
+    "AUDIT_SENTENCES",
     "CODES",
     "CONTRACT_ERRORS",
     "EVENTS",

@@ -19,9 +19,10 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
+from credreg.audit import render
 from credreg.audit.digest import SCHEME
 from credreg.audit.findings import Finding
-from credreg.audit.invariants import iso, window
+from credreg.audit.invariants import iso
 from credreg.audit.provenance import ProvenanceResult, check_provenance
 from credreg.audit.replay import EventHook, ProgressHook, Replayer
 from credreg.audit.source import block_at_time, block_time, head_block, time_of
@@ -94,7 +95,9 @@ class AccreditationSummary(BaseModel):
     accredited_at_report_time: bool
 
 
-class AgencySummary(BaseModel):
+class AgencyAudit(BaseModel):
+    """One agency as the replayed ledger shows it (`verify.AgencySummary` is the agency a verdict names)."""
+
     agency_id: int
     name: str
     registration_code: str
@@ -117,7 +120,9 @@ class AgencySummary(BaseModel):
     certificates_known: int = Field(0, description="Certificates in those batches.")
 
 
-class ScopeSummary(BaseModel):
+class ScopeAudit(BaseModel):
+    """One scope as the replayed ledger shows it (`verify.ScopeSummary` is the scope a verdict names)."""
+
     scope_id: str
     index: int
     occupation_code: str
@@ -213,8 +218,8 @@ class AuditReport(BaseModel):
     governor: str
     pending_governor: str | None
     totals: Totals
-    agencies: list[AgencySummary]
-    scopes: list[ScopeSummary]
+    agencies: list[AgencyAudit]
+    scopes: list[ScopeAudit]
     timeline: list[TimelineItem]
     timeline_total: int
     roots: list[RootItem] | None = None
@@ -511,7 +516,7 @@ def _agency_summary(
     verdicts: dict[tuple[int, str], Verdict],
     moment: int,
     known: Mapping[tuple[int, str], int],
-) -> AgencySummary:
+) -> AgencyAudit:
     own_known = [n for (holder, _root), n in known.items() if holder == agency_id]
     g = state.agencies[agency_id]
     by_scope = {scope: n for (a, scope), n in sorted(state.issued.items()) if a == agency_id}
@@ -521,7 +526,7 @@ def _agency_summary(
             label = {1: "revoke", 2: "suspend", 3: "reinstate"}.get(action, str(action))
             changes[f"{label} by {'governor' if by_governor else 'agency'}"] += n
     own_verdicts = Counter(v.label for (holder, _root), v in verdicts.items() if holder == agency_id)
-    return AgencySummary(
+    return AgencyAudit(
         agency_id=agency_id,
         name=g.name,
         registration_code=g.registration_code,
@@ -565,9 +570,9 @@ def _agency_summary(
     )
 
 
-def _scope_summary(state: LedgerState, scope_id: str, moment: int) -> ScopeSummary:
+def _scope_summary(state: LedgerState, scope_id: str, moment: int) -> ScopeAudit:
     s = state.scopes[scope_id]
-    return ScopeSummary(
+    return ScopeAudit(
         scope_id=scope_id,
         index=s.index,
         occupation_code=s.occupation_code,
@@ -588,47 +593,11 @@ def _scope_summary(state: LedgerState, scope_id: str, moment: int) -> ScopeSumma
 # --- readable history --------------------------------------------------------------------------------------
 
 
-def _scope_label(state: LedgerState, scope_id: str) -> str:
-    scope = state.scopes.get(scope_id)
-    return f"{scope.occupation_code} level {scope.level}" if scope else f"scope {scope_id}"
-
-
 def describe(state: LedgerState, entry: LedgerEvent) -> str:
-    """One sentence an auditor reads for a governance event."""
+    """One sentence an auditor reads for a governance event (words: `credreg.audit.render`)."""
     a = entry.args
-    agency = f"agency {a.get('agencyId')}"
     name = entry.name
-    if name == "OwnershipTransferStarted":
-        return (
-            f"governor {checksum(a['previousOwner'])} proposed {checksum(a['newOwner'])} as the next governor"
-        )
-    if name == "OwnershipTransferred":
-        if not int(a["previousOwner"], 16):
-            return f"registry deployed; governor {checksum(a['newOwner'])}"
-        return f"governance passed from {checksum(a['previousOwner'])} to {checksum(a['newOwner'])}"
-    if name == "ScopeDefined":
-        return f"scope {a['occupationCode']} level {a['level']} defined: {a['title']}"
-    if name == "AgencyRegistered":
-        return f"{agency} registered: {a['name']} ({a['registrationCode']}), admin {checksum(a['admin'])}"
-    if name == "AgencyAdminTransferred":
-        return f"{agency} admin changed from {checksum(a['previousAdmin'])} to {checksum(a['newAdmin'])}"
-    if name == "AgencySuspended":
-        return f"{agency} suspended (reason {a['reason']})"
-    if name == "AgencyReinstated":
-        return f"{agency} reinstated"
-    if name == "AgencyRevoked":
-        return f"{agency} revoked (reason {a['reason']}); its credentials issued from {iso(a['cutoff'])} are invalid"
-    if name == "AgencyAccredited":
-        return f"{agency} accredited for {_scope_label(state, a['scopeId'])}, {window(a['validFrom'], a['validUntil'])}"
-    if name == "AccreditationWithdrawn":
-        return f"{agency} accreditation for {_scope_label(state, a['scopeId'])} withdrawn, window now {window(a['validFrom'], a['validUntil'])}"
-    if name == "SignerAdded":
-        return f"{agency} signer {checksum(a['signer'])} added, {window(a['validFrom'], a['validUntil'])}"
-    if name == "SignerRetired":
-        return f"{agency} signer {checksum(a['signer'])} retired, window now {window(a['validFrom'], a['validUntil'])}"
-    if name == "SignerCompromised":
-        return f"{agency} signer {checksum(a['signer'])} reported compromised since {iso(a['since'])}"
-    return name
+    return render.describe(state.scopes, name, a)
 
 
 def history_item(state: LedgerState, entry: LedgerEvent) -> HistoryItem:
@@ -657,19 +626,17 @@ def build_timeline(state: LedgerState) -> list[TimelineItem]:
         )
         for h in state.iter_timeline()
     ]
-    words = {"issued": "issued {n} root(s)", "revoke": "revoked {n}", "suspend": "suspended {n}",
-             "reinstate": "reinstated {n}"}  # fmt: skip
-    per_day: dict[tuple[int, int], list[str]] = {}
+    per_day: dict[tuple[int, int], list[tuple[str, int]]] = {}
     for (day_number, agency_id, what), n in sorted(state.daily.items()):
-        per_day.setdefault((day_number, agency_id), []).append(words.get(what, what + " {n}").format(n=n))
-    for (day_number, agency_id), parts in per_day.items():
+        per_day.setdefault((day_number, agency_id), []).append((what, n))
+    for (day_number, agency_id), counts in per_day.items():
         moment, day = day_number * DAY, day_of(day_number)
         items.append(
             TimelineItem(
                 kind="activity",
                 time=moment,
                 agency_id=agency_id,
-                text=f"{day}: agency {agency_id} " + ", ".join(parts),
+                text=render.activity_text(day, agency_id, counts),
             )
         )
     # Within a day, the activity summary sorts before that day's governance events.
@@ -710,22 +677,7 @@ class CredentialAudit(BaseModel):
 
 def _answer(result: VerdictResult, moment: int) -> CredentialAnswer:
     v = result.verdict
-    if v is Verdict.VALID:
-        text = f"valid at {iso(moment)}"
-    elif v is Verdict.NOT_ISSUED:
-        text = f"not issued as of {iso(moment)}"
-    elif v is Verdict.INVALID_PROOF:
-        text = "the proof does not lead from this hash to the root"
-    elif v is Verdict.EXPIRED:
-        text = f"expired at {iso(result.since)}"
-    elif v is Verdict.AGENCY_REVOKED:
-        text = f"the issuing agency was revoked with cut-off {iso(result.since)}, at or before issuance"
-    elif v is Verdict.SIGNER_COMPROMISED:
-        text = f"the signer key was reported compromised since {iso(result.since)}, at or before issuance"
-    else:
-        text = (
-            f"{v.label.replace('-', ' ')} ({result.target}) since {iso(result.since)}, reason {result.reason}"
-        )
+    text = render.answer_text(v, moment, target=result.target, reason=result.reason, since=result.since)
     return CredentialAnswer(
         verdict=v.label, valid=v is Verdict.VALID, target=result.target, reason=result.reason,
         since=result.since, explanation=text,
@@ -807,15 +759,7 @@ def audit_credential(
     if record is not None and then.verdict is Verdict.VALID:
         invalid = state.invalidation(record)
         if invalid is not None:
-            what = (
-                "its agency was revoked with cut-off"
-                if invalid[0] is Verdict.AGENCY_REVOKED
-                else ("its signer key was reported compromised since")
-            )
-            retro = (
-                f"the ledger showed it valid at {iso(at_time)}, but later {what} {iso(invalid[2])}, at or before "
-                f"its issuance at {iso(record.issued_at)}: it counts as invalid from issuance on"
-            )
+            retro = render.retroactive_text(at_time, invalid[0], invalid[2], record.issued_at)
     digest = replayer.digest()
     return CredentialAudit(
         hash=leaf,
@@ -863,12 +807,4 @@ def _judge(
 
 
 def _credential_text(event: LedgerEvent) -> str:
-    a = event.args
-    if event.name == "CredentialIssued":
-        expiry = f", valid until {iso(a['validUntil'])}" if a["validUntil"] else ""
-        return f"root {a['root']} issued by agency {a['agencyId']} (signer {checksum(a['signer'])}){expiry}"
-    if event.name == "CredentialStatusChanged":
-        action = {1: "revoked", 2: "suspended", 3: "reinstated"}.get(a["action"], f"action {a['action']}")
-        who = "the governor" if a["byGovernor"] else f"agency {a['agencyId']} (signer {checksum(a['actor'])})"
-        return f"{a['target']} {action} by {who}, reason {a['reason']}"
-    return event.name
+    return render.credential_text(event.name, event.args)
