@@ -24,7 +24,7 @@ from typing import overload
 from credreg.documents._keccak import keccak256, new_keccak256
 from credreg.errors import DocumentError
 
-__all__ = ["MerkleTree", "PackedHashes", "build_tree", "combine", "proof_path", "to_bytes32", "verify_proof"]
+__all__ = ["MerkleTree", "PackedHashes", "build_tree", "combine", "proof_path", "verify_proof"]
 
 _SIZE = 32
 
@@ -32,23 +32,6 @@ _SIZE = 32
 def combine(a: bytes, b: bytes) -> bytes:
     """The parent of two nodes: keccak256 of the pair in ascending byte order."""
     return keccak256(a + b if a <= b else b + a)
-
-
-def to_bytes32(value: str | bytes) -> bytes:
-    """A 32-byte hash from bytes or hex text (with or without ``0x``)."""
-    if isinstance(value, bytes | bytearray):
-        raw = bytes(value)
-    else:
-        text = value[2:] if value[:2] in ("0x", "0X") else value
-        if len(text) != 64:
-            raise DocumentError(f"{value!r} is not a 32-byte hash (64 hex digits)")
-        try:
-            raw = bytes.fromhex(text)
-        except ValueError:
-            raise DocumentError(f"{value!r} is not hexadecimal") from None
-    if len(raw) != 32:
-        raise DocumentError(f"a hash must be 32 bytes, not {len(raw)}")
-    return raw
 
 
 class PackedHashes(Sequence[bytes]):
