@@ -1,5 +1,6 @@
-"""A deployed registry with a governor, one accredited agency and its signer key, ready to issue; and
-batches of real wrapped certificates for it. Fixtures in conftest.py build it."""
+"""The integration tests' registry (set up through tests/support/registry.py): a governor, one agency
+accredited for the first of two scopes and its signer key, ready to issue; and batches of real wrapped
+certificates for it. Fixtures in conftest.py build it."""
 
 from __future__ import annotations
 
@@ -10,17 +11,14 @@ from datetime import date
 from typing import Any
 
 from eth_account.signers.local import LocalAccount
+from support.registry import ANVIL_ACCOUNTS, AgencySpec, LedgerSpec, ScopeSpec, deploy_ledger
 
-from credreg.chain.client import connect
-from credreg.chain.deploy import deploy_registry
 from credreg.chain.eip712 import StatusAction
 from credreg.chain.manifest import Manifest
 from credreg.documents.layout import wrap_certificates
 from credreg.documents.model import expiry_timestamp, parse_certificate
 from credreg.documents.wrap import WrappedDocument
 from credreg.registry import (
-    AgencyAdmin,
-    Governor,
     Registry,
     SignedIssue,
     SignedStatusChange,
@@ -101,21 +99,32 @@ def random_hash() -> str:
     return "0x" + os.urandom(32).hex()
 
 
-def deploy_world(url: str, accounts: Sequence[LocalAccount]) -> Deployed:
+WORLD = LedgerSpec(
+    scopes=(
+        ScopeSpec(OCCUPATION, LEVEL, "Electrician, level 3"),
+        ScopeSpec(OTHER_OCCUPATION, 4, "Blockchain engineering technician, level 4"),
+    ),
+    agencies=(AgencySpec("Digital Skills Assessment Centre", "BJ-0001", admin=1, signers=(2,), scopes=(0,)),),
+    since=60,
+)
+
+
+def deploy_world(url: str) -> Deployed:
     """Deploy, define two scopes, register one agency accredited for the first, and give it a signer."""
-    governor_key, admin, signer, relayer = accounts[:4]
-    manifest = deploy_registry(connect(url), governor_key)
-    registry = Registry.connect(url, manifest)
-    governor = Governor(registry, governor_key)
-    scope_id = governor.define_scope(OCCUPATION, LEVEL, "Electrician, level 3")
-    other_scope_id = governor.define_scope(OTHER_OCCUPATION, 4, "Blockchain engineering technician, level 4")
-    assert scope_id == scope_id_of(OCCUPATION, LEVEL)
-    agency_id = governor.register_agency("Digital Skills Assessment Centre", "BJ-0001", admin.address)
-    now = registry.block_time()
-    governor.accredit(agency_id, scope_id, now - 60, 0)
-    AgencyAdmin(registry, admin).add_signer(agency_id, signer.address, now - 60, 0)
+    ledger = deploy_ledger(url, WORLD)
+    assert ledger.scope_ids[0] == scope_id_of(OCCUPATION, LEVEL)
+    (agency,) = ledger.agencies
     return Deployed(
-        url, manifest, registry, governor_key, admin, signer, relayer, scope_id, other_scope_id, agency_id
+        url,
+        ledger.manifest,
+        ledger.registry,
+        ledger.governor,
+        agency.admin,
+        agency.signers[0],
+        ANVIL_ACCOUNTS[3],
+        ledger.scope_ids[0],
+        ledger.scope_ids[1],
+        agency.agency_id,
     )
 
 

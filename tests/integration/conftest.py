@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import pytest
 from chain_world import Deployed, deploy_world
-from eth_account.signers.local import LocalAccount
 
 from credreg.chain.devchain import DevChain
 
 
 @pytest.fixture(scope="module")
-def deployed(module_chain: DevChain, anvil_accounts: list[LocalAccount]) -> Deployed:
+def deployed(module_chain: DevChain) -> Deployed:
     """A registry with one agency accredited for one scope and holding a signer key, on a module's chain."""
-    return deploy_world(module_chain.url, anvil_accounts)
+    return deploy_world(module_chain.url)

@@ -20,12 +20,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from eth_account import Account
 from eth_account.signers.local import LocalAccount
+from support.registry import ANVIL_ACCOUNTS, AgencySpec, ChainControls, LedgerSpec, ScopeSpec, deploy_ledger
+from web3 import Web3
 
-from credreg.chain.client import connect
-from credreg.chain.deploy import deploy_registry
-from credreg.chain.devkeys import ANVIL_TEST_KEYS
 from credreg.chain.events import iter_events
 from credreg.cli import main
 from credreg.documents.model import CHINA_STANDARD_TIME
@@ -34,7 +32,7 @@ from credreg.issuance import IssueOutcome, issue_results_file
 from credreg.registry import AgencyAdmin, Governor, Registry
 from credreg.samples import BLOCKCHAIN_TECHNICIAN, sample_rows
 
-ACCOUNTS: tuple[LocalAccount, ...] = tuple(Account.from_key(key) for key in ANVIL_TEST_KEYS)
+ACCOUNTS = ANVIL_ACCOUNTS
 GOVERNOR, ADMIN, SIGNER, RELAYER, OTHER_ADMIN, OTHER_SIGNER, SECOND_SIGNER = ACCOUNTS[:7]
 IDENTITY_LOCATION = "registry.example.org"
 SCOPE = BLOCKCHAIN_TECHNICIAN
@@ -43,7 +41,7 @@ CONSOLE_SCRIPT = Path(sys.executable).with_name("credreg")
 
 
 @dataclass
-class World:
+class World(ChainControls):
     """A registry on a real chain: one scope, agency 1 accredited for it, its signer key added."""
 
     url: str
@@ -53,21 +51,9 @@ class World:
     scope_id: str
     agency_id: int
 
-    def rpc(self, method: str, params: list[Any]) -> Any:
-        """A raw JSON-RPC call (the tests use anvil's time controls; the library never does)."""
-        reply = self.registry.w3.provider.make_request(method, params)  # type: ignore[arg-type]
-        assert "error" not in reply, reply
-        return reply["result"]
-
-    def now(self) -> int:
-        return self.registry.block_time()
-
-    def mine_at(self, timestamp: int) -> None:
-        """Mine an empty block at `timestamp`, so that views read at 'latest' see that time."""
-        self.rpc("evm_mine", [timestamp])
-
-    def next_block_at(self, timestamp: int) -> None:
-        self.rpc("evm_setNextBlockTimestamp", [timestamp])
+    @property
+    def w3(self) -> Web3:
+        return self.registry.w3
 
     def issue(
         self,
@@ -99,18 +85,26 @@ class World:
         ]
 
 
+LIFECYCLE = LedgerSpec(
+    scopes=(ScopeSpec(SCOPE.occupation_code, SCOPE.level, "Blockchain engineering technician"),),
+    agencies=(AgencySpec("Beijing Digital Skills Centre", "BJ-0001", admin=1, signers=(2,)),),
+    since=DAY,
+)
+
+
 def set_up_registry(url: str) -> World:
     """Deploy a registry governed by account 0 and set up agency 1 with its admin and signer."""
-    manifest = deploy_registry(connect(url), GOVERNOR)
-    registry = Registry.connect(url, manifest)
-    governor = Governor(registry, GOVERNOR)
-    admin = AgencyAdmin(registry, ADMIN)
-    scope_id = governor.define_scope(SCOPE.occupation_code, SCOPE.level, "Blockchain engineering technician")
-    agency_id = governor.register_agency("Beijing Digital Skills Centre", "BJ-0001", ADMIN.address)
-    since = registry.block_time() - DAY
-    governor.accredit(agency_id, scope_id, since)
-    admin.add_signer(agency_id, SIGNER.address, since)
-    return World(url, registry, governor, admin, scope_id, agency_id)
+    ledger = deploy_ledger(url, LIFECYCLE)
+    registry = ledger.registry
+    (agency,) = ledger.agencies
+    return World(
+        url,
+        registry,
+        Governor(registry, ledger.governor),
+        AgencyAdmin(registry, agency.admin),
+        ledger.scope_ids[0],
+        agency.agency_id,
+    )
 
 
 def write_rows(path: Path, rows: list[dict[str, str]]) -> Path:

@@ -15,7 +15,6 @@ from typing import Any
 
 import httpx
 from chain_world import deploy_world
-from eth_account.signers.local import LocalAccount
 from service_support import (
     index_rows,
     issued_events,
@@ -41,15 +40,13 @@ def issue_all(client: httpx.Client, signed: list[SignedIssue]) -> list[str]:
     return locations
 
 
-def test_a_rewound_chain_is_noticed_and_what_it_lost_is_sent_again_exactly_once(
-    anvil_accounts: list[LocalAccount], tmp_path: Path
-) -> None:
+def test_a_rewound_chain_is_noticed_and_what_it_lost_is_sent_again_exactly_once(tmp_path: Path) -> None:
     node = DevChain(tmp_path / "node", port=free_port())
     assert node.state_path is not None
     saved = tmp_path / "saved-state.json"
     node.start()
     try:
-        d = deploy_world(node.url, anvil_accounts)
+        d = deploy_world(node.url)
         settings = service_settings(tmp_path / "service", d)
         before = [d.sign_issue() for _ in range(3)]
         later = [d.sign_issue() for _ in range(5)]
@@ -178,9 +175,9 @@ def test_a_rewound_chain_is_noticed_and_what_it_lost_is_sent_again_exactly_once(
 
 
 def test_a_reorg_at_the_same_height_is_rolled_back_to_the_common_ancestor(
-    chain: DevChain, anvil_accounts: list[LocalAccount], tmp_path: Path
+    chain: DevChain, tmp_path: Path
 ) -> None:
-    d = deploy_world(chain.url, anvil_accounts)
+    d = deploy_world(chain.url)
     service = Service(service_settings(tmp_path / "service", d, outbox_worker=False, index_follower=False))
     service.db.create_schema()
     outbox, index = service.outbox, service.index
@@ -241,9 +238,9 @@ def test_a_reorg_at_the_same_height_is_rolled_back_to_the_common_ancestor(
 
 
 def test_a_transaction_stuck_behind_a_nonce_gap_is_sent_again_with_the_chains_nonce(
-    chain: DevChain, anvil_accounts: list[LocalAccount], tmp_path: Path
+    chain: DevChain, tmp_path: Path
 ) -> None:
-    d = deploy_world(chain.url, anvil_accounts)
+    d = deploy_world(chain.url)
     service = Service(service_settings(tmp_path / "service", d, outbox_worker=False, index_follower=False))
     service.db.create_schema()
     outbox = service.outbox

@@ -11,7 +11,6 @@ from pathlib import Path
 import httpx
 import pytest
 from chain_world import Deployed, deploy_world
-from eth_account.signers.local import LocalAccount
 from nodes import NODE_MODES
 from service_support import live_server, service_settings, settled, wait_for
 from web3 import Web3
@@ -31,14 +30,14 @@ def node(request: pytest.FixtureRequest) -> Iterator[tuple[str, str]]:
 
 
 def test_deploy_issue_revoke_verify_and_audit_on_every_node_and_fee_model(
-    node: tuple[str, str], anvil_accounts: list[LocalAccount], tmp_path: Path
+    node: tuple[str, str], tmp_path: Path
 ) -> None:
     mode, url = node
     started = time.monotonic()
     london = "baseFeePerGas" in Web3(Web3.HTTPProvider(url)).eth.get_block("latest")
     assert london == mode.endswith("london"), mode  # the node runs the fee model named
 
-    d: Deployed = deploy_world(url, anvil_accounts)  # deploy, define scopes, register, accredit, add a signer
+    d: Deployed = deploy_world(url)  # deploy, define scopes, register, accredit, add a signer
     settings = service_settings(tmp_path / "service", d)
     with live_server(create_app(settings)) as base, httpx.Client(base_url=base, timeout=30) as api:
         wait_for(lambda: api.get("/readyz").status_code == 200, what=f"/readyz on {mode}")

@@ -35,7 +35,7 @@ def statuses(client: httpx.Client, ids: list[str]) -> list[dict[str, Any]]:
 def test_outbox_survives_a_killed_service_process(
     chain: DevChain, anvil_accounts: list[LocalAccount], tmp_path: Path
 ) -> None:
-    d = deploy_world(chain.url, anvil_accounts)
+    d = deploy_world(chain.url)
     relayer = anvil_accounts[9]  # the service's default dev relayer
     settings = service_settings(tmp_path / "service", d, outbox_worker=False)
     log = tmp_path / "serve.log"
@@ -102,7 +102,7 @@ def test_outbox_survives_a_killed_service_process(
 def test_worker_processes_answer_while_one_process_relays_and_indexes(
     chain: DevChain, anvil_accounts: list[LocalAccount], tmp_path: Path
 ) -> None:
-    d = deploy_world(chain.url, anvil_accounts)
+    d = deploy_world(chain.url)
     relayer = anvil_accounts[9]  # the service's default dev relayer
     settings = service_settings(tmp_path / "service", d)
     signed = [d.sign_issue() for _ in range(4)]
@@ -131,11 +131,11 @@ def test_worker_processes_answer_while_one_process_relays_and_indexes(
     assert d.registry.w3.eth.get_transaction_count(relayer.address) == 4
 
 
-def test_outbox_survives_a_restarted_chain_node(anvil_accounts: list[LocalAccount], tmp_path: Path) -> None:
+def test_outbox_survives_a_restarted_chain_node(tmp_path: Path) -> None:
     node = DevChain(tmp_path / "node", port=free_port())
     node.start()
     try:
-        d = deploy_world(node.url, anvil_accounts)
+        d = deploy_world(node.url)
         settings = service_settings(tmp_path / "service", d)
         signed = [d.sign_issue() for _ in range(2)]
         with live_server(create_app(settings)) as url, httpx.Client(base_url=url, timeout=30) as client:
@@ -171,10 +171,8 @@ def test_outbox_survives_a_restarted_chain_node(anvil_accounts: list[LocalAccoun
         node.stop()
 
 
-def test_event_index_restarts_and_rebuilds_to_the_same_rows(
-    chain: DevChain, anvil_accounts: list[LocalAccount], tmp_path: Path
-) -> None:
-    d = deploy_world(chain.url, anvil_accounts)
+def test_event_index_restarts_and_rebuilds_to_the_same_rows(chain: DevChain, tmp_path: Path) -> None:
+    d = deploy_world(chain.url)
     settings = service_settings(tmp_path / "service", d, index_chunk_blocks=4)
     with live_server(create_app(settings)) as url, httpx.Client(base_url=url, timeout=30) as client:
         make_history(d, client, 0)

@@ -1,0 +1,1 @@
+"""Set-ups the test suites share (see registry.py)."""
