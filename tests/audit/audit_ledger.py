@@ -8,8 +8,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from eth_account import Account
 from eth_account.signers.local import LocalAccount
+from support.registry import ANVIL_ACCOUNTS, AgencySpec, LedgerSpec, ScopeSpec, deploy_ledger
 from web3 import Web3
 
 from credreg import __version__
@@ -17,10 +17,7 @@ from credreg.audit.provenance import artifact_from_output, compile_cached
 from credreg.audit.state import combine
 from credreg.chain.artifacts import load_artifact
 from credreg.chain.build import COMPILER_SETTINGS
-from credreg.chain.client import connect
-from credreg.chain.deploy import deploy_registry
 from credreg.chain.devchain import DevChain
-from credreg.chain.devkeys import ANVIL_TEST_KEYS
 from credreg.chain.eip712 import StatusAction
 from credreg.chain.manifest import DeployedContract, Manifest
 from credreg.chain.transactions import TxSender
@@ -77,15 +74,24 @@ class History:
         return self.registry.w3
 
 
-def mine(w3: Web3, seconds: int) -> None:
-    """Move the dev chain's clock on (tests only: anvil's own RPC)."""
-    w3.provider.make_request("evm_increaseTime", [seconds])  # type: ignore[arg-type]
-    w3.provider.make_request("evm_mine", [])  # type: ignore[arg-type]
+# Both agencies accredited for the first scope from 100 s before set-up; the second scope, agency A's
+# second signer key and everything after are build_history's own.
+HISTORY_START = LedgerSpec(
+    scopes=(
+        ScopeSpec("4-04-05-01", 3, "Blockchain engineering technician, level 3"),
+        ScopeSpec("4-04-05-05", 2, "人工智能工程技术人员 (二级)"),
+    ),
+    agencies=(
+        AgencySpec("Beijing Digital Skills Assessment Centre", "BJ-0001", admin=1, signers=(2,)),
+        AgencySpec("=Shanghai Vocational Centre", "SH-0002", admin=4, signers=(5, 9)),
+    ),
+    since=100,
+)
 
 
 def build_history(chain: DevChain) -> History:
     """Every registry event type on one deployment, with a few of each where the order matters."""
-    accounts = [Account.from_key(k) for k in ANVIL_TEST_KEYS]
+    accounts = list(ANVIL_ACCOUNTS)
     (
         gov_key,
         admin_a,
@@ -98,26 +104,18 @@ def build_history(chain: DevChain) -> History:
         new_admin_a,
         signer_b2,
     ) = accounts
-    w3 = connect(chain.url)
-    manifest = deploy_registry(w3, gov_key)
-    registry = Registry.connect(chain.url, manifest)
+    ledger = deploy_ledger(chain.url, HISTORY_START)
+    registry = ledger.registry
     gov = Governor(registry, gov_key)
     relayer = Relayer(registry, relayer_key)
     a_admin = AgencyAdmin(registry, admin_a)
     b_admin = AgencyAdmin(registry, admin_b)
-
-    s1 = gov.define_scope("4-04-05-01", 3, "Blockchain engineering technician, level 3")
-    s2 = gov.define_scope("4-04-05-05", 2, "人工智能工程技术人员 (二级)")
-    a = gov.register_agency("Beijing Digital Skills Assessment Centre", "BJ-0001", admin_a.address)
-    b = gov.register_agency("=Shanghai Vocational Centre", "SH-0002", admin_b.address)
+    s1, s2 = ledger.scope_ids
+    a, b = (agency.agency_id for agency in ledger.agencies)
     now = registry.block_time()
-    gov.accredit(a, s1, now - 100)
+    # Beside the set-up every suite shares: a bounded accreditation, and a signer key the governor adds.
     gov.accredit(a, s2, now - 100, now + 1_000_000)
-    gov.accredit(b, s1, now - 100)
-    a_admin.add_signer(a, signer_a1.address, now - 100)
     gov.add_signer(a, signer_a2.address, now - 100)
-    b_admin.add_signer(b, signer_b1.address, now - 100)
-    b_admin.add_signer(b, signer_b2.address, now - 100)
 
     def issue(signer: LocalAccount, root: str, scope: str, valid_until: int = 0) -> int:
         receipt = relayer.issue(registry.sign_issue(signer, registry.issue_request(root, scope, valid_until)))
@@ -147,7 +145,7 @@ def build_history(chain: DevChain) -> History:
         signer_a1, batch.root, leaf1, batch.proof(leaf1), StatusAction.REINSTATE, 0
     )
     times = {"before_leaf_revoked": registry.block_time()}
-    mine(w3, 60)
+    ledger.advance(60)
     blocks["revoke_leaf"] = status(signer_a1, batch.root, leaf2, batch.proof(leaf2), StatusAction.REVOKE, 7)
     node = batch.nodes[0]
     blocks["suspend_node"] = status(
@@ -182,12 +180,12 @@ def build_history(chain: DevChain) -> History:
     gov.reinstate_agency(b)
     times["before_b_revoked"] = registry.block_time()
     blocks["before_b_revoked"] = registry.head()
-    mine(w3, 30)
+    ledger.advance(30)
     gov.revoke_agency(b, registry.record(b, roots["single_b"]).issued_at, 12)
     blocks["b_revoked"] = registry.head()
     gov.transfer_governor(new_gov.address)
     Governor(registry, new_gov).accept_governor()
-    mine(w3, 120)  # the expiring root is now past its validUntil
+    ledger.advance(120)  # the expiring root is now past its validUntil
     blocks["end"] = registry.head()
     return History(chain, registry, accounts, {"s1": s1, "s2": s2, "s3": s3}, roots, batch, blocks, times)
 

@@ -7,13 +7,10 @@ from itertools import pairwise
 from typing import Any
 
 import pytest
-from eth_account import Account
+from support.registry import ANVIL_ACCOUNTS, LedgerSpec, deploy_ledger
 
 from credreg.audit.source import FastDecoder, LogReply, LogSource, read_log_stream
-from credreg.chain.client import connect
-from credreg.chain.deploy import deploy_registry
 from credreg.chain.devchain import DevChain
-from credreg.chain.devkeys import ANVIL_TEST_KEYS
 from credreg.registry import Registry
 
 BUDGET = 20
@@ -29,9 +26,8 @@ def _rpc(registry: Registry, method: str, params: list[Any]) -> Any:
 
 def _sparse_then_dense(chain: DevChain) -> tuple[Registry, int]:
     """A registry with a few events in its first blocks, 300 blocks without any, then a dense stretch."""
-    w3 = connect(chain.url)
-    governor = Account.from_key(ANVIL_TEST_KEYS[0])  # anvil unlocks its test accounts for eth_sendTransaction
-    registry = Registry(w3, deploy_registry(w3, governor))
+    governor = ANVIL_ACCOUNTS[0]  # anvil unlocks its test accounts for eth_sendTransaction
+    registry = deploy_ledger(chain.url, LedgerSpec(scopes=(), agencies=())).registry
     data = iter(
         registry.contract.encode_abi("defineScope", args=[f"9-{n:02d}-00-00", 1, f"Scope {n}"])
         for n in range(3 + DENSE_BLOCKS * PER_BLOCK)
