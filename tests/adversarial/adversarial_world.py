@@ -11,19 +11,24 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from eth_account import Account
 from eth_account.signers.local import LocalAccount
+from support.registry import (
+    ANVIL_ACCOUNTS,
+    AgencySpec,
+    ChainControls,
+    Ledger,
+    LedgerSpec,
+    ScopeSpec,
+    deploy_ledger,
+)
 from web3 import Web3
 
 from credreg.chain.artifacts import load_artifact
 from credreg.chain.codec import ContractCodec
-from credreg.chain.deploy import deploy_registry
-from credreg.chain.devkeys import ANVIL_TEST_KEYS
 from credreg.chain.manifest import Manifest
 from credreg.documents.merkle import MerkleTree, combine
-from credreg.registry import AgencyAdmin, Governor, Registry
+from credreg.registry import Registry
 
-ANVIL_TEST_ACCOUNTS: tuple[LocalAccount, ...] = tuple(Account.from_key(k) for k in ANVIL_TEST_KEYS)
 OCCUPATION, LEVEL, TITLE = "6-31-01-01", 3, "Electrician, level 3"
 AGENCY_LAYOUT = (
     ("Agency A", "ADV-A", 1, (4, 5)),
@@ -74,34 +79,34 @@ class Tree:
 
 
 @dataclass
-class World:
+class World(ChainControls):
     """The deployed registry as it stands after set-up, and a way back to that state."""
 
-    w3: Web3
-    manifest: Manifest
+    ledger: Ledger
     scope_id: str
-    governor: LocalAccount
     relayer: LocalAccount
     agencies: tuple[AgencyKeys, ...]
     snapshot_id: str = ""
 
-    def rpc(self, method: str, params: list[Any]) -> Any:
-        reply = self.w3.provider.make_request(method, params)  # type: ignore[arg-type]
-        if "error" in reply:
-            raise RuntimeError(f"{method} failed: {reply['error']}")
-        return reply["result"]
+    @property
+    def w3(self) -> Web3:
+        return self.ledger.w3
+
+    @property
+    def manifest(self) -> Manifest:
+        return self.ledger.manifest
+
+    @property
+    def governor(self) -> LocalAccount:
+        return self.ledger.governor
 
     def save(self) -> None:
-        self.snapshot_id = self.rpc("evm_snapshot", [])
+        self.snapshot_id = self.snapshot()
 
     def restore(self) -> None:
-        """Back to the state right after set-up (anvil drops a snapshot once reverted to: take a new one)."""
-        assert self.rpc("evm_revert", [self.snapshot_id]) is True
+        """Back to the state right after set-up."""
+        self.revert(self.snapshot_id)
         self.save()
-
-    def advance(self, seconds: int) -> None:
-        self.rpc("evm_increaseTime", [seconds])
-        self.rpc("evm_mine", [])
 
     def registry(self) -> Registry:
         """A new connection: the transaction senders' nonce counters must not outlive a revert."""
@@ -111,24 +116,22 @@ class World:
         return int(self.w3.eth.get_block(block_number)["timestamp"])
 
 
+ADVERSARIAL = LedgerSpec(
+    scopes=(ScopeSpec(OCCUPATION, LEVEL, TITLE),),
+    agencies=tuple(
+        AgencySpec(name, code, admin=admin, signers=signers) for name, code, admin, signers in AGENCY_LAYOUT
+    ),
+)
+
+
 def build_world(url: str) -> World:
     """Deploy, define one scope, register and accredit the three agencies and add their signer keys."""
-    w3 = Web3(Web3.HTTPProvider(url, request_kwargs={"timeout": 30}))
-    governor_account = ANVIL_TEST_ACCOUNTS[0]
-    manifest = deploy_registry(w3, governor_account)
-    registry = Registry(w3, manifest)
-    governor = Governor(registry, governor_account)
-    scope_id = governor.define_scope(OCCUPATION, LEVEL, TITLE)
-    agencies = []
-    for name, code, admin_index, signer_indexes in AGENCY_LAYOUT:
-        admin = ANVIL_TEST_ACCOUNTS[admin_index]
-        agency_id = governor.register_agency(name, code, admin.address)
-        governor.accredit(agency_id, scope_id, 0, 0)
-        signers = tuple(ANVIL_TEST_ACCOUNTS[i] for i in signer_indexes)
-        for signer in signers:
-            AgencyAdmin(registry, admin).add_signer(agency_id, signer.address, 0, 0)
-        agencies.append(AgencyKeys(agency_id, name, admin, signers, registry.document_store(agency_id)))
-    world = World(w3, manifest, scope_id, governor_account, ANVIL_TEST_ACCOUNTS[9], tuple(agencies))
+    ledger = deploy_ledger(url, ADVERSARIAL)
+    agencies = tuple(
+        AgencyKeys(a.agency_id, a.name, a.admin, a.signers, ledger.registry.document_store(a.agency_id))
+        for a in ledger.agencies
+    )
+    world = World(ledger, ledger.scope_ids[0], ANVIL_ACCOUNTS[9], agencies)
     world.save()
     return world
 
