@@ -9,16 +9,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from registry_harness import (
-    ANVIL_TEST_ACCOUNTS,
-    DESELECTED,
-    SCOPE_CODE,
-    SCOPE_LEVEL,
-    SCOPE_TITLE,
-    Harness,
-    deploy,
-)
-from web3 import Web3
+from registry_harness import DESELECTED, Harness, harness_for
+from support.registry import deploy_ledger
 
 from credreg.chain.devchain import DevChain
 
@@ -26,23 +18,17 @@ from credreg.chain.devchain import DevChain
 @pytest.fixture(scope="module")
 def deployed(module_chain: DevChain) -> Harness:
     """The registry with one scope and one accredited agency holding one signer key, on a module's chain."""
-    w3 = Web3(Web3.HTTPProvider(module_chain.url, request_kwargs={"timeout": 30}))
-    contract = deploy(w3, ANVIL_TEST_ACCOUNTS[0].address)
-    harness = Harness(w3=w3, contract=contract, scope_id=b"", agency_id=0)
-    receipt = harness.send("defineScope", SCOPE_CODE, SCOPE_LEVEL, SCOPE_TITLE, sender=harness.governor)
-    harness.scope_id = bytes(harness.events(receipt, "ScopeDefined")[0]["scopeId"])
-    harness.agency_id = harness.add_agency("Agency A", "REG-A", harness.admin, harness.signer)
-    return harness
+    return harness_for(deploy_ledger(module_chain.url))
 
 
 @pytest.fixture
 def reg(deployed: Harness) -> Iterator[Harness]:
     """The module's registry, reverted to its initial state after the test."""
-    snapshot = deployed.rpc("evm_snapshot", [])
+    snapshot = deployed.snapshot()
     try:
         yield deployed
     finally:
-        assert deployed.rpc("evm_revert", [snapshot]) is True
+        deployed.revert(snapshot)
 
 
 COVERAGE_MODULE = "test_error_coverage.py"

@@ -17,19 +17,19 @@ from eth_abi.abi import decode, encode
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from eth_utils.crypto import keccak
+from hexbytes import HexBytes
+from support.registry import ANVIL_ACCOUNTS, ELECTRICIAN, ChainControls, Ledger
 from web3 import Web3
 from web3.contract import Contract
 from web3.logs import DISCARD
 from web3.types import TxReceipt
 
 from credreg.chain.artifacts import load_artifact
-from credreg.chain.devkeys import ANVIL_TEST_KEYS
+from credreg.chain.deploy import deploy_registry
 
-ANVIL_TEST_ACCOUNTS: tuple[LocalAccount, ...] = tuple(Account.from_key(k) for k in ANVIL_TEST_KEYS)
+ANVIL_TEST_ACCOUNTS = ANVIL_ACCOUNTS
 
-SCOPE_CODE = "6-31-01-01"
-SCOPE_LEVEL = 3
-SCOPE_TITLE = "Electrician, level 3"
+SCOPE_CODE, SCOPE_LEVEL, SCOPE_TITLE = ELECTRICIAN.occupation_code, ELECTRICIAN.level, ELECTRICIAN.title
 TX_GAS = 3_000_000
 
 REVOKE, SUSPEND, REINSTATE = 1, 2, 3
@@ -89,7 +89,7 @@ def scope_id_of(code: str, level: int) -> bytes:
 
 
 @dataclass
-class Harness:
+class Harness(ChainControls):
     """The registry under test, its chain and the people acting on it."""
 
     w3: Web3
@@ -117,21 +117,6 @@ class Harness:
     @property
     def address(self) -> str:
         return str(self.contract.address)
-
-    # Chain and time ----------------------------------------------------------------------------------------
-
-    def rpc(self, method: str, params: list[Any]) -> Any:
-        reply = self.w3.provider.make_request(method, params)  # type: ignore[arg-type]
-        if "error" in reply:
-            raise RuntimeError(f"{method} failed: {reply['error']}")
-        return reply["result"]
-
-    def now(self) -> int:
-        return int(self.w3.eth.get_block("latest")["timestamp"])
-
-    def mine_at(self, timestamp: int) -> None:
-        """Mine an empty block at exactly `timestamp`, so that views see that block time."""
-        self.rpc("evm_mine", [timestamp])
 
     # Transactions and calls --------------------------------------------------------------------------------
 
@@ -343,10 +328,28 @@ class Harness:
         return agency_id
 
 
+def registry_contract(w3: Web3, address: str) -> Contract:
+    return w3.eth.contract(
+        address=Web3.to_checksum_address(address), abi=load_artifact("CredentialRegistry").abi
+    )
+
+
 def deploy(w3: Web3, governor: str) -> Contract:
-    artifact = load_artifact("CredentialRegistry")
-    factory = w3.eth.contract(abi=artifact.abi, bytecode=artifact.bytecode)
-    tx_hash = factory.constructor(governor).transact({"from": ANVIL_TEST_ACCOUNTS[0].address})
-    receipt = w3.eth.wait_for_transaction_receipt(tx_hash, timeout=30)
-    assert receipt["status"] == 1
-    return w3.eth.contract(address=receipt["contractAddress"], abi=artifact.abi)
+    """Another, empty registry on the same chain, deployed the way `credreg deploy` deploys one."""
+    return registry_contract(w3, deploy_registry(w3, ANVIL_TEST_ACCOUNTS[0], governor).registry.address)
+
+
+def harness_for(ledger: Ledger) -> Harness:
+    """The contract tests' view of a registry set up by tests/support/registry.py with one scope and one
+    agency (admin test account 1, signer key 2)."""
+    (agency,) = ledger.agencies
+    assert [agency.admin.address, *(s.address for s in agency.signers)] == [
+        Harness.admin.address,
+        Harness.signer.address,
+    ]
+    return Harness(
+        w3=ledger.w3,
+        contract=registry_contract(ledger.w3, ledger.address),
+        scope_id=bytes(HexBytes(ledger.scope_ids[0])),
+        agency_id=agency.agency_id,
+    )
