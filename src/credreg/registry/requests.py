@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 from eth_account.signers.local import LocalAccount
 from eth_utils.crypto import keccak
@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from credreg.chain.eip712 import (
     ADDRESS,
     HEX32,
+    AnyRequest,
     BatchLeavesRequest,
     CompactSignature,
     Domain,
@@ -31,16 +32,23 @@ from credreg.chain.eip712 import (
 DEFAULT_VALIDITY = 24 * 3600
 
 
-class SignedIssue(BaseModel):
-    """An issuance request with its agency signature, ready for anyone to relay."""
+class _Signed(BaseModel):
+    """What every signed request has: its kind, the EIP-712 domain it was signed for, and the signer.
+
+    The kind's own fields (`request`, then a proof or leaves, then `signature`) are declared by each kind, so
+    that the JSON keeps the documented order (docs/service.md): `type`, `chain_id`, `registry`, `request`,
+    the kind's extras, `signature`. A field declared here would come before all of them.
+    """
 
     model_config = ConfigDict(frozen=True)
 
-    type: Literal["credreg.issue"] = "credreg.issue"
+    type: str
     chain_id: int = Field(ge=1)
     registry: str = Field(pattern=ADDRESS)
-    request: IssueRequest
-    signature: CompactSignature
+
+    if TYPE_CHECKING:  # declared by each kind (see above)
+        request: AnyRequest
+        signature: CompactSignature
 
     @property
     def domain(self) -> Domain:
@@ -50,45 +58,31 @@ class SignedIssue(BaseModel):
         return recover(self.domain, self.request, self.signature)
 
 
-class SignedStatusChange(BaseModel):
+class SignedIssue(_Signed):
+    """An issuance request with its agency signature, ready for anyone to relay."""
+
+    type: Literal["credreg.issue"] = "credreg.issue"
+    request: IssueRequest
+    signature: CompactSignature
+
+
+class SignedStatusChange(_Signed):
     """A revoke / suspend / reinstate request with its agency signature and the target's merkle proof."""
 
-    model_config = ConfigDict(frozen=True)
-
     type: Literal["credreg.status-change"] = "credreg.status-change"
-    chain_id: int = Field(ge=1)
-    registry: str = Field(pattern=ADDRESS)
     request: StatusChangeRequest
     proof: list[str] = Field(default_factory=list, max_length=64)
     signature: CompactSignature
 
-    @property
-    def domain(self) -> Domain:
-        return Domain(chain_id=self.chain_id, registry=self.registry)
 
-    def signer(self) -> str:
-        return recover(self.domain, self.request, self.signature)
-
-
-class SignedBatchLeaves(BaseModel):
+class SignedBatchLeaves(_Signed):
     """The leaves of a batch its agency issued straight to the ledger, signed by one of that agency's signer
     keys, so a service can answer for each certificate of the batch (`credreg batch upload`)."""
 
-    model_config = ConfigDict(frozen=True)
-
     type: Literal["credreg.batch-leaves"] = "credreg.batch-leaves"
-    chain_id: int = Field(ge=1)
-    registry: str = Field(pattern=ADDRESS)
     request: BatchLeavesRequest
     leaves: list[Annotated[str, Field(pattern=HEX32)]] = Field(min_length=1)
     signature: CompactSignature
-
-    @property
-    def domain(self) -> Domain:
-        return Domain(chain_id=self.chain_id, registry=self.registry)
-
-    def signer(self) -> str:
-        return recover(self.domain, self.request, self.signature)
 
 
 def leaves_hash(leaves: Sequence[str]) -> str:
