@@ -19,14 +19,13 @@ import uvicorn
 from browser_site import LOCALES, Site, open_page
 from ledger_states import add_ledger_states
 from playwright.sync_api import Browser, Page, sync_playwright
+from support.registry import LedgerSpec, deploy_ledger
 
 from credreg.api import create_app
 from credreg.chain.client import connect
-from credreg.chain.deploy import deploy_registry
 from credreg.chain.devchain import DevChain, free_port
 from credreg.config import Settings
 from credreg.demo import demo_accounts, seed_demo
-from credreg.registry import Registry
 
 CHROMIUM = Path("/usr/bin/chromium")
 # --headless comes from headless=True; the rest keep Chromium from reaching for the network at start-up.
@@ -56,9 +55,11 @@ def _wait_until_indexed(url: str, chain_url: str) -> None:
 @pytest.fixture(scope="module")
 def site(module_chain: DevChain, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     data_dir = tmp_path_factory.mktemp("service")
-    manifest = deploy_registry(connect(module_chain.url), demo_accounts()[0])
-    manifest.save(data_dir / "deployment.json")
-    registry = Registry.connect(module_chain.url, manifest)
+    # An empty registry governed by the demo's governor (test account 0); the demo sets up the rest.
+    ledger = deploy_ledger(module_chain.url, LedgerSpec(scopes=(), agencies=()))
+    assert ledger.governor.address == demo_accounts()[0].address
+    ledger.manifest.save(data_dir / "deployment.json")
+    registry = ledger.registry
     demo = seed_demo(registry, data_dir)
     states = add_ledger_states(registry, demo, data_dir / "states")
     guide = json.loads((demo.directory / "demo.json").read_text(encoding="utf-8"))
