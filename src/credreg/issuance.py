@@ -37,7 +37,7 @@ from eth_account.signers.local import LocalAccount
 from pydantic import BaseModel
 
 from credreg.chain.manifest import write_atomically
-from credreg.documents.canonical import random_salts, unsalt_value
+from credreg.documents.canonical import unsalt_value
 from credreg.documents.layout import AnyCertificate, BatchKey, batch_key, certificate_to_data
 from credreg.documents.merkle import MerkleTree, build_tree
 from credreg.documents.model import AgencyRef, expiry_timestamp
@@ -47,7 +47,7 @@ from credreg.documents.results import (
     ResultsFormat,
     iter_results,
 )
-from credreg.documents.wrap import OA_V2_SCHEMA, document_head, dump_document, finish_document
+from credreg.documents.wrap import OA_V2_SCHEMA, BatchWrapper, dump_document, finish_document
 from credreg.errors import ConfigError, ContractRevert, DocumentError, ResultsFileError, UnhashableValue
 from credreg.registry import AgencyState, Registry, Relayer, SignedIssue
 
@@ -388,7 +388,7 @@ def _first_pass(
     names = bytearray()  # 16-byte digest of each file name + its row, 4 bytes big-endian
     keys: set[BatchKey] = set()
     first: AnyCertificate | None = None
-    salts = random_salts()
+    wrapper = BatchWrapper()
     write = spool.write
     count = 0
     try:
@@ -404,7 +404,7 @@ def _first_pass(
             name = safe_file_name(certificate.certificate_number)
             data = certificate_to_data(certificate, identity_location=identity_location)
             try:
-                leaf, head = document_head(data, salts)
+                leaf, head = wrapper.head(data)
             except UnhashableValue as error:
                 raise UnhashableValue(error.field, error.reason, document=count) from None
             write(f"{name}\t{head}\n".encode())
@@ -639,7 +639,7 @@ def _record_and_write(
     progress("recorded", 1, 1)
     archive_name = f"batch-{root[2:18]}.jsonl" if archive else None
     try:
-        _write_documents(out_dir, journal, state, tree, positions, files, archive_name, progress)
+        write_documents(out_dir, journal, state, tree, positions, files, archive_name, progress)
     except OSError as exc:
         raise ConfigError(
             f"批次 {root} 已上链，但证书文件写入 {out_dir} 失败，请排除后重新运行同一命令写出文件 / "
@@ -724,7 +724,7 @@ _WRITE_FLAGS = (
 )
 
 
-def _write_documents(
+def write_documents(
     out_dir: Path,
     journal: Journal,
     state: BatchState,

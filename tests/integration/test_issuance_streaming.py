@@ -159,7 +159,7 @@ def dying(real):
     return wrapped
 
 if point == "first pass":
-    issuance.document_head = dying(issuance.document_head)
+    issuance.BatchWrapper.head = dying(issuance.BatchWrapper.head)
 elif point == "before sending":
     Relayer.issue = dying(Relayer.issue)
 elif point == "after sending":

@@ -25,8 +25,12 @@ import re
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, Literal, NotRequired, TypedDict, cast
 
+from credreg.documents._keccak import new_keccak256
 from credreg.documents.canonical import (
+    MAX_SAFE_INTEGER,
+    _check_salt,
     _digest_hashes,
+    _quote,
     _salt_and_hash,
     digest_data,
     digest_flat,
@@ -39,6 +43,7 @@ from credreg.hashes import hash_bytes
 
 __all__ = [
     "OA_V2_SCHEMA",
+    "BatchWrapper",
     "Privacy",
     "Signature",
     "WrappedDocument",
@@ -141,6 +146,190 @@ def document_head(data: Mapping[str, Any], salts: Iterator[str]) -> tuple[bytes,
         indent=None,
     )
     return bytes.fromhex(target), head[:-2]  # without the closing "}}"
+
+
+class BatchWrapper:
+    """`document_head` for the documents of one batch, which share a few shapes: twice as fast.
+
+    The first document of each shape (the same keys, nested the same way) goes through `document_head`;
+    from it, the wrapper compiles that shape's JSON text with a slot per value and a function that reads the
+    values out in order. A later document of the shape is then salted and hashed value by value, without
+    walking its data or encoding it as JSON: 24 values take about 35 µs, against 70 µs. Anything the fast
+    way does not expect (another shape, a float, a lone surrogate) goes the general way, which gives the
+    same result or names the problem.
+
+    `salts` as for `wrap_documents`: random by default; given ones are checked to be version-4 UUIDs.
+    """
+
+    _MAX_SHAPES = 16
+
+    def __init__(self, salts: Iterator[str] | None = None) -> None:
+        self._checked = salts is not None
+        self._salts = salts if salts is not None else random_salts()
+        self._shapes: list[_Shape] = []
+
+    def head(self, data: Mapping[str, Any]) -> tuple[bytes, str]:
+        """``(target hash, head)`` of one document, as `document_head` gives them."""
+        known = False
+        for shape in self._shapes:
+            try:
+                values = shape.extract(data)
+            except (LookupError, TypeError):
+                continue
+            done = self._fast(shape, values)
+            if done is not None:
+                return done
+            known = True  # a value the fast way does not take: the general way names it, or takes it
+            break
+        leaf, head = document_head(data, self._salts_checked())
+        if not known and len(self._shapes) < self._MAX_SHAPES and type(data) is dict:
+            new = _Shape.of(data)
+            if new is not None:
+                self._shapes.insert(0, new)
+        return leaf, head
+
+    def _salts_checked(self) -> Iterator[str]:
+        if not self._checked:
+            return self._salts
+        return _checked_salts(self._salts)
+
+    def _fast(self, shape: _Shape, values: tuple[Any, ...]) -> tuple[bytes, str] | None:
+        # A salt is hex digits and dashes, which JSON never escapes, so a salted value's JSON text is the
+        # salt spliced into the text of ":<type>:<value>" (its "tail"). Most values are the same in every
+        # document of a batch (the issuer, the scope, the session), so each slot remembers a few tails.
+        # Salts are drawn as the general way draws them, one per value in document order, so a given
+        # supply gives the same document either way; none is drawn before every value is known to fit.
+        tails: list[str] = []
+        for remembered, value in zip(shape.tails, values, strict=True):
+            if type(value) is str:
+                tail = remembered.get(value)
+                if tail is None:
+                    tail = _quote(":string:" + value)[1:]
+                    if len(remembered) < _Shape.REMEMBERED:
+                        remembered[value] = tail
+            elif type(value) is int and -MAX_SAFE_INTEGER <= value <= MAX_SAFE_INTEGER:
+                tail = f':number:{value}"'
+            elif value is None:
+                tail = ':null:null"'
+            elif type(value) is bool:
+                tail = ':boolean:true"' if value else ':boolean:false"'
+            else:
+                return None
+            tails.append(tail)
+        new_hash = new_keccak256
+        salts = self._salts if not self._checked else _checked_salts(self._salts)
+        pieces: list[str] = []
+        hashes: list[str] = []
+        try:
+            for opener, tail, salt in zip(shape.openers, tails, salts, strict=False):
+                quoted = '"' + salt + tail
+                pieces.append(quoted)
+                hashes.append(new_hash((opener + quoted + "}").encode()).hexdigest())
+        except UnicodeEncodeError:
+            raise UnhashableValue(
+                shape.paths[len(hashes)], "contains a lone UTF-16 surrogate, which is not valid Unicode"
+            ) from None
+        if len(hashes) < len(tails):
+            raise UnhashableValue(shape.paths[len(hashes)], "the given salts ran out")
+        target = _digest_hashes(hashes, hex_only=True)
+        pieces.append(target)
+        return bytes.fromhex(target), shape.template % tuple(pieces)
+
+
+def _checked_salts(salts: Iterator[str]) -> Iterator[str]:
+    for salt in salts:
+        _check_salt(salt)
+        yield salt
+
+
+class _Shape:
+    """One document shape: its values' paths and field-hash openers, a reader of its values and its JSON
+    text up to the proof with a ``%s`` per value and one for the target hash."""
+
+    __slots__ = ("extract", "openers", "paths", "tails", "template")
+    REMEMBERED = 64  # tails a slot remembers: enough for a session's shared values and a few scores
+
+    def __init__(
+        self,
+        extract: Any,
+        openers: tuple[str, ...],
+        paths: tuple[str, ...],
+        template: str,
+    ) -> None:
+        self.extract = extract
+        self.openers = openers
+        self.paths = paths
+        self.template = template
+        self.tails: list[dict[str, str]] = [{} for _ in paths]
+
+    @classmethod
+    def of(cls, data: dict[str, Any]) -> _Shape | None:
+        """The shape of `data` (already wrapped once the general way, so its keys are known good)."""
+        lines: list[str] = []
+        leaves: list[str] = []
+        paths: list[str] = []
+        counter = [0]
+
+        def visit(node: Any, expression: str, path: str) -> Any:
+            name = f"n{counter[0]}"
+            counter[0] += 1
+            lines.append(f"    {name} = {expression}")
+            if type(node) is dict:
+                lines.append(
+                    f"    if type({name}) is not dict or len({name}) != {len(node)}: raise TypeError"
+                )
+                return {
+                    key: visit(value, f"{name}[{key!r}]", f"{path}.{key}" if path else key)
+                    for key, value in node.items()
+                }
+            if type(node) is list:
+                lines.append(
+                    f"    if type({name}) is not list or len({name}) != {len(node)}: raise TypeError"
+                )
+                return [
+                    visit(value, f"{name}[{i}]", f"{path}.{i}" if path else str(i))
+                    for i, value in enumerate(node)
+                ]
+            leaves.append(name)
+            paths.append(path)
+            return _Slot(len(leaves) - 1)
+
+        skeleton = visit(data, "data", "")
+        source = "def extract(data):\n" + "\n".join(lines) + f"\n    return ({', '.join(leaves)},)\n"
+        namespace: dict[str, Any] = {}
+        exec(compile(source, "<credreg document shape>", "exec"), namespace)  # noqa: S102 (built from keys)
+        target = _Slot(len(leaves))
+        text = json.dumps(
+            {
+                "version": OA_V2_SCHEMA,
+                "data": skeleton,
+                "signature": {"type": "SHA3MerkleProof", "targetHash": target},
+            },
+            ensure_ascii=False,
+            allow_nan=False,
+            default=_Slot.marker,
+        )[:-2]
+        template = text.replace("%", "%%")
+        markers = [json.dumps(_Slot.marker(_Slot(index))) for index in range(len(leaves) + 1)]
+        places = [template.find(marker) for marker in markers]
+        if any(template.count(m) != 1 for m in markers) or places != sorted(places):
+            return None  # `%` fills the slots in the text's order, which must be the values' order
+        for index, marker in enumerate(markers):
+            template = template.replace(marker, "%s" if index < len(leaves) else '"%s"')
+        openers = tuple("{" + _quote(path) + ":" for path in paths)
+        return cls(namespace["extract"], openers, tuple(paths), template)
+
+
+class _Slot:
+    """Where a value goes in a shape's JSON text, while the text is made."""
+
+    def __init__(self, index: int) -> None:
+        self.index = index
+
+    @staticmethod
+    def marker(slot: object) -> str:
+        assert isinstance(slot, _Slot)
+        return f"\x00slot {slot.index}\x00"
 
 
 def finish_document(head: bytes, proof: Sequence[str], root: str) -> bytes:
