@@ -207,10 +207,6 @@ def leaf_hash(label: str) -> bytes:
     return keccak(text=f"credreg benchmark credential {label}")
 
 
-def hex32(value: bytes) -> str:
-    return "0x" + value.hex()
-
-
 # --- profiling of missed targets -----------------------------------------------------------------------
 
 
