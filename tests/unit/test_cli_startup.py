@@ -65,6 +65,30 @@ def test_help_still_lists_every_command() -> None:
     assert missing == []
 
 
+# What reading and checking a certificate must do without: web3.py and eth-account are for writing
+# (signing, gas, nonces); eth_abi and eth_utils take a tenth of a second each and a verifier needs neither.
+NOT_FOR_VERIFYING = ("web3", "eth_account", "eth_abi", "eth_utils", "requests")
+
+
+def test_verify_of_a_certificate_loads_no_ethereum_library(tmp_path: Path) -> None:
+    from documents_factories import make_certificate
+
+    from credreg.documents.layout import wrap_certificates
+    from credreg.documents.wrap import dump_document
+
+    (document,) = wrap_certificates([make_certificate()], identity_location="registry.example.org")
+    (tmp_path / "one.json").write_text(dump_document(document), encoding="utf-8")
+    answer = _fresh(["verify", "--offline", "one.json"], cwd=tmp_path)
+    # Intact, but no ledger consulted: an error verdict (exit 2) after every local check ran
+    assert answer["code"] == 2
+    assert "merkle-proof" in str(answer["help"])
+    assert "integrity" in str(answer["help"])
+    modules = answer["modules"]
+    assert isinstance(modules, list)
+    loaded = sorted(name for name in NOT_FOR_VERIFYING if any(m.split(".")[0] == name for m in modules))
+    assert loaded == [], f"`credreg verify --offline` imported {loaded}"
+
+
 def test_verify_loads_no_web_or_database_stack(tmp_path: Path) -> None:
     (tmp_path / "shared.json").write_text("{}", encoding="utf-8")
     answer = _fresh(["verify", "--offline", "shared.json"], cwd=tmp_path)

@@ -27,6 +27,7 @@ from credreg.documents import (
     unsalt_value,
 )
 from credreg.documents._keccak import keccak256_hex
+from credreg.documents.canonical import digest_hashes, read_salted
 from credreg.errors import DocumentError, MalformedDocument, UnhashableValue
 
 UUID4 = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}\Z")
@@ -186,3 +187,50 @@ def test_digest_counts_obfuscated_hashes_like_visible_ones() -> None:
     hidden = field_hash("b", partial.pop("b"))
     assert digest_data(partial, [hidden]) == full
     assert digest_data(partial) != full
+
+
+def _separately(data: Any) -> tuple[Any, list[str], list[str]] | Exception:
+    """What `unsalt_data`, `flatten` and `field_hash` say of `data`, or the first error they raise."""
+    try:
+        plain = unsalt_data(data)
+        flat = flatten(data)
+        return plain, [field_hash(k, v) for k, v in flat.items()], list(flat)
+    except DocumentError as exc:
+        return exc
+
+
+# Leaves a verifier may meet in a file: salted values of every type, malformed ones, unsalted ones.
+_leaves = st.one_of(
+    st.text(max_size=8).map(lambda t: f"{SALT}:string:{t}"),
+    st.integers(-(2**60), 2**60).map(lambda n: f"{SALT}:number:{n}"),
+    st.sampled_from(
+        [f"{SALT}:boolean:true", f"{SALT}:null:null", f"{SALT}:number:01", f"{SALT}:number: 7 ",
+         f"{SALT}:date:2025", f"{SALT.upper()}:string:x", "plain", "\ud800", 5, None, True, {}, []]
+    ),
+)  # fmt: skip
+_salted_keys = st.sampled_from(["a", "b", "credreg", "a.b", "", "__proto__", "名"])
+_salted_trees = st.recursive(
+    _leaves,
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(_salted_keys, inner, max_size=3),
+    max_leaves=8,
+)
+
+
+@given(document_data, st.integers(0, 2**32))
+@example({"a": 1, "b": [True, None, "x"]}, 0)
+def test_one_walk_read_agrees_with_unsalt_flatten_and_hash(data: dict[str, Any], seed: int) -> None:
+    salted = salt_data(data, iter(salt_stream(seed)))
+    read = read_salted(salted)
+    assert read is not None
+    plain, hashes, paths = read
+    assert (plain, hashes, paths) == _separately(salted)
+    assert digest_hashes(hashes) == digest_data(salted)
+
+
+@given(st.dictionaries(_salted_keys, _salted_trees, min_size=1, max_size=4))
+@example({"a": f"{SALT}:number:9007199254740992"})
+@example({"a": {"b": f"{SALT}:string:\ud800"}})
+def test_one_walk_read_of_odd_data_agrees_or_leaves_it_to_the_separate_steps(data: dict[str, Any]) -> None:
+    read = read_salted(data)
+    if read is not None:
+        assert read == _separately(data)

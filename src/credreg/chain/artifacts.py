@@ -8,8 +8,7 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
-from eth_utils.crypto import keccak
-
+from credreg.documents._keccak import keccak256
 from credreg.errors import ConfigError
 
 
@@ -26,11 +25,11 @@ class Artifact:
 
     @property
     def bytecode_hash(self) -> str:
-        return "0x" + keccak(hexstr=self.bytecode).hex()
+        return "0x" + keccak256(bytes.fromhex(self.bytecode.removeprefix("0x"))).hex()
 
     @property
     def deployed_bytecode_hash(self) -> str:
-        return "0x" + keccak(hexstr=self.deployed_bytecode).hex()
+        return "0x" + keccak256(bytes.fromhex(self.deployed_bytecode.removeprefix("0x"))).hex()
 
 
 @cache

@@ -1,6 +1,7 @@
 """A JSON-RPC connection to any EVM chain, with retries on transient faults and readable errors.
 
-Only standard `eth_*` methods are used, so the same code runs against the embedded anvil, Hyperledger Besu
+The registry's reads go through the plain transport of `credreg.chain.rpc` (one node) or through this
+module's providers (several nodes); writes always come here. Only standard `eth_*` methods are used, so the same code runs against the embedded anvil, Hyperledger Besu
 and GoQuorum.
 
 Several nodes of one network can be named (comma-separated: `CREDREG_RPC_URLS`, or `--rpc-url` given more
@@ -12,24 +13,25 @@ same chain id and genesis block: one that does not is refused with an error nami
 
 from __future__ import annotations
 
-import json
 import logging
 import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar, cast
-from urllib.parse import urlsplit
 
 import requests
 from eth_typing import URI
 from web3 import HTTPProvider, Web3
 from web3._utils.batching import sort_batch_response_by_response_ids
-from web3.exceptions import BadResponseFormat
 from web3.providers.rpc.utils import ExceptionRetryConfiguration
 from web3.types import RPCEndpoint, RPCResponse
 
 from credreg.chain.redact import redact, redact_url
+from credreg.chain.rpc import TRANSIENT_HTTP_STATUS
+from credreg.chain.rpc import check_rpc_url as check_rpc_url
+from credreg.chain.rpc import split_rpc_urls as split_rpc_urls
+from credreg.chain.rpc import with_retries as with_retries
 from credreg.errors import ChainUnreachable, ConfigError, WrongChain
 
 log = logging.getLogger(__name__)
@@ -42,44 +44,6 @@ TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
     ConnectionError,
     TimeoutError,
 )
-
-
-# HTTP answers a proxy or load balancer gives while the node behind it is down or busy: worth retrying.
-TRANSIENT_HTTP_STATUS = frozenset({408, 425, 429, 500, 502, 503, 504})
-RPC_SCHEMES = ("http", "https")
-
-
-def split_rpc_urls(urls: str) -> list[str]:
-    """The node URLs in a comma-separated setting, in order, each once."""
-    found: list[str] = []
-    for part in urls.split(","):
-        if part.strip() and part.strip() not in found:
-            found.append(part.strip())
-    return found
-
-
-def check_rpc_url(urls: str) -> str:
-    """`urls` (one node URL, or several comma-separated) if each can name a JSON-RPC node over HTTP(S);
-    otherwise ConfigError saying which is wrong."""
-    parts = split_rpc_urls(urls)
-    if not parts:
-        raise ConfigError("no RPC URL given (--rpc-url / CREDREG_RPC_URL / CREDREG_RPC_URLS)")
-    for url in parts:
-        _check_one_url(url)
-    return ",".join(parts)
-
-
-def _check_one_url(url: str) -> None:
-    try:
-        parts = urlsplit(url.strip())
-        host, _port = parts.hostname, parts.port
-    except ValueError as exc:
-        raise ConfigError(f"the RPC URL {redact_url(url)!r} is not a URL: {exc}") from None
-    if parts.scheme.lower() not in RPC_SCHEMES or not host or any(c.isspace() for c in url.strip()):
-        raise ConfigError(
-            f"the RPC URL {redact_url(url)!r} is not an http:// or https:// URL naming a host "
-            f"(for example http://127.0.0.1:8545)"
-        )
 
 
 def connect(rpc_url: str, *, timeout: float = 30.0, retries: int = 0) -> Web3:
@@ -260,44 +224,6 @@ class FailoverProvider(HTTPProvider):
 def _node_down(exc: requests.HTTPError) -> bool:
     status = exc.response.status_code if exc.response is not None else 0
     return status in TRANSIENT_HTTP_STATUS or status in (404, 405, 501)
-
-
-def with_retries(
-    action: Callable[[], T], *, what: str, url: str, attempts: int = 4, backoff: float = 0.25
-) -> T:
-    """Run `action`, retrying transient network faults; raise ChainUnreachable when they persist.
-
-    An endpoint that answers, but not as a JSON-RPC node (a web page, "405 Method Not Allowed"), is named as
-    such at once; so is a URL that cannot be requested at all.
-    """
-    for attempt in range(attempts):
-        try:
-            return action()
-        except requests.HTTPError as exc:
-            status = exc.response.status_code if exc.response is not None else 0
-            if status not in TRANSIENT_HTTP_STATUS:
-                raise not_a_node(url, what, f"HTTP {status}") from exc
-            failure: BaseException = exc
-        except (json.JSONDecodeError, BadResponseFormat) as exc:
-            raise not_a_node(url, what, "a reply that is not JSON-RPC") from exc
-        except (requests.exceptions.InvalidURL, requests.exceptions.MissingSchema,
-                requests.exceptions.InvalidSchema) as exc:  # fmt: skip
-            raise ConfigError(f"the RPC URL {redact_url(url)!r} cannot be used: {redact(str(exc))}") from exc
-        except TRANSIENT_ERRORS as exc:
-            failure = exc
-        if attempt == attempts - 1:
-            raise ChainUnreachable(
-                f"the chain at {redact_url(url)} did not answer ({what}): {redact(str(failure))}"
-            ) from failure
-        time.sleep(backoff * 2**attempt)
-    raise AssertionError("unreachable")  # pragma: no cover
-
-
-def not_a_node(url: str, what: str, answer: str) -> ChainUnreachable:
-    return ChainUnreachable(
-        f"{redact_url(url)} is not a JSON-RPC node: it answered {what} with {answer}; "
-        f"check the RPC URL (--rpc-url / CREDREG_RPC_URL)"
-    )
 
 
 def chain_id(w3: Web3) -> int:

@@ -6,8 +6,10 @@ through this module, so values come back in one shape everywhere:
 - addresses in EIP-55 checksummed form;
 - structs as tuples, arrays as lists, integers and booleans as Python's own.
 
-Types, selectors and topics come from `eth_utils` (the same code web3.py uses); values are encoded and
-decoded with `eth_abi`. One shortcut is kept: results made only of static words (the registry's
+Values are encoded and decoded with `eth_abi`, imported on first use: a verifier that starts, reads and
+exits in a fraction of a second has no time for its tenth of a second of imports, so selectors and topics
+are hashed here (of the canonical signature, as `eth_utils` writes it), and results made of static words,
+strings and bytes (every view a verifier calls) are read here too. One shortcut is kept: results made only of static words (the registry's
 `credentialStatus` among them, asked thousands of times a second by verifiers) are sliced word by word,
 about 8x faster than `eth_abi.decode` for that call; and calls whose arguments are unsigned integers,
 addresses, bytes32 or arrays of them (`credentialStatus` again) are encoded word by word, about 3x faster
@@ -23,15 +25,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from eth_abi.abi import decode, encode
-from eth_abi.exceptions import DecodingError
-from eth_utils.abi import (
-    collapse_if_tuple,
-    event_abi_to_log_topic,
-    function_abi_to_4byte_selector,
-)
-from eth_utils.address import to_checksum_address
-
+from credreg.documents._keccak import checksum_address, keccak256
 from credreg.errors import ChainError
 from credreg.hashes import Hash32, hash32, hash_bytes
 
@@ -45,7 +39,19 @@ _HEX40 = re.compile(r"0x[0-9a-fA-F]{40}\Z")
 @functools.lru_cache(maxsize=4096)
 def checksum(address: str) -> str:
     # A batch names the same few signer keys thousands of times; EIP-55 costs a keccak each.
-    return str(to_checksum_address(address))
+    return checksum_address(address)
+
+
+def collapse_if_tuple(param: dict[str, Any]) -> str:
+    """A parameter's canonical type, tuples written out: ``(uint32,bytes32)[]`` (as `eth_utils` writes it)."""
+    kind = str(param["type"])
+    if not kind.startswith("tuple"):
+        return kind
+    return "(" + ",".join(collapse_if_tuple(c) for c in param["components"]) + ")" + kind[len("tuple") :]
+
+
+def _signature(entry: dict[str, Any]) -> bytes:
+    return f"{entry['name']}({','.join(collapse_if_tuple(i) for i in entry['inputs'])})".encode()
 
 
 def normalise(param: dict[str, Any], value: Any) -> Any:
@@ -134,7 +140,7 @@ class ContractCodec:
             if entry.get("type") == "function":
                 self.functions[entry["name"]] = _function_spec(entry)
             elif entry.get("type") == "event":
-                topic = "0x" + event_abi_to_log_topic(entry).hex()  # type: ignore[arg-type]
+                topic = "0x" + keccak256(_signature(entry)).hex()
                 inputs = entry["inputs"]
                 data = tuple(i for i in inputs if not i["indexed"])
                 self._events[topic] = _EventSpec(
@@ -155,6 +161,8 @@ class ContractCodec:
             quick = _encode_words(spec.quick_inputs, args)
             if quick is not None:
                 return spec.selector + quick
+        from eth_abi.abi import encode
+
         values = [abi_value(p, a) for p, a in zip(spec.inputs, args, strict=True)]
         return spec.selector + encode(list(spec.input_types), values).hex()
 
@@ -168,10 +176,9 @@ class ContractCodec:
             values = self._static_words(spec, raw.lower())
         else:
             try:
-                decoded = decode(list(spec.output_types), bytes.fromhex(raw))
-            except (DecodingError, ValueError) as exc:
-                raise ChainError(f"{name}: the node answered data that does not decode: {exc}") from exc
-            values = [normalise(o, v) for o, v in zip(spec.outputs, decoded, strict=True)]
+                values = _read_params(spec.outputs, raw.lower(), 0)
+            except (ValueError, UnicodeDecodeError):
+                values = _decode_abi(spec, raw)  # anything irregular is judged by eth_abi, in its words
         return values[0] if len(values) == 1 else values
 
     def _static_words(self, spec: FunctionSpec, raw: str) -> list[Any]:
@@ -205,6 +212,8 @@ class ContractCodec:
         topics = [_hex_of(t) for t in log["topics"]]
         if not topics or topics[0] not in self._events:
             return None
+        from eth_abi.abi import decode
+
         spec = self._events[topics[0]]
         values: dict[str, Any] = {}
         for param, topic in zip(spec.indexed, topics[1:], strict=True):
@@ -231,7 +240,7 @@ def _function_spec(entry: dict[str, Any]) -> FunctionSpec:
     words = [_static_word_count(o) for o in outputs]
     return FunctionSpec(
         name=entry["name"],
-        selector="0x" + function_abi_to_4byte_selector(entry).hex(),  # type: ignore[arg-type]
+        selector="0x" + keccak256(_signature(entry))[:4].hex(),
         inputs=tuple(entry["inputs"]),
         outputs=outputs,
         input_types=tuple(collapse_if_tuple(i) for i in entry["inputs"]),
@@ -323,6 +332,61 @@ def _read_static(param: dict[str, Any], words: Iterator[str]) -> Any:
     return value
 
 
+def _decode_abi(spec: FunctionSpec, raw: str) -> list[Any]:
+    from eth_abi.abi import decode
+    from eth_abi.exceptions import DecodingError
+
+    try:
+        decoded = decode(list(spec.output_types), bytes.fromhex(raw))
+    except (DecodingError, ValueError) as exc:
+        raise ChainError(f"{spec.name}: the node answered data that does not decode: {exc}") from exc
+    return [normalise(o, v) for o, v in zip(spec.outputs, decoded, strict=True)]
+
+
+def _read_params(params: Sequence[dict[str, Any]], raw: str, base: int) -> list[Any]:
+    """ABI values of `params` in lowercase hex `raw`, their head at `base` (in hex digits): static words,
+    strings, bytes and tuples of them, in the codec's shape. ValueError for anything else or anything
+    irregular (a short reply, an offset beyond it, non-zero padding, text that is not UTF-8)."""
+    values: list[Any] = []
+    head = base
+    for param in params:
+        kind = str(param["type"])
+        if kind in ("string", "bytes"):
+            at = base + 2 * _offset(raw, head)
+            length = 2 * _offset(raw, at)
+            body, end = raw[at + 64 : at + 64 + length], at + 64 + length
+            padding = raw[end : end + (-length % 64)]
+            if len(body) != length or len(padding) != -length % 64 or padding.strip("0"):
+                raise ValueError("irregular dynamic value")
+            data = bytes.fromhex(body)
+            values.append(data.decode() if kind == "string" else data)
+            head += 64
+        elif kind == "tuple":
+            words = _static_word_count(param)
+            start = head if words is not None else base + 2 * _offset(raw, head)
+            values.append(tuple(_read_params(param["components"], raw, start)))
+            head += 64 * (words or 1)
+        elif _STATIC_WORD_TYPES.match(kind):
+            word = raw[head : head + 64]
+            if len(word) != 64:
+                raise ValueError("short reply")
+            values.append(_read_static(param, iter((word,))))
+            head += 64
+        else:
+            raise ValueError(f"{kind} is left to eth_abi")
+    return values
+
+
+def _offset(raw: str, at: int) -> int:
+    word = raw[at : at + 64]
+    if len(word) != 64:
+        raise ValueError("short reply")
+    value = int(word, 16)
+    if 2 * value > len(raw):
+        raise ValueError("offset beyond the reply")
+    return value
+
+
 def _hex_of(value: Any) -> str:
     if isinstance(value, str):
         return value.lower() if value.startswith("0x") else "0x" + value.lower()
@@ -340,6 +404,7 @@ __all__ = [
     "LedgerEvent",
     "abi_value",
     "checksum",
+    "collapse_if_tuple",
     "hash32",
     "hash_bytes",
     "normalise",

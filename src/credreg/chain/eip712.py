@@ -8,13 +8,14 @@ compact EIP-2098 form (`r`, `vs`).
 from __future__ import annotations
 
 from enum import IntEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from eth_account import Account
-from eth_account.messages import encode_typed_data
-from eth_account.signers.local import LocalAccount
-from eth_utils.address import to_checksum_address
 from pydantic import BaseModel, ConfigDict, Field
+
+from credreg.documents._keccak import checksum_address
+
+if TYPE_CHECKING:  # eth_account takes a fifth of a second to import: only signing and recovering need it
+    from eth_account.signers.local import LocalAccount
 
 DOMAIN_NAME = "credreg"
 DOMAIN_VERSION = "2"
@@ -90,7 +91,7 @@ class Domain(BaseModel):
             "name": DOMAIN_NAME,
             "version": DOMAIN_VERSION,
             "chainId": self.chain_id,
-            "verifyingContract": to_checksum_address(self.registry),
+            "verifyingContract": checksum_address(self.registry),
         }
 
 
@@ -160,6 +161,8 @@ AnyRequest = IssueRequest | StatusChangeRequest | BatchLeavesRequest
 
 
 def _typed(domain: Domain, request: AnyRequest) -> Any:
+    from eth_account.messages import encode_typed_data
+
     types = (
         ISSUE_TYPES
         if isinstance(request, IssueRequest)
@@ -183,4 +186,6 @@ def sign(account: LocalAccount, domain: Domain, request: AnyRequest) -> CompactS
 
 def recover(domain: Domain, request: AnyRequest, signature: CompactSignature) -> str:
     """The address that made `signature` over `request` for `domain`."""
+    from eth_account import Account
+
     return str(Account.recover_message(_typed(domain, request), vrs=signature.to_vrs()))

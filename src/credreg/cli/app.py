@@ -81,7 +81,7 @@ def root(
     # Imported here, not at the top: `credreg --help` never runs this, and must not pay for them.
     from pydantic import ValidationError
 
-    from credreg.chain.client import check_rpc_url
+    from credreg.chain.rpc import check_rpc_url
     from credreg.config import Settings, settings_problem
 
     given = {

@@ -562,7 +562,9 @@ ProgressOpt = Annotated[
         show_default=False,
     ),
 ]
-VERIFY_CHUNK = 200  # documents per ledger round trip, and per progress step
+# Documents per `verify_documents` call, and per progress step. The library reads the ledger for one part
+# of a call while checking the next, so a call must hold many of its own round trips (500 documents each).
+VERIFY_CHUNK = 5_000
 
 
 def _list_fields(doc: WrappedDocument) -> None:
@@ -596,7 +598,8 @@ def _plain_value(data: Any, path: str) -> str:
 def verify(
     ctx: typer.Context,
     files: Annotated[
-        list[Path],
+        # Strings, made paths below: typer's conversion of each argument to a Path cost 70 µs a file.
+        list[str],
         typer.Argument(
             help="Certificate files (as issued, or their VC 2.0 / SD-JWT VC forms), e.g. certificates/*.json."
         ),
@@ -630,7 +633,7 @@ def verify(
     kept: list[Path] = []
     raws: list[bytes | VerificationReport] = []
     skipped: list[Path] = []
-    for path, raw in _inputs(files):
+    for path, raw in _inputs([Path(name) for name in files]):
         if isinstance(raw, bytes) and _is_batch_summary(raw):
             skipped.append(path)
             continue
@@ -662,7 +665,6 @@ def verify(
 
 def _verify_registry(ctx: typer.Context, source: str | None) -> tuple[Registry, TrustList | None]:
     """The registry named by --registry, or by the deployment manifest; never advice to deploy."""
-    from credreg.chain.trustlist import resolve_trust_list
     from credreg.registry import Registry
 
     st = state(ctx)
@@ -675,6 +677,8 @@ def _verify_registry(ctx: typer.Context, source: str | None) -> tuple[Registry, 
                 "docs/trust-list.md)"
             )
         return st.registry(), None
+    from credreg.chain.trustlist import resolve_trust_list  # with an HTTP client: only for --registry
+
     trust = resolve_trust_list(source)
     urls = [st.settings.rpc_url] if st.settings.rpc_url else trust.rpc_urls
     if not urls:
@@ -806,7 +810,8 @@ def _against_trust_list(report: VerificationReport, trusted: list[int]) -> Verif
 
 def _read(path: Path) -> bytes:
     try:
-        return path.read_bytes()
+        with open(path, "rb", buffering=0) as file:  # unbuffered: one read of the whole file
+            return file.readall()
     except OSError as exc:
         raise DocumentError(f"cannot read {path}: {exc.strerror or exc}") from exc
 
@@ -872,7 +877,13 @@ def _print_report(
     colour = _COLOURS[report.verdict.value]
     words = VERDICTS.get(report.code)
     plain = f"{words.zh} / {report.summary}" if words else report.summary
-    console.print(f"[bold {colour}]{report.verdict.value.upper()}[/] {escape(str(path))}: {escape(plain)}")
+    verdict = report.verdict.value.upper()
+    # One line per file. Where no one sees colours it is written as plain text: rich's rendering cost
+    # 78 µs a line, plain text 0.3 µs, against under 100 µs to verify a document.
+    if not detail and not report.notes and not console.is_terminal:
+        sys.stdout.write(f"{verdict} {path}: {plain}\n")
+        return
+    console.print(f"[bold {colour}]{verdict}[/] {escape(str(path))}: {escape(plain)}")
     for note in report.notes:
         console.print(f"  [bold yellow]注意 / note:[/] {escape(note.zh)} / {escape(note.en)}")
     if not detail:

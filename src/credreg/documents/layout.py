@@ -37,7 +37,7 @@ registry, agency, scope, validity) and OpenAttestation's verifier needs ``issuer
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Container, Iterator, Sequence
 from datetime import date
 from typing import Any, Final, NamedTuple
 
@@ -313,10 +313,11 @@ def binding_from_document(document: WrappedDocument, data: dict[str, Any] | None
 
 
 def hidden_fields(
-    document: WrappedDocument, *, kind: str | None = None, flat: Mapping[str, Any] | None = None
+    document: WrappedDocument, *, kind: str | None = None, flat: Container[str] | None = None
 ) -> tuple[str, ...]:
     """The fields of a credreg document that its holder has hidden, in layout order. A caller that has
-    read the document's `kind` (its binding's) or flattened its data may pass them, to skip doing it again."""
+    read the document's `kind` (its binding's) or its flattened field paths (`flatten`'s keys) may pass
+    them, to skip doing it again."""
     if kind is None:
         kind = _credreg(document_data(document))["kind"]
     present = flatten(document["data"]) if flat is None else flat

@@ -10,9 +10,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from eth_utils.address import to_checksum_address
-
-from credreg.documents._keccak import keccak256
+from credreg.documents._keccak import checksum_address, keccak256
 
 # OpenZeppelin Clones._cloneCodeWithImmutableArgs: the proxy's init code around the template address.
 _CLONE_PREFIX = bytes.fromhex("3d81600a3d39f3363d3d373d3d3d363d73")
@@ -30,7 +28,7 @@ def _address(value: str) -> bytes:
 def store_template_address(registry: str) -> str:
     """The template every store clones: the registry's first CREATE (nonce 1), made in its constructor."""
     rlp = b"\xd6\x94" + _address(registry) + b"\x01"
-    return str(to_checksum_address(keccak256(rlp)[12:]))
+    return checksum_address(keccak256(rlp)[12:])
 
 
 @lru_cache(maxsize=1024)
@@ -49,7 +47,7 @@ def document_store_address(registry: str, agency_id: int) -> str:
     )
     salt = agency_id.to_bytes(32, "big")
     digest = keccak256(b"\xff" + _address(registry) + salt + keccak256(init_code))
-    return str(to_checksum_address(digest[12:]))
+    return checksum_address(digest[12:])
 
 
 __all__ = ["document_store_address", "store_template_address"]

@@ -9,27 +9,27 @@ Writes are in `credreg.registry.roles` (Governor, AgencyAdmin, Relayer) and sign
 
 from __future__ import annotations
 
+import functools
 import threading
 from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol, cast
-
-from eth_account.signers.local import LocalAccount
-from eth_utils.address import to_checksum_address
-from web3 import Web3
-from web3.contract import Contract
-from web3.types import TxParams
+from typing import TYPE_CHECKING, Any, Protocol, cast
 
 from credreg.chain.artifacts import load_artifact
-from credreg.chain.client import connect, rpc_url_of, with_retries
-from credreg.chain.codec import ContractCodec, hash32
+from credreg.chain.codec import ContractCodec, checksum, hash32
 from credreg.chain.eip712 import Domain, IssueRequest, StatusAction, StatusChangeRequest
-from credreg.chain.events import EventDecoder
 from credreg.chain.manifest import Manifest
-from credreg.chain.reverts import decode_revert_data
+from credreg.chain.redact import redact_url
+from credreg.chain.rpc import (
+    HttpRpc,
+    ProviderRpc,
+    RpcTransport,
+    check_rpc_url,
+    split_rpc_urls,
+    with_retries,
+)
 from credreg.chain.states import AgencyState, Status, Verdict
-from credreg.chain.transactions import TxSender
 from credreg.errors import ChainError, ContractRevert, WrongChain, WrongContractVersion
 from credreg.registry.records import (
     AccreditationInfo,
@@ -43,13 +43,18 @@ from credreg.registry.records import (
     Snapshot,
     TargetStatus,
 )
-from credreg.registry.requests import (
-    SignedIssue,
-    SignedStatusChange,
-    default_deadline,
-    sign_issue,
-    sign_status_change,
-)
+
+if TYPE_CHECKING:
+    # Reading needs none of these (web3.py, eth-account): a verifier starts without them (see `connect`).
+    from eth_account.signers.local import LocalAccount
+    from eth_typing import ChecksumAddress
+    from web3 import Web3
+    from web3.contract import Contract
+    from web3.types import TxParams
+
+    from credreg.chain.events import EventDecoder
+    from credreg.chain.transactions import TxSender
+    from credreg.registry.requests import SignedIssue, SignedStatusChange
 
 ZERO_HASH = "0x" + "00" * 32
 REGISTRY_CONTRACT = "CredentialRegistry"
@@ -101,18 +106,24 @@ def _block_param(block: int | str) -> str:
 class Registry:
     """A connection to one deployed CredentialRegistry: reads, and the pieces writers need."""
 
-    def __init__(self, w3: Web3, manifest: Manifest) -> None:
+    def __init__(self, connection: Web3 | RpcTransport, manifest: Manifest) -> None:
+        """`connection`: a `Web3` (its provider serves the reads too), or a plain transport (`HttpRpc`), in
+        which case web3.py is loaded only if something writes or asks for `w3`."""
         # A manifest made from a trust list does not know the version; `check_deployment` asks the contract.
         stated = manifest.contract_version
         if stated[:1].isdigit() and not same_major(stated):
             raise WrongContractVersion("the deployment manifest", stated, CONTRACT_VERSION)
-        self.w3 = w3
+        self._w3: Web3 | None
+        self.rpc: RpcTransport
+        if isinstance(connection, HttpRpc):
+            self._w3, self.rpc = None, connection
+        else:
+            w3 = cast("Web3", connection)
+            self._w3, self.rpc = w3, ProviderRpc(w3.provider)
         self.manifest = manifest
         self.abi: list[dict[str, Any]] = load_artifact(REGISTRY_CONTRACT).abi
         self.codec = ContractCodec(self.abi)
-        self.events = EventDecoder(self.codec)
-        self.address = to_checksum_address(manifest.registry_address)
-        self.contract: Contract = w3.eth.contract(address=self.address, abi=self.abi)
+        self.address = checksum(manifest.registry_address)
         self.domain = Domain(chain_id=manifest.chain_id, registry=self.address)
         # See `statuses` and `facts_at`.
         self._head_hint: int | None = None
@@ -121,27 +132,57 @@ class Registry:
 
     @classmethod
     def connect(cls, rpc_url: str, manifest: Manifest, *, check: bool = True) -> Registry:
-        """Connect and make sure the endpoint serves the manifest's chain and contract."""
-        registry = cls(connect(rpc_url), manifest)
+        """Connect and make sure the endpoint serves the manifest's chain and contract.
+
+        One node is read through the plain transport (`credreg.chain.rpc`); several, through web3.py's
+        `FailoverProvider` (`credreg.chain.client.connect`)."""
+        urls = split_rpc_urls(check_rpc_url(rpc_url))
+        if len(urls) == 1:
+            registry = cls(HttpRpc(urls[0]), manifest)
+        else:
+            from credreg.chain.client import connect
+
+            registry = cls(connect(rpc_url), manifest)
         if check:
             registry.check_deployment()
         return registry
 
     @property
+    def w3(self) -> Web3:
+        """A web3.py client of the same node, for writes (made on first use when reads needed none)."""
+        if self._w3 is None:
+            from credreg.chain.client import connect
+
+            self._w3 = connect(self.rpc.url)
+        return self._w3
+
+    @functools.cached_property
+    def contract(self) -> Contract:
+        contract: Contract = self.w3.eth.contract(address=cast("ChecksumAddress", self.address), abi=self.abi)
+        return contract
+
+    @functools.cached_property
+    def events(self) -> EventDecoder:
+        from credreg.chain.events import EventDecoder
+
+        return EventDecoder(self.codec)
+
+    @property
     def url(self) -> str:
-        return rpc_url_of(self.w3)
+        """The node's URL as a person may see it: credentials masked."""
+        return redact_url(self.rpc.url)
 
     def check_deployment(self, *, require_version: bool = True) -> None:
         """Refuse an endpoint that serves another chain, no contract at the address, or a registry of another
         contract version. With `require_version` off, a contract that does not answer VERSION() at all is
         let through (an audit examines such a contract; a registry that names another version never is)."""
-        actual = with_retries(lambda: int(self.w3.eth.chain_id), what="eth_chainId", url=self.url)
+        actual = int(self._value("eth_chainId", [], "eth_chainId"), 16)
         if actual != self.manifest.chain_id:
             raise WrongChain(
                 f"{self.url} serves chain {actual}, but the deployment manifest is for chain {self.manifest.chain_id}"
             )
-        code = with_retries(lambda: self.w3.eth.get_code(self.address), what="eth_getCode", url=self.url)
-        if not code:
+        code = self._value("eth_getCode", [self.address, "latest"], "eth_getCode")
+        if code in ("0x", ""):
             raise WrongChain(
                 f"there is no contract at {self.address} on chain {actual}; is the manifest current?"
             )
@@ -164,21 +205,21 @@ class Registry:
     # call), and verifying thousands of documents a second leaves no room for it.
 
     def _request(self, method: str, params: list[Any], what: str) -> dict[str, Any]:
-        reply: Any = with_retries(
-            lambda: self.w3.provider.make_request(method, params),  # type: ignore[arg-type]
-            what=what,
-            url=self.url,
-        )
-        return dict(reply)
+        return with_retries(lambda: self.rpc.request(method, params), what=what, url=self.url)
+
+    def _value(self, method: str, params: list[Any], what: str) -> str:
+        """The hex string a plain JSON-RPC method answers (a chain id, code, a block number)."""
+        reply = self._request(method, params, what)
+        result = reply.get("result")
+        if "error" in reply or not isinstance(result, str) or not result.startswith("0x"):
+            raise ChainError(f"{method} failed on {self.url}: {reply.get('error', result)!r}")
+        return result
 
     def _batch(self, requests: Sequence[tuple[str, list[Any]]], what: str) -> list[dict[str, Any]]:
         """`requests` in one JSON-RPC batch round trip; replies in request order."""
         if not requests:
             return []
-        provider: Any = self.w3.provider  # HTTP in practice; batching is plain JSON-RPC 2.0
-        replies: Any = with_retries(
-            lambda: provider.make_batch_request(list(requests)), what=what, url=self.url
-        )
+        replies: Any = with_retries(lambda: self.rpc.batch(requests), what=what, url=self.url)
         if not isinstance(replies, list) or len(replies) != len(requests):
             error = replies.get("error") if isinstance(replies, dict) else replies
             raise ChainError(f"{self.url} refused a batch of {len(requests)} requests ({what}): {error}")
@@ -202,6 +243,8 @@ class Registry:
         if isinstance(data, dict):
             data = data.get("data")
         if isinstance(data, str) and data.startswith("0x"):
+            from credreg.chain.reverts import decode_revert_data
+
             try:
                 return decode_revert_data(bytes.fromhex(data[2:]), self.abi)
             except ValueError:
@@ -243,7 +286,7 @@ class Registry:
         return int(self._call("agencyCount"))
 
     def signer(self, address: str) -> SignerInfo:
-        return _signer_info(address, self._call("signerRecord", to_checksum_address(address)))
+        return _signer_info(address, self._call("signerRecord", checksum(address)))
 
     def signer_count(self) -> int:
         return int(self._call("signerCount"))
@@ -393,7 +436,7 @@ class Registry:
         return (
             [self._eth_call("agency", [a], block) for a in agency_ids]
             + [self._eth_call("scope", [s], block) for s in scope_ids]
-            + [self._eth_call("signerRecord", [to_checksum_address(s)], block) for s in signer_keys]
+            + [self._eth_call("signerRecord", [checksum(s)], block) for s in signer_keys]
             + [self._eth_call("accreditation", [a, s], block) for a, s in pairs]
         )
 
@@ -425,10 +468,12 @@ class Registry:
         scopes: Iterable[str] = (),
         signers: Iterable[str] = (),
         accreditations: Iterable[tuple[int, str]] = (),
+        known_only: bool = False,
     ) -> Snapshot:
         """The given agencies, scopes, signer keys and accreditations at block `head`, with its time, read in one
         JSON-RPC batch round trip (what a verifier needs beside the credentials' own statuses). A block of
-        another hash at that height (a reorganisation) is refused with `ChainError`.
+        another hash at that height (a reorganisation) is refused with `ChainError`. With `known_only`, what
+        was not read before is not read: `LookupError`.
 
         Agencies, scopes, signer keys and accreditations change only in a new block, so what one block says
         serves every later request pinned to the same block; a new head starts afresh (the last
@@ -447,6 +492,8 @@ class Registry:
             pairs = sorted(set(accreditations) - known.accreditations.keys())
         missing = _BlockFacts({}, {}, {}, {})
         if agency_ids or scope_ids or signer_keys or pairs:
+            if known_only:
+                raise LookupError(f"the facts asked for at block {head.number} are not all read yet")
             requests = [("eth_getBlockByNumber", [hex(head.number), False])]
             requests += self._fact_requests(head.number, agency_ids, scope_ids, signer_keys, pairs)
             replies = self._batch(requests, "registry facts")
@@ -481,28 +528,34 @@ class Registry:
             return None
 
     def head(self) -> int:
-        return int(with_retries(lambda: self.w3.eth.block_number, what="eth_blockNumber", url=self.url))
+        return int(self._value("eth_blockNumber", [], "eth_blockNumber"), 16)
 
     # --- writes ----------------------------------------------------------------------------------------
 
     def sender(self, account: LocalAccount, confirmations: int = 0) -> TxSender:
+        from credreg.chain.transactions import TxSender
+
         return TxSender(self.w3, account, abi=self.abi, confirmations=confirmations)
 
     def build(self, name: str, *args: Any) -> TxParams:
         """The transaction calling `name(*args)` on the registry, without gas, fees or nonce."""
-        return cast(TxParams, {"to": self.address, "data": self.codec.call_data(name, *args)})
+        return cast("TxParams", {"to": self.address, "data": self.codec.call_data(name, *args)})
 
     def issue_request(
         self, root: str, scope_id: str, valid_until: int = 0, *, deadline: int | None = None
     ) -> IssueRequest:
         """An issuance request good until `deadline` (default: a day from now)."""
         if deadline is None:
+            from credreg.registry.requests import default_deadline
+
             deadline = default_deadline(self._ledger_time())
         return IssueRequest(
             root=hash32(root), scope_id=hash32(scope_id), valid_until=valid_until, deadline=deadline
         )
 
     def sign_issue(self, signer: LocalAccount, request: IssueRequest) -> SignedIssue:
+        from credreg.registry.requests import sign_issue
+
         return sign_issue(signer, self.domain, request)
 
     def status_change_request(
@@ -518,6 +571,8 @@ class Registry:
         """A status change carrying the target's current nonce in the agency's namespace, good until `deadline`
         (default: a day from now)."""
         if deadline is None:
+            from credreg.registry.requests import default_deadline
+
             deadline = default_deadline(self._ledger_time())
         return StatusChangeRequest(
             agency_id=agency_id,
@@ -541,6 +596,8 @@ class Registry:
         deadline: int | None = None,
     ) -> SignedStatusChange:
         request = self.status_change_request(agency_id, root, target, action, reason, deadline=deadline)
+        from credreg.registry.requests import sign_status_change
+
         return sign_status_change(signer, self.domain, request, [hash32(p) for p in proof])
 
 
@@ -579,7 +636,7 @@ def _scope_info(scope_id: str, raw: Sequence[Any]) -> ScopeInfo:
 
 def _signer_info(address: str, raw: Sequence[Any]) -> SignerInfo:
     agency_id, index, valid_from, valid_until, compromised = raw
-    return SignerInfo(to_checksum_address(address), agency_id, index, valid_from, valid_until, compromised)
+    return SignerInfo(checksum(address), agency_id, index, valid_from, valid_until, compromised)
 
 
 def _issuer_key_info(public_key: str, raw: Sequence[Any]) -> IssuerKeyInfo:
