@@ -40,7 +40,7 @@ from credreg.chain.manifest import write_atomically
 from credreg.documents.canonical import unsalt_value
 from credreg.documents.layout import AnyCertificate, BatchKey, batch_key, certificate_to_data
 from credreg.documents.merkle import MerkleTree, build_tree
-from credreg.documents.model import AgencyRef, expiry_timestamp
+from credreg.documents.model import AgencyRef, CertificateKind, expiry_timestamp
 from credreg.documents.results import (
     VALID_UNTIL_HORIZON_YEARS,
     IssueContext,
@@ -161,6 +161,7 @@ def issue_results_file(
     horizon_years: int = VALID_UNTIL_HORIZON_YEARS,
     files: bool = True,
     archive: bool = False,
+    confirm: Callable[[IssuePreview], None] | None = None,
 ) -> IssueOutcome:
     """Issue every certificate of `results` as one batch and write the documents under `out_dir`.
 
@@ -172,14 +173,19 @@ def issue_results_file(
 
     `batches_dir` (the CLI uses `<data dir>/batches`) remembers which output directory each batch went to,
     so that the same file issued again into another directory is refused instead of minting a second root.
+
+    `confirm`, if given, is shown what would be issued once the file is read, before anything is signed or
+    sent; it raises to stop, and then nothing of a batch not started before is left behind. Reading the
+    file once serves both (the CLI asks a person there).
     """
     if not files and not archive:
         raise ConfigError("nothing to write: ask for the document files, the archive, or both")
     agency = signer_agency(registry, signer)
     batch_id = _file_batch_id(results, registry, agency.id, identity_location)
-    if batches_dir is not None:
-        _claim(batches_dir / f"{batch_id}.json", out_dir, results)
+    marker = batches_dir / f"{batch_id}.json" if batches_dir is not None else None
+    claimed = marker is not None and _claim(marker, out_dir, results)
     journal = Journal(out_dir / JOURNAL_DIR, batch_id)
+    created = [d for d in (out_dir, journal.directory) if not d.exists()]
     done = _completed(out_dir, batch_id)
     if done is not None:
         journal.remove()  # left behind if a crash came between the summary and the clean-up
@@ -194,6 +200,15 @@ def issue_results_file(
         )  # fmt: skip
     else:
         progress("journal", state.count, state.count)
+    if confirm is not None:
+        try:
+            confirm(_preview_of(registry, signer, state))
+        except BaseException:
+            if not resumed:
+                _undo(journal, created)
+                if claimed and marker is not None:
+                    marker.unlink(missing_ok=True)
+            raise
     tree, positions = build_tree(journal.leaves())
     if "0x" + tree.root.hex() != state.root:
         raise ConfigError(
@@ -207,8 +222,9 @@ def issue_results_file(
     )  # fmt: skip
 
 
-def _claim(marker: Path, out_dir: Path, results: Path) -> None:
-    """Tie this batch to `out_dir`, or refuse if it is tied to another directory already."""
+def _claim(marker: Path, out_dir: Path, results: Path) -> bool:
+    """Tie this batch to `out_dir`, or refuse if it is tied to another directory already; whether the tie
+    is new."""
     here = str(out_dir.resolve())
     if marker.exists():
         try:
@@ -222,13 +238,14 @@ def _claim(marker: Path, out_dir: Path, results: Path) -> None:
                 f"{claimed} to finish or check it (issuing it again elsewhere would record the same "
                 f"certificates twice)"
             )
-        return
+        return False
     try:
         write_atomically(marker, json.dumps({"out_dir": here, "results": str(results.resolve())}) + "\n")
     except OSError as exc:
         raise ConfigError(
             f"cannot write the batch record {marker}: {exc.strerror or exc}; nothing was issued"
         ) from exc
+    return True
 
 
 def _format_of(path: Path) -> ResultsFormat | None:
@@ -257,6 +274,11 @@ class BatchState(BaseModel):
     agency_id: int
     scope_id: str
     valid_until: int  # on-chain seconds, 0 for no end
+    # What the preview shows a person before anything is sent.
+    kind: CertificateKind
+    occupation_code: str
+    level: int
+    valid_until_date: date | None
     # Rows (from 0) whose file name an earlier row's certificate number already gives: their files get
     # the target hash's first 8 digits as a suffix.
     renamed: list[int] = []
@@ -426,6 +448,10 @@ def _first_pass(
         agency_id=context.agency.id,
         scope_id=first.scope_id,
         valid_until=expiry_timestamp(first.valid_until),
+        kind=first.kind,
+        occupation_code=first.occupation_code,
+        level=first.level,
+        valid_until_date=first.valid_until,
         renamed=_later_repeats(names),
     )
 
@@ -497,13 +523,18 @@ def _convert_legacy_journal(journal: Journal) -> None:
     seen: set[str] = set()
     renamed = [i for i, name in enumerate(names) if name in seen or seen.add(name)]  # type: ignore[func-returns-value]
     valid_until_text = unsalt_value(credreg["validUntil"])
+    valid_until_date = date.fromisoformat(str(valid_until_text)) if valid_until_text else None
     state = BatchState(
         batch_id=journal.batch_id,
         root="0x" + str(root),
         count=count,
         agency_id=int(str(unsalt_value(credreg["agencyId"]))),
         scope_id=str(unsalt_value(credreg["scopeId"])),
-        valid_until=expiry_timestamp(date.fromisoformat(str(valid_until_text)) if valid_until_text else None),
+        valid_until=expiry_timestamp(valid_until_date),
+        kind=str(unsalt_value(credreg["kind"])),
+        occupation_code=str(unsalt_value(credreg["occupation"]["code"])),
+        level=int(str(unsalt_value(credreg["level"]))),
+        valid_until_date=valid_until_date,
         renamed=renamed,
     )
     _write_durably(journal.leaves_path, [bytes(leaves)])
@@ -814,6 +845,28 @@ class IssuePreview:
     count: int
     valid_until: int  # on-chain seconds, 0 for no end
     valid_until_date: date | None
+
+
+def _preview_of(registry: Registry, signer: LocalAccount, state: BatchState) -> IssuePreview:
+    agency = registry.agency(state.agency_id)
+    scope = registry.scope(state.scope_id)
+    window = registry.accreditation(state.agency_id, state.scope_id)
+    return IssuePreview(
+        agency_id=state.agency_id,
+        agency_name=agency.name,
+        signer=signer.address,
+        kind=state.kind,
+        occupation_code=state.occupation_code,
+        level=state.level,
+        scope_id=state.scope_id,
+        scope_title=scope.title if scope.index else None,
+        accredited=bool(window.scope_index),
+        accredited_from=window.valid_from if window.scope_index else 0,
+        accredited_until=window.valid_until if window.scope_index else 0,
+        count=state.count,
+        valid_until=state.valid_until,
+        valid_until_date=state.valid_until_date,
+    )
 
 
 def preview_results_file(

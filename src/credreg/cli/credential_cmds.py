@@ -150,20 +150,16 @@ def issue(
     registry = st.registry()
     signer = load_account(st, keystore, dev_account, role="agency signer")
     horizon = st.settings.valid_until_horizon_years
-    _show_preview(ctx, preview_results_file(registry, signer, results, horizon_years=horizon))
-    if dry_run:
-        console.print("试运行，未发送任何内容 / dry run: nothing was sent")
-        return
-    if not yes:
-        if not sys.stdin.isatty():
-            raise ConfigError(
-                "无法在此确认（没有终端）：核对以上信息后加 --yes 颁发，或加 --dry-run 只查看 / "
-                "cannot ask for confirmation here (no terminal): check the above and pass --yes to issue, "
-                "or --dry-run to only look"
-            )
-        if not typer.confirm("确认颁发？/ Issue these certificates?", default=False):
-            console.print("已取消，未发送任何内容 / cancelled: nothing was sent")
-            raise typer.Exit(1)
+    if dry_run or (not yes and not sys.stdin.isatty()):
+        _show_preview(ctx, preview_results_file(registry, signer, results, horizon_years=horizon))
+        if dry_run:
+            console.print("试运行，未发送任何内容 / dry run: nothing was sent")
+            return
+        raise ConfigError(
+            "无法在此确认（没有终端）：核对以上信息后加 --yes 颁发，或加 --dry-run 只查看 / "
+            "cannot ask for confirmation here (no terminal): check the above and pass --yes to issue, "
+            "or --dry-run to only look"
+        )
     relayer = load_account(st, relayer_keystore, None, role="relayer") if relayer_keystore else signer
     location = identity_location or os.environ.get(IDENTITY_ENV) or "localhost"
     with Progress(
@@ -177,6 +173,15 @@ def issue(
                 tasks[stage] = bar.add_task(stage, total=total)
             bar.update(tasks[stage], completed=done, total=total)
 
+        def confirm(preview: IssuePreview) -> None:
+            # Shown once the file is read and checked (the first pass), before anything is signed or sent.
+            bar.stop()
+            _show_preview(ctx, preview)
+            if not yes and not typer.confirm("确认颁发？/ Issue these certificates?", default=False):
+                console.print("已取消，未发送任何内容 / cancelled: nothing was sent")
+                raise typer.Exit(1)
+            bar.start()
+
         outcome = issue_results_file(
             registry, signer, relayer, results, out, identity_location=location, progress=progress,
             confirmations=st.settings.confirmations,
@@ -184,7 +189,7 @@ def issue(
             horizon_years=horizon,
             submit=(lambda signed, leaves: service_client.relay_issue(service, signed, leaves))
             if service else None,
-            files=files, archive=archive,
+            files=files, archive=archive, confirm=confirm,
         )  # fmt: skip
     s = outcome.summary
     if service and s.transaction_hash is None and s.leaves:
