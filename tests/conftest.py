@@ -1,4 +1,6 @@
-"""Shared fixtures: real anvil chains on free loopback ports, and web3 clients for them."""
+"""Shared fixtures: real anvil chains on free loopback ports, and web3 clients for them. Registries on them
+come from tests/support/registry.py; ape's pytest plugin is kept to `ape test` (tests/support/ape.py).
+"""
 
 from __future__ import annotations
 
@@ -7,10 +9,24 @@ from collections.abc import Iterator
 import pytest
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
+from support.ape import keep_ape_plugin_to_ape_test, start_ape_chain, stop_ape_chain
 from web3 import Web3
 
 from credreg.chain.devchain import DevChain, ephemeral_chain
 from credreg.chain.devkeys import ANVIL_TEST_KEYS
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_cmdline_main(config: pytest.Config) -> None:
+    keep_ape_plugin_to_ape_test(config)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    start_ape_chain(config)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    stop_ape_chain(config)
 
 
 @pytest.fixture

@@ -58,6 +58,9 @@ STATUS_CHANGE_TYPES = {
 }
 
 
+# The module written against ape's fixtures, which only `ape test` provides; plain pytest leaves it out.
+APE_ONLY_MODULE = "test_ape_workbench.py"
+
 # Every custom error name `Harness.reverted` decoded in this test session, and the contract tests deselected in
 # it, for test_error_coverage.py.
 RAISED_ERRORS: set[str] = set()
