@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
 from dataclasses import dataclass
+from pathlib import Path
 
 import httpx
 import pytest
@@ -208,3 +213,52 @@ def test_reads_pinned_to_a_block_answer_for_it_and_refuse_it_once_replaced(
         reg.facts_at(issued, agencies=[d.agency_id])
     head, (gone,) = reg.statuses([query])
     assert (head, gone.verdict) == (reg.latest_head(), Verdict.NOT_ISSUED)
+
+
+_PROBE = """
+import contextlib, io, json, sys
+from credreg.cli import main
+out = io.StringIO()
+with contextlib.redirect_stdout(out):
+    code = main(["verify", "one.json"])
+print(json.dumps({"code": code, "out": out.getvalue(), "modules": sorted(sys.modules)}))
+"""
+
+
+def test_verify_reads_the_ledger_without_web3(deployed: Deployed, issued: Issued, tmp_path: Path) -> None:
+    """`credreg verify one.json`, its ledger read included, loads no web3.py or eth-account (writes need
+    them; a verifier's start-up cannot afford them)."""
+    from credreg.documents.wrap import dump_document
+
+    deployed.manifest.save(tmp_path / "deployment.json")
+    (tmp_path / "one.json").write_text(dump_document(issued.batch.documents[0]), encoding="utf-8")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CREDREG_")}
+    env |= {"CREDREG_DATA_DIR": str(tmp_path), "CREDREG_RPC_URL": deployed.url, "COLUMNS": "100"}
+    done = subprocess.run(
+        [sys.executable, "-c", _PROBE], capture_output=True, text=True, env=env, cwd=tmp_path, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    answer = json.loads(done.stdout.splitlines()[-1])
+    assert answer["code"] == 0, answer["out"]
+    assert "VALID" in answer["out"]
+    loaded = sorted({m.split(".")[0] for m in answer["modules"]} & {"web3", "eth_account", "requests"})
+    assert loaded == []
+
+
+def test_the_plain_transport_and_web3_give_the_same_reports(deployed: Deployed, issued: Issued) -> None:
+    from credreg.chain.client import connect
+    from credreg.chain.rpc import HttpRpc
+    from credreg.verify import verify_documents
+
+    documents = [*issued.batch.documents, {"not": "a document"}]
+    plain = Registry(HttpRpc(deployed.url), deployed.manifest)
+    through_web3 = Registry(connect(deployed.url), deployed.manifest)
+    assert isinstance(through_web3.rpc, registry_module.ProviderRpc)
+    mine = [r.model_dump(exclude={"checked_at", "checked_block"}) for r in verify_documents(plain, documents)]
+    theirs = [
+        r.model_dump(exclude={"checked_at", "checked_block"})
+        for r in verify_documents(through_web3, documents)
+    ]
+    assert mine == theirs
+    assert [r["code"] for r in mine] == ["valid", "revoked", "valid", "malformed"]
+    plain.rpc.close()
