@@ -3,8 +3,13 @@ and exporting the batch as W3C VCs."""
 
 from __future__ import annotations
 
+import csv
+import itertools
 import json
+import os
+import shutil
 import subprocess
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -27,12 +32,14 @@ from bench.core import (
     check,
     median,
 )
+from credreg.documents._keccak import new_keccak256
+from credreg.documents.canonical import flatten, random_salts
 from credreg.documents.layout import certificate_to_data
 from credreg.documents.model import AgencyRef
-from credreg.documents.results import IssueContext, read_results
+from credreg.documents.results import RESULTS_COLUMNS, IssueContext, iter_results, read_results
 from credreg.documents.wrap import load_document
 from credreg.issuance import issue_results_file
-from credreg.samples import write_sample_results
+from credreg.samples import sample_rows, write_sample_results
 from credreg.vc.export import export_vc
 from credreg.vc.keys import generate_key
 
@@ -72,10 +79,10 @@ def issue_once(s: Setup, work: Path, size: int, seed: int, deadline: Deadline) -
     read, wrap = marks["read"], marks["wrap"]
     recorded, written = marks["recorded"], marks["write"]
     phases = {
-        "read and build": read,
-        "salt, hash, merkle": wrap - read,
-        "journal, sign, submit, confirm": recorded - wrap,
-        "write documents": written - recorded,
+        "first pass: read, check, salt, hash, journal": read,
+        "merkle tree": wrap - read,
+        "sign, submit, confirm": recorded - wrap,
+        "second pass: proofs, write documents": written - recorded,
         "summary and sync": seconds - written,
     }
     return IssueRun(
@@ -138,6 +145,7 @@ def measure_issuance(
             # Nothing is deleted until the end: removing thousands of files stalls the next run's file
             # creation (ext4 journal commits, discards), which is not what an agency's machine sees.
     assert kept is not None
+    national = measure_national(s, cfg, work, deadline, log)
     oa: dict[int, list[dict[str, Any]]] = {}
     for size in cfg.oa_sizes:
         data = oa_data_file(s, work, size, seed=size % 997)
@@ -182,7 +190,7 @@ def measure_issuance(
         )
     )
     wrap_write = {
-        size: median([run.phases["salt, hash, merkle"] + run.phases["write documents"] for run in runs[size]])
+        size: median([run.seconds - run.phases["sign, submit, confirm"] for run in runs[size]])
         for size in cfg.sizes
     }
     rows.append(
@@ -194,7 +202,8 @@ def measure_issuance(
             wrap_write[batch],
             {"oa_lib": oa_total(batch)},
             detail={
-                "basis": "the same work on both sides: salt, hash, merkle tree and proofs, one file each"
+                "basis": "the same work on both sides: read the data, salt, hash, merkle tree and proofs, "
+                "one file each (credreg: everything but the ledger)"
             },
         )
     )
@@ -218,7 +227,184 @@ def measure_issuance(
                 note="" if size in oa else "OpenAttestation not run at this size (--oa-large to include it)",
             )
         )
-    return rows, kept
+    return rows + national, kept
+
+
+# --- a national batch: `credreg issue` of 1,000,000 certificates in a process of its own -------------------
+
+NATIONAL_BATCH = 1_000_000
+NATIONAL_MEMORY_MB = 300
+NATIONAL_RATE = 10_000
+CREDREG = Path(sys.executable).with_name("credreg")
+
+
+def national_size(cfg: Config) -> int:
+    """1,000,000 in the full run; a few hundred with --quick, and 20 times the batch with --no-large."""
+    return NATIONAL_BATCH if cfg.sizes[2] >= 100_000 else 4 * cfg.sizes[2]
+
+
+def write_national_results(path: Path, count: int, tag: str) -> Path:
+    """One session of `count` results, written 50,000 rows at a time (the benchmark's memory stays small)."""
+    chunk = 50_000
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        writer: csv.DictWriter[str] | None = None
+        for start in range(0, count, chunk):
+            rows = sample_rows(min(chunk, count - start), seed=start + 1, prefix=f"{tag}{start // chunk:03d}")
+            for row in rows:
+                row["assessment_session_id"] = "N-20260630-national"
+            if writer is None:
+                writer = csv.DictWriter(fh, fieldnames=[c for c in RESULTS_COLUMNS if c in rows[0]])
+                writer.writeheader()
+            writer.writerows(rows)
+    return path
+
+
+@dataclass
+class TimedIssue:
+    seconds: float
+    cpu_seconds: float  # user + system of the issuing process (the chain's work is not in it)
+    peak_rss_mb: float  # its maximum resident set size, as /usr/bin/time -v reports it
+    command: str
+
+
+def time_cli(args: list[str], env: dict[str, str], cwd: Path, deadline: Deadline) -> TimedIssue:
+    """Run `credreg ARGS` under /usr/bin/time -v: wall seconds, CPU seconds and peak resident memory."""
+    started = time.perf_counter()
+    done = subprocess.run(
+        ["/usr/bin/time", "-v", str(CREDREG), *args],
+        env=env,
+        cwd=cwd,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        timeout=max(1.0, deadline.left()),
+        check=False,
+    )
+    seconds = time.perf_counter() - started
+    if done.returncode != 0:
+        said = done.stderr.partition("\tCommand being timed")[0].strip()
+        raise RuntimeError(f"credreg {' '.join(args)} failed: {said[-800:]}")
+    figures: dict[str, float] = {}
+    for line in done.stderr.splitlines():
+        name, _, value = line.strip().rpartition(": ")
+        if name in ("User time (seconds)", "System time (seconds)", "Maximum resident set size (kbytes)"):
+            figures[name] = float(value)
+    return TimedIssue(
+        seconds,
+        figures["User time (seconds)"] + figures["System time (seconds)"],
+        figures["Maximum resident set size (kbytes)"] / 1024,
+        "credreg " + " ".join(args),
+    )
+
+
+def issuing_floor(results: Path, s: Setup, work: Path, count: int, files: bool) -> float:
+    """Certificates a second for the work no issuer can skip, measured on `count` of them: salting and
+    hashing their fields (a salt and keccak-256 each), the target hash, and, with `files`, creating one
+    file of a document's size each."""
+    context = IssueContext(
+        agency=AgencyRef(id=s.agency_id, name=AGENCY_NAME),
+        chain_id=s.registry.domain.chain_id,
+        registry=s.registry.address,
+    )
+    inputs: list[list[bytes]] = []
+    for _, certificate in itertools.islice(iter_results(results, context=context), count):
+        data = certificate_to_data(certificate, identity_location=IDENTITY_LOCATION)
+        inputs.append([json.dumps({k: v}).encode() for k, v in flatten(data).items()])
+    salts = random_salts()
+    target = b"[" + b",".join([b'"' + b"0" * 64 + b'"'] * len(inputs[0])) + b"]"
+    body = b"x" * 2_300
+    out = work / "floor-files"
+    out.mkdir(parents=True)
+    directory = os.open(out, os.O_RDONLY)
+    started = time.perf_counter()
+    try:
+        for i, fields in enumerate(inputs):
+            for field in fields:
+                next(salts)
+                new_keccak256(field).hexdigest()
+            new_keccak256(target).hexdigest()
+            if files:
+                fd = os.open(f"{i}.json", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644, dir_fd=directory)
+                os.write(fd, body)
+                os.close(fd)
+    finally:
+        os.close(directory)
+    return len(inputs) / (time.perf_counter() - started)
+
+
+def measure_national(
+    s: Setup, cfg: Config, work: Path, deadline: Deadline, log: Callable[[str], None]
+) -> list[Row]:
+    """`credreg issue` of a national batch, one file per certificate, and again as one archive only."""
+    count = national_size(cfg)
+    deadline.check(f"issuing {count:,} certificates as one batch")
+    data_dir = work / "national-cli"
+    data_dir.mkdir()
+    s.manifest.save(data_dir / "deployment.json")
+    env = {**os.environ, "CREDREG_DATA_DIR": str(data_dir), "CREDREG_RPC_URL": s.chain.url}
+    floors: dict[bool, float] = {}
+    runs: dict[bool, TimedIssue] = {}
+    for files in (True, False):
+        results = write_national_results(work / f"national-{files}.csv", count, "NF" if files else "NA")
+        floors[files] = issuing_floor(results, s, work / f"floor-{files}", min(count, 20_000), files)
+        out = f"national-{'files' if files else 'archive'}"
+        form = [] if files else ["--no-files", "--archive"]
+        args = ["issue", results.name, "--out", out, "--yes", "--dev-account", "2", *form]
+        runs[files] = run = time_cli(args, env, work, deadline)
+        log(
+            f"  credreg issue {count:,} ({'a file each' if files else 'one archive'}): {run.seconds:.1f} s, "
+            f"{count / run.seconds:,.0f}/s ({count / run.cpu_seconds:,.0f}/s of its CPU), "
+            f"peak {run.peak_rss_mb:.0f} MB"
+        )
+        shutil.rmtree(work / out, ignore_errors=True)  # a million files: not kept for the rest of the run
+    start = time_cli(["--version"], env, work, deadline)
+    applies = (
+        ""
+        if count == NATIONAL_BATCH
+        else f"the targets are for {NATIONAL_BATCH:,}; this run issued {count:,}"
+    )
+    rows = []
+    for files, run in runs.items():
+        rate = count / run.seconds
+        rows.append(
+            Row(
+                "issue.national" if files else "issue.national_archive",
+                "issuance",
+                f"credreg issue {count:,}, {'a file each' if files else 'one archive'}, certificates/s "
+                "(floor: their salts, hashes" + (" and file creation" if files else "") + " alone)",
+                "certs/s",
+                rate,
+                peers={"base": floors[files]},
+                targets=[check(f"≥ {NATIONAL_RATE:,}/s", rate, lambda v: v >= NATIONAL_RATE, applies)],
+                detail={
+                    "size": count,
+                    "seconds": run.seconds,
+                    "cpu_seconds": run.cpu_seconds,
+                    "per_cpu_second": count / run.cpu_seconds,
+                    "peak_rss_mb": run.peak_rss_mb,
+                    "command": run.command,
+                },
+            )
+        )
+    worst = max(run.peak_rss_mb for run in runs.values())
+    rows.append(
+        Row(
+            "issue.national_memory",
+            "issuance",
+            f"credreg issue {count:,}: peak resident memory (baseline: credreg --version)",
+            "MB",
+            worst,
+            peers={"base": start.peak_rss_mb},
+            targets=[check(f"< {NATIONAL_MEMORY_MB} MB", worst, lambda v: v < NATIONAL_MEMORY_MB, applies)],
+            detail={
+                "files_mb": runs[True].peak_rss_mb,
+                "archive_mb": runs[False].peak_rss_mb,
+                "per_certificate_bytes": (worst - start.peak_rss_mb) * 1024 * 1024 / count,
+                "before": "2.4 GB for 100,000 (the whole batch in memory, about 21 KB a certificate)",
+            },
+        )
+    )
+    return rows
 
 
 def measure_export_vc(

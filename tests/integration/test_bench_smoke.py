@@ -29,6 +29,7 @@ ISSUANCE_ROWS = (
     "growth.2",
     "growth.3",
 )
+NATIONAL_ROWS = ("issue.national", "issue.national_archive", "issue.national_memory")
 OTHER_ROWS = (
     "verify.library",
     "verify.api_rate",
@@ -42,7 +43,7 @@ OTHER_ROWS = (
     "audit.peak_memory",
     "audit.memory_growth",
 )
-EVERY_ROW = GAS_ROWS + ISSUANCE_ROWS + OTHER_ROWS
+EVERY_ROW = GAS_ROWS + ISSUANCE_ROWS + NATIONAL_ROWS + OTHER_ROWS
 
 
 @pytest.fixture(scope="module")
@@ -94,7 +95,7 @@ def test_quick_bench_sets_the_peers_beside_credreg(quick_run: tuple[Any, dict[st
     assert rows["gas.each_100"]["peers"]["eas"] > rows["gas.each_100"]["peers"]["ds3"] > 0
     assert all(rows[row_id]["peers"]["oa_lib"] > 0 for row_id in ISSUANCE_ROWS)
     # the floor or baseline beside each figure that has one
-    for row_id in ("verify.library", "verify.cli_bulk", "cli.help", "cli.verify_one"):
+    for row_id in ("verify.library", "verify.cli_bulk", "cli.help", "cli.verify_one", *NATIONAL_ROWS):
         assert rows[row_id]["peers"]["base"] > 0, row_id
     assert rows["verify.cli_bulk"]["peers"]["base"] == rows["verify.library"]["credreg"]
 
