@@ -10,7 +10,7 @@ PY_STAMP := $(VENV)/.credreg-installed
 NODE_STAMP := node_modules/.credreg-installed
 SOLC_LINK := $(SOLCX_DIR)/solc-v$(SOLC_VERSION)
 
-.PHONY: run test setup check lint typecheck pytest lint-contracts artifacts gas bench chaos soak clean-chain help
+.PHONY: run test setup check lint typecheck pytest ape-test lint-contracts artifacts gas bench chaos soak clean-chain help
 
 help:
 	@echo "make run    start the embedded chain, deploy, and serve credreg on http://127.0.0.1:8000"
@@ -81,7 +81,7 @@ postgres-server:
 			"e.g. sudo apt-get install postgresql" >&2; \
 	fi
 
-check: lint typecheck lint-contracts pytest
+check: lint typecheck lint-contracts pytest ape-test
 
 lint:
 	$(BIN)/ruff check .
@@ -90,8 +90,13 @@ lint:
 typecheck:
 	$(BIN)/mypy --strict src
 
+# The contract tests (tests/contracts) run once, under `ape test` (ape's pytest plugin and fixtures, on an anvil
+# its node provider connects to); plain pytest runs everything else.
 pytest:
-	$(BIN)/pytest
+	$(BIN)/pytest --ignore=tests/contracts
+
+ape-test:
+	$(BIN)/ape test tests/contracts
 
 # solhint: style and NatSpec (.solhint.json). slither: fails on any medium or high finding; block-time
 # comparisons are excluded because the registry's time windows are defined against block time.

@@ -12,9 +12,14 @@ from typing import Any
 
 import pytest
 import yaml
+from eth_account import Account
 
 from credreg.chain.build import COMPILER_SETTINGS, EVM_VERSION, SOLC_VERSION, solc_wrapper
+from credreg.chain.devchain import ephemeral_chain
+from credreg.chain.devkeys import ANVIL_TEST_KEYS
+from credreg.chain.manifest import Manifest
 from credreg.paths import project_root
+from credreg.registry import Registry
 
 VENV_BIN = Path(sys.executable).parent
 
@@ -68,6 +73,29 @@ def test_ape_compiles_the_contracts_offline_with_the_registered_wrapper(tmp_path
     assert manifest["contractTypes"]["CredentialRegistry"]["deploymentBytecode"]["bytecode"].startswith(
         "0x60"
     )
+
+
+@pytest.mark.slow
+def test_ape_run_deploys_the_registry_with_credreg_deploy(tmp_path: Path) -> None:
+    with ephemeral_chain() as chain:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("CREDREG_")}
+        # WEB3_PROVIDER_URI: `ape test` sets it for its own chain; the script's ape must reach this one.
+        env |= {"CREDREG_DATA_DIR": str(tmp_path), "WEB3_PROVIDER_URI": chain.url}
+        done = subprocess.run(
+            [str(VENV_BIN / "ape"), "run", "deploy_registry", "--network", f"ethereum:local:{chain.url}"],
+            cwd=project_root(),
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
+        )
+
+        assert done.returncode == 0, done.stdout + done.stderr
+        manifest = Manifest.load(tmp_path / "deployment.json")
+        assert manifest.governor == Account.from_key(ANVIL_TEST_KEYS[0]).address
+        registry = Registry.connect(chain.url, manifest)  # checks the chain and the code at the address
+        assert registry.version() == "2.0.0"
 
 
 @pytest.mark.slow
