@@ -99,9 +99,38 @@ def test_damaged_records_on_disk_are_refused(history: History, tmp_path: Path) -
     replayer.close()
     records = tmp_path / json.loads(checkpoint.read_text())["records"]
     with sqlite3.connect(records) as db:
-        db.execute("DELETE FROM roots WHERE rowid = 1")
+        db.execute("DELETE FROM roots WHERE k = (SELECT min(k) FROM roots)")
     with pytest.raises(ConfigError, match="records do not match their count"):
         Replayer(history.registry).resume(checkpoint)
     records.unlink()
     with pytest.raises(ConfigError, match="which are missing"):
         Replayer(history.registry).resume(checkpoint)
+
+
+def test_the_store_finds_every_record_it_wrote_after_a_commit_and_reopening(tmp_path: Path) -> None:
+    path = tmp_path / "records.sqlite"
+    database = store.open_database(path)
+    roots = store.SqliteRecords(database, store.ROOTS, store.Names(database), cache_records=10)
+    written = {
+        (n % 3 + 1, "0x" + f"{n * 7919:064x}"): store.RootEntry(
+            n % 3 + 1, "0x" + "ab" * 32, f"0x{n:040x}", n, 0, n
+        )
+        for n in range(200)
+    }
+    for key, entry in written.items():
+        assert roots.get(key) is None
+        roots.put(key, entry)
+    roots.flush()
+    roots.save_filter()
+    database.execute("COMMIT")
+    database.close()
+
+    database = store.open_database(path)
+    again = store.SqliteRecords(database, store.ROOTS, store.Names(database))
+    assert len(again) == len(written)
+    assert dict(again.items()) == written
+    assert [key for key, _ in again.sorted_items()] == sorted(written)
+    again.prefetch([*written, (9, "0x" + "ee" * 32)])
+    assert all(again.get(key) == entry for key, entry in written.items())
+    assert (9, "0x" + "ee" * 32) not in again
+    database.close()

@@ -77,37 +77,46 @@ def _boolean(value: Any) -> str:
     return "true" if value is True else "false" if value is False else str(value).lower()
 
 
-def _hex(value: Any) -> str:
-    return str(value).lower()
-
-
-def _formatter(kind: str) -> Callable[[Any], str]:
+def _expression(kind: str, value: str) -> str:
+    """Python source writing `value` (an expression) as the scheme writes an argument of type `kind`."""
     if kind in ("string", "bytes"):
-        return _text
+        return f"_text({value})"
     if kind == "bool":
-        return _boolean
+        return f"_boolean({value})"
     if kind.startswith(("uint", "int")):
-        return str
-    return _hex
+        return f"str({value})"
+    return f"str({value}).lower()"
+
+
+def _writer(fields: tuple[tuple[str, str], ...]) -> Callable[[dict[str, Any]], str]:
+    # One generated function per event type writes all its arguments in one f-string: about twice as fast
+    # as a writer per argument, and the event digest is a third of the replay's time (as `dataclasses`
+    # and `namedtuple` generate their methods).
+    parts = ",".join(f"{name}={{{_expression(kind, f'args[{name!r}]')}}}" for name, kind in fields)
+    source = f"def write(args):\n    return f{parts!r}\n"
+    namespace: dict[str, Any] = {"_text": _text, "_boolean": _boolean}
+    exec(source, namespace)  # noqa: S102 - the source is built from the ABI's argument names and types only
+    writer: Callable[[dict[str, Any]], str] = namespace["write"]
+    return writer
 
 
 class Canon:
     """Canonical lines for the events of one ABI (the types say how each argument is written)."""
 
     def __init__(self, decoder: FastDecoder) -> None:
-        self._fields: dict[str, tuple[tuple[str, Callable[[Any], str]], ...]] = {
-            name: tuple((arg, _formatter(kind)) for arg, kind in decoder.fields_of(name))
+        self._writers: dict[str, tuple[int, Callable[[dict[str, Any]], str]]] = {
+            name: (len(decoder.fields_of(name)), _writer(decoder.fields_of(name)))
             for name in decoder.event_names
         }
 
     def line(self, event: LedgerEvent) -> str:
         """The event's canonical text line (see the module docstring)."""
         args = event.args
-        fields = self._fields.get(event.name)
+        known = self._writers.get(event.name)
         try:
-            if fields is None or len(fields) != len(args):
+            if known is None or known[0] != len(args):
                 raise KeyError(event.name)
-            text = ",".join([f"{name}={write(args[name])}" for name, write in fields])
+            text = known[1](args)
         except KeyError:
             # Not an event of this ABI (only a test or a forged input builds one): generic, still canonical.
             text = ",".join(f"{name}={canonical_value(value)}" for name, value in args.items())

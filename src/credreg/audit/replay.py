@@ -37,8 +37,8 @@ from credreg.errors import ConfigError
 from credreg.registry import Registry
 
 CHECKPOINT_FORMAT = "credreg-audit-checkpoint/2"
-# Roots and status targets held in memory before they move to disk: about 500 bytes each, so about 100 MB.
-MEMORY_RECORDS = 200_000
+# Roots and status targets held in memory before they move to disk: about 500 bytes each, so about 50 MB.
+MEMORY_RECORDS = 100_000
 
 EventHook = Callable[[LedgerEvent], None]
 ProgressHook = Callable[[int, int, int], None]

@@ -32,6 +32,7 @@ from credreg.audit.store import (
     TARGETS,
     Key,
     MemoryRecords,
+    Names,
     Records,
     RootEntry,
     SqliteRecords,
@@ -199,7 +200,8 @@ class LedgerState:
             stale.unlink(missing_ok=True)
         path.parent.mkdir(parents=True, exist_ok=True)
         database = open_database(path)
-        roots, targets = SqliteRecords(database, ROOTS), SqliteRecords(database, TARGETS)
+        names = Names(database)
+        roots, targets = SqliteRecords(database, ROOTS, names), SqliteRecords(database, TARGETS, names)
         roots.load(self.roots.items())
         targets.load(self.targets.items())
         self.roots, self.targets = roots, targets
@@ -210,7 +212,11 @@ class LedgerState:
         if not path.is_file():
             raise ConfigError(f"the audit's record store {path} is missing")
         database = open_database(path)
-        self.roots, self.targets = SqliteRecords(database, ROOTS), SqliteRecords(database, TARGETS)
+        names = Names(database)
+        self.roots, self.targets = (
+            SqliteRecords(database, ROOTS, names),
+            SqliteRecords(database, TARGETS, names),
+        )
         self.database, self.database_path = database, path
 
     def commit(self, checkpoint: str) -> None:
@@ -221,6 +227,7 @@ class LedgerState:
         for records in (self.roots, self.targets):
             if isinstance(records, SqliteRecords):
                 records.flush()
+                records.save_filter()
         database.execute("INSERT OR REPLACE INTO meta VALUES ('checkpoint', ?)", (checkpoint,))
         database.execute("COMMIT")
         database.execute("BEGIN")

@@ -12,14 +12,14 @@ record move. Both stores give the same answers in the same order:
   are chosen for a rebuildable cache: a rollback journal (no WAL) and `synchronous=OFF` (a crash of the
   process rolls back to the last checkpoint; a crash of the machine may need a replay from the start).
 
-Records are listed in the order they were first written (ledger order), or sorted by key for the state
-digest; a key is `(agency id, 0x-hex hash)`.
+A key is `(agency id, 0x-hex hash)`; both stores list records in key order (the state digest's order, and
+on disk the order of the file's one b-tree), or by the block they were last written in (`by_block`).
 """
 
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from itertools import islice
 from pathlib import Path
@@ -37,9 +37,11 @@ PREFETCH_CHUNK = 500
 # Records kept in the write-back cache between windows; beyond this the dirty ones are written and the cache
 # is emptied. About 25 MB of Python objects.
 CACHE_RECORDS = 50_000
-# SQLite's own page cache (KiB). The index over the keys is the hot part: 1,000,000 records use about 60 MB.
-PAGE_CACHE_KIB = 64 * 1024
+# SQLite's own page cache (KiB): a million records take about 70 MB of file, so they are read from memory.
+PAGE_CACHE_KIB = 96 * 1024
 ITERATE_BATCH = 2_000
+# Bits of each kind's key filter (16 MB): see `KeyFilter`.
+FILTER_BITS = 1 << 27
 
 
 @dataclass(slots=True)
@@ -106,13 +108,13 @@ class MemoryRecords(Generic[E]):
         return len(self.data)
 
     def __iter__(self) -> Iterator[Key]:
-        return iter(self.data)
+        return iter(sorted(self.data))
 
     def items(self) -> Iterator[tuple[Key, E]]:
-        return iter(self.data.items())
+        return self.sorted_items()
 
     def values(self) -> Iterator[E]:
-        return iter(self.data.values())
+        return (entry for _, entry in self.sorted_items())
 
     def sorted_items(self) -> Iterator[tuple[Key, E]]:
         data = self.data
@@ -126,42 +128,88 @@ class MemoryRecords(Generic[E]):
         return None
 
 
+# Distinct strings kept as short ids in the file (scope ids and signer keys: few, repeated by every root). A
+# forged ledger could name any number of them: past this many the text is stored in the row itself.
+MAX_NAMES = 100_000
+
+
+class Names:
+    """Short ids for the strings many records repeat, kept in the file's `names` table (written in the same
+    transaction as the records that use them)."""
+
+    def __init__(self, connection: sqlite3.Connection) -> None:
+        self.db = connection
+        self.texts: dict[int, str] = dict(connection.execute("SELECT id, text FROM names"))
+        self.ids = {text: number for number, text in self.texts.items()}
+
+    def id_of(self, text: str) -> int | str:
+        number = self.ids.get(text)
+        if number is not None:
+            return number
+        if len(self.ids) >= MAX_NAMES:
+            return text
+        number = len(self.ids) + 1
+        self.db.execute("INSERT INTO names VALUES (?, ?)", (number, text))
+        self.ids[text], self.texts[number] = number, text
+        return number
+
+    def text_of(self, value: int | str) -> str:
+        return self.texts[value] if isinstance(value, int) else value
+
+
 @dataclass(frozen=True)
 class Kind(Generic[E]):
-    """How one kind of record is laid out in its table."""
+    """How one kind of record is laid out in its table (the key, then `columns`)."""
 
     table: str
     block: str  # the field holding the block it was last written in
-    # (name, SQL type) after the key; the names are the entry's fields
-    columns: tuple[tuple[str, str], ...]
-    to_row: Callable[[E], tuple[object, ...]]
-    from_row: Callable[[tuple[object, ...]], E]
+    columns: tuple[tuple[str, str], ...]  # (name, SQL type)
+    to_row: Callable[[E, Names], tuple[object, ...]]
+    from_row: Callable[[Key, Sequence[Any], Names], E]
 
 
-def _root_from_row(row: tuple[object, ...]) -> RootEntry:
-    return RootEntry(*row)  # type: ignore[arg-type]
+def _root_row(r: RootEntry, names: Names) -> tuple[object, ...]:
+    return (names.id_of(r.scope_id), names.id_of(r.signer), r.issued_at, r.valid_until, r.block)
 
 
-def _target_from_row(row: tuple[Any, ...]) -> TargetEntry:
+def _root_of(key: Key, row: Sequence[Any], names: Names) -> RootEntry:
+    scope, signer, issued_at, valid_until, block = row
+    return RootEntry(key[0], names.text_of(scope), names.text_of(signer), issued_at, valid_until, block)
+
+
+def _target_row(t: TargetEntry, names: Names) -> tuple[object, ...]:
+    root = bytes.fromhex(t.root[2:])
+    return (int(t.status), t.reason, t.nonce, t.since, int(t.by_governor), root, t.changes, t.last_block)
+
+
+def _target_of(key: Key, row: Sequence[Any], names: Names) -> TargetEntry:
     status, reason, nonce, since, by_governor, root, changes, last_block = row
-    return TargetEntry(Status(status), reason, nonce, since, bool(by_governor), root, changes, last_block)
+    return TargetEntry(
+        Status(status), reason, nonce, since, bool(by_governor), "0x" + root.hex(), changes, last_block
+    )
 
 
+# A root's agency is in its key; its scope and signer are ids in `names` (about 60 bytes a row in all).
 ROOTS: Kind[RootEntry] = Kind(
     "roots",
     "block",
-    (("agency_id", "INTEGER"), ("scope_id", "TEXT"), ("signer", "TEXT"), ("issued_at", "INTEGER"),
-     ("valid_until", "INTEGER"), ("block", "INTEGER")),
-    lambda r: (r.agency_id, r.scope_id, r.signer, r.issued_at, r.valid_until, r.block),
-    _root_from_row,
-)  # fmt: skip
+    (
+        ("scope", ""),
+        ("signer", ""),
+        ("issued_at", "INTEGER"),
+        ("valid_until", "INTEGER"),
+        ("block", "INTEGER"),
+    ),
+    _root_row,
+    _root_of,
+)
 TARGETS: Kind[TargetEntry] = Kind(
     "targets",
     "last_block",
     (("status", "INTEGER"), ("reason", "INTEGER"), ("nonce", "INTEGER"), ("since", "INTEGER"),
-     ("by_governor", "INTEGER"), ("root", "TEXT"), ("changes", "INTEGER"), ("last_block", "INTEGER")),
-    lambda t: (int(t.status), t.reason, t.nonce, t.since, int(t.by_governor), t.root, t.changes, t.last_block),
-    _target_from_row,
+     ("by_governor", "INTEGER"), ("root", "BLOB"), ("changes", "INTEGER"), ("last_block", "INTEGER")),
+    _target_row,
+    _target_of,
 )  # fmt: skip
 
 
@@ -184,9 +232,16 @@ def open_database(path: Path) -> sqlite3.Connection:
         connection.execute(f"PRAGMA cache_size=-{PAGE_CACHE_KIB}")
         connection.execute("PRAGMA temp_store=FILE")
         for kind in (ROOTS, TARGETS):
-            columns = ", ".join(f"{name} {sql}" for name, sql in kind.columns)
-            connection.execute(f"CREATE TABLE IF NOT EXISTS {kind.table} (k BLOB NOT NULL UNIQUE, {columns})")
+            # One b-tree keyed by the record's key: a lookup reads one path of pages, and nothing is stored twice.
+            columns = ", ".join(f"{name} {sql}".strip() for name, sql in kind.columns)
+            connection.execute(
+                f"CREATE TABLE IF NOT EXISTS {kind.table} (k BLOB PRIMARY KEY, {columns}) WITHOUT ROWID"
+            )
+        connection.execute(
+            "CREATE TABLE IF NOT EXISTS names (id INTEGER PRIMARY KEY, text TEXT NOT NULL UNIQUE)"
+        )
         connection.execute("CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL)")
+        connection.execute("CREATE TABLE IF NOT EXISTS filters (name TEXT PRIMARY KEY, bits BLOB NOT NULL)")
         connection.execute("BEGIN")
     except sqlite3.Error as exc:
         raise ConfigError(f"the audit's record store {path} cannot be opened: {exc}") from exc
@@ -209,6 +264,41 @@ def read_checkpoint(path: Path) -> str:
     return str(row[0])
 
 
+class KeyFilter:
+    """A Bloom filter over the keys a store holds, with two probes taken from the hash's first 64 bits.
+
+    A key it never saw is absent for sure, so the new roots that make most of a ledger's events need no read
+    from disk (measured: 0.7 µs a key here against about 8 µs for Python and SQLite to find it missing). At
+    16 MB it answers "maybe" for about 1 absent key in 20,000 at a million records and 1 in 8 at 30 million;
+    every "maybe" is asked of the file, so a filter that fills up costs time, never a wrong answer. It is
+    kept in the file with the records and committed with them.
+    """
+
+    __slots__ = ("bits",)
+
+    def __init__(self, bits: bytes | None = None) -> None:
+        self.bits = bytearray(bits) if bits is not None else bytearray(FILTER_BITS >> 3)
+
+    @staticmethod
+    def _probes(key: Key) -> tuple[int, int]:
+        # The hash's own bits are as good as any: it is keccak256 output (a forged ledger that chose colliding
+        # hashes would only make the filter answer "maybe" more often).
+        h = int(key[1][2:18], 16) ^ (key[0] * 0x9E3779B97F4A7C15)
+        mask = FILTER_BITS - 1
+        return h & mask, (h >> 27) & mask
+
+    def add(self, key: Key) -> None:
+        a, b = self._probes(key)
+        bits = self.bits
+        bits[a >> 3] |= 1 << (a & 7)
+        bits[b >> 3] |= 1 << (b & 7)
+
+    def may_hold(self, key: Key) -> bool:
+        a, b = self._probes(key)
+        bits = self.bits
+        return bool(bits[a >> 3] >> (a & 7) & 1 and bits[b >> 3] >> (b & 7) & 1)
+
+
 _MISSING = object()
 
 
@@ -220,23 +310,31 @@ class SqliteRecords(Generic[E]):
     """
 
     def __init__(
-        self, connection: sqlite3.Connection, kind: Kind[E], cache_records: int | None = None
+        self, connection: sqlite3.Connection, kind: Kind[E], names: Names, cache_records: int | None = None
     ) -> None:
         self.db = connection
         self.kind = kind
+        self.names = names
         self.cache_records = CACHE_RECORDS if cache_records is None else cache_records
         self._cache: dict[Key, E | None] = {}
         self._dirty: dict[Key, E] = {}
         # Table and column names are this module's constants (`ROOTS`, `TARGETS`); values are bound.
-        names = [name for name, _ in kind.columns]
+        fields = [name for name, _ in kind.columns]
         table = kind.table
-        self._select = f"SELECT k, {', '.join(names)} FROM {table}"  # noqa: S608
+        self._select = f"SELECT k, {', '.join(fields)} FROM {table}"  # noqa: S608
         self._upsert = (
-            f"INSERT INTO {table} (k, {', '.join(names)}) VALUES ({', '.join('?' * (len(names) + 1))}) "  # noqa: S608
-            f"ON CONFLICT(k) DO UPDATE SET {', '.join(f'{n} = excluded.{n}' for n in names)}"
+            f"INSERT INTO {table} (k, {', '.join(fields)}) VALUES ({', '.join('?' * (len(fields) + 1))}) "  # noqa: S608
+            f"ON CONFLICT(k) DO UPDATE SET {', '.join(f'{n} = excluded.{n}' for n in fields)}"
         )
         counted = connection.execute(f"SELECT count(*) FROM {table}").fetchone()  # noqa: S608
         self._count = int(counted[0])
+        saved = connection.execute("SELECT bits FROM filters WHERE name = ?", (table,)).fetchone()
+        if saved is not None and len(saved[0]) == FILTER_BITS >> 3:
+            self.filter = KeyFilter(saved[0])
+        else:  # a file from before filters, or of another filter size: rebuilt from the keys
+            self.filter = KeyFilter()
+            for (raw,) in connection.execute(f"SELECT k FROM {table}"):  # noqa: S608
+                self.filter.add(key_of(raw))
 
     # --- one record ------------------------------------------------------------------------------------
 
@@ -244,14 +342,17 @@ class SqliteRecords(Generic[E]):
         found = self._cache.get(key, _MISSING)
         if found is not _MISSING:
             return found  # type: ignore[return-value]
+        if not self.filter.may_hold(key):
+            return None
         row = self.db.execute(self._select + " WHERE k = ?", (key_bytes(key),)).fetchone()
-        return None if row is None else self.kind.from_row(row[1:])
+        return None if row is None else self.kind.from_row(key, row[1:], self.names)
 
     def put(self, key: Key, entry: E) -> None:
         cache = self._cache
         before = cache.get(key, _MISSING)
         if before is None or (before is _MISSING and self.get(key) is None):
             self._count += 1
+            self.filter.add(key)
         cache[key] = entry
         self._dirty[key] = entry
         if len(cache) > 4 * self.cache_records:
@@ -279,43 +380,58 @@ class SqliteRecords(Generic[E]):
         if len(cache) > self.cache_records:
             self.flush()
             cache.clear()
-        wanted = list(dict.fromkeys(k for k in keys if k not in cache))
-        from_row = self.kind.from_row
+        may_hold = self.filter.may_hold
+        wanted = []
+        for key in keys:
+            if key not in cache:
+                cache[key] = None  # absent unless the file has it
+                if may_hold(key):
+                    wanted.append(key)
+        from_row, names = self.kind.from_row, self.names
+        wanted.sort()  # neighbouring keys share pages
         for start in range(0, len(wanted), PREFETCH_CHUNK):
             chunk = wanted[start : start + PREFETCH_CHUNK]
-            for key in chunk:
-                cache[key] = None
             query = f"{self._select} WHERE k IN ({', '.join('?' * len(chunk))})"
             for row in self.db.execute(query, [key_bytes(k) for k in chunk]):
-                cache[key_of(row[0])] = from_row(row[1:])
+                key = key_of(row[0])
+                cache[key] = from_row(key, row[1:], names)
 
     def flush(self) -> None:
         """Write the cached changes to the file (inside the open transaction)."""
         if not self._dirty:
             return
-        to_row = self.kind.to_row
-        self.db.executemany(self._upsert, [(key_bytes(k), *to_row(e)) for k, e in self._dirty.items()])
+        to_row, names = self.kind.to_row, self.names
+        # In key order: each batch walks the b-tree once from left to right.
+        rows = sorted((key_bytes(k), *to_row(e, names)) for k, e in self._dirty.items())
+        self.db.executemany(self._upsert, rows)
         self._dirty.clear()
+
+    def save_filter(self) -> None:
+        """Store the key filter in the file, in the open transaction (a checkpoint commits it)."""
+        self.db.execute(
+            "INSERT OR REPLACE INTO filters VALUES (?, ?)", (self.kind.table, bytes(self.filter.bits))
+        )
 
     def _rows(self, order: str) -> Iterator[tuple[Key, E]]:
         self.flush()
-        from_row = self.kind.from_row
+        from_row, names = self.kind.from_row, self.names
         cursor = self.db.execute(f"{self._select} ORDER BY {order}")
         while True:
             rows = cursor.fetchmany(ITERATE_BATCH)
             if not rows:
                 return
             for row in rows:
-                yield key_of(row[0]), from_row(row[1:])
+                key = key_of(row[0])
+                yield key, from_row(key, row[1:], names)
 
     def __iter__(self) -> Iterator[Key]:
-        return (key for key, _ in self._rows("rowid"))
+        return (key for key, _ in self._rows("k"))
 
     def items(self) -> Iterator[tuple[Key, E]]:
-        return self._rows("rowid")
+        return self._rows("k")
 
     def values(self) -> Iterator[E]:
-        return (entry for _, entry in self._rows("rowid"))
+        return (entry for _, entry in self._rows("k"))
 
     def sorted_items(self) -> Iterator[tuple[Key, E]]:
         return self._rows("k")
@@ -325,11 +441,13 @@ class SqliteRecords(Generic[E]):
 
     def load(self, items: Iterable[tuple[Key, E]]) -> None:
         """Write `items` (keys not yet stored) in their order, in batches."""
-        to_row = self.kind.to_row
+        to_row, names = self.kind.to_row, self.names
         iterator = iter(items)
         while batch := list(islice(iterator, ITERATE_BATCH)):
-            self.db.executemany(self._upsert, [(key_bytes(k), *to_row(e)) for k, e in batch])
+            self.db.executemany(self._upsert, [(key_bytes(k), *to_row(e, names)) for k, e in batch])
             self._count += len(batch)
+            for key, _ in batch:
+                self.filter.add(key)
 
 
 def chunks(items: Iterator[tuple[Key, E]], size: int) -> Iterator[list[tuple[Key, E]]]:
@@ -342,6 +460,7 @@ __all__ = [
     "CACHE_RECORDS",
     "Key",
     "MemoryRecords",
+    "Names",
     "Records",
     "RootEntry",
     "SqliteRecords",
