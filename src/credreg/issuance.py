@@ -457,9 +457,16 @@ def _first_pass(
 
 
 def _later_repeats(entries: bytearray) -> list[int]:
-    """Rows whose 16-byte digest an earlier row has, from the packed (digest, row) entries."""
-    ordered = sorted(bytes(entries[i : i + 20]) for i in range(0, len(entries), 20))
-    later = [int.from_bytes(b[16:], "big") for a, b in itertools.pairwise(ordered) if a[:16] == b[:16]]
+    """Rows whose 16-byte digest an earlier row has, from the packed (digest, row) entries: sorted in 256
+    buckets by the digest's first byte, so that Python objects exist for one bucket at a time."""
+    buckets = [bytearray() for _ in range(256)]
+    for at in range(0, len(entries), 20):
+        buckets[entries[at]] += entries[at : at + 20]
+    later: list[int] = []
+    for index, bucket in enumerate(buckets):
+        ordered = sorted(bytes(bucket[at : at + 20]) for at in range(0, len(bucket), 20))
+        buckets[index] = bytearray()
+        later += (int.from_bytes(b[16:], "big") for a, b in itertools.pairwise(ordered) if a[:16] == b[:16])
     return sorted(later)
 
 
@@ -615,6 +622,9 @@ class _ListedInSummary(Sequence[str]):
         if self._cache is None:
             self._cache = list(iter(self))
         return len(self._cache)
+
+    def __bool__(self) -> bool:  # without reading a million names to count them
+        return next(iter(self), None) is not None
 
     @overload
     def __getitem__(self, index: int) -> str: ...

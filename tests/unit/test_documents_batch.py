@@ -23,6 +23,7 @@ from hypothesis import strategies as st
 
 from credreg.documents import MerkleTree, verify_signature
 from credreg.documents.archive import find_in_archive
+from credreg.documents.canonical import is_salted
 from credreg.documents.layout import certificate_to_data
 from credreg.documents.merkle import build_tree
 from credreg.documents.model import AgencyRef
@@ -194,3 +195,21 @@ def test_a_results_file_changed_while_read_is_refused(tmp_path: Path) -> None:
         prepare_batch(results, journal, CONTEXT, prefix, "registry.example.org", "csv")
     assert not (tmp_path / "out").exists(), "nothing is left of a first pass that failed"
     assert os.listdir(tmp_path) == ["r.csv"]
+
+
+def test_random_salts_of_the_fast_way_are_fresh_version_4_uuids() -> None:
+    wrapper = BatchWrapper()
+    salts: list[str] = []
+    for n in range(400):  # 1,200 salts: past the first block of 1,024
+        leaf, head = wrapper.head({"n": n, "who": {"name": f"holder {n}"}, "ok": True})
+        document = json.loads(finish_document(head.encode(), [], leaf.hex()))
+        assert verify_signature(load_document(document))
+        salts += [
+            document["data"]["n"][:36],
+            document["data"]["who"]["name"][:36],
+            document["data"]["ok"][:36],
+        ]
+    assert len(set(salts)) == len(salts)
+    assert all(is_salted(salt + ":") for salt in salts)
+    assert {salt[14] for salt in salts} == {"4"}
+    assert {salt[19] for salt in salts} <= set("89ab")

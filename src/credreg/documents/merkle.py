@@ -200,20 +200,32 @@ def build_tree(packed: bytes | bytearray) -> tuple[MerkleTree, array[int]]:
     """A tree over leaves given back to back in any order, and each leaf's position in the tree.
 
     ``positions[i]`` is where the i-th given leaf went among the sorted leaves (what `proof_at` takes).
-    Raises `DocumentError` if a leaf is there twice. Sorting takes about 80 bytes a leaf while it runs.
+    Raises `DocumentError` if a leaf is there twice. The leaves are sorted in 256 buckets by their first
+    byte, so that sorting holds Python objects for one bucket at a time: about 40 bytes a leaf beside the
+    leaves and the tree, where one sort of everything held 110.
     """
     count = len(packed) // _SIZE
     if not count or len(packed) % _SIZE:
         raise DocumentError("a merkle tree needs at least one leaf, given as 32-byte hashes back to back")
-    tag = 4 if count < 2**32 else 8
-    entries = [packed[i * _SIZE : i * _SIZE + _SIZE] + i.to_bytes(tag, "big") for i in range(count)]
-    entries.sort()
-    positions = array("I" if tag == 4 else "Q", bytes(count * (4 if tag == 4 else 8)))
+    wide = count >= 2**32
+    tag = 8 if wide else 4
+    buckets = [bytearray() for _ in range(256)]
+    for i in range(count):
+        at = i * _SIZE
+        buckets[packed[at]] += packed[at : at + _SIZE] + i.to_bytes(tag, "big")
+    del packed  # the buckets hold the leaves now; a caller that passed a temporary gets its memory back
+    positions = array("Q" if wide else "I", bytes(count * (8 if wide else 4)))
     ordered = bytearray(count * _SIZE)
-    for place, entry in enumerate(entries):
-        ordered[place * _SIZE : place * _SIZE + _SIZE] = entry[:_SIZE]
-        positions[int.from_bytes(entry[_SIZE:], "big")] = place
-    del entries
+    place = 0
+    step = _SIZE + tag
+    for index, bucket in enumerate(buckets):
+        entries = [bytes(bucket[at : at + step]) for at in range(0, len(bucket), step)]
+        buckets[index] = bytearray()  # each bucket is let go once sorted
+        entries.sort()
+        for entry in entries:
+            ordered[place * _SIZE : place * _SIZE + _SIZE] = entry[:_SIZE]
+            positions[int.from_bytes(entry[_SIZE:], "big")] = place
+            place += 1
     return MerkleTree._from_sorted(bytes(ordered)), positions
 
 
