@@ -42,6 +42,8 @@ OTHER_ROWS = (
     "audit.replay_rate",
     "audit.peak_memory",
     "audit.memory_growth",
+    "audit.scale_rate",
+    "audit.scale_peak_memory",
 )
 EVERY_ROW = GAS_ROWS + ISSUANCE_ROWS + NATIONAL_ROWS + OTHER_ROWS
 
