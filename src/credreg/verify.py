@@ -618,14 +618,18 @@ def _judge(binding: DocumentBinding, state: CredentialState, facts: _Facts, now:
 
 
 def verify_documents(
-    registry: LedgerReads, documents: Sequence[str | bytes | Mapping[str, Any]]
+    registry: LedgerReads,
+    documents: Sequence[str | bytes | Mapping[str, Any]],
+    *,
+    progress: Callable[[int], None] | None = None,
 ) -> list[VerificationReport]:
-    """Verify many documents: local checks for each, then one batched ledger read for all that pass."""
+    """Verify many documents: local checks for each, then batched ledger reads for all that pass, all at one
+    block. `progress(done)` is told how many are done, after each ledger round trip."""
     # A batch keeps every parsed document and report alive until it returns, so the cyclic collector's
     # passes over them find nothing: pausing it (as issuance does) took the CPU time of a batch of 2,000
     # from 204 to 182 µs a document (best of 4).
     with _collector_paused():
-        return _verify_documents(registry, documents)
+        return _verify_documents(registry, documents, progress)
 
 
 # Documents to a ledger round trip (one JSON-RPC batch). While the node answers one chunk, the next one's
@@ -695,7 +699,9 @@ class _Ledger:
 
 
 def _verify_documents(
-    registry: LedgerReads, documents: Sequence[str | bytes | Mapping[str, Any]]
+    registry: LedgerReads,
+    documents: Sequence[str | bytes | Mapping[str, Any]],
+    progress: Callable[[int], None] | None,
 ) -> list[VerificationReport]:
     reports: list[VerificationReport | None] = [None] * len(documents)
     proofs = _Proofs()
@@ -735,7 +741,11 @@ def _verify_documents(
             if pending:
                 ledger.send(pending)
             answer(done, ledger)
+            if progress is not None and start:
+                progress(start)
         answer(ledger.wait(), ledger)
+    if progress is not None:
+        progress(len(documents))
     return [r for r in reports if r is not None]
 
 
