@@ -1,0 +1,156 @@
+"""`verify_documents` reads the ledger a chunk at a time while it checks the next chunk: every report must
+still be the one its document gets alone, in the order given, all at one block, and a ledger that stops
+answering part way must leave the documents already answered with their verdicts."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import pytest
+from documents_factories import CHAIN_ID, REGISTRY, make_certificate
+
+from credreg import verify as verify_module
+from credreg.chain.codec import checksum
+from credreg.chain.eip712 import Domain
+from credreg.chain.states import AgencyState, Verdict
+from credreg.documents.layout import wrap_certificates
+from credreg.documents.model import scope_id
+from credreg.documents.wrap import WrappedDocument, dump_document
+from credreg.errors import ChainUnreachable
+from credreg.registry import (
+    AccreditationInfo,
+    AgencyInfo,
+    BlockHead,
+    CredentialRecord,
+    CredentialState,
+    ScopeInfo,
+    SignerInfo,
+    Snapshot,
+    StatusQuery,
+)
+from credreg.verify import verify_documents
+
+SIGNER = "0x" + "5a" * 20
+HEAD = BlockHead(7, "0x" + "07" * 32, 1_900_000_000)
+
+
+class Ledger:
+    """An in-memory ledger answering as `Registry` does; it can be told to stop answering after a number
+    of status reads, and records the blocks it was asked about."""
+
+    def __init__(self, roots: set[str], *, answers: int | None = None) -> None:
+        self.address = checksum(REGISTRY)
+        self.domain = Domain(chain_id=CHAIN_ID, registry=self.address)
+        self.roots = roots
+        self.answers = answers
+        self.asked_at: list[BlockHead | None] = []
+
+    def statuses(
+        self, queries: Sequence[StatusQuery], *, at: BlockHead | None = None
+    ) -> tuple[BlockHead, list[CredentialState]]:
+        self.asked_at.append(at)
+        if self.answers is not None:
+            if self.answers == 0:
+                raise ChainUnreachable("the test ledger stopped answering")
+            self.answers -= 1
+        states = []
+        for agency, root, _leaf, _proof in queries:
+            issued = root in self.roots
+            record = CredentialRecord(
+                root,  # type: ignore[arg-type]
+                agency if issued else 0,
+                scope_id("6-31-01-03", 3) if issued else "0x" + "00" * 32,  # type: ignore[arg-type]
+                SIGNER if issued else "0x" + "00" * 20,
+                1_800_000_000 if issued else 0,
+                0,
+            )
+            verdict = Verdict.VALID if issued else Verdict.NOT_ISSUED
+            states.append(CredentialState(verdict, "0x" + "00" * 32, 0, 0, record))  # type: ignore[arg-type]
+        return HEAD, states
+
+    def facts_at(
+        self,
+        head: BlockHead,
+        *,
+        agencies: Iterable[int] = (),
+        scopes: Iterable[str] = (),
+        signers: Iterable[str] = (),
+        accreditations: Iterable[tuple[int, str]] = (),
+    ) -> Snapshot:
+        assert head == HEAD
+        return Snapshot(
+            head.timestamp,
+            {
+                a: AgencyInfo(a, "Agency", "BJ-0001", SIGNER, AgencyState.ACTIVE, 0, 0, "0x" + "11" * 20)
+                for a in agencies
+            },
+            {s: ScopeInfo(s, "6-31-01-03", 3, 0, "电工", 0) for s in scopes},  # type: ignore[arg-type]
+            {s: SignerInfo(s, 1, 0, 1, 0, 0) for s in signers},
+            {(a, s): AccreditationInfo(a, s, 0, 1, 0) for a, s in accreditations},  # type: ignore[arg-type]
+        )
+
+
+def _batch(size: int, first: int) -> list[WrappedDocument]:
+    certificates = [make_certificate(n=first + n, valid_until=None) for n in range(size)]
+    return wrap_certificates(certificates, identity_location="registry.example.org")
+
+
+@pytest.fixture(scope="module")
+def documents() -> list[Any]:
+    """Two batches (one issued, one not) interleaved, and broken files among them."""
+    issued, unknown = _batch(700, 0), _batch(400, 1000)
+    mixed: list[Any] = []
+    for n in range(700):
+        mixed.append(dump_document(issued[n]).encode())
+        if n < 400:
+            mixed.append(unknown[n])
+        if n % 250 == 0:
+            mixed.append(b"{not json")
+    return mixed
+
+
+def _issued_root(documents: list[Any]) -> str:
+    return "0x" + json.loads(documents[0])["signature"]["merkleRoot"]
+
+
+def test_chunked_reports_are_each_documents_own_in_order(
+    documents: list[Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(verify_module, "CHUNK", 150)
+    ledger = Ledger({_issued_root(documents)})
+    done: list[int] = []
+    reports = verify_documents(ledger, documents, progress=done.append)
+    alone = [verify_documents(Ledger({_issued_root(documents)}), [d])[0] for d in documents[::97]]
+    assert [r.code for r in reports[::97]] == [r.code for r in alone]
+    assert [r.target_hash for r in reports[::97]] == [r.target_hash for r in alone]
+    expected = [
+        "malformed"
+        if isinstance(d, bytes) and d.startswith(b"{not")
+        else "valid"
+        if isinstance(d, bytes)
+        else "not-issued"
+        for d in documents
+    ]
+    assert [r.code for r in reports] == expected
+    # one block for the whole call: the first read finds it, every later one is pinned to it
+    assert ledger.asked_at[0] is None
+    assert set(ledger.asked_at[1:]) == {HEAD}
+    assert len(ledger.asked_at) > 5
+    assert {r.checked_block for r in reports if r.checked_block is not None} == {HEAD.number}
+    assert done == sorted(done)
+    assert done[-1] == len(documents)
+
+
+def test_a_ledger_that_stops_answering_leaves_the_answered_documents_their_verdicts(
+    documents: list[Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(verify_module, "CHUNK", 150)
+    reports = verify_documents(Ledger({_issued_root(documents)}, answers=2), documents)
+    codes = [r.code for r in reports]
+    first_unanswered = codes.index("chain-unreachable")
+    assert first_unanswered > 200
+    assert "chain-unreachable" not in codes[:first_unanswered]
+    assert set(codes[first_unanswered:]) <= {"chain-unreachable", "malformed"}
+    assert "the test ledger stopped answering" in reports[-1].step("issued").reason
