@@ -8,6 +8,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from credreg.chain.codec import LedgerEvent
 from credreg.chain.eip712 import ADDRESS, HEX32
 from credreg.registry import SignedBatchLeaves, SignedIssue, SignedStatusChange
 
@@ -141,6 +142,25 @@ class EventOut(BaseModel):
     agency_id: int | None
     root: Hex32 | None
     args: dict[str, Any]
+
+    @classmethod
+    def of(cls, event: LedgerEvent) -> EventOut:
+        """The one conversion from the codec's `LedgerEvent` (its block time known) to the wire form."""
+        if event.block_time is None:
+            raise ValueError(f"{event.name} at block {event.block_number} has no block time")
+        agency, root = event.args.get("agencyId"), event.args.get("root")
+        return cls(
+            type=event.name,
+            block_number=event.block_number,
+            log_index=event.log_index,
+            block_hash=event.block_hash,
+            block_time=event.block_time,
+            transaction_hash=event.transaction_hash,
+            transaction_index=event.transaction_index,
+            agency_id=agency if isinstance(agency, int) else None,
+            root=root.lower() if isinstance(root, str) else None,
+            args=dict(event.args),
+        )
 
 
 class AgencyDetail(AgencyOut):

@@ -29,6 +29,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, IntegrityError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 
+from credreg.chain.codec import LedgerEvent
 from credreg.errors import ConfigError
 
 HASH_LEN = 66  # "0x" + 64 hex digits
@@ -128,6 +129,47 @@ class LedgerEventRow(Base):
     def args_dict(self) -> dict[str, Any]:
         value: dict[str, Any] = json.loads(self.args)
         return value
+
+    @classmethod
+    def from_event(cls, event: LedgerEvent) -> LedgerEventRow:
+        """The one conversion from the codec's `LedgerEvent` (its block hash and time known) to a row."""
+        if event.block_time is None:
+            raise ValueError(f"{event.name} at block {event.block_number}: the row needs its block's time")
+        args = {k: _json_value(v) for k, v in event.args.items()}
+        agency, root = args.get("agencyId"), args.get("root")
+        return cls(
+            block_number=event.block_number,
+            log_index=event.log_index,
+            block_hash=event.block_hash,
+            block_time=event.block_time,
+            transaction_hash=event.transaction_hash,
+            transaction_index=event.transaction_index,
+            name=event.name,
+            agency_id=int(agency) if isinstance(agency, int) else None,
+            root=str(root).lower() if isinstance(root, str) else None,
+            args=json.dumps(args, sort_keys=True, separators=(",", ":")),
+        )
+
+    def to_event(self) -> LedgerEvent:
+        """The row as the codec's `LedgerEvent` again (arguments in their JSON form, keys sorted)."""
+        return LedgerEvent(
+            name=self.name,
+            block_number=self.block_number,
+            block_hash=self.block_hash,
+            transaction_hash=self.transaction_hash,
+            transaction_index=self.transaction_index,
+            log_index=self.log_index,
+            args=self.args_dict(),
+            block_time=self.block_time,
+        )
+
+
+def _json_value(value: Any) -> Any:
+    if isinstance(value, bytes):
+        return "0x" + value.hex()
+    if isinstance(value, list | tuple):
+        return [_json_value(v) for v in value]
+    return value
 
 
 class IndexCursor(Base):

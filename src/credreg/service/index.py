@@ -15,11 +15,9 @@ deletes everything after it, records a `LedgerRewind` for the outbox to act on, 
 from __future__ import annotations
 
 import contextlib
-import json
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, replace
 
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
@@ -40,35 +38,10 @@ from credreg.service.db import (
 
 log = logging.getLogger(__name__)
 
-# Which argument of each event names the agency and the root, for filtering.
-_AGENCY_ARG = "agencyId"
-_ROOT_ARG = "root"
-
-
-def _json_value(value: Any) -> Any:
-    if isinstance(value, bytes):
-        return "0x" + value.hex()
-    if isinstance(value, list | tuple):
-        return [_json_value(v) for v in value]
-    return value
-
 
 def event_row(event: LedgerEvent, block_hash: str, block_time: int) -> LedgerEventRow:
-    args = {k: _json_value(v) for k, v in event.args.items()}
-    agency = args.get(_AGENCY_ARG)
-    root = args.get(_ROOT_ARG)
-    return LedgerEventRow(
-        block_number=event.block_number,
-        log_index=event.log_index,
-        block_hash=block_hash,
-        block_time=block_time,
-        transaction_hash=event.transaction_hash,
-        transaction_index=event.transaction_index,
-        name=event.name,
-        agency_id=int(agency) if isinstance(agency, int) else None,
-        root=str(root).lower() if isinstance(root, str) else None,
-        args=json.dumps(args, sort_keys=True, separators=(",", ":")),
-    )
+    """The row of `event`, whose block's hash and time the index read (`LedgerEventRow.from_event`)."""
+    return LedgerEventRow.from_event(replace(event, block_hash=block_hash, block_time=block_time))
 
 
 class _AlreadyIndexed(Exception):

@@ -24,18 +24,7 @@ BLOCK_MAX = 2**63 - 1
 
 
 def event_out(row: LedgerEventRow) -> EventOut:
-    return EventOut(
-        type=row.name,
-        block_number=row.block_number,
-        log_index=row.log_index,
-        block_hash=row.block_hash,
-        block_time=row.block_time,
-        transaction_hash=row.transaction_hash,
-        transaction_index=row.transaction_index,
-        agency_id=row.agency_id,
-        root=row.root,
-        args=row.args_dict(),
-    )
+    return EventOut.of(row.to_event())
 
 
 def encode_cursor(row: LedgerEventRow) -> str:
