@@ -154,6 +154,11 @@ class Settings(BaseSettings):
     index_poll_seconds: float = Field(1.0, gt=0, le=60)
     index_chunk_blocks: int = Field(5_000, ge=1, le=1_000_000, description="Blocks per eth_getLogs call.")
     ready_max_lag: int = Field(5, ge=0, description="Blocks the event index may trail before /readyz fails.")
+    ledger_cache: bool = Field(
+        True,
+        description="Answer POST /v1/verify's ledger reads from memory, as of the block the event index read "
+        "last (docs/service.md); false: always read the chain at its head.",
+    )
 
     @field_validator("timezone")
     @classmethod

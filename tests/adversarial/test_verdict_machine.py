@@ -428,9 +428,8 @@ class VerdictMachine(RuleBasedStateMachine):
                         (agency_id, record.root, leaf, *proof), (agency_id, record.root, leaf, proof)
                     )
         asked = list(queries.values())
-        answers = self.registry.credential_statuses(
-            [(a, hx(root), hx(leaf), [hx(p) for p in proof]) for a, root, leaf, proof in asked],
-            block=head.number,
+        _, answers = self.registry.statuses(
+            [(a, hx(root), hx(leaf), [hx(p) for p in proof]) for a, root, leaf, proof in asked], at=head
         )
         for (agency_id, root, leaf, proof), chain in zip(asked, answers, strict=True):
             model = self.model.verdict(agency_id, root, leaf, proof, head.timestamp)

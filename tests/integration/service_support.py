@@ -82,13 +82,24 @@ def live_server(app: FastAPI) -> Iterator[str]:
 
 
 def settled(client: httpx.Client, location: str, *, timeout: float = DEADLINE) -> dict[str, Any]:
-    """GET `location` until the request is confirmed or failed."""
+    """GET `location` until the request is confirmed or failed; a confirmed one, also until verification's
+    answers are as of its block (the ledger cache follows the event index: see docs/service.md)."""
 
     def check() -> dict[str, Any] | None:
         body: dict[str, Any] = client.get(location).json()
         return body if body["status"] in ("confirmed", "failed") else None
 
-    return wait_for(check, timeout=timeout, what=f"{location} to settle")
+    def seen(block: int) -> bool:
+        # A cache that answers later starts at the index's block, so the index having read it is enough.
+        ready = client.get("/readyz").json()
+        as_of = ready.get("answers_as_of")
+        return (as_of if as_of is not None else ready["indexed_to"] or -1) >= block
+
+    body = wait_for(check, timeout=timeout, what=f"{location} to settle")
+    if body["status"] == "confirmed":
+        block = body["block_number"]
+        wait_for(lambda: seen(block), timeout=timeout, what=f"verification's answers as of block {block}")
+    return body
 
 
 def assert_problem(

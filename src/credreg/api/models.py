@@ -54,6 +54,11 @@ class Readiness(BaseModel):
     nodes: list[NodeHealthOut] | None = Field(
         None, description="With several nodes (CREDREG_RPC_URLS): how each is answering."
     )
+    answers_as_of: int | None = Field(
+        None,
+        description="The block POST /v1/verify's ledger answers are as of, from the ledger cache (of the "
+        "process that answered); null while they are read from the chain at its head.",
+    )
 
 
 # --- the registry ------------------------------------------------------------------------------------------

@@ -5,7 +5,8 @@ held to one core by Python's global lock. The workers only answer requests: they
 chain. The process that starts them runs the service's background work once, the outbox relayer and the event
 index follower, against the same database, from which the workers read (SQLite in WAL mode lets one writer
 and many readers share the file across processes; a request accepted by a worker is in the outbox before its
-202, and the relayer finds it on its next poll).
+202, and the relayer finds it on its next poll). Each worker keeps its own ledger cache, following the index
+in the database (`credreg.service.ledgercache`).
 """
 
 from __future__ import annotations
@@ -78,7 +79,8 @@ def run_server(settings: Settings, *, workers: int = 1) -> None:
         uvicorn.run(app, host=settings.api_host, port=settings.api_port, log_level="info", access_log=False)
         return
     listening = _listening_socket(settings.api_host, settings.api_port)
-    background = Service(settings)
+    # It answers no requests, so it keeps no ledger cache; each worker keeps its own, following the index.
+    background = Service(settings.model_copy(update={"ledger_cache": False}))
     background.start()  # creates the tables before any worker opens the database
     try:
         os.environ[WORKER_SETTINGS_ENV] = settings.model_dump_json()

@@ -404,25 +404,19 @@ class Registry:
         self._head_hint = head.number
         return head, self._statuses_pinned(queries, head.number)
 
-    def credential_statuses(
-        self, queries: Sequence[StatusQuery], block: int | str = "latest"
-    ) -> list[CredentialState]:
-        """Deprecated: `statuses(queries, at=head)`; kept while callers move over."""
-        if isinstance(block, int):
-            return self._statuses_pinned(queries, block)
-        return self.statuses(queries)[1]
-
-    def statuses_at_head(self, queries: Sequence[StatusQuery]) -> tuple[BlockHead, list[CredentialState]]:
-        """Deprecated: `statuses(queries)`; kept while callers move over."""
-        return self.statuses(queries)
-
     def latest_head(self) -> BlockHead:
-        return self._head_from(self._request("eth_getBlockByNumber", ["latest", False], "eth_getBlock"))
+        return self.block_head("latest")
+
+    def block_head(self, block: int | str) -> BlockHead:
+        """The number, hash and time of `block` (a number, or "latest")."""
+        return self._head_from(
+            self._request("eth_getBlockByNumber", [_block_param(block), False], "eth_getBlock")
+        )
 
     def _head_from(self, reply: dict[str, Any]) -> BlockHead:
         block = reply.get("result")
         if "error" in reply or not isinstance(block, dict) or "timestamp" not in block:
-            raise ChainError(f"{self.url} did not give the latest block: {reply.get('error', block)}")
+            raise ChainError(f"{self.url} did not give the block asked for: {reply.get('error', block)}")
         try:
             return BlockHead(
                 int(block["number"], 16), str(block["hash"]).lower(), int(block["timestamp"], 16)

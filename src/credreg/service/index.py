@@ -15,6 +15,7 @@ deletes everything after it, records a `LedgerRewind` for the outbox to act on, 
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
@@ -61,6 +62,27 @@ class EventQuery:
     limit: int = 100
 
 
+@dataclass(frozen=True)
+class IndexPosition:
+    """How far the index has read: its last block and that block's hash as read (None before anything is
+    read), how many rewinds it has found so far, and whether it is re-syncing after one."""
+
+    block: int
+    block_hash: str | None
+    rewinds: int
+    diverged: bool
+
+
+@dataclass(frozen=True)
+class LedgerChange:
+    """What one indexed event is about: its name, its agency (None for governor-wide events such as scopes)
+    and, for a status change, the target hash."""
+
+    name: str
+    agency_id: int | None
+    target: str | None
+
+
 class EventIndex:
     """Follows one registry's events into the database."""
 
@@ -85,6 +107,45 @@ class EventIndex:
     def indexed_to(self) -> int:
         """The last block fully indexed (the deployment block minus one before anything is read)."""
         return self.next_block() - 1
+
+    def position(self) -> IndexPosition:
+        """The last block fully indexed, with its hash as read, and the rewinds found so far."""
+        with self.db.session() as session:
+            cursor = session.get(IndexCursor, self.address)
+            block = (cursor.next_block if cursor is not None else self.registry.manifest.deployment_block) - 1
+            kept = session.get(KnownBlock, (self.address, block))
+            rewinds = session.scalar(
+                select(func.count()).select_from(LedgerRewind).where(LedgerRewind.contract == self.address)
+            )
+        return IndexPosition(
+            block,
+            kept.block_hash if kept is not None else None,
+            int(rewinds or 0),
+            self.diverged() is not None,
+        )
+
+    def changes(self, after: int, upto: int, *, names: Sequence[str] = ()) -> list[LedgerChange]:
+        """What the indexed events of blocks `after` + 1 to `upto` are about, oldest first (only `names`, if
+        given)."""
+        stmt = select(LedgerEventRow.name, LedgerEventRow.agency_id, LedgerEventRow.args).where(
+            LedgerEventRow.block_number > after, LedgerEventRow.block_number <= upto
+        )
+        if names:
+            stmt = stmt.where(LedgerEventRow.name.in_(list(names)))
+        stmt = stmt.order_by(LedgerEventRow.block_number, LedgerEventRow.log_index)
+        with self.db.session() as session:
+            rows = session.execute(stmt).all()
+        changes = []
+        for name, agency_id, args in rows:
+            target = json.loads(args).get("target") if name == "CredentialStatusChanged" else None
+            changes.append(
+                LedgerChange(
+                    name,
+                    int(agency_id) if agency_id is not None else None,
+                    str(target).lower() if target is not None else None,
+                )
+            )
+        return changes
 
     def safe_head(self) -> int:
         """The newest block deep enough to index."""
@@ -148,7 +209,8 @@ class EventIndex:
 
         return with_retries(fetch, what="eth_getBlockByNumber", url=self.registry.url)
 
-    def _kept_hash(self, number: int) -> str | None:
+    def kept_hash(self, number: int) -> str | None:
+        """The hash the service read for block `number`, if it kept one."""
         with self.db.session() as session:
             row = session.get(KnownBlock, (self.address, number))
             return row.block_hash if row is not None else None
@@ -248,7 +310,7 @@ class EventIndex:
 
     def _index_range(self, start: int, end: int) -> bool:
         """Read and store [start, end]; False (nothing stored) when the chain changed under the read."""
-        kept = self._kept_hash(start - 1)
+        kept = self.kept_hash(start - 1)
         end_hash = self._block_hash(end)
         if end_hash is None:
             return False

@@ -1,5 +1,5 @@
-"""The running service: one registry connection, the database, the outbox and the event index, with the
-two background threads that relay requests and follow the chain."""
+"""The running service: one registry connection, the database, the outbox, the event index and the ledger
+cache, with the background threads that relay requests, follow the chain and follow the index."""
 
 from __future__ import annotations
 
@@ -21,9 +21,10 @@ from credreg.chain.keystore import load_keystore
 from credreg.chain.manifest import Manifest
 from credreg.config import Settings
 from credreg.errors import ChainError, ConfigError, WrongChain
-from credreg.registry import Registry, Relayer
+from credreg.registry import LedgerReads, Registry, Relayer
 from credreg.service.db import Database
 from credreg.service.index import EventIndex
+from credreg.service.ledgercache import LedgerCache
 from credreg.service.limits import AgencyLimits, Limits
 from credreg.service.outbox import Outbox
 from credreg.service.statuslists import StatusListPublisher, operator_key
@@ -32,6 +33,9 @@ log = logging.getLogger(__name__)
 
 STOP_TIMEOUT = 10.0
 INDEX_RANGES_PER_ROUND = 20
+# The ledger cache steps aside when its last refresh is older than this many index polls (at least 2 s).
+STALE_AFTER_POLLS = 5
+MIN_STALE_AFTER = 2.0
 
 
 def relayer_account(settings: Settings, manifest: Manifest) -> LocalAccount:
@@ -108,10 +112,31 @@ class Service:
         self.index = EventIndex(
             self.db, self.registry, confirmations=settings.confirmations, chunk=settings.log_window_blocks
         )
+        self.ledger = (
+            LedgerCache(
+                self.registry,
+                self.index,
+                confirmations=settings.confirmations,
+                max_lag=settings.ready_max_lag,
+                stale_after=max(MIN_STALE_AFTER, STALE_AFTER_POLLS * settings.index_poll_seconds),
+            )
+            if settings.ledger_cache
+            else None
+        )
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
         self.audit_lock = threading.Lock()
         self._deployment_checked = False
+
+    @property
+    def reads(self) -> LedgerReads:
+        """What verification reads the ledger through: the ledger cache, or the registry itself."""
+        return self.ledger if self.ledger is not None else self.registry
+
+    @property
+    def deployment_checked(self) -> bool:
+        """`ensure_deployment` has found the ledger right (it does not look again)."""
+        return self._deployment_checked
 
     def ensure_deployment(self) -> None:
         """Make sure, once, that the ledger holds the manifest's registry in the contract version this code
@@ -148,6 +173,8 @@ class Service:
             self._spawn("credreg-index", self._follow_chain)
         if self.settings.outbox_worker:
             self._spawn("credreg-outbox", self._relay)
+        if self.ledger is not None:
+            self._spawn("credreg-ledger-cache", self._follow_index)
 
     def _spawn(self, name: str, target: object) -> None:
         thread = threading.Thread(target=target, name=name, daemon=True)  # type: ignore[arg-type]
@@ -179,12 +206,24 @@ class Service:
                 self.ensure_deployment()
                 indexed = self.index.catch_up(max_ranges=INDEX_RANGES_PER_ROUND)
                 behind = indexed < self.index.safe_head()
+                if self.ledger is not None:
+                    self.ledger.refresh()  # at once: the cache's own thread would see it a poll later
             except ChainError as exc:
                 log.warning("event index: %s", exc)
             except Exception:
                 log.exception("event index round failed")
             if not behind:
                 self._stop.wait(self.settings.index_poll_seconds)
+
+    def _follow_index(self) -> None:
+        """Keep the ledger cache at the index's last block (whichever process indexes)."""
+        assert self.ledger is not None
+        while not self._stop.is_set():
+            try:
+                self.ledger.refresh()
+            except Exception:
+                log.exception("ledger cache refresh failed")  # its answers age out: reads go to the chain
+            self._stop.wait(self.settings.index_poll_seconds)
 
     def readiness(self) -> Readiness:
         """Chain reachable and the right one, the contract there, the service not diverged from the ledger

@@ -11,6 +11,7 @@ from credreg.api.models import Health, NodeHealthOut, Readiness
 from credreg.api.problems import RETRY_AFTER_SECONDS
 from credreg.chain.client import FailoverProvider
 from credreg.chain.redact import redact
+from credreg.service import Service
 
 router = APIRouter(tags=["operations"])
 
@@ -38,11 +39,17 @@ def readyz(service: ServiceDep) -> JSONResponse:
         detail=redact(state.detail),
         diverged=state.diverged,
         nodes=_nodes(service.registry.w3.provider),
+        answers_as_of=_answers_as_of(service),
     )
     headers = None if state.ready else {"Retry-After": str(RETRY_AFTER_SECONDS)}
     return JSONResponse(
         body.model_dump(mode="json"), status_code=200 if state.ready else 503, headers=headers
     )
+
+
+def _answers_as_of(service: Service) -> int | None:
+    as_of = service.ledger.as_of() if service.ledger is not None else None
+    return as_of.number if as_of is not None else None
 
 
 def _nodes(provider: object) -> list[NodeHealthOut] | None:
