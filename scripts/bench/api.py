@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import os
 import signal
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -106,51 +106,70 @@ class LoadResult:
         return self.requests * self.documents_per_request / self.seconds if self.seconds > 0 else 0.0
 
 
-def _all_valid(reply: httpx.Response) -> bool:
-    if reply.status_code != 200:
-        return False
-    body = reply.json()
-    reports = body if isinstance(body, list) else [body]
-    return all(report.get("verdict") == "valid" for report in reports)
+# What a report says when the document is valid, as the service writes it (compact JSON).
+_VALID = b'"verdict":"valid"'
+
+
+async def _client(
+    host: str, port: int, requests: list[bytes], first: int, step: int, end: float, budget: list[int],
+    latencies: list[float], expected: int,
+) -> int:  # fmt: skip
+    """One keep-alive HTTP/1.1 connection sending `requests[first::step]` round robin, one at a time, until
+    `end` or until the shared `budget` is spent; the number of answers that were not all "valid"."""
+    reader, writer = await asyncio.open_connection(host, port)
+    errors, n = 0, first
+    try:
+        while time.perf_counter() < end and budget[0] > 0:
+            budget[0] -= 1
+            began = time.perf_counter()
+            writer.write(requests[n % len(requests)])
+            n += step
+            head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 30)
+            length = int(head.lower().split(b"content-length:", 1)[1].split(b"\r\n", 1)[0])
+            body = await asyncio.wait_for(reader.readexactly(length), 30)
+            latencies.append((time.perf_counter() - began) * 1000)
+            if not head.startswith(b"HTTP/1.1 200 ") or body.count(_VALID) != expected:
+                errors += 1
+    finally:
+        writer.close()
+    return errors
 
 
 def load(
-    url: str, bodies: list[bytes], workers: int, seconds: float, documents_per_request: int = 1
+    url: str, bodies: list[bytes], connections: int, seconds: float, documents_per_request: int = 1
 ) -> LoadResult:
-    """`workers` threads POSTing `bodies` round robin for `seconds` (and at most MAX_API_REQUESTS requests in
-    all); every answer must say "valid"."""
-    counter = iter(range(MAX_API_REQUESTS))
-    lock = threading.Lock()
-    latencies: list[list[float]] = [[] for _ in range(workers)]
-    errors = [0] * workers
-    end = time.perf_counter() + seconds
-    headers = {"content-type": "application/json"}
+    """`connections` keep-alive connections POSTing `bodies` round robin for `seconds` (and at most
+    MAX_API_REQUESTS requests in all); every answer must say "valid" for each document.
 
-    def worker(w: int) -> None:
-        with httpx.Client(base_url=url, timeout=10.0, headers=headers) as client:
-            while time.perf_counter() < end:
-                with lock:
-                    n = next(counter, None)
-                if n is None:
-                    return
-                began = time.perf_counter()
-                try:
-                    ok = _all_valid(client.post("/v1/verify", content=bodies[n % len(bodies)]))
-                except httpx.HTTPError:
-                    ok = False
-                latencies[w].append((time.perf_counter() - began) * 1000)
-                if not ok:
-                    errors[w] += 1
+    The client is raw HTTP/1.1 on asyncio in this process: about 50 µs of CPU a request, where a thread per
+    connection with httpx cost several times that, taken from the same two cores as the server."""
+    address = url.removeprefix("http://")
+    host, _, port = address.partition(":")
+    requests = [
+        b"POST /v1/verify HTTP/1.1\r\nHost: %s\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n"
+        % (address.encode(), len(body))
+        + body
+        for body in bodies
+    ]
+    latencies: list[float] = []
+
+    async def run() -> int:
+        end = time.perf_counter() + seconds
+        budget = [MAX_API_REQUESTS]
+        errors = await asyncio.gather(
+            *(
+                _client(
+                    host, int(port), requests, c, connections, end, budget, latencies, documents_per_request
+                )
+                for c in range(connections)
+            )
+        )
+        return sum(errors)
 
     started = time.perf_counter()
-    threads = [threading.Thread(target=worker, args=(w,), daemon=True) for w in range(workers)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(seconds + 30)
+    errors = asyncio.run(run())
     elapsed = time.perf_counter() - started
-    merged = sorted(x for per in latencies for x in per)
-    return LoadResult(len(merged), sum(errors), elapsed, merged, documents_per_request)
+    return LoadResult(len(latencies), errors, elapsed, sorted(latencies), documents_per_request)
 
 
 API_LIST = 20  # documents per request in the batched variant
@@ -193,8 +212,16 @@ def _summary(runs: list[LoadResult]) -> list[dict[str, Any]]:
 
 
 def measure_verify_api(
-    s: Setup, documents: list[bytes], cfg: Config, work: Path, deadline: Deadline, log: Callable[[str], None]
+    s: Setup,
+    documents: list[bytes],
+    cfg: Config,
+    work: Path,
+    deadline: Deadline,
+    log: Callable[[str], None],
+    library_rate: float | None = None,
 ) -> list[Row]:
+    """`POST /v1/verify` of `credreg serve --workers 2`, one document a request and lists, beside the library's
+    rate measured in the same run (`library_rate`, documents/s)."""
     # For "where the time goes": the same one-document verification in this process, without HTTP.
     sample = [json.loads(d) for d in documents[:200]]
     started = time.perf_counter()
@@ -206,28 +233,38 @@ def measure_verify_api(
         for i in range(0, max(1, len(documents) - API_LIST + 1), API_LIST)
     ]
     with api_server(s, work, deadline) as url:
-        load(url, documents[:50], 1, min(1.0, cfg.api_seconds))  # warm up: imports, connections, caches
+        # Warm up: imports, connections, and each worker's ledger cache (it follows the event index).
+        load(url, documents[:50], 1, min(1.0, cfg.api_seconds))
         singles = _load_runs(url, documents, cfg, 1, deadline, log)
         batched = _load_runs(url, lists, cfg, min(API_LIST, len(documents)), deadline, log)
     rate = median([r.rate for r in singles])
     p50 = median([percentile(r.latencies_ms, 0.5) for r in singles])
     p99 = median([percentile(r.latencies_ms, 0.99) for r in singles])
+    if library_rate:
+        log(
+            f"  POST /v1/verify {rate:,.0f} documents/s (p50 {p50:.1f} ms, p99 {p99:.1f} ms) beside the "
+            f"library's {library_rate:,.0f}/s in this run: {rate / library_rate:.2f}× the library"
+        )
     judge = "" if cfg.judge_rates else TOO_SMALL
-    label = f"POST /v1/verify, {cfg.api_workers} clients"
+    label = f"POST /v1/verify, --workers {API_SERVER_WORKERS}, {cfg.api_workers} connections"
     return [
         Row(
             "verify.api_rate",
             "verification",
-            label + ", one document each, documents/s",
+            label + ", one document each, documents/s (baseline: the library's rate, one batch)",
             "docs/s",
             rate,
-            targets=[check("≥ 500 documents/s", rate, lambda v: v >= 500, judge)],
+            peers={"base": library_rate} if library_rate else {},
+            targets=[check("≥ 1,500 documents/s", rate, lambda v: v >= 1_500, judge)],
             detail={
-                "workers": cfg.api_workers,
+                "connections": cfg.api_workers,
                 "seconds_per_run": cfg.api_seconds,
                 "runs": _summary(singles),
                 "in_process_ms_per_document": in_process_ms,
-                "basis": f"credreg serve --workers {API_SERVER_WORKERS}; client threads in the benchmark process",
+                "library_rate": library_rate,
+                "ratio_to_library": rate / library_rate if library_rate else None,
+                "basis": f"credreg serve --workers {API_SERVER_WORKERS}, its ledger cache on; a keep-alive "
+                "HTTP/1.1 client on asyncio in the benchmark process; the chain on the same machine",
                 "server_workers": API_SERVER_WORKERS,
             },
         ),
@@ -238,7 +275,7 @@ def measure_verify_api(
             label + ", one document each, p99 latency",
             "ms",
             p99,
-            targets=[check("p99 < 50 ms", p99, lambda v: v < 50, judge)],
+            targets=[check("p99 < 20 ms", p99, lambda v: v < 20, judge)],
         ),
         Row(
             "verify.api_lists",

@@ -119,15 +119,15 @@ def run(
                     else not_measured(ROW_SKELETON["verify_library"], "no issued documents")
                 ),
             )
+            library_rate = next((r.credreg for r in rows if r.id == "verify.library"), None)
             section(
                 "verify_api",
                 lambda: (
-                    measure_verify_api(s, documents, cfg, work, deadline, log)
+                    measure_verify_api(s, documents, cfg, work, deadline, log, library_rate)
                     if documents
                     else not_measured(ROW_SKELETON["verify_api"], "no issued documents")
                 ),
             )
-            library_rate = next((r.credreg for r in rows if r.id == "verify.library"), None)
             section(
                 "cli",
                 lambda: (
