@@ -232,7 +232,8 @@ def test_verify_reads_the_ledger_without_web3(deployed: Deployed, issued: Issued
 
     deployed.manifest.save(tmp_path / "deployment.json")
     (tmp_path / "one.json").write_text(dump_document(issued.batch.documents[0]), encoding="utf-8")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CREDREG_")}
+    # (an HTTP proxy in the environment sends reads through web3.py, which honours it)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CREDREG_") and "proxy" not in k.lower()}
     env |= {"CREDREG_DATA_DIR": str(tmp_path), "CREDREG_RPC_URL": deployed.url, "COLUMNS": "100"}
     done = subprocess.run(
         [sys.executable, "-c", _PROBE], capture_output=True, text=True, env=env, cwd=tmp_path, timeout=120
@@ -262,3 +263,18 @@ def test_the_plain_transport_and_web3_give_the_same_reports(deployed: Deployed, 
     assert mine == theirs
     assert [r["code"] for r in mine] == ["valid", "revoked", "valid", "malformed"]
     plain.rpc.close()
+
+
+def test_one_node_is_read_plainly_unless_a_proxy_is_named(
+    deployed: Deployed, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from credreg.chain.rpc import HttpRpc
+
+    for name in ("http_proxy", "https_proxy", "all_proxy", "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY"):
+        monkeypatch.delenv(name, raising=False)
+    plain = Registry.connect(deployed.url, deployed.manifest, check=False)
+    assert isinstance(plain.rpc, HttpRpc)
+    plain.rpc.close()
+    monkeypatch.setenv("HTTPS_PROXY", "http://127.0.0.1:9")
+    proxied = Registry.connect(deployed.url, deployed.manifest, check=False)
+    assert isinstance(proxied.rpc, registry_module.ProviderRpc)

@@ -3,7 +3,8 @@
 `credreg verify one.json` must start, read the ledger and answer in well under half a second; web3.py and
 its dependencies take half a second just to import. Reads need no more than this: a POST of a JSON request
 (or a batch of them) on a kept-alive connection, and the JSON reply. Writes (signing, gas, nonces) still go
-through web3.py (`credreg.chain.client.connect`), as do several nodes with failover (`FailoverProvider`).
+through web3.py (`credreg.chain.client.connect`), as do several nodes with failover (`FailoverProvider`)
+and a node behind an HTTP proxy named in the environment (`uses_proxy`).
 
 The retry rule of every ledger call (`with_retries`) lives here too, so that it can be used without
 importing web3.py; it recognises the errors of this transport and of web3.py's alike.
@@ -16,6 +17,7 @@ import contextlib
 import http.client
 import itertools
 import json
+import os
 import sys
 import threading
 import time
@@ -192,6 +194,14 @@ class ProviderRpc:
         return sorted((dict(r) for r in replies), key=lambda r: int(r.get("id") or 0))
 
 
+_PROXY_SETTINGS = ("http_proxy", "https_proxy", "all_proxy")
+
+
+def uses_proxy() -> bool:
+    """Whether the environment names an HTTP proxy (`HttpRpc` does not go through one)."""
+    return any(os.environ.get(name) or os.environ.get(name.upper()) for name in _PROXY_SETTINGS)
+
+
 def split_rpc_urls(urls: str) -> list[str]:
     """The node URLs in a comma-separated setting, in order, each once."""
     found: list[str] = []
@@ -312,5 +322,6 @@ __all__ = [
     "check_rpc_url",
     "not_a_node",
     "split_rpc_urls",
+    "uses_proxy",
     "with_retries",
 ]

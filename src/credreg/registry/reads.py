@@ -27,6 +27,7 @@ from credreg.chain.rpc import (
     RpcTransport,
     check_rpc_url,
     split_rpc_urls,
+    uses_proxy,
     with_retries,
 )
 from credreg.chain.states import AgencyState, Status, Verdict
@@ -134,10 +135,11 @@ class Registry:
     def connect(cls, rpc_url: str, manifest: Manifest, *, check: bool = True) -> Registry:
         """Connect and make sure the endpoint serves the manifest's chain and contract.
 
-        One node is read through the plain transport (`credreg.chain.rpc`); several, through web3.py's
-        `FailoverProvider` (`credreg.chain.client.connect`)."""
+        One node is read through the plain transport (`credreg.chain.rpc`); several, or one behind an HTTP
+        proxy named in the environment (which requests honours, with its exceptions), through web3.py
+        (`credreg.chain.client.connect`)."""
         urls = split_rpc_urls(check_rpc_url(rpc_url))
-        if len(urls) == 1:
+        if len(urls) == 1 and not uses_proxy():
             registry = cls(HttpRpc(urls[0]), manifest)
         else:
             from credreg.chain.client import connect
