@@ -11,7 +11,8 @@ from datetime import date
 from typing import Any
 
 from eth_account.signers.local import LocalAccount
-from support.registry import ANVIL_ACCOUNTS, AgencySpec, LedgerSpec, ScopeSpec, deploy_ledger
+from support.registry import ANVIL_ACCOUNTS, AgencySpec, ChainControls, LedgerSpec, ScopeSpec, deploy_ledger
+from web3 import Web3
 
 from credreg.chain.eip712 import StatusAction
 from credreg.chain.manifest import Manifest
@@ -42,7 +43,7 @@ class Batch:
 
 
 @dataclass
-class Deployed:
+class Deployed(ChainControls):
     """A registry on a dev chain: governor (test account 0), agency admin (1), signer (2), relayer (3)."""
 
     url: str
@@ -55,6 +56,10 @@ class Deployed:
     scope_id: str
     other_scope_id: str
     agency_id: int
+
+    @property
+    def w3(self) -> Web3:
+        return self.registry.w3
 
     def sign_issue(self, root: str | None = None, *, scope_id: str | None = None, valid_until: int = 0,
                    signer: LocalAccount | None = None) -> SignedIssue:  # fmt: skip

@@ -188,12 +188,7 @@ class ServeProcess:
 
 def rpc(deployed: Deployed, method: str, *params: Any) -> Any:
     """A dev-chain control call (anvil's own methods: only tests use them)."""
-    reply = httpx.post(
-        deployed.url, json={"jsonrpc": "2.0", "id": 1, "method": method, "params": list(params)}
-    )
-    body = reply.json()
-    assert "error" not in body, body
-    return body["result"]
+    return deployed.rpc(method, list(params))
 
 
 def issued_events(deployed: Deployed, root: str) -> list[Any]:
