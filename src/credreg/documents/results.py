@@ -214,8 +214,7 @@ def iter_results(
             good += 1
             if not problems.count:
                 yield line, certificate
-    for problem in _repeated_numbers(numbers, limit):
-        problems.add(problem)
+    _repeated_numbers(numbers, problems)
     if not problems.count and not good:
         problems.add(RowProblem(None, None, "the file has no results"))
     if problems.count:
@@ -285,25 +284,25 @@ def _number_digest(number: str) -> bytes:
     return hashlib.blake2b(number.encode("utf-8", "surrogatepass"), digest_size=16).digest()
 
 
-def _repeated_numbers(numbers: bytearray, limit: int) -> list[RowProblem]:
-    """Rows whose certificate number an earlier row has, from the packed (digest, line) entries."""
-    entries = [bytes(numbers[i : i + 20]) for i in range(0, len(numbers), 20)]
-    entries.sort()
-    found: list[RowProblem] = []
-    first_line = 0
-    previous = b""
-    for entry in entries:
-        digest, line = entry[:16], int.from_bytes(entry[16:], "big")
-        if digest == previous:
-            found.append(
-                RowProblem(
-                    line, "certificate_number", f"the same certificate number is also on row {first_line}"
-                )
-            )
-        else:
-            previous, first_line = digest, line
-    found.sort(key=lambda p: p.row or 0)
-    return found
+def _repeated_numbers(numbers: bytearray, problems: _Problems) -> None:
+    """Rows whose certificate number an earlier row has, from the packed (digest, line) entries: sorted in
+    256 buckets by the digest's first byte, so that Python objects exist for one bucket at a time (a
+    million rows would otherwise hold 70 MB of them)."""
+    buckets = [bytearray() for _ in range(256)]
+    for at in range(0, len(numbers), 20):
+        buckets[numbers[at]] += numbers[at : at + 20]
+    for index, bucket in enumerate(buckets):
+        entries = sorted(bytes(bucket[at : at + 20]) for at in range(0, len(bucket), 20))
+        buckets[index] = bytearray()
+        first_line = 0
+        previous = b""
+        for entry in entries:
+            digest, line = entry[:16], int.from_bytes(entry[16:], "big")
+            if digest == previous:
+                message = f"the same certificate number is also on row {first_line}"
+                problems.add(RowProblem(line, "certificate_number", message))
+            else:
+                previous, first_line = digest, line
 
 
 def _years_ahead(day: date, years: int) -> date:
