@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 import pytest
 from chain_world import Batch, Deployed, deploy_world, random_hash
-from service_support import live_server, rpc, service_settings, wait_for
+from service_support import ServeProcess, live_server, rpc, service_settings, wait_for
 
 from credreg.api import create_app
 from credreg.chain.devchain import DevChain
@@ -249,3 +249,36 @@ def test_the_api_names_the_block_its_answer_is_of_and_follows_a_revocation(
         assert (code, block) == ("revoked", revoked_at)
         other = client.post("/v1/verify", json=batch.documents[1]).json()
         assert (other["code"], other["checked_block"]) == ("valid", revoked_at)
+
+
+def test_each_worker_of_credreg_serve_follows_the_index_in_the_database(
+    chain: DevChain, tmp_path: Path
+) -> None:
+    d = deploy_world(chain.url)
+    batch = d.batch(2)
+    relayer = Relayer(d.registry, d.relayer)
+    relayer.issue(d.sign_batch(batch))
+    settings = service_settings(tmp_path / "service", d, outbox_worker=False)
+    serve = ServeProcess(settings, tmp_path / "serve.log", workers=2).start()
+    try:
+        # A new connection each time, so that the requests spread over the worker processes.
+        def answers(document: Any) -> set[tuple[str, int]]:
+            reports = [
+                httpx.post(serve.url + "/v1/verify", json=document, timeout=30).json() for _ in range(10)
+            ]
+            return {(r["code"], r["checked_block"]) for r in reports}
+
+        def as_of() -> set[int | None]:
+            return {httpx.get(serve.url + "/readyz", timeout=30).json()["answers_as_of"] for _ in range(10)}
+
+        issued = d.registry.head()
+        wait_for(lambda: as_of() == {issued}, what="the workers' ledger caches")
+        assert answers(batch.documents[0]) == {("valid", issued)}
+        relayer.set_status(
+            d.sign_status(batch.root, batch.leaves[0], proof_of(batch.documents[0]), StatusAction.SUSPEND, 6)
+        )
+        suspended = d.registry.head()
+        wait_for(lambda: answers(batch.documents[0]) == {("suspended", suspended)}, what="the suspension")
+        assert answers(batch.documents[1]) == {("valid", suspended)}
+    finally:
+        serve.stop()
