@@ -2,10 +2,11 @@
 
 The verdict derives from the steps. "Malformed file", "tampered", "not issued", "revoked", "suspended",
 "expired" and "chain unreachable" are different answers (`VerificationReport.code`), so an employer, the
-web page and the audit log can each say exactly what is wrong. Many documents are checked with one
-JSON-RPC batch of `credentialStatus` calls pinned to the latest block; agency, scope and signer facts are
-read at that same block, and remembered for it, so a verdict and its explanation always describe one block,
-the newest the node reported.
+web page and the audit log can each say exactly what is wrong. Many documents are checked with JSON-RPC
+batches of `credentialStatus` calls (`CHUNK` to a batch), the first at the latest block and every later one
+pinned to it; agency, scope and signer facts are read at that same block, and remembered for it, so a
+verdict and its explanation always describe one block, the newest the node reported when the call began.
+While the node answers one batch, the next batch's documents are checked locally.
 """
 
 from __future__ import annotations
@@ -633,7 +634,9 @@ def verify_documents(
 
 
 # Documents to a ledger round trip (one JSON-RPC batch). While the node answers one chunk, the next one's
-# local checks run: on two cores the node's time and ours overlap instead of adding up.
+# local checks run, so on two cores the node's time (about 65 µs a `credentialStatus` call on anvil) and
+# ours (about 140 µs of CPU a document) overlap instead of adding up. A call of at most one chunk (the API's)
+# starts no thread.
 CHUNK = 500
 
 
