@@ -13,7 +13,6 @@ importing web3.py; it recognises the errors of this transport and of web3.py's a
 from __future__ import annotations
 
 import base64
-import contextlib
 import http.client
 import itertools
 import json
@@ -125,8 +124,11 @@ class HttpRpc:
             connection.close()
 
     def __del__(self) -> None:
-        with contextlib.suppress(Exception):
+        # No module globals (contextlib.suppress): they may be gone when the interpreter shuts down.
+        try:  # noqa: SIM105
             self.close()
+        except Exception:  # noqa: S110
+            pass
 
     def _take(self) -> tuple[http.client.HTTPConnection, bool]:
         with self._lock:
