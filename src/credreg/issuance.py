@@ -318,6 +318,12 @@ class Journal:
         except OSError as exc:
             raise ConfigError(f"cannot read the issuance journal {self.leaves_path}: {exc}") from exc
 
+    def hex_leaves(self) -> Iterator[str]:
+        """The leaves as 0x-hex, in order, read from the file as iterated."""
+        with self.leaves_path.open("rb") as fh:
+            while leaf := fh.read(_LEAF):
+                yield "0x" + leaf.hex()
+
     def lines(self) -> Iterator[tuple[str, bytes]]:
         """(file name, document head) of each document, in order."""
         with self.spool_path.open("rb") as fh:
@@ -373,8 +379,10 @@ def prepare_batch(
             os.fsync(spool.fileno())
         _write_durably(journal.leaves_path, [leaves])
         os.replace(part, journal.spool_path)
-        tree, _ = build_tree(leaves)
+        del leaves  # read back below, so that `build_tree` holds the only copy and lets it go once sorted
+        tree, _ = build_tree(journal.leaves())
         state.batch_id, state.root = journal.batch_id, "0x" + tree.root.hex()
+        del tree
         _write_durably(journal.state_path, [state.model_dump_json().encode() + b"\n"])
     except OSError as exc:
         _undo(journal, created)
@@ -667,7 +675,7 @@ def _record_and_write(
         signed: SignedIssue = registry.sign_issue(signer, registry.issue_request(root, scope_id, valid_until))
         try:
             if submit is not None:
-                tx_hash, block = submit(signed, list(_hex_leaves(journal.leaves())))
+                tx_hash, block = submit(signed, list(journal.hex_leaves()))
             else:
                 receipt = Relayer(registry, relayer, confirmations).issue(signed)
                 tx_hash, block = receipt["transactionHash"].to_0x_hex(), int(receipt["blockNumber"])
@@ -718,10 +726,6 @@ def _record_and_write(
     return IssueOutcome(summary, resumed=resumed, already_done=False)
 
 
-def _hex_leaves(packed: bytes) -> Iterator[str]:
-    return ("0x" + packed[i : i + _LEAF].hex() for i in range(0, len(packed), _LEAF))
-
-
 def _write_summary(path: Path, fields: dict[str, Any], journal: Journal, files: bool) -> None:
     """The summary as `BatchSummary.model_dump_json(indent=2)` writes it, streamed: scalars first, then one
     file name and one leaf a line (what `read_summary_head` relies on)."""
@@ -732,7 +736,7 @@ def _write_summary(path: Path, fields: dict[str, Any], journal: Journal, files: 
             fh.write(f"  {json.dumps(key)}: {json.dumps(value)},\n")
         for key, items in (
             ("files", _names(journal.files_path) if files else iter(())),
-            ("leaves", _hex_leaves(journal.leaves())),
+            ("leaves", journal.hex_leaves()),
         ):
             first = next(items, None)
             if first is None:
@@ -780,7 +784,7 @@ def write_documents(
     total = state.count
     root = tree.root.hex()
     renamed = set(state.renamed)
-    leaves = journal.leaves()
+    leaves = journal.leaves() if renamed else b""
     proof_at = tree.proof_hex_at
     archive_part = out_dir / f".{archive_name}.part" if archive_name else None
     directory = os.open(out_dir, os.O_RDONLY)

@@ -226,7 +226,9 @@ def build_tree(packed: bytes | bytearray) -> tuple[MerkleTree, array[int]]:
             ordered[place * _SIZE : place * _SIZE + _SIZE] = entry[:_SIZE]
             positions[int.from_bytes(entry[_SIZE:], "big")] = place
             place += 1
-    return MerkleTree._from_sorted(bytes(ordered)), positions
+    sorted_leaves = bytes(ordered)
+    del ordered  # the tree keeps the bytes copy: one 32-byte-a-leaf buffer at a time
+    return MerkleTree._from_sorted(sorted_leaves), positions
 
 
 def _build(ordered: bytes) -> list[bytes]:
