@@ -237,6 +237,11 @@ def measure_verify_api(
         load(url, documents[:50], 1, min(1.0, cfg.api_seconds))
         singles = _load_runs(url, documents, cfg, 1, deadline, log)
         batched = _load_runs(url, lists, cfg, min(API_LIST, len(documents)), deadline, log)
+        # Which block the workers answered as of (null: the ledger cache stood aside, reads went to the chain).
+        as_of = sorted(
+            {httpx.get(url + "/readyz", timeout=5).json().get("answers_as_of") for _ in range(6)},
+            key=lambda block: -1 if block is None else block,
+        )
     rate = median([r.rate for r in singles])
     p50 = median([percentile(r.latencies_ms, 0.5) for r in singles])
     p99 = median([percentile(r.latencies_ms, 0.99) for r in singles])
@@ -266,6 +271,7 @@ def measure_verify_api(
                 "basis": f"credreg serve --workers {API_SERVER_WORKERS}, its ledger cache on; a keep-alive "
                 "HTTP/1.1 client on asyncio in the benchmark process; the chain on the same machine",
                 "server_workers": API_SERVER_WORKERS,
+                "answers_as_of": as_of,
             },
         ),
         Row("verify.api_p50", "verification", label + ", one document each, median latency", "ms", p50),
