@@ -24,8 +24,8 @@ from pydantic import BaseModel, ConfigDict
 
 from credreg.chain.codec import checksum
 from credreg.documents._keccak import new_keccak256
-from credreg.documents.canonical import digest_hashes, flatten, read_salted
-from credreg.documents.layout import DocumentBinding, binding_from_document, hidden_fields
+from credreg.documents.canonical import SaltedReader, digest_hashes, flatten, read_salted
+from credreg.documents.layout import DocumentBinding, binding_from_document, hidden_among, hidden_fields
 from credreg.documents.model import expiry_timestamp
 from credreg.documents.wrap import (
     WrappedDocument,
@@ -308,14 +308,17 @@ def _obfuscated(document: WrappedDocument) -> list[str]:
 
 
 def _check_locally(
-    raw: str | bytes | Mapping[str, Any], registry: LedgerReads | None, proofs: _Proofs | None = None
+    raw: str | bytes | Mapping[str, Any],
+    registry: LedgerReads | None,
+    proofs: _Proofs | None = None,
+    reader: SaltedReader | None = None,
 ) -> _Local | VerificationReport:
     steps = _Steps()
     try:
         document = load_document(raw)
         # One walk unsalts the data (for the binding and the report's identity), hashes its fields and
         # lists their paths; anything unusual takes the separate steps, which name what is wrong.
-        read = read_salted(document["data"])
+        read = reader.read(document["data"]) if reader is not None else read_salted(document["data"])
         plain = read[0] if read is not None else document_data(document)
         binding = binding_from_document(document, plain)
     except DocumentError as exc:
@@ -337,7 +340,7 @@ def _check_locally(
     try:
         if read is not None:
             _, field_hashes, paths = read
-            basics["hidden_fields"] = list(hidden_fields(document, kind=binding.kind, flat=set(paths)))
+            basics["hidden_fields"] = list(hidden_among(binding.kind, tuple(paths)))
             basics.update(_identity(plain))
             target = digest_hashes(field_hashes, _obfuscated(document))
             intact = target == document["signature"]["targetHash"]
@@ -461,25 +464,47 @@ class _Judgement(NamedTuple):
     skip_reason: str
 
 
+# The fields of a report that differ between the documents of one batch; the others follow from its key in
+# `_check_on_chain`.
+_OWN_FIELDS = ("target_hash", "hidden_fields", "certificate_number", "holder_name")
+
+
 def _check_on_chain(
     local: _Local,
     state: CredentialState,
     facts: _Facts,
     now: int,
-    judged: dict[tuple[Any, ...], _Judgement],
+    judged: dict[tuple[Any, ...], Any],
 ) -> VerificationReport:
     # The documents of one batch get the same answer from the ledger and the same facts, so their chain
-    # steps are judged once (`judged` lives as long as one call of `verify_documents`, at one block).
-    binding = local.binding
+    # steps are judged once (`judged` lives as long as one call of `verify_documents`, at one block), and
+    # their reports differ only in `_OWN_FIELDS`: the rest (steps, verdict, the ledger's facts) is put
+    # together once for every document whose local steps' reasons (kind, hidden fields, proof length,
+    # registry) and report fields are the same.
+    binding, basics = local.binding, local.basics
     key = (state, binding.agency_id, binding.scope_id, binding.valid_until, binding.merkle_root)
-    judgement = judged.get(key)
-    if judgement is None:
-        judgement = judged[key] = _judge(binding, state, facts, now)
-    local.steps.done.update(judgement.steps)
-    fields = {**local.basics, "checked_at": now, "checked_block": facts.head.number, **judgement.basics}
-    if "notes" in fields:
-        fields["notes"] = list(fields["notes"])
-    return _report(local.steps, judgement.code, skip_reason=judgement.skip_reason, **fields)
+    shared_key = (
+        key,
+        binding.kind,
+        len(basics["hidden_fields"]),
+        len(binding.proof),
+        binding.chain_id,
+        binding.registry,
+        binding.document_store,
+    )
+    shared: dict[str, Any] | None = judged.get(shared_key)
+    if shared is None:
+        judgement: _Judgement | None = judged.get(key)
+        if judgement is None:
+            judgement = judged[key] = _judge(binding, state, facts, now)
+        local.steps.done.update(judgement.steps)
+        fields = {**basics, "checked_at": now, "checked_block": facts.head.number, **judgement.basics}
+        report = _report(local.steps, judgement.code, skip_reason=judgement.skip_reason, **fields)
+        shared = judged[shared_key] = {
+            name: getattr(report, name) for name in report.model_fields_set if name not in _OWN_FIELDS
+        }
+        return report
+    return VerificationReport(**shared, **{name: basics[name] for name in _OWN_FIELDS if name in basics})
 
 
 def _judge(binding: DocumentBinding, state: CredentialState, facts: _Facts, now: int) -> _Judgement:
@@ -708,7 +733,8 @@ def _verify_documents(
 ) -> list[VerificationReport]:
     reports: list[VerificationReport | None] = [None] * len(documents)
     proofs = _Proofs()
-    judged: dict[tuple[Any, ...], _Judgement] = {}
+    reader = SaltedReader()
+    judged: dict[tuple[Any, ...], Any] = {}
 
     def answer(done: _Answer | None, ledger: _Ledger) -> None:
         if done is None:
@@ -735,7 +761,7 @@ def _verify_documents(
         for start in range(0, len(documents), CHUNK):
             pending: list[tuple[int, _Local]] = []
             for index in range(start, min(start + CHUNK, len(documents))):
-                checked = _check_locally(documents[index], registry, proofs)
+                checked = _check_locally(documents[index], registry, proofs, reader)
                 if isinstance(checked, _Local):
                     pending.append((index, checked))
                 else:

@@ -36,6 +36,7 @@ registry, agency, scope, validity) and OpenAttestation's verifier needs ``issuer
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Container, Iterator, Sequence
 from datetime import date
@@ -65,6 +66,7 @@ __all__ = [
     "binding_from_document",
     "certificate_from_document",
     "certificate_to_data",
+    "hidden_among",
     "hidden_fields",
     "hideable_fields",
     "wrap_certificates",
@@ -321,6 +323,14 @@ def hidden_fields(
     if kind is None:
         kind = _credreg(document_data(document))["kind"]
     present = flatten(document["data"]) if flat is None else flat
+    return tuple(path for path in _HIDEABLE[kind] if path not in present)
+
+
+@functools.lru_cache(maxsize=256)
+def hidden_among(kind: str, paths: tuple[str, ...]) -> tuple[str, ...]:
+    """`hidden_fields` of a document of `kind` whose flattened field paths are `paths`. Remembered: the
+    documents of a batch share their paths, and the lookup is a tenth of the 9 µs of working it out."""
+    present = set(paths)
     return tuple(path for path in _HIDEABLE[kind] if path not in present)
 
 
