@@ -13,6 +13,7 @@ from credreg.audit import store
 from credreg.audit.export import write_credentials_csv
 from credreg.audit.replay import Replayer
 from credreg.audit.report import report_from
+from credreg.chain.states import Status
 from credreg.errors import ConfigError
 
 
@@ -133,4 +134,41 @@ def test_the_store_finds_every_record_it_wrote_after_a_commit_and_reopening(tmp_
     again.prefetch([*written, (9, "0x" + "ee" * 32)])
     assert all(again.get(key) == entry for key, entry in written.items())
     assert (9, "0x" + "ee" * 32) not in again
+    database.close()
+
+
+def test_packed_records_keep_every_field_and_list_by_block_past_the_names_limit(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Past MAX_NAMES distinct strings a root keeps its scope and signer as text in its packed record.
+    monkeypatch.setattr(store, "MAX_NAMES", 2)
+    database = store.open_database(tmp_path / "records.sqlite")
+    names = store.Names(database)
+    roots = store.SqliteRecords(database, store.ROOTS, names, cache_records=4)
+    targets = store.SqliteRecords(database, store.TARGETS, names, cache_records=4)
+    written_roots = {
+        (n % 2 + 1, "0x" + f"{n * 104729:064x}"): store.RootEntry(
+            n % 2 + 1, "0x" + f"{n % 5:064x}", f"0x{n:040x}", 2**40 - n, n * 3, 1_000 - n
+        )
+        for n in range(30)
+    }
+    statuses = list(Status)
+    written_targets = {
+        (7, "0x" + f"{n * 31:064x}"): store.TargetEntry(
+            statuses[n % 3], n % 65_536, 2**32 - 1 - n, 2**40 - 1, n % 2 == 0, "0x" + f"{n:064x}", n, 500 - n
+        )
+        for n in range(30)
+    }
+    for key, root in written_roots.items():
+        roots.put(key, root)
+    for key, target in written_targets.items():
+        targets.put(key, target)
+    roots.flush()
+    targets.flush()
+    assert dict(roots.items()) == written_roots
+    assert dict(targets.items()) == written_targets
+    assert [e.block for _, e in roots.by_block()] == sorted(e.block for e in written_roots.values())
+    assert [k for k, _ in targets.by_block()] == sorted(
+        written_targets, key=lambda k: (written_targets[k].last_block, k)
+    )
     database.close()

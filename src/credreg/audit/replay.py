@@ -36,7 +36,7 @@ from credreg.chain.manifest import write_atomically
 from credreg.errors import ConfigError
 from credreg.registry import Registry
 
-CHECKPOINT_FORMAT = "credreg-audit-checkpoint/2"
+CHECKPOINT_FORMAT = "credreg-audit-checkpoint/3"
 # Roots and status targets held in memory before they move to disk: about 500 bytes each, so about 50 MB.
 MEMORY_RECORDS = 100_000
 
