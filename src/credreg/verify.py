@@ -327,7 +327,8 @@ def _check_locally(
     except RecursionError:
         steps.set("format", StepStatus.INVALID, _TOO_DEEP)
         return _report(steps, "malformed", skip_reason="the file could not be read")
-    steps.ok("format", f"{binding.kind.replace('_', ' ')} certificate, OpenAttestation v2")
+    done = steps.done
+    done["format"] = _format_passed(binding.kind)
     basics: dict[str, Any] = {
         "target_hash": _hex0x(binding.target_hash),
         "merkle_root": _hex0x(binding.merkle_root),
@@ -340,14 +341,14 @@ def _check_locally(
     try:
         if read is not None:
             _, field_hashes, paths = read
-            basics["hidden_fields"] = list(hidden_among(binding.kind, tuple(paths)))
+            basics["hidden_fields"] = hidden_among(binding.kind, tuple(paths))
             basics.update(_identity(plain))
             target = digest_hashes(field_hashes, _obfuscated(document))
             intact = target == document["signature"]["targetHash"]
         else:
             # Flattened once, for the hidden fields and the target hash.
             flat = flatten(document["data"])
-            basics["hidden_fields"] = list(hidden_fields(document, kind=binding.kind, flat=flat))
+            basics["hidden_fields"] = hidden_fields(document, kind=binding.kind, flat=flat)
             basics.update(_identity(plain))
             intact = check_target_hash(document, flat)
     except DocumentError as exc:
@@ -359,11 +360,7 @@ def _check_locally(
     if not intact:
         steps.set("integrity", StepStatus.INVALID, "the fields do not add up to the signed target hash")
         return _report(steps, "tampered", skip_reason="the document is not intact", **basics)
-    hidden = basics["hidden_fields"]
-    steps.ok(
-        "integrity",
-        "all fields match the target hash" + (f"; {len(hidden)} hidden by the holder" if hidden else ""),
-    )
+    done["integrity"] = _integrity_passed(len(basics["hidden_fields"]))
     if not (proofs or _Proofs()).leads_to_root(binding.target_hash, binding.proof, binding.merkle_root):
         steps.set(
             "merkle-proof",
@@ -371,8 +368,7 @@ def _check_locally(
             "the proof does not lead from the target hash to the merkle root",
         )
         return _report(steps, "invalid-proof", skip_reason="the document is not part of its batch", **basics)
-    depth = len(binding.proof)
-    steps.ok("merkle-proof", "single document" if depth == 0 else f"proof of {depth} steps leads to the root")
+    done["merkle-proof"] = _proof_passed(len(binding.proof))
     if registry is not None:
         same_chain = binding.chain_id == registry.domain.chain_id
         same_registry = checksum(binding.registry) == registry.address  # cached: one keccak per registry
@@ -384,12 +380,43 @@ def _check_locally(
                 f"reads {registry.address} on chain {registry.domain.chain_id}",
             )
             return _report(steps, "wrong-registry", skip_reason="checked against another registry", **basics)
-        steps.ok(
-            "registry",
-            f"registry {registry.address} on chain {registry.domain.chain_id}, "
-            f"agency {binding.agency_id}'s document store {binding.document_store}",
+        done["registry"] = _registry_passed(
+            registry.address, registry.domain.chain_id, binding.agency_id, binding.document_store
         )
     return _Local(document, binding, steps, basics)
+
+
+# The steps a document passes locally, each made once for all the documents that pass it alike.
+@functools.lru_cache(maxsize=64)
+def _format_passed(kind: str) -> Step:
+    return _step("format", StepStatus.VALID, f"{kind.replace('_', ' ')} certificate, OpenAttestation v2")
+
+
+@functools.lru_cache(maxsize=256)
+def _integrity_passed(hidden: int) -> Step:
+    return _step(
+        "integrity",
+        StepStatus.VALID,
+        "all fields match the target hash" + (f"; {hidden} hidden by the holder" if hidden else ""),
+    )
+
+
+@functools.lru_cache(maxsize=256)
+def _proof_passed(depth: int) -> Step:
+    return _step(
+        "merkle-proof",
+        StepStatus.VALID,
+        "single document" if depth == 0 else f"proof of {depth} steps leads to the root",
+    )
+
+
+@functools.lru_cache(maxsize=1024)
+def _registry_passed(address: str, chain_id: int, agency_id: int, store: str) -> Step:
+    return _step(
+        "registry",
+        StepStatus.VALID,
+        f"registry {address} on chain {chain_id}, agency {agency_id}'s document store {store}",
+    )
 
 
 class _Facts:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Sequence
 from typing import Any
 
 import pytest
@@ -236,7 +237,7 @@ def test_one_walk_read_of_odd_data_agrees_or_leaves_it_to_the_separate_steps(dat
         assert read == _separately(data)
 
 
-def _unordered(read: tuple[dict[str, Any], list[str], list[str]] | None) -> object:
+def _unordered(read: tuple[dict[str, Any], list[str], Sequence[str]] | None) -> object:
     return None if read is None else (read[0], sorted(zip(read[2], read[1], strict=True)))
 
 

@@ -158,6 +158,43 @@ def test_binding_names_what_is_wrong_in_a_foreign_or_damaged_document(mutate: An
     assert caught.value.field == field
 
 
+@pytest.mark.parametrize(
+    ("mutate", "field"),
+    [
+        (lambda d: d["credreg"].update(agencyId=True), "credreg.agencyId"),
+        (lambda d: d["credreg"].update(level="3"), "credreg.level"),
+        (lambda d: d["credreg"].update(validUntil="30 June"), "credreg.validUntil"),
+        (lambda d: d["credreg"].update(scopeId="0x" + "11" * 32), "credreg.scopeId"),
+        (lambda d: d["issuers"][0].update(documentStore="0x" + "12" * 20), "issuers.0.documentStore"),
+    ],
+)
+def test_a_binding_read_before_does_not_let_a_damaged_one_through(mutate: Any, field: str) -> None:
+    # The binding fields a batch shares are checked once: a document that differs in any of them, even
+    # only in its type (True for agency 1), is checked in full, and one that differs in none reads the same.
+    def wrapped(mutate: Any) -> Any:
+        certificate = make_certificate(agency={"id": 1, "name": "Agency One"})
+        data = certificate_to_data(certificate, identity_location=DOMAIN)
+        mutate(data)
+        return wrap_documents([data])[0]
+
+    good, again = wrapped(lambda d: None), wrapped(lambda d: None)
+    assert good["signature"]["targetHash"] != again["signature"]["targetHash"]
+    first = binding_from_document(good)
+    assert binding_from_document(good) == first
+    second = binding_from_document(again)
+    assert second._replace(target_hash="", merkle_root="", proof=()) == first._replace(
+        target_hash="", merkle_root="", proof=()
+    )
+    assert (second.target_hash, second.merkle_root) == (
+        again["signature"]["targetHash"],
+        again["signature"]["merkleRoot"],
+    )
+    assert first.agency_id == 1
+    with pytest.raises(MalformedDocument) as caught:
+        binding_from_document(wrapped(mutate))
+    assert caught.value.field == field
+
+
 def test_reading_a_certificate_with_hidden_fields_lists_them() -> None:
     doc = _wrapped_data(lambda d: None)
     doc["data"]["recipient"].pop("idNumber")

@@ -457,9 +457,9 @@ class SaltedReader:
     are read through a compiled reader of its values and a compiled builder of the unsalted data, without
     walking the data. 24 fields take about 30 µs that way, against 54 µs.
 
-    What `read` returns is what `read_salted` returns, but for order: the field hashes and paths come in
-    the shape's order, and the unsalted data's keys too (the same keys, and the target hash sorts the
-    hashes). Anything the compiled way does not expect (another shape, a value other than a salted string
+    What `read` returns is what `read_salted` returns, but for order and one type: the field hashes and
+    paths come in the shape's order, and the unsalted data's keys too (the same keys, and the target hash
+    sorts the hashes); the paths are a tuple, shared by the documents of the shape. Anything the compiled way does not expect (another shape, a value other than a salted string
     or integer) is read by `read_salted`, which takes it or refuses it.
     """
 
@@ -468,7 +468,7 @@ class SaltedReader:
     def __init__(self) -> None:
         self._shapes: list[_ReadShape] = []
 
-    def read(self, data: Mapping[str, Any]) -> tuple[dict[str, Any], list[str], list[str]] | None:
+    def read(self, data: Mapping[str, Any]) -> tuple[dict[str, Any], list[str], Sequence[str]] | None:
         known = False
         if type(data) is dict:
             for shape in self._shapes:
@@ -542,7 +542,7 @@ class _ReadShape:
         exec(compile(source, "<credreg data shape>", "exec"), namespace)  # noqa: S102 (built from checked keys)
         return cls(namespace["extract"], namespace["build"], tuple(paths))
 
-    def read(self, values: tuple[Any, ...]) -> tuple[dict[str, Any], list[str], list[str]] | None:
+    def read(self, values: tuple[Any, ...]) -> tuple[dict[str, Any], list[str], tuple[str, ...]] | None:
         # As `_read_node` reads a leaf: the field hash, then the value as `unsalt_value` reads a salted
         # string or integer; None for anything else, which `read_salted` then reads.
         quote, new_hash, uuid4, blank = _quote, new_keccak256, _UUID4.match, _JS_WHITESPACE
@@ -566,7 +566,7 @@ class _ReadShape:
                     return None
         except UnicodeEncodeError:
             return None
-        return self.build(plain), hashes, list(self.paths)
+        return self.build(plain), hashes, self.paths
 
 
 # --- digest ----------------------------------------------------------------------------------------
