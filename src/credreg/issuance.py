@@ -8,7 +8,7 @@ Issuing runs in two passes so that memory does not grow with the batch: the firs
 file, salts and hashes each certificate and appends its document, without its proof, to the journal
 (`<out>/.credreg-journal/<batch id>.spool`), keeping only its 32-byte target hash; the second, once the
 root is on the ledger, streams the journal again and completes each document with its proof from the
-packed tree. A batch of 1,000,000 certificates peaks near 200 MB (docs/scale.md).
+packed tree. A batch of 1,000,000 certificates peaks under 200 MB (docs/scale.md).
 
 The journal's state file (`<batch id>.json`, written once the journal is whole and before anything is
 sent) names the root, so a retry after a crash re-uses the same root instead of minting a second one; a

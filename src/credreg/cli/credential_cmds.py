@@ -120,7 +120,7 @@ def issue(
     confirm; --yes skips the question, --dry-run only shows. All or nothing: if anything fails, run the
     same command again; it resumes, never issues twice.
     With --service URL the service sends the transaction and can then answer for each certificate.
-    Memory stays bounded whatever the batch's size (a million certificates take about 200 MB).
+    Memory stays bounded whatever the batch's size (a million certificates take under 200 MB).
     Example: credreg issue results.csv --out certificates/ -k agency-signer.json
     """
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
