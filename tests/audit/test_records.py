@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import sqlite3
 from pathlib import Path
@@ -12,7 +13,7 @@ from audit_ledger import History
 from credreg.audit import store
 from credreg.audit.export import write_credentials_csv
 from credreg.audit.replay import Replayer
-from credreg.audit.report import report_from
+from credreg.audit.report import report_from, write_report_json
 from credreg.chain.states import Status
 from credreg.errors import ConfigError
 
@@ -172,3 +173,25 @@ def test_packed_records_keep_every_field_and_list_by_block_past_the_names_limit(
         written_targets, key=lambda k: (written_targets[k].last_block, k)
     )
     database.close()
+
+
+def test_the_json_report_streams_every_record_from_the_store(history: History, tmp_path: Path) -> None:
+    on_disk = Replayer(history.registry, window_blocks=3, memory_records=0, records_dir=tmp_path)
+    on_disk.run(history.blocks["end"])
+    assert on_disk.state.database is not None
+    listed = report_from(history.registry, on_disk, provenance=False, include_records=True)
+    counted = report_from(history.registry, on_disk, provenance=False)
+    assert counted.roots is None
+    assert counted.targets is None
+    assert counted.totals == listed.totals
+    assert counted.agencies == listed.agencies
+    streamed, plain = io.StringIO(), io.StringIO()
+    write_report_json(counted, streamed, on_disk.state)
+    write_report_json(counted, plain)
+    expected = listed.model_dump(mode="json", exclude={"run"})
+    got = json.loads(streamed.getvalue())
+    assert got["run"]["generated_at"] == counted.model_dump(mode="json")["run"]["generated_at"]
+    assert {k: v for k, v in got.items() if k != "run"} == expected
+    assert len(got["roots"]) == len(on_disk.state.roots) > 0
+    assert len(got["targets"]) == len(on_disk.state.targets) > 0
+    assert json.loads(plain.getvalue())["roots"] is None

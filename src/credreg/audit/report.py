@@ -6,16 +6,21 @@
 
 Everything in `AuditReport` except `run` is deterministic: two auditors replaying the same deployment to the
 same block get the same report, and the same `digest.digest`.
+
+The report's memory does not grow with the ledger: its counts are taken by streaming the records from the
+replay's store, findings are capped, and every root and target is listed only when asked, either in the
+report (`include_records`, for a small ledger) or streamed into its JSON (`write_report_json`).
 """
 
 from __future__ import annotations
 
+import json
 import time
 from collections import Counter
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TextIO
 
 from pydantic import BaseModel, Field
 
@@ -409,7 +414,7 @@ def report_from(
             counts["bytecode-mismatch"] += 1
 
     digest = replayer.digest()
-    verdicts = {key: state.verdict(key[0], key[1], key[1], [], moment).verdict for key in state.roots}
+    verdicts = verdict_counts(state, moment)
     elapsed = time.perf_counter() - started
     known = {key: len(b.leaves) for key, b in (batches or {}).items() if key in state.roots}
     replay_seconds = round(replayer.seconds, 3)
@@ -451,7 +456,7 @@ def report_from(
             targets_by_status=dict(
                 sorted(Counter(t.status.name.lower() for t in state.targets.values()).items())
             ),
-            root_verdicts=dict(sorted(Counter(v.label for v in verdicts.values()).items())),
+            root_verdicts=_by_label(verdicts),
             batches_with_known_certificates=len(known),
             certificates_known=sum(known.values()),
         ),
@@ -464,25 +469,8 @@ def report_from(
         ],
         timeline=timeline[-MAX_TIMELINE:],
         timeline_total=len(timeline),
-        roots=[_root_item(key[1], r, verdicts[key]) for key, r in state.roots.items()]
-        if include_records
-        else None,
-        targets=[
-            TargetItem(
-                agency_id=agency_id,
-                target=t,
-                root=e.root,
-                status=e.status.name.lower(),
-                reason=e.reason,
-                nonce=e.nonce,
-                since=e.since,
-                by_governor=e.by_governor,
-                changes=e.changes,
-            )
-            for (agency_id, t), e in state.targets.items()
-        ]
-        if include_records
-        else None,
+        roots=list(iter_root_items(state, moment)) if include_records else None,
+        targets=list(iter_target_items(state)) if include_records else None,
         run=RunInfo(
             generated_at=datetime.now(UTC),
             seconds=round(elapsed, 3),
@@ -495,6 +483,74 @@ def report_from(
             notes=notes,
         ),
     )
+
+
+# --- every record, streamed from the store --------------------------------------------------------------------
+
+
+def _root_verdicts(state: LedgerState, moment: int) -> Iterator[tuple[str, RootEntry, Verdict]]:
+    """Every root with its verdict at `moment`, in key order, read from the store a bounded number at a time."""
+    for (agency_id, root), record in state.roots.items():
+        yield root, record, state.verdict_of_record(agency_id, [root], record, moment).verdict
+
+
+def verdict_counts(state: LedgerState, moment: int) -> Counter[tuple[int, str]]:
+    """Roots per (agency id, verdict label) at `moment`: the report's counts, whatever the ledger's size."""
+    return Counter((record.agency_id, verdict.label) for _, record, verdict in _root_verdicts(state, moment))
+
+
+def iter_root_items(state: LedgerState, moment: int) -> Iterator[RootItem]:
+    """Every root of the report (`--records`), streamed in key order."""
+    for root, record, verdict in _root_verdicts(state, moment):
+        yield _root_item(root, record, verdict)
+
+
+def iter_target_items(state: LedgerState) -> Iterator[TargetItem]:
+    """Every status target of the report (`--records`), streamed in key order."""
+    for (agency_id, target), e in state.targets.items():
+        yield TargetItem(
+            agency_id=agency_id,
+            target=target,
+            root=e.root,
+            status=e.status.name.lower(),
+            reason=e.reason,
+            nonce=e.nonce,
+            since=e.since,
+            by_governor=e.by_governor,
+            changes=e.changes,
+        )
+
+
+def write_report_json(report: AuditReport, out: TextIO, records: LedgerState | None = None) -> None:
+    """The report as indented JSON on `out`; with `records` (the replayed state) every root and target is
+    streamed into it from the store, one line each, instead of being held in the report."""
+    if records is None:
+        out.write(report.model_dump_json(indent=2) + "\n")
+        return
+    fields = report.model_dump(mode="json", exclude={"roots", "targets"})
+    streamed: dict[str, Callable[[], Iterator[BaseModel]]] = {
+        "roots": lambda: iter_root_items(records, report.report_time),
+        "targets": lambda: iter_target_items(records),
+    }
+    out.write("{")
+    for n, name in enumerate(AuditReport.model_fields):
+        out.write(f"{',' if n else ''}\n  {json.dumps(name)}: ")
+        if name in streamed:
+            out.write("[")
+            for i, item in enumerate(streamed[name]()):
+                out.write(f"{',' if i else ''}\n    {item.model_dump_json()}")
+            out.write("\n  ]")
+        else:
+            text = json.dumps(fields[name], indent=2, ensure_ascii=False)
+            out.write(text.replace("\n", "\n  "))
+    out.write("\n}\n")
+
+
+def _by_label(verdicts: Counter[tuple[int, str]]) -> dict[str, int]:
+    totals: Counter[str] = Counter()
+    for (_, label), n in verdicts.items():
+        totals[label] += n
+    return dict(sorted(totals.items()))
 
 
 def _root_item(root: str, r: RootEntry, verdict: Verdict) -> RootItem:
@@ -513,7 +569,7 @@ def _root_item(root: str, r: RootEntry, verdict: Verdict) -> RootItem:
 def _agency_summary(
     state: LedgerState,
     agency_id: int,
-    verdicts: dict[tuple[int, str], Verdict],
+    verdicts: Counter[tuple[int, str]],
     moment: int,
     known: Mapping[tuple[int, str], int],
 ) -> AgencyAudit:
@@ -525,7 +581,7 @@ def _agency_summary(
         if a == agency_id:
             label = {1: "revoke", 2: "suspend", 3: "reinstate"}.get(action, str(action))
             changes[f"{label} by {'governor' if by_governor else 'agency'}"] += n
-    own_verdicts = Counter(v.label for (holder, _root), v in verdicts.items() if holder == agency_id)
+    own_verdicts = {label: n for (holder, label), n in verdicts.items() if holder == agency_id}
     return AgencyAudit(
         agency_id=agency_id,
         name=g.name,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import sys
 import time
 from collections.abc import Callable, Iterator
 from datetime import tzinfo
@@ -102,7 +103,10 @@ def replay(
         bool, typer.Option(help="Recompile contracts/ (else compare with the committed artifact).")
     ] = True,
     records: Annotated[
-        bool, typer.Option("--records", help="List every root and target in the JSON.")
+        bool,
+        typer.Option(
+            "--records", help="List every root and target in the JSON (streamed from the replay's store)."
+        ),
     ] = False,
     batches_dirs: Annotated[
         list[Path] | None,
@@ -121,7 +125,7 @@ def replay(
     """
     from credreg.audit.export import events_csv, write_credentials_csv
     from credreg.audit.replay import EventHook, checkpoint_path
-    from credreg.audit.report import prepare_replayer, report_from, resolve_block
+    from credreg.audit.report import prepare_replayer, report_from, resolve_block, write_report_json
 
     st = state(ctx)
     check_time(at, "--at")
@@ -156,19 +160,24 @@ def replay(
         replayer.run(to_block, on_event=on_event, progress=on_replay)
         report = report_from(
             registry, replayer, at_time=at_time, compare=views, provenance=provenance, recompile=recompile,
-            include_records=records, views_progress=on_views, notes=notes, started=started, batches=known,
+            views_progress=on_views, notes=notes, started=started, batches=known,
         )  # fmt: skip
     if csv_dir is not None:
         write_credentials_csv(
             csv_dir / "credentials.csv", replayer.state, report.report_time, st.settings.zone, known
         )
     if json_path is not None:
-        text = report.model_dump_json(indent=2)
+        # Every root and target is streamed from the replay's records into the JSON, never held at once.
+        listed = replayer.state if records else None
         if str(json_path) == "-":
-            typer.echo(text)
+            write_report_json(report, sys.stdout, listed)
+            sys.stdout.flush()
         else:
             json_path.parent.mkdir(parents=True, exist_ok=True)
-            json_path.write_text(text + "\n", encoding="utf-8")
+            partial = json_path.with_name(json_path.name + ".partial")
+            with partial.open("w", encoding="utf-8") as out:
+                write_report_json(report, out, listed)
+            partial.replace(json_path)  # nothing half-written under the name asked for
     if json_path is None or str(json_path) != "-":
         print_summary(
             report, checkpoint=checkpoint, csv_dir=csv_dir, json_path=json_path, zone=st.settings.zone
