@@ -284,22 +284,37 @@ class _Proofs:
 
     def __init__(self) -> None:
         self._parents: dict[str, str] = {}
+        # A node a proof led from to a root: the root, that proof and the node's step in it. A later proof
+        # that reaches the node with the very same remaining steps leads to the same root, unwalked: most
+        # documents stop a step or two above their target hash, which took the check from 6 µs to 2 µs.
+        self._proven: dict[str, tuple[str, Sequence[str], int]] = {}
 
     def leads_to_root(self, target: str, proof: Sequence[str], root: str) -> bool:
         # Hex digits sort as their bytes do (digits before letters, in one case), so the sorted pair is
         # ordered on the text; `load_document` has checked every hash is 64 hex digits.
-        parents = self._parents
-        if len(parents) > self.LIMIT:
+        parents, proven = self._parents, self._proven
+        if len(parents) > self.LIMIT or len(proven) > self.LIMIT:
             parents.clear()
-        node = target.lower()
-        for step in proof:
+            proven.clear()
+        node, top = target.lower(), root.lower()
+        walked: list[tuple[str, int]] = []
+        for at, step in enumerate(proof):
             sibling = step.lower()
             pair = node + sibling if node <= sibling else sibling + node
             parent = parents.get(pair)
             if parent is None:
                 parent = parents[pair] = new_keccak256(bytes.fromhex(pair)).hexdigest()
             node = parent
-        return node == root.lower()
+            known = proven.get(node)
+            if known is not None and known[0] == top and known[1][known[2] + 1 :] == proof[at + 1 :]:
+                break
+            walked.append((node, at))
+        else:
+            if node != top:
+                return False
+        for node, at in walked:
+            proven[node] = (top, proof, at)
+        return True
 
 
 def _obfuscated(document: WrappedDocument) -> list[str]:
@@ -509,7 +524,10 @@ def _check_on_chain(
     # together once for every document whose local steps' reasons (kind, hidden fields, proof length,
     # registry) and report fields are the same.
     binding, basics = local.binding, local.basics
-    key = (state, binding.agency_id, binding.scope_id, binding.valid_until, binding.merkle_root)
+    # The state by its id: the ledger reads give the documents of a chunk that get the same answer the same
+    # object, and hashing its fields took 2 µs a document. `judged` keeps each state it names alive, so
+    # that the id names that state for the whole call.
+    key = (id(state), binding.agency_id, binding.scope_id, binding.valid_until, binding.merkle_root)
     shared_key = (
         key,
         binding.kind,
@@ -524,6 +542,7 @@ def _check_on_chain(
         judgement: _Judgement | None = judged.get(key)
         if judgement is None:
             judgement = judged[key] = _judge(binding, state, facts, now)
+            judged[(id(state),)] = state
         local.steps.done.update(judgement.steps)
         fields = {**basics, "checked_at": now, "checked_block": facts.head.number, **judgement.basics}
         report = _report(local.steps, judgement.code, skip_reason=judgement.skip_reason, **fields)

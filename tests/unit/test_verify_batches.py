@@ -154,3 +154,36 @@ def test_a_ledger_that_stops_answering_leaves_the_answered_documents_their_verdi
     assert "chain-unreachable" not in codes[:first_unanswered]
     assert set(codes[first_unanswered:]) <= {"chain-unreachable", "malformed"}
     assert "the test ledger stopped answering" in reports[-1].step("issued").reason
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_merkle_proofs_checked_together_agree_with_each_checked_alone(seed: int) -> None:
+    # One checker for a whole batch skips the steps an earlier proof has proven; a tampered proof, one
+    # for another root, or one in upper case must get the answer a checker of its own gives it.
+    import random
+
+    from credreg.documents.merkle import MerkleTree, verify_proof
+
+    rng = random.Random(seed)
+    leaves = [rng.randbytes(32) for _ in range(rng.randint(2, 40))]
+    tree = MerkleTree(leaves)
+    root = tree.root.hex()
+    cases: list[tuple[str, tuple[str, ...], str]] = []
+    for leaf in leaves:
+        proof = tuple(step.hex() for step in tree.proof(leaf))
+        cases.append((leaf.hex(), proof, root))
+        if proof:
+            at = rng.randrange(len(proof))
+            bad = (*proof[:at], rng.randbytes(32).hex(), *proof[at + 1 :])
+            cases.append((leaf.hex(), bad, root))
+            cases.append((leaf.hex(), proof[:-1], root))
+            cases.append((leaf.hex().upper(), tuple(s.upper() for s in proof), root.upper()))
+        cases.append((leaf.hex(), proof, rng.randbytes(32).hex()))
+    rng.shuffle(cases)
+    together = verify_module._Proofs()
+    answers = [together.leads_to_root(*case) for case in cases]
+    alone = [
+        verify_proof(bytes.fromhex(t), [bytes.fromhex(s) for s in p], bytes.fromhex(r)) for t, p, r in cases
+    ]
+    assert answers == alone
+    assert sum(alone) == 2 * len(leaves)  # each proof, as given and in upper case
