@@ -30,7 +30,7 @@ from credreg.documents.model import AgencyRef
 from credreg.documents.results import IssueContext
 from credreg.documents.wrap import BatchWrapper, document_head, finish_document, load_document
 from credreg.errors import UnhashableValue
-from credreg.issuance import Journal, prepare_batch, write_documents
+from credreg.issuance import BatchSummary, Journal, prepare_batch, read_summary_head, write_documents
 from credreg.samples import write_sample_results
 
 CONTEXT = IssueContext(
@@ -213,3 +213,24 @@ def test_random_salts_of_the_fast_way_are_fresh_version_4_uuids() -> None:
     assert all(is_salted(salt + ":") for salt in salts)
     assert {salt[14] for salt in salts} == {"4"}
     assert {salt[19] for salt in salts} <= set("89ab")
+
+
+@pytest.mark.parametrize("files", [["A_1.json", "B 2.json"], []])
+def test_a_summary_is_read_from_its_head_whatever_wrote_it(tmp_path: Path, files: list[str]) -> None:
+    leaves = ["0x" + "ab" * 32, "0x" + "cd" * 32]
+    summary = BatchSummary(
+        batch_id="b" * 32, root="0x" + "ef" * 32, chain_id=31337, registry="0x" + "11" * 20, agency_id=1,
+        scope_id="0x" + "22" * 32, valid_until=0, signer="0x" + "33" * 20, transaction_hash=None,
+        block_number=None, issued_at=1, count=2, files=files, leaves=leaves,
+    )  # fmt: skip
+    path = tmp_path / "batch-x.json"
+    path.write_text(
+        summary.model_dump_json(indent=2) + "\n", encoding="utf-8"
+    )  # as earlier versions wrote it
+    read = read_summary_head(path)
+    assert read.model_dump(exclude={"files", "leaves"}) == summary.model_dump(exclude={"files", "leaves"})
+    assert list(read.files) == files
+    assert list(read.leaves) == leaves
+    assert bool(read.files) == bool(files)
+    assert len(read.leaves) == 2
+    assert read.leaves[1] == leaves[1]
