@@ -24,11 +24,11 @@ from hypothesis import strategies as st
 from credreg.documents import MerkleTree, verify_signature
 from credreg.documents.archive import find_in_archive
 from credreg.documents.canonical import is_salted
-from credreg.documents.layout import certificate_to_data
+from credreg.documents.layout import certificate_to_data, wrap_certificates
 from credreg.documents.merkle import build_tree
 from credreg.documents.model import AgencyRef
-from credreg.documents.results import IssueContext
-from credreg.documents.wrap import BatchWrapper, document_head, finish_document, load_document
+from credreg.documents.results import IssueContext, read_results
+from credreg.documents.wrap import BatchWrapper, document_head, dump_document, finish_document, load_document
 from credreg.errors import UnhashableValue
 from credreg.issuance import BatchSummary, Journal, prepare_batch, read_summary_head, write_documents
 from credreg.samples import write_sample_results
@@ -234,3 +234,20 @@ def test_a_summary_is_read_from_its_head_whatever_wrote_it(tmp_path: Path, files
     assert bool(read.files) == bool(files)
     assert len(read.leaves) == 2
     assert read.leaves[1] == leaves[1]
+
+
+def test_a_journal_of_whole_documents_left_by_an_earlier_version_resumes_to_its_root(tmp_path: Path) -> None:
+    certificates = read_results(write_sample_results(tmp_path / "r.csv", 7, seed=9), context=CONTEXT)
+    documents = wrap_certificates(certificates, identity_location="registry.example.org")
+    journal = Journal(tmp_path / "out" / ".credreg-journal", "c" * 32)
+    journal.directory.mkdir(parents=True)
+    journal.legacy_path.write_text("".join(dump_document(d, indent=None) + "\n" for d in documents), "utf-8")
+    state = journal.state()
+    assert state is not None
+    assert state.root == "0x" + documents[0]["signature"]["merkleRoot"]
+    assert (state.count, state.kind, state.level) == (7, "skill_level", certificates[0].level)
+    assert not journal.legacy_path.exists()
+    tree, positions = build_tree(journal.leaves())
+    for i, (_, head) in enumerate(journal.lines()):
+        text = finish_document(head, tree.proof_hex_at(positions[i]), tree.root.hex())
+        assert text == (dump_document(documents[i], indent=None) + "\n").encode()
