@@ -15,6 +15,7 @@ from credreg.audit.export import write_credentials_csv
 from credreg.audit.replay import Replayer
 from credreg.audit.report import report_from, write_report_json
 from credreg.chain.states import Status
+from credreg.cli import main
 from credreg.errors import ConfigError
 
 
@@ -195,3 +196,44 @@ def test_the_json_report_streams_every_record_from_the_store(history: History, t
     assert len(got["roots"]) == len(on_disk.state.roots) > 0
     assert len(got["targets"]) == len(on_disk.state.targets) > 0
     assert json.loads(plain.getvalue())["roots"] is None
+
+
+def test_the_cli_puts_the_records_where_asked_past_the_threshold_asked(
+    history: History, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    base = ["--data-dir", str(tmp_path / "data"), "--rpc-url", history.chain.url]
+    history.registry.manifest.save(tmp_path / "data" / "deployment.json")
+    work, out = tmp_path / "work", tmp_path / "r.json"
+    args = ["audit", "replay", "--no-recompile", "--no-provenance", "--records", "--json", str(out)]
+    assert main([*base, *args, "--records-in-memory", "0", "--work-dir", str(work)]) == 0
+    files = list(work.glob("*.sqlite"))
+    assert len(files) == 1
+    checkpoint = next((tmp_path / "data" / "audit").glob("checkpoint-*.json"))
+    assert json.loads(checkpoint.read_text())["records"] == str(files[0].resolve())
+    report = json.loads(out.read_text(encoding="utf-8"))
+    in_memory = Replayer(history.registry)
+    in_memory.run(report["through_block"])
+    assert report["digest"]["digest"] == in_memory.digest().digest
+    assert len(report["roots"]) == len(in_memory.state.roots)
+    assert not list(out.parent.glob("*.partial"))
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "message"),
+    [
+        ("--records-in-memory", "-1", "must be 0 or more, not -1"),
+        ("--records-in-memory", "many", "valid integer"),
+        ("--work-dir", "a-file", "is not a folder"),
+    ],
+)
+def test_the_cli_refuses_a_bad_records_option_naming_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], option: str, value: str, message: str
+) -> None:
+    (tmp_path / "a-file").write_text("")
+    if value == "a-file":
+        value = str(tmp_path / "a-file")
+    code = main(["--data-dir", str(tmp_path), "audit", "replay", option, value])
+    text = " ".join(capsys.readouterr().err.split())
+    assert code == 2, text
+    assert option in text
+    assert message in text

@@ -89,8 +89,10 @@ class Replayer:
         memory_records: int = MEMORY_RECORDS,
         records_dir: Path | None = None,
     ) -> None:
-        """`memory_records`: roots and targets kept in memory before they move to a SQLite file, beside the
-        checkpoint, in `records_dir`, or else in a temporary directory removed with the replayer."""
+        """`memory_records`: roots and targets kept in memory before they move to a SQLite file, in
+        `records_dir`, else beside the checkpoint, else in a temporary directory removed with the replayer."""
+        if memory_records < 0:
+            raise ConfigError(f"the records kept in memory must be 0 or more, not {memory_records}")
         self.registry = registry
         self.decoder = FastDecoder(registry.abi)
         problems = check_abi(self.decoder)
@@ -186,12 +188,14 @@ class Replayer:
             state.spill(self._new_records_path())
 
     def _new_records_path(self) -> Path:
-        """A fresh file for the records: beside the checkpoint (so that it can be resumed), or scratch."""
+        """A fresh file for the records: in the folder asked for, else beside the checkpoint (so that it can
+        be resumed), else scratch. A checkpoint names its file wherever it is."""
         token = os.urandom(4).hex()
-        if self.checkpoint is not None:
-            return self.checkpoint.with_name(f"{self.checkpoint.stem}.{token}.sqlite")
+        stem = self.checkpoint.stem if self.checkpoint is not None else "audit-records"
         if self.records_dir is not None:
-            return self.records_dir / f"audit-records.{token}.sqlite"
+            return self.records_dir / f"{stem}.{token}.sqlite"
+        if self.checkpoint is not None:
+            return self.checkpoint.with_name(f"{stem}.{token}.sqlite")
         if self._scratch is None:
             self._scratch = tempfile.mkdtemp(prefix="credreg-audit-")
             weakref.finalize(self, shutil.rmtree, self._scratch, True)
@@ -254,9 +258,10 @@ class Replayer:
         pointer = {**self._identity(), **position, "records": name}
         write_atomically(path, json.dumps(pointer, separators=(",", ":"), ensure_ascii=False))
         # Record files of earlier replays saved under this checkpoint are no longer named by it.
-        for old in path.parent.glob(f"{path.stem}.*.sqlite*"):
-            if old.name != records.name and old.name != records.name + "-journal":
-                old.unlink(missing_ok=True)
+        for folder in {path.parent.resolve(), records.parent.resolve()}:
+            for old in folder.glob(f"{path.stem}.*.sqlite*"):
+                if old.name != records.name and old.name != records.name + "-journal":
+                    old.unlink(missing_ok=True)
 
     def resume(self, path: Path) -> None:
         """Continue from the checkpoint at `path`; refuses one from another deployment or a damaged one.

@@ -269,11 +269,15 @@ def prepare_replayer(
     to_block: int,
     notes: list[str],
     window_blocks: int | None,
+    memory_records: int | None = None,
+    records_dir: Path | None = None,
 ) -> Replayer:
     """A replayer ready to run to `to_block`: fresh, or continuing a checkpoint (see `build_report`)."""
-    kwargs: dict[str, Any] = {"checkpoint": checkpoint}
+    kwargs: dict[str, Any] = {"checkpoint": checkpoint, "records_dir": records_dir}
     if window_blocks is not None:
         kwargs["window_blocks"] = window_blocks
+    if memory_records is not None:
+        kwargs["memory_records"] = memory_records
     replayer = Replayer(registry, **kwargs)
     if resume_from is not None:
         replayer.resume(resume_from)
@@ -321,13 +325,16 @@ def build_report(
     views_progress: ViewsProgress | None = None,
     window_blocks: int | None = None,
     batches: Mapping[tuple[int, str], KnownBatch] | None = None,
+    memory_records: int | None = None,
+    records_dir: Path | None = None,
 ) -> AuditReport:
     """Replay `registry`'s ledger, check every rule, compare with the contract's views and its source.
 
     `at_block` / `at_time` stop the replay there (the state as it stood then); by default it runs to the
     head (minus `confirmations`). `checkpoint` is where progress is saved; `resume_from` (must be usable) or
     `resume` (use `checkpoint` if it fits) continue an earlier replay. `include_records` lists every root
-    and status target in the report (large ledgers: prefer the CSV export).
+    and status target in the report (large ledgers: prefer the CSV export or `write_report_json`).
+    `memory_records` and `records_dir`: see `Replayer`.
     """
     notes: list[str] = []
     started = time.perf_counter()
@@ -340,6 +347,8 @@ def build_report(
         to_block=to_block,
         notes=notes,
         window_blocks=window_blocks,
+        memory_records=memory_records,
+        records_dir=records_dir,
     )
     replayer.run(to_block, on_event=on_event, progress=progress)
     return report_from(
@@ -751,6 +760,8 @@ def audit_credential(
     resume_from: Path | None = None,
     progress: ProgressHook | None = None,
     confirmations: int = 0,
+    memory_records: int | None = None,
+    records_dir: Path | None = None,
 ) -> CredentialAudit:
     """Replay to `at_time` and judge the credential (`leaf` under `root` by `proof`, in `agency_id`'s
     namespace), then replay to the head. Without `agency_id`, the one agency whose namespace holds the hash
@@ -762,7 +773,7 @@ def audit_credential(
     head = resolve_block(registry, at_block=None, at_time=None, confirmations=confirmations)
     replayer = prepare_replayer(
         registry, checkpoint=None, resume_from=resume_from, resume=False, to_block=at_block, notes=[],
-        window_blocks=None,
+        window_blocks=None, memory_records=memory_records, records_dir=records_dir,
     )  # fmt: skip
     watched = {leaf} | ({root} if root else set())
     node = leaf

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -48,6 +49,49 @@ CheckpointOption = Annotated[
         dir_okay=False,
     ),
 ]
+
+RecordsInMemoryOption = Annotated[
+    int | None,
+    typer.Option(
+        "--records-in-memory",
+        metavar="N",
+        help="Roots and status targets kept in memory before they move to a SQLite file "
+        "(default 100,000, about 50 MB; 0: on disk from the start).",
+    ),
+]
+WorkDirOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--work-dir",
+        metavar="DIR",
+        help="Where the records' SQLite file goes once they move to disk (default: beside the checkpoint "
+        "under the data directory; a file about 70 bytes a record).",
+    ),
+]
+
+
+def _records_options(records_in_memory: int | None, work_dir: Path | None) -> None:
+    """Refuse a bad records threshold or work folder before the replay starts (the folder is created)."""
+    if records_in_memory is not None and records_in_memory < 0:
+        raise typer.BadParameter(
+            f"须为 0 或正整数，而不是 {records_in_memory} / must be 0 or more, not {records_in_memory}",
+            param_hint="--records-in-memory",
+        )
+    if work_dir is None:
+        return
+    if work_dir.exists() and not work_dir.is_dir():
+        raise typer.BadParameter(
+            f"{work_dir} 不是文件夹 / {work_dir} is not a folder", param_hint="--work-dir"
+        )
+    try:
+        work_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise typer.BadParameter(
+            f"无法创建 {work_dir}：{exc.strerror} / {work_dir} cannot be created: {exc.strerror}",
+            param_hint="--work-dir",
+        ) from None
+    if not os.access(work_dir, os.W_OK | os.X_OK):
+        raise typer.BadParameter(f"{work_dir} 不可写 / {work_dir} is not writable", param_hint="--work-dir")
 
 
 @contextlib.contextmanager
@@ -117,6 +161,8 @@ def replay(
             "name them in credentials.csv (repeat for more).",
         ),
     ] = None,
+    records_in_memory: RecordsInMemoryOption = None,
+    work_dir: WorkDirOption = None,
 ) -> None:
     """Replay every event since the deployment, check every rule, compare with the contract; findings first.
 
@@ -129,6 +175,7 @@ def replay(
 
     st = state(ctx)
     check_time(at, "--at")
+    _records_options(records_in_memory, work_dir)
     started = time.perf_counter()
     registry = st.registry(audit=True)
     at_time = _at_time(ctx, at)
@@ -143,6 +190,7 @@ def replay(
     replayer = prepare_replayer(
         registry, checkpoint=checkpoint, resume_from=from_checkpoint, resume=resume, to_block=to_block,
         notes=notes, window_blocks=st.settings.node_limits.max_logs_range,
+        memory_records=records_in_memory, records_dir=work_dir,
     )  # fmt: skip
     with contextlib.ExitStack() as stack:
         on_event: EventHook | None = None
@@ -407,6 +455,8 @@ def status(
         typer.Option("--agency", min=1, help="The issuing agency, when a bare hash is recorded by several."),
     ] = None,
     from_checkpoint: CheckpointOption = None,
+    records_in_memory: RecordsInMemoryOption = None,
+    work_dir: WorkDirOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """Was this certificate valid at that moment? Judged from the replayed ledger alone, with its history.
@@ -418,6 +468,7 @@ def status(
 
     st = state(ctx)
     check_time(at, "--at")
+    _records_options(records_in_memory, work_dir)
     registry = st.registry(audit=True)
     leaf, root_hash, proof_hashes, agency_id, note = _credential_inputs(
         hash_, root, list(proof or []), document, agency
@@ -426,8 +477,8 @@ def status(
     with _progress("replay") as (on_replay, _):
         answer = audit_credential(
             registry, leaf, at_time=moment, root=root_hash, proof=proof_hashes, agency_id=agency_id,
-            resume_from=from_checkpoint,
-            progress=on_replay, confirmations=st.settings.confirmations,
+            resume_from=from_checkpoint, progress=on_replay, confirmations=st.settings.confirmations,
+            memory_records=records_in_memory, records_dir=work_dir,
         )  # fmt: skip
     if as_json:
         print_json(json.loads(answer.model_dump_json()))
