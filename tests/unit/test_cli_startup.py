@@ -103,3 +103,44 @@ def test_verify_loads_no_web_or_database_stack(tmp_path: Path) -> None:
         if any(m.split(".")[0] == name for m in modules)
     )
     assert loaded == []
+
+
+@pytest.mark.parametrize(
+    ("argv", "only"),
+    [
+        (["verify", "one.json"], "verify"),
+        (["--tz", "UTC", "--rpc-url=http://127.0.0.1:8545", "verify", "--json", "a.json"], "verify"),
+        (["--data-dir", "verify", "chain", "start"], "chain"),  # "verify" here is the data directory
+        (["agency", "register", "--help"], "agency"),
+        (["--help"], None),
+        (["--version"], None),
+        (["--unknown", "verify"], None),
+        (["verfy", "one.json"], None),
+        ([], None),
+    ],
+)
+def test_a_start_builds_only_the_command_it_runs(argv: list[str], only: str | None) -> None:
+    from credreg.cli import _only_named, app
+
+    shell = _only_named(app, argv)
+    if only is None:
+        assert shell is app
+    else:
+        names = [c.name for c in shell.registered_commands] + [g.name for g in shell.registered_groups]
+        assert names == [only]
+        assert shell.registered_callback is app.registered_callback
+        assert len(app.registered_commands) > 10  # the whole shell is left as it was
+
+
+@pytest.mark.parametrize("argv", [["verify", "--help"], ["agency", "register", "--help"], ["verify"]])
+def test_a_command_built_alone_says_what_it_says_in_the_whole_shell(
+    argv: list[str], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import credreg.cli as cli
+
+    monkeypatch.setenv("COLUMNS", "100")
+    alone = cli.main(argv), capsys.readouterr()
+    monkeypatch.setattr(cli, "_only_named", lambda shell, _argv: shell)
+    whole = cli.main(argv), capsys.readouterr()
+    assert alone == whole
+    assert "verify" in alone[1].out + alone[1].err or "register" in alone[1].out
