@@ -32,6 +32,7 @@ from bench.core import (
     check,
     median,
 )
+from bench.report import ROW_SKELETON, not_measured
 from credreg.documents._keccak import new_keccak256
 from credreg.documents.canonical import flatten, random_salts
 from credreg.documents.layout import certificate_to_data
@@ -145,7 +146,14 @@ def measure_issuance(
             # Nothing is deleted until the end: removing thousands of files stalls the next run's file
             # creation (ext4 journal commits, discards), which is not what an agency's machine sees.
     assert kept is not None
-    national = measure_national(s, cfg, work, deadline, log)
+    try:
+        national = measure_national(s, cfg, work, deadline, log)
+    except (OSError, RuntimeError, subprocess.SubprocessError, TimeoutError) as exc:
+        # The national batch runs for minutes in a process of its own: its failure or time-out must not
+        # take the figures above with it.
+        log(f"  national batch failed: {type(exc).__name__}: {exc}")
+        skeleton = [r for r in ROW_SKELETON["issuance"] if r[0].startswith("issue.national")]
+        national = not_measured(skeleton, f"{type(exc).__name__}: {str(exc)[:160]}")
     oa: dict[int, list[dict[str, Any]]] = {}
     for size in cfg.oa_sizes:
         data = oa_data_file(s, work, size, seed=size % 997)
