@@ -489,7 +489,7 @@ def measure_audit_scale(cfg: Config, deadline: Deadline, log: Callable[[str], No
     The rate is events applied per CPU-second of the replaying process (the rules, the state, the records,
     the event digest): the machine is shared with the chain and other jobs, and the wall-clock rate (in the
     detail) swings with them. Reading the logs is apart: a million events take hours to put on anvil, so
-    the ledger is generated as raw logs and decoded by the audit's own decoder, timed separately.
+    the ledger is generated as raw logs and decoded by the codec's path for raw replies, timed separately.
     """
     events, threshold, memory_events = SCALE_QUICK if cfg.name == "quick" else SCALE_FULL
     disk = [run_scale(events, threshold, deadline) for _ in range(max(1, cfg.large_runs))]

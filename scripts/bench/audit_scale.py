@@ -5,7 +5,7 @@
 
 A million events take hours to put on anvil, so the ledger is generated here as the raw logs `eth_getLogs`
 returns (topics and data words, block and transaction fields, `blockTimestamp`), window by window, and read
-by the audit's own decoder (`FastDecoder`, the path after the node's reply). The ledger: one scope, 20
+by the codec's path for raw replies (`ContractCodec.decode_raw`, the path after the node's reply). The ledger: one scope, 20
 agencies each with a signer key, then blocks of 50 events: 7 in 10 issue a new root (agencies in turn), 3 in
 10 change a status: an agency suspends one of its older roots, reinstates one it suspended 1,000 changes
 earlier (a record long out of any cache), and the governor revokes another. Every rule holds: the replay
@@ -35,7 +35,7 @@ from eth_utils.crypto import keccak
 from web3 import HTTPProvider, Web3
 
 from credreg.audit.replay import MEMORY_RECORDS, Replayer
-from credreg.audit.source import FastDecoder
+from credreg.chain.codec import ContractCodec
 from credreg.chain.manifest import DeployedContract, Manifest
 from credreg.documents.model import scope_id as scope_id_of
 from credreg.registry import Registry
@@ -241,7 +241,7 @@ def replay(events: int, memory_records: int, records_dir: Path) -> dict[str, Any
     registry = fake_registry()
     replayer = Replayer(registry, memory_records=memory_records, records_dir=records_dir)
     logs = LedgerLogs(registry.abi, events)
-    decoder: FastDecoder = replayer.decoder
+    decoder: ContractCodec = replayer.decoder
     generate = decode = apply = apply_cpu = decode_cpu = 0.0
     source = logs.windows()
     clock, cpu = time.perf_counter, time.process_time
@@ -253,7 +253,7 @@ def replay(events: int, memory_records: int, records_dir: Path) -> dict[str, Any
             break
         last_block, raw = window
         started, started_cpu = clock(), cpu()
-        decoded = [decoder.decode(log) for log in raw]
+        decoded = [decoder.decode_raw(log) for log in raw]
         del raw
         decode += clock() - started
         decode_cpu += cpu() - started_cpu

@@ -20,7 +20,7 @@ CredregError
     │   └── WrongContractVersion  the ledger's registry is of a contract version this credreg cannot read
     ├── ContractRevert      the contract refused; `name` and `args` are its decoded custom error
     ├── TransactionFailed   a transaction was dropped, replaced or reverted without a known reason
-    ├── UndecodableLog      an audit read a log it cannot decode (credreg.audit.source)
+    ├── UndecodableLog      a log that does not decode by its ABI (credreg.chain.codec)
     └── LogRangeRefused     the node refuses even the smallest log range (credreg.chain.logs)
 """
 

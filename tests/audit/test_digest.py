@@ -11,15 +11,15 @@ from audit_ledger import History
 
 from credreg.audit.digest import Canon, digest_events
 from credreg.audit.replay import Replayer
-from credreg.audit.source import FastDecoder, LogSource
+from credreg.audit.source import LogSource
 from credreg.audit.state import LedgerState
-from credreg.chain.codec import LedgerEvent
+from credreg.chain.codec import ContractCodec, LedgerEvent
 from credreg.errors import ConfigError
 
 
 def _events(history: History) -> list[LedgerEvent]:
     registry = history.registry
-    source = LogSource(registry.w3, registry.address, FastDecoder(registry.abi))
+    source = LogSource(registry.w3, registry.address, ContractCodec(registry.abi))
     return [
         e
         for _, _, es in source.windows(registry.manifest.deployment_block, history.blocks["end"])
@@ -28,7 +28,7 @@ def _events(history: History) -> list[LedgerEvent]:
 
 
 def _digest(history: History, events: list[LedgerEvent]) -> str:
-    canon = Canon(FastDecoder(history.registry.abi))
+    canon = Canon(ContractCodec(history.registry.abi))
     return digest_events(canon, events, history.registry.manifest.chain_id, history.registry.address)
 
 
@@ -132,7 +132,7 @@ def test_changing_any_field_of_any_event_changes_the_digest(history: History) ->
 
 def test_text_arguments_cannot_imitate_other_fields(history: History) -> None:
     scope = next(e for e in _events(history) if e.name == "ScopeDefined")
-    canon = Canon(FastDecoder(history.registry.abi))
+    canon = Canon(ContractCodec(history.registry.abi))
     fake = dataclasses.replace(scope, args={**scope.args, "title": 'x",level=9'})
     assert "level=9," not in canon.line(fake).split("title=")[0]
     assert canon.line(fake).endswith('title="x\\",level=9"')

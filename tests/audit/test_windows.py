@@ -9,7 +9,8 @@ from typing import Any
 import pytest
 from support.registry import ANVIL_ACCOUNTS, LedgerSpec, deploy_ledger
 
-from credreg.audit.source import FastDecoder, LogReply, LogSource, read_log_stream
+from credreg.audit.source import LogReply, LogSource, read_log_stream
+from credreg.chain.codec import ContractCodec
 from credreg.chain.devchain import DevChain
 from credreg.registry import Registry
 
@@ -55,7 +56,7 @@ def test_a_dense_stretch_after_a_sparse_start_is_read_in_budget_sized_replies(ch
     everything = _rpc(registry, "eth_getLogs", [{"address": registry.address, "fromBlock": hex(first)}])
     assert len(everything) >= DENSE_BLOCKS * PER_BLOCK + 3
 
-    source = LogSource(registry.w3, registry.address, FastDecoder(registry.abi), target_events=BUDGET)
+    source = LogSource(registry.w3, registry.address, ContractCodec(registry.abi), target_events=BUDGET)
     replies: list[int] = []
     fetch = source._get_logs
 

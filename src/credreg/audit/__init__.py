@@ -25,7 +25,7 @@ if TYPE_CHECKING:
         report_from,
         resolve_block,
     )
-    from credreg.audit.source import FastDecoder, LogSource
+    from credreg.audit.source import LogSource
     from credreg.audit.state import LedgerState
     from credreg.chain.states import Verdict
 
@@ -38,7 +38,6 @@ __getattr__ = lazy_exports(
         "CredentialAudit": ("credreg.audit.report", "CredentialAudit"),
         "EventChain": ("credreg.audit.digest", "EventChain"),
         "EventRef": ("credreg.audit.findings", "EventRef"),
-        "FastDecoder": ("credreg.audit.source", "FastDecoder"),
         "Finding": ("credreg.audit.findings", "Finding"),
         "LedgerState": ("credreg.audit.state", "LedgerState"),
         "LogSource": ("credreg.audit.source", "LogSource"),
@@ -67,7 +66,6 @@ __all__ = [
     "CredentialAudit",
     "EventChain",
     "EventRef",
-    "FastDecoder",
     "Finding",
     "LedgerState",
     "LogSource",

@@ -25,8 +25,8 @@ import json
 from collections.abc import Callable, Iterable
 from typing import Any, Protocol
 
-from credreg.audit.source import FastDecoder, time_of
-from credreg.chain.codec import LedgerEvent
+from credreg.audit.source import time_of
+from credreg.chain.codec import ContractCodec, LedgerEvent
 
 SCHEME = "credreg-audit/1"
 
@@ -103,7 +103,7 @@ def _writer(fields: tuple[tuple[str, str], ...]) -> Callable[[dict[str, Any]], s
 class Canon:
     """Canonical lines for the events of one ABI (the types say how each argument is written)."""
 
-    def __init__(self, decoder: FastDecoder) -> None:
+    def __init__(self, decoder: ContractCodec) -> None:
         self._writers: dict[str, tuple[int, Callable[[dict[str, Any]], str]]] = {
             name: (len(decoder.fields_of(name)), _writer(decoder.fields_of(name)))
             for name in decoder.event_names

@@ -29,9 +29,9 @@ from pathlib import Path
 from typing import IO, Any
 from zoneinfo import ZoneInfo
 
-from credreg.audit.source import FastDecoder, time_of
+from credreg.audit.source import time_of
 from credreg.audit.state import LedgerState
-from credreg.chain.codec import LedgerEvent
+from credreg.chain.codec import ContractCodec, LedgerEvent
 from credreg.chain.states import Verdict
 from credreg.config import DEFAULT_TIME_ZONE
 from credreg.documents.merkle import MerkleTree
@@ -129,7 +129,7 @@ def _field_header(arg: str, taken: set[str]) -> str:
 class EventsCsv:
     """Writes one row per event; the argument columns are the union of the ABI's event fields."""
 
-    def __init__(self, stream: IO[str], decoder: FastDecoder, zone: tzinfo | None = None) -> None:
+    def __init__(self, stream: IO[str], decoder: ContractCodec, zone: tzinfo | None = None) -> None:
         columns: list[str] = []
         for name in decoder.event_names:
             for arg, _ in decoder.fields_of(name):
@@ -173,7 +173,7 @@ class EventsCsv:
 
 
 @contextmanager
-def events_csv(path: Path, decoder: FastDecoder, zone: tzinfo | None = None) -> Iterator[EventsCsv]:
+def events_csv(path: Path, decoder: ContractCodec, zone: tzinfo | None = None) -> Iterator[EventsCsv]:
     """An events CSV at `path`, written as the replay goes (rows are never held in memory)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("w", encoding=ENCODING, newline="") as stream:

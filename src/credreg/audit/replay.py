@@ -27,10 +27,10 @@ from typing import Any
 from credreg.audit import invariants
 from credreg.audit.digest import Canon, EventChain, final_digest
 from credreg.audit.findings import Finding
-from credreg.audit.source import FastDecoder, LogSource, block_time
+from credreg.audit.source import LogSource, block_time
 from credreg.audit.state import HANDLED_EVENTS, LedgerState
 from credreg.audit.store import read_checkpoint
-from credreg.chain.codec import LedgerEvent
+from credreg.chain.codec import ContractCodec, LedgerEvent
 from credreg.chain.logs import MAX_WINDOW_BLOCKS
 from credreg.chain.manifest import write_atomically
 from credreg.errors import ConfigError
@@ -51,7 +51,7 @@ def checkpoint_path(data_dir: Path, registry: Registry) -> Path:
     return data_dir / "audit" / name
 
 
-def check_abi(decoder: FastDecoder) -> list[str]:
+def check_abi(decoder: ContractCodec) -> list[str]:
     """Problems that would make the replay misread this ABI (empty when it matches what the audit applies)."""
     problems: list[str] = []
     for name, fields in HANDLED_EVENTS.items():
@@ -94,7 +94,7 @@ class Replayer:
         if memory_records < 0:
             raise ConfigError(f"the records kept in memory must be 0 or more, not {memory_records}")
         self.registry = registry
-        self.decoder = FastDecoder(registry.abi)
+        self.decoder = ContractCodec(registry.abi)
         problems = check_abi(self.decoder)
         if problems:
             raise ConfigError(

@@ -1,10 +1,8 @@
-"""Reading the registry's events fast enough for an audit: raw JSON-RPC, static fields sliced from hex.
+"""Reading the registry's events fast enough for an audit: plain `eth_getLogs` replies, read as they arrive.
 
-`credreg.chain.codec` decodes every log through eth_abi, about 70 µs a log; an audit of a large ledger has
-a budget of 10 µs an event for everything. Here logs come from plain `eth_getLogs` replies and static fields
-(integers, booleans, addresses, fixed bytes) are read straight from their 32-byte words; only events with
-strings go through eth_abi. The result is the codec's own `LedgerEvent`, values in the codec's one shape
-(addresses in EIP-55 form); `tests/audit/test_source.py` checks that both decoders agree on every event type.
+An audit of a large ledger has a budget of 10 µs an event for everything, so logs are taken from raw
+JSON-RPC replies (no web3.py objects) and decoded by the one codec's path for them
+(`credreg.chain.codec.ContractCodec.decode_raw`, static words sliced from hex).
 
 Block times: anvil and recent geth put `blockTimestamp` on each log; Besu and GoQuorum do not. A block
 with a `CredentialIssued` or `CredentialStatusChanged` event needs no lookup (their `issuedAt` / `since` is
@@ -16,18 +14,16 @@ from __future__ import annotations
 import codecs
 import json
 import re
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from itertools import pairwise
 from typing import Any
 
 import requests
-from eth_abi.abi import decode
-from eth_utils.crypto import keccak
 from web3 import HTTPProvider, Web3
 
 from credreg.chain.client import FailoverProvider, rpc_url_of, with_retries
-from credreg.chain.codec import LedgerEvent, checksum
+from credreg.chain.codec import ContractCodec, LedgerEvent, UndecodableLog, checksum
 from credreg.chain.logs import MAX_WINDOW_BLOCKS, LogReply, LogWindows
 from credreg.errors import ChainError
 
@@ -44,198 +40,12 @@ HEADER_BATCH = 500
 TIME_FIELDS = {"CredentialIssued": "issuedAt", "CredentialStatusChanged": "since"}
 
 
-class UndecodableLog(ChainError):
-    """A log of the registry does not match the event ABI it claims (a topic we do not know, bad words)."""
-
-    def __init__(self, block: int, log_index: int, reason: str) -> None:
-        super().__init__(f"log {log_index} of block {block}: {reason}")
-        self.block = block
-        self.log_index = log_index
-        self.reason = reason
-
-
 def time_of(event: LedgerEvent) -> int:
     """The block time of an event the audit read (`LogSource` fills every one in)."""
     moment = event.block_time
     if moment is None:
         raise ChainError(f"{event.name} at block {event.block_number} has no block time")
     return moment
-
-
-Converter = Callable[[str], Any]
-_ZERO_PAD = "0" * 64
-
-
-def _converter(kind: str) -> Converter:
-    """A function from one 64-hex-digit word to the value of a static ABI type; raises ValueError if it does
-    not fit the type (the checks eth_abi makes)."""
-    if kind == "address":
-
-        def address(word: str) -> str:
-            if len(word) != 64 or word[:24] != _ZERO_PAD[:24]:
-                raise ValueError(f"address word {word!r} is malformed")
-            return checksum("0x" + word[24:])
-
-        return address
-    if kind == "bool":
-
-        def boolean(word: str) -> bool:
-            if len(word) != 64 or word[:63] != _ZERO_PAD[:63] or word[63] not in "01":
-                raise ValueError(f"bool word {word!r} is neither 0 nor 1")
-            return word[63] == "1"
-
-        return boolean
-    if kind.startswith("uint"):
-        bits = int(kind[4:] or 256)
-
-        def unsigned(word: str) -> int:
-            value = int(word, 16)
-            if len(word) != 64 or value >> bits:
-                raise ValueError(f"{word!r} does not fit {kind}")
-            return value
-
-        return unsigned
-    if kind.startswith("int"):
-        bits = int(kind[3:] or 256)
-
-        def signed(word: str) -> int:
-            value = int(word, 16)
-            if value >= 1 << 255:
-                value -= 1 << 256
-            if len(word) != 64 or not -(1 << (bits - 1)) <= value < 1 << (bits - 1):
-                raise ValueError(f"{word!r} does not fit {kind}")
-            return value
-
-        return signed
-    if kind.startswith("bytes") and kind != "bytes" and "[" not in kind:
-        size = 2 * int(kind[5:])
-
-        def fixed_bytes(word: str) -> str:
-            if len(word) != 64 or word[size:] != _ZERO_PAD[size:]:
-                raise ValueError(f"{kind} word {word!r} has bytes past its size")
-            return "0x" + word[:size]
-
-        return fixed_bytes
-    raise TypeError(f"{kind} is not a static type")
-
-
-def _is_static(kind: str) -> bool:
-    try:
-        _converter(kind)
-    except TypeError:
-        return False
-    return "[" not in kind
-
-
-def _topic_of_dynamic(word: str) -> str:
-    # An indexed string or array is logged as its hash; that hash is the value.
-    return "0x" + word
-
-
-@dataclass(frozen=True, slots=True)
-class _Spec:
-    name: str
-    fields: tuple[tuple[str, str], ...]  # (name, type), ABI order
-    topics: int
-    # (name, from the topics?, position, converter) in ABI order; position is a topic number or a data offset
-    readers: tuple[tuple[str, bool, int, Converter], ...]
-    data_size: int  # hex digits of data when every data field is static, else -1
-    data_types: tuple[str, ...]
-    data_names: tuple[str, ...]
-
-
-class FastDecoder:
-    """Decodes raw logs (as JSON-RPC returns them) of one contract ABI."""
-
-    def __init__(self, abi: Sequence[Mapping[str, Any]]) -> None:
-        self._specs: dict[str, _Spec] = {}
-        for entry in abi:
-            if entry.get("type") != "event" or entry.get("anonymous"):
-                continue
-            inputs = entry["inputs"]
-            signature = f"{entry['name']}({','.join(i['type'] for i in inputs)})"
-            data = [(i["name"], i["type"]) for i in inputs if not i["indexed"]]
-            static_data = all(_is_static(kind) for _, kind in data)
-            readers: list[tuple[str, bool, int, Converter]] = []
-            topic, offset = 1, 0
-            for i in inputs:
-                if i["indexed"]:
-                    convert = _converter(i["type"]) if _is_static(i["type"]) else _topic_of_dynamic
-                    readers.append((i["name"], True, topic, convert))
-                    topic += 1
-                elif static_data:
-                    readers.append((i["name"], False, offset, _converter(i["type"])))
-                    offset += 64
-            self._specs["0x" + keccak(text=signature).hex()] = _Spec(
-                name=entry["name"],
-                fields=tuple((i["name"], i["type"]) for i in inputs),
-                topics=topic,
-                readers=tuple(readers),
-                data_size=offset if static_data else -1,
-                data_types=tuple(kind for _, kind in data),
-                data_names=tuple(name for name, _ in data),
-            )
-
-    @property
-    def event_names(self) -> list[str]:
-        return sorted(spec.name for spec in self._specs.values())
-
-    def fields_of(self, name: str) -> tuple[tuple[str, str], ...]:
-        """(name, type) of each argument of event `name`, in ABI order."""
-        for spec in self._specs.values():
-            if spec.name == name:
-                return spec.fields
-        raise KeyError(name)
-
-    def decode(self, log: Mapping[str, Any]) -> LedgerEvent:
-        topics: list[str] = log["topics"]
-        spec = self._specs.get(topics[0].lower()) if topics else None
-        if spec is None or len(topics) != spec.topics:
-            block, index = int(log["blockNumber"], 16), int(log["logIndex"], 16)
-            if spec is None:
-                raise UndecodableLog(block, index, f"unknown event topic {topics[0] if topics else '(none)'}")
-            raise UndecodableLog(block, index, f"{spec.name} needs {spec.topics - 1} indexed topics")
-        data: str = log["data"][2:].lower()
-        args: dict[str, Any] = {}
-        try:
-            if spec.data_size >= 0:
-                if len(data) != spec.data_size:
-                    raise ValueError(f"{len(data) // 2} data bytes, {spec.data_size // 2} expected")
-                for name, in_topic, at, convert in spec.readers:
-                    args[name] = convert(topics[at][2:].lower()) if in_topic else convert(data[at : at + 64])
-            else:
-                decoded = dict(
-                    zip(spec.data_names, decode(list(spec.data_types), bytes.fromhex(data)), strict=True)
-                )
-                readers = {name: (at, convert) for name, _, at, convert in spec.readers}
-                for name, kind in spec.fields:
-                    if name in readers:
-                        at, convert = readers[name]
-                        args[name] = convert(topics[at][2:].lower())
-                    else:
-                        args[name] = _normalise(kind, decoded[name])
-        except Exception as exc:  # eth_abi raises several unrelated types for malformed data
-            block, index = int(log["blockNumber"], 16), int(log["logIndex"], 16)
-            raise UndecodableLog(block, index, f"{spec.name}: {exc}") from exc
-        raw_time = log.get("blockTimestamp")
-        return LedgerEvent(
-            spec.name,
-            int(log["blockNumber"], 16),
-            log["blockHash"].lower(),
-            log["transactionHash"].lower(),
-            int(log["transactionIndex"], 16),
-            int(log["logIndex"], 16),
-            args,
-            int(raw_time, 16) if raw_time else None,
-        )
-
-
-def _normalise(kind: str, value: Any) -> Any:
-    if kind == "address":
-        return checksum(str(value))
-    if isinstance(value, bytes):
-        return "0x" + value.hex()
-    return value
 
 
 # `"result": [` opens the list of logs in a JSON-RPC reply; nothing before it (jsonrpc, id) can contain it.
@@ -304,7 +114,7 @@ class LogSource:
 
     w3: Web3
     address: str
-    decoder: FastDecoder
+    decoder: ContractCodec
     window_blocks: int = MAX_WINDOW_BLOCKS
     target_events: int = TARGET_WINDOW_EVENTS
     use_log_timestamps: bool = True
@@ -333,7 +143,7 @@ class LogSource:
         self._session = requests.Session()
         try:
             for start, end, logs in self._policy.read(self._get_logs, from_block, to_block, prefetch=True):
-                decode = self.decoder.decode
+                decode = self.decoder.decode_raw
                 events = [decode(log) for log in logs]
                 del logs  # the decoded events are all that is held of this window while it is applied
                 if any(a.position >= b.position for a, b in pairwise(events)):
@@ -473,3 +283,14 @@ def block_at_time(w3: Web3, moment: int, low: int, high: int) -> int | None:
         else:
             high = middle
     return low
+
+
+__all__ = [
+    "LogSource",
+    "UndecodableLog",
+    "block_at_time",
+    "block_time",
+    "head_block",
+    "read_log_stream",
+    "time_of",
+]
