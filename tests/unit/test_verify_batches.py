@@ -187,3 +187,23 @@ def test_merkle_proofs_checked_together_agree_with_each_checked_alone(seed: int)
     ]
     assert answers == alone
     assert sum(alone) == 2 * len(leaves)  # each proof, as given and in upper case
+
+
+def test_calls_of_one_document_share_the_reader_of_its_data_shape(
+    documents: list[Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Compiling a data shape costs a few hundred µs: a server verifying one document a request learns the
+    # shape once, not every time, and its reports are those of a batch.
+    from credreg.documents import canonical
+
+    learned: list[object] = []
+    learn = canonical._ReadShape.of
+    monkeypatch.setattr(canonical._ReadShape, "of", lambda data: learned.append(data) or learn(data))
+    monkeypatch.setattr(verify_module, "_READER", canonical.SaltedReader())
+    issued = [d for d in documents if isinstance(d, bytes) and not d.startswith(b"{not")][:5]
+    ledger = Ledger({_issued_root(documents)})
+    alone = [verify_documents(ledger, [d])[0] for d in issued]
+    assert len(learned) == 1
+    together = verify_documents(Ledger({_issued_root(documents)}), issued)
+    assert [r.model_dump() for r in alone] == [r.model_dump() for r in together]
+    assert {r.code for r in alone} == {"valid"}

@@ -460,7 +460,7 @@ class SaltedReader:
     What `read` returns is what `read_salted` returns, but for order and one type: the field hashes and
     paths come in the shape's order, and the unsalted data's keys too (the same keys, and the target hash
     sorts the hashes); the paths are a tuple, shared by the documents of the shape. Anything the compiled way does not expect (another shape, a value other than a salted string
-    or integer) is read by `read_salted`, which takes it or refuses it.
+    or integer) is read by `read_salted`, which takes it or refuses it. Threads may share a reader.
     """
 
     _MAX_SHAPES = 16
@@ -483,7 +483,8 @@ class SaltedReader:
                 break
         read = read_salted(data)
         if read is not None and not known and len(self._shapes) < self._MAX_SHAPES:
-            self._shapes.insert(0, _ReadShape.of(data))
+            # A new list, not an insertion: another thread may be going through the old one.
+            self._shapes = [_ReadShape.of(data), *self._shapes]
         return read
 
 
