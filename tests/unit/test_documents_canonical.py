@@ -151,6 +151,9 @@ def test_unsalt_passes_unsalted_strings_and_refuses_unknown_annotations() -> Non
         unsalt_value(f"{SALT}:date:2025-01-01")
     with pytest.raises(MalformedDocument, match="not an integer"):
         unsalt_value(f"{SALT}:number:1.5")
+    with pytest.raises(MalformedDocument, match="not an integer"):
+        unsalt_value(f"{SALT}:number:" + "9" * 5000)  # past `int`'s 4,300 digits: no ValueError
+    assert unsalt_value(f"{SALT}:number:-9007199254740991") == -(2**53 - 1)
 
 
 def test_flatten_joins_keys_with_dots_and_keeps_empty_containers_as_leaves() -> None:
@@ -230,6 +233,7 @@ def test_one_walk_read_agrees_with_unsalt_flatten_and_hash(data: dict[str, Any],
 
 @given(st.dictionaries(_salted_keys, _salted_trees, min_size=1, max_size=4))
 @example({"a": f"{SALT}:number:9007199254740992"})
+@example({"a": f"{SALT}:number:" + "1" * 5000})  # past `int`'s 4,300 digits: refused, not a crash
 @example({"a": {"b": f"{SALT}:string:\ud800"}})
 def test_one_walk_read_of_odd_data_agrees_or_leaves_it_to_the_separate_steps(data: dict[str, Any]) -> None:
     read = read_salted(data)
@@ -245,6 +249,7 @@ def _unordered(read: tuple[dict[str, Any], list[str], Sequence[str]] | None) -> 
 @example({"a": 1, "b": [True, None, "x"]}, 0, f"{SALT}:number:01", 1)
 @example({"a": "x", "b": {"c": "y"}}, 0, {"c": f"{SALT}:string:z", "d": f"{SALT}:string:w"}, 1)
 @example({"a": "x\u3000", "b": [7, "y "]}, 0, f"{SALT}:number:9007199254740992", 2)
+@example({"a": 1, "b": 2}, 0, f"{SALT}:number:" + "1" * 5000, 1)
 def test_a_batch_reader_agrees_with_the_one_walk_read(
     data: dict[str, Any], seed: int, odd: Any, where: int
 ) -> None:

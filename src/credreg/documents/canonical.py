@@ -65,7 +65,8 @@ MAX_SAFE_INTEGER = 2**53 - 1
 # ASCII folds to 0-9 or a-f) at half the speed: this runs on every leaf of every document verified.
 _UUID4 = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-4[0-9a-fA-F]{3}-[89abAB][0-9a-fA-F]{3}-[0-9a-fA-F]{12}\Z")
 _SALT_LENGTH = 36
-_CANONICAL_INT = re.compile(r"-?(?:0|[1-9][0-9]*)\Z")
+# At most 16 digits: every safe integer fits, and `int` refuses texts past 4,300 digits with a ValueError.
+_CANONICAL_INT = re.compile(r"-?(?:0|[1-9][0-9]{0,15})\Z")
 # String.prototype.trim's set: WhiteSpace (incl. U+FEFF and every Zs) plus LineTerminator.
 _JS_WHITESPACE = "\t\n\v\f\r \xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000\ufeff"
 _VARIANT = {c: "89ab"[int(c, 16) & 3] for c in "0123456789abcdef"}
