@@ -3,7 +3,7 @@
     python scripts/bench               (or: make bench)       the full run, a few minutes on 2 cores
     python scripts/bench --quick       (BENCH_ARGS=--quick)   the smallest configuration (the smoke test)
     python scripts/bench gas           (or: make gas)         the gas table alone, with its targets
-    python scripts/bench wrap | audit-ledger                  one stage of issuance / the audit, alone
+    python scripts/bench wrap | audit | audit-scale          one stage of issuance / the audit, alone
 
 Starts its own anvil on a free loopback port, deploys credreg and, from their npm packages (`bench.peers`),
 OpenAttestation's DocumentStore (3.0 and v4) and the Ethereum Attestation Service, then measures:
@@ -33,6 +33,6 @@ Only loopback is ever contacted; every loop is bounded in count and in time.
 
 One module per part, each measuring through credreg's own code: `core` (configuration, rows, the chain and
 the deployment), `gas` (the one gas measurement, also `make gas`), `issuance`, `verify` (library, floor and
-command line), `api`, `audit` and `audit_ledger`, `peers` (the peers' npm artifacts), `report` (the table,
+command line), `api`, `audit` and `audit_scale`, `peers` (the peers' npm artifacts), `report` (the table,
 the machine and versions) and `run` (the whole run and its options).
 """

@@ -1,6 +1,7 @@
 """The audit replay at decade scale: a contract-valid ledger of any size, replayed in a fresh process.
 
     .venv/bin/python scripts/bench/audit_scale.py --events 1000000                  # records move to disk
+    .venv/bin/python scripts/bench audit-scale --events 1000000                     # the same
     .venv/bin/python scripts/bench/audit_scale.py --events 150000 --memory-records 10000000   # all in memory
 
 A million events take hours to put on anvil, so the ledger is generated here as the raw logs `eth_getLogs`
@@ -25,7 +26,7 @@ import resource
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -292,9 +293,11 @@ def replay(events: int, memory_records: int, records_dir: Path) -> dict[str, Any
     return result
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+        prog="python scripts/bench audit-scale",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--events", type=int, default=1_000_000, help="events on the generated ledger")
     parser.add_argument(
@@ -302,7 +305,7 @@ def main(argv: list[str] | None = None) -> int:
         help=f"roots and targets held in memory before they move to disk (default {MEMORY_RECORDS:,})",
     )  # fmt: skip
     parser.add_argument("--dir", type=Path, help="where the records' file goes (default: a temporary folder)")
-    args = parser.parse_args(argv)
+    args = parser.parse_args(None if argv is None else list(argv))
     if args.events < 1_000:
         parser.error("--events: at least 1,000")
     with tempfile.TemporaryDirectory(prefix="credreg-audit-scale-", dir=args.dir) as folder:

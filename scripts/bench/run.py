@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import bench
-from bench import audit_ledger, gas, wrap
+from bench import audit, audit_scale, gas, wrap
 from bench.api import (
     measure_verify_api,
 )
@@ -238,7 +238,8 @@ def report(result: dict[str, Any], out_path: Path) -> str:
 COMMANDS: dict[str, Callable[[Sequence[str]], int | None]] = {
     "gas": gas.main,
     "wrap": wrap.main,
-    "audit-ledger": audit_ledger.main,
+    "audit": audit.main,
+    "audit-scale": audit_scale.main,
 }
 
 
