@@ -140,6 +140,73 @@ def test_an_archive_alone_writes_no_certificate_files(setup: Setup) -> None:
     assert "--no-files needs --archive" in nothing.text
 
 
+def test_a_long_archive_is_verified_in_batches_with_the_same_verdicts(
+    setup: Setup, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Beyond one batch `credreg verify` streams: it reads and verifies a batch at a time, and its verdicts,
+    --json array and exit code are those of one `verify_documents` call over every line."""
+    from credreg.cli import credential_cmds
+    from credreg.documents import archive as archive_module
+
+    results = sample_results(setup.workdir / "long.csv", COUNT, prefix="LB", seed=73)
+    setup.issue(results, "long", "--no-files", "--archive")
+    issued = _archive_lines(setup.workdir / "long")
+    lines: list[bytes] = []
+    for n in range(310):  # the batch ten times over, every 37th line tampered with, one not JSON
+        line = issued[n % COUNT]
+        if n % 37 == 5:
+            doc = json.loads(line)
+            doc["data"]["recipient"]["name"] += "x"
+            line = json.dumps(doc).encode()
+        lines.append(b"this is not a certificate" if n == 200 else line)
+    long = setup.workdir / "long.jsonl"
+    long.write_bytes(b"\n".join(lines) + b"\n")
+    expected = verify_documents(setup.world.registry, lines)
+    assert {r.verdict for r in expected} == {Outcome.VALID, Outcome.INVALID, Outcome.ERROR}
+
+    read = [0]
+    sizes: list[tuple[int, int]] = []  # (documents in the call, archive lines read when it was made)
+    real_lines = archive_module.archive_lines
+
+    def counted_lines(path: Path) -> Iterator[tuple[int, bytes]]:
+        for item in real_lines(path):
+            read[0] += 1
+            yield item
+
+    def spied(registry: object, documents: list[bytes], **kwargs: object) -> object:
+        sizes.append((len(documents), read[0]))
+        return verify_documents(registry, documents, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(credential_cmds, "VERIFY_BATCH", 40)
+    monkeypatch.setattr(archive_module, "archive_lines", counted_lines)
+    monkeypatch.setattr("credreg.verify.verify_documents", spied)
+    streamed = setup.cli.json("verify", long.name, code=2)
+    assert [(r["file"], r["verdict"], r["code"]) for r in streamed] == [
+        (f"long.jsonl:{n}", r.verdict.value, r.code) for n, r in enumerate(expected, start=1)
+    ]
+    assert [size for size, _ in sizes] == [40] * 7 + [30], "eight calls, of at most a batch each"
+    assert all(seen <= 41 * (i + 1) for i, (_, seen) in enumerate(sizes)), f"read ahead: {sizes}"
+
+    sizes.clear()
+    text = setup.cli.fails(2, "verify", long.name).out
+    flagged = [f"long.jsonl:{n}" for n, r in enumerate(expected, start=1) if r.verdict is not Outcome.VALID]
+    assert len(flagged) == 10
+    said = text.splitlines()
+    for name in flagged:  # each in full as it is found, and named again before the tally
+        assert sum(line.split(": ")[0].endswith(f" {name}") for line in said) == 2, name
+    assert "合计 / total 310: 有效 / valid 300, 无效 / invalid 9, 错误 / errors 1" in said
+    assert "ledger block" in said[-1]
+    assert len(sizes) == 8
+
+    monkeypatch.setattr(credential_cmds, "VERIFY_BATCH", 10_000)  # one batch: as before, invalid first
+    whole = setup.cli.json("verify", long.name, code=2)
+    assert [(r["file"], r["verdict"], r["code"]) for r in whole] == [
+        (r["file"], r["verdict"], r["code"]) for r in streamed
+    ]
+    first = setup.cli.fails(2, "verify", long.name).out.splitlines()
+    assert first[0].startswith("INVALID long.jsonl:")
+
+
 # Runs `credreg issue` and SIGKILLs the process at a point: after `after` calls of a function.
 KILLER = """
 import os, signal, sys

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import sys
@@ -568,6 +569,11 @@ ProgressOpt = Annotated[
     ),
 ]
 VERIFY_CHUNK = 500  # documents per progress step offline (with a ledger: per round trip, see `_verify_all`)
+# Documents read, verified and held at once. A run of more streams: each batch's reports are printed as they
+# come and dropped, and only the tally and the first `REVIEW_UP_TO` invalid or erroneous ones are kept.
+# Each batch is one `verify_documents` call, so its verdicts describe one block; the tally names the blocks.
+VERIFY_BATCH = 10_000
+REVIEW_UP_TO = 100
 
 
 def _list_fields(doc: WrappedDocument) -> None:
@@ -625,45 +631,62 @@ def verify(
     """Employer: verify certificate files. Exit code 0 all valid, 1 some invalid, 2 an error (e.g. no ledger).
 
     Many files at once end with a tally; invalid ones are listed first; batch summary files are skipped.
+    Beyond 10,000 certificates (e.g. a batch archive) each is printed as it is checked, and the invalid
+    ones are named again before the tally.
     Example: credreg verify shared.json --registry https://registry.example.org
     """
-    from credreg.verify import Outcome
-
     trust: TrustList | None = None
     registry: Registry | None = None
     if not offline:
         registry, trust = _verify_registry(ctx, registry_source)
-    kept: list[Path] = []
-    raws: list[bytes | VerificationReport] = []
-    skipped: list[Path] = []
-    for path, raw in _inputs([Path(name) for name in files]):
-        if isinstance(raw, bytes) and _is_batch_summary(raw):
-            skipped.append(path)
-            continue
-        kept.append(path)
-        raws.append(raw)
-    resolver = None
-    if registry is not None and any(isinstance(r, bytes) and is_vc_form(r) for r in raws):
-        from credreg.vc.ledger import RegistryResolver  # the JSON-LD stack, only for VC files
+    resolver: RegistryResolver | None = None
 
-        resolver = RegistryResolver(registry, _status_list_signers(ctx, status_list_signers, registry_source))
-    reports = _verify_all(registry, raws, show_progress, resolver)
-    if trust is not None and trust.agencies is not None:
-        reports = [_against_trust_list(r, trust.agencies) for r in reports]
-    if as_json:
-        print_json(
-            [{"file": str(f), **r.model_dump(mode="json")} for f, r in zip(kept, reports, strict=True)]
-            + [{"file": str(f), "verdict": "skipped", "code": "batch-summary"} for f in skipped]
-        )
+    def check(raws: list[bytes | VerificationReport], offset: int | None = None) -> list[VerificationReport]:
+        nonlocal resolver
+        if (
+            resolver is None
+            and registry is not None
+            and any(isinstance(r, bytes) and is_vc_form(r) for r in raws)
+        ):
+            from credreg.vc.ledger import RegistryResolver  # the JSON-LD stack, only for VC files
+
+            signers = _status_list_signers(ctx, status_list_signers, registry_source)
+            resolver = RegistryResolver(registry, signers)
+        reports = _verify_all(registry, raws, show_progress, resolver, offset=offset)
+        if trust is not None and trust.agencies is not None:
+            reports = [_against_trust_list(r, trust.agencies) for r in reports]
+        return reports
+
+    def show(seconds: int) -> str:
+        return local_time(ctx, seconds, "never")
+
+    # Read as verified: one batch of documents (and their reports) in memory at a time, whatever the count.
+    skipped: list[Path] = []
+    pending = _certificates(_inputs([Path(name) for name in files]), skipped)
+    first = list(itertools.islice(pending, VERIFY_BATCH))
+    following = next(pending, None)
+    if following is None:  # one batch: every report at hand, invalid ones listed first
+        kept = [path for path, _ in first]
+        reports = check([raw for _, raw in first])
+        del first
+        if as_json:
+            print_json(
+                [{"file": str(f), **r.model_dump(mode="json")} for f, r in zip(kept, reports, strict=True)]
+                + [{"file": str(f), "verdict": "skipped", "code": "batch-summary"} for f in skipped]
+            )
+        else:
+            _print_reports(kept, reports, skipped, show)
+        tally = _Tally.of(reports)
     else:
-        _print_reports(kept, reports, skipped, lambda seconds: local_time(ctx, seconds, "never"))
-    if not kept:
+        batches = _batches(first, itertools.chain([following], pending))
+        del first
+        tally = _verify_streaming(batches, check, skipped, show, as_json=as_json)
+    if not tally.total:
         raise ConfigError(
             "没有可验证的证书文件（给出的都是批次汇总文件），请给出证书文件 / no certificate files to verify "
             "(only batch summary files were given); give the certificate files"
         )
-    outcomes = {r.verdict for r in reports}
-    raise typer.Exit(2 if Outcome.ERROR in outcomes else 1 if Outcome.INVALID in outcomes else 0)
+    raise typer.Exit(tally.exit_code)
 
 
 def _verify_registry(ctx: typer.Context, source: str | None) -> tuple[Registry, TrustList | None]:
@@ -763,7 +786,11 @@ def _verify_all(
     raws: list[bytes | VerificationReport],
     show: bool | None,
     resolver: RegistryResolver | None = None,
+    *,
+    offset: int | None = None,
 ) -> list[VerificationReport]:
+    """The reports of `raws`, in order. `offset`: documents already checked in a streamed run (for the
+    progress bar, which then counts the whole run)."""
     from credreg.verify import VerificationReport, verify_documents, verify_offline
 
     if resolver is not None:
@@ -778,30 +805,37 @@ def _verify_all(
     readable = [r for r in raws if isinstance(r, bytes)]
     visible = (err_console.is_terminal if show is None else show) and len(readable) > 1
     if visible:
-        checked = _verify_showing_progress(registry, readable)
+        checked = _verify_showing_progress(registry, readable, offset)
     else:  # without the progress bar's module: a tenth of a second of a one-file run's start-up
         checked = verify_documents(registry, readable) if registry else [verify_offline(r) for r in readable]
     answers = iter(checked)
     return [raw if isinstance(raw, VerificationReport) else next(answers) for raw in raws]
 
 
-def _verify_showing_progress(registry: Registry | None, readable: list[bytes]) -> list[VerificationReport]:
+def _verify_showing_progress(
+    registry: Registry | None, readable: list[bytes], offset: int | None = None
+) -> list[VerificationReport]:
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
     from credreg.verify import verify_documents, verify_offline
 
     checked: list[VerificationReport] = []
+    done = offset or 0
+    # A streamed run's total is not known until its last batch is read: the bar counts, without a total.
+    count = TextColumn("{task.completed}/{task.total}" if offset is None else "{task.completed}")
     with Progress(
-        TextColumn("验证 / verifying"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
-        TimeElapsedColumn(), console=err_console, transient=True,
+        TextColumn("验证 / verifying"), BarColumn(), count, TimeElapsedColumn(), console=err_console,
+        transient=True,
     ) as bar:  # fmt: skip
-        task = bar.add_task("verify", total=len(readable))
+        task = bar.add_task("verify", total=len(readable) if offset is None else None, completed=done)
         if registry is not None:
             # One call: the library overlaps its ledger reads with its checks across the whole list.
-            return verify_documents(registry, readable, progress=lambda n: bar.update(task, completed=n))
+            return verify_documents(
+                registry, readable, progress=lambda n: bar.update(task, completed=done + n)
+            )
         for start in range(0, len(readable), VERIFY_CHUNK):
             checked.extend(verify_offline(r) for r in readable[start : start + VERIFY_CHUNK])
-            bar.update(task, completed=len(checked))
+            bar.update(task, completed=done + len(checked))
     return checked
 
 
@@ -844,6 +878,27 @@ def _inputs(files: list[Path]) -> Iterator[tuple[Path, bytes | VerificationRepor
             yield path, _read_or_error(path)
 
 
+Pair = tuple[Path, "bytes | VerificationReport"]
+
+
+def _certificates(inputs: Iterator[Pair], skipped: list[Path]) -> Iterator[Pair]:
+    """The inputs to verify, as read; the batch summaries among them are put in `skipped`."""
+    for path, raw in inputs:
+        if isinstance(raw, bytes) and _is_batch_summary(raw):
+            skipped.append(path)
+            continue
+        yield path, raw
+
+
+def _batches(first: list[Pair], rest: Iterator[Pair]) -> Iterator[list[Pair]]:
+    """`first`, then `VERIFY_BATCH` at a time of `rest`; a batch is let go when the next one is read."""
+    batch, first = first, []
+    while batch:
+        yield batch
+        batch = []  # let go before the next one is read
+        batch = list(itertools.islice(rest, VERIFY_BATCH))
+
+
 def _read_or_error(path: Path) -> bytes | VerificationReport:
     from credreg.verify import verify_offline
 
@@ -878,7 +933,7 @@ def _print_reports(
             f"[dim]跳过 / skipped[/] {path}: 批次汇总文件，不是证书 / a batch summary, not a certificate"
         )
     if len(files) + len(skipped) > 1:
-        _print_tally(reports, len(skipped))
+        _print_tally(_Tally.of(reports), len(skipped))
 
 
 def _print_report(
@@ -932,17 +987,128 @@ def _print_report(
         console.print(f"  持证人隐藏的字段 / hidden by the holder: {shown}")
 
 
-def _print_tally(reports: list[VerificationReport], skipped: int) -> None:
-    from credreg.verify import Outcome
-
-    valid = sum(r.verdict is Outcome.VALID for r in reports)
-    errors = sum(r.verdict is Outcome.ERROR for r in reports)
-    invalid = Counter(r.code for r in reports if r.verdict is Outcome.INVALID)
+def _print_tally(tally: _Tally, skipped: int) -> None:
     console.print(
-        f"合计 / total {len(reports)}: [green]有效 / valid {valid}[/], "
-        f"[red]无效 / invalid {sum(invalid.values())}[/], [yellow]错误 / errors {errors}[/]"
+        f"合计 / total {tally.total}: [green]有效 / valid {tally.valid}[/], "
+        f"[red]无效 / invalid {sum(tally.invalid.values())}[/], [yellow]错误 / errors {tally.errors}[/]"
         + (f", 跳过 / skipped {skipped}" if skipped else "")
     )
-    for code, count in invalid.most_common():
+    for code, count in tally.invalid.most_common():
         words = VERDICTS.get(code)
         console.print(f"  {count:>6}  {code}" + (f"  {words.zh} / {words.en}" if words else ""))
+
+
+class _Tally:
+    """What a run's summary and exit code need: counts by verdict, invalid ones by reason, blocks checked at."""
+
+    def __init__(self) -> None:
+        self.total = self.valid = self.errors = 0
+        self.invalid: Counter[str] = Counter()
+        self.blocks: tuple[int, int] | None = None  # the lowest and highest block a verdict was read at
+
+    @classmethod
+    def of(cls, reports: list[VerificationReport]) -> _Tally:
+        tally = cls()
+        for report in reports:
+            tally.add(report)
+        return tally
+
+    def add(self, report: VerificationReport) -> None:
+        from credreg.verify import Outcome
+
+        self.total += 1
+        if report.verdict is Outcome.VALID:
+            self.valid += 1
+        elif report.verdict is Outcome.ERROR:
+            self.errors += 1
+        else:
+            self.invalid[report.code] += 1
+        block = report.checked_block
+        if block is not None:
+            low, high = self.blocks or (block, block)
+            self.blocks = (min(low, block), max(high, block))
+
+    @property
+    def exit_code(self) -> int:
+        return 2 if self.errors else 1 if self.invalid else 0
+
+
+def _verify_streaming(
+    batches: Iterator[list[Pair]],
+    check: Callable[[list[bytes | VerificationReport], int], list[VerificationReport]],
+    skipped: list[Path],
+    show: Callable[[int], str],
+    *,
+    as_json: bool,
+) -> _Tally:
+    """A run of more than one batch: each report printed as its batch is done, in the order read (with
+    --json, the same array as a shorter run's, written element by element); invalid and erroneous ones in
+    full, valid ones one line each. After the last batch: the skipped summaries, the first `REVIEW_UP_TO`
+    invalid or erroneous ones named again, and the tally with the block(s) the ledger was read at."""
+    from credreg.verify import Outcome
+
+    tally = _Tally()
+    review: list[tuple[Path, VerificationReport]] = []
+    array = _JsonArray() if as_json else None
+    as_text = not console.is_terminal
+    for batch in batches:
+        reports = check([raw for _, raw in batch], tally.total)
+        for (path, _), report in zip(batch, reports, strict=True):
+            tally.add(report)
+            if report.verdict is not Outcome.VALID and len(review) < REVIEW_UP_TO:
+                review.append((path, report.model_copy(update={"steps": [], "notes": []})))
+            if array is not None:
+                array.add({"file": str(path), **report.model_dump(mode="json")})
+            else:
+                valid = report.verdict is Outcome.VALID
+                _print_report(path, report, detail=not valid, show=show, as_text=as_text)
+        del batch, reports  # before the next batch is read
+    if array is not None:
+        for path in skipped:
+            array.add({"file": str(path), "verdict": "skipped", "code": "batch-summary"})
+        array.close()
+        return tally
+    for path in skipped:
+        console.print(
+            f"[dim]跳过 / skipped[/] {path}: 批次汇总文件，不是证书 / a batch summary, not a certificate"
+        )
+    flagged = tally.total - tally.valid
+    if flagged:
+        console.print(
+            f"[bold]需处理 / to look at[/]: 无效或错误 {flagged} 个，详见上文"
+            + (f"，以下为前 {len(review)} 个" if flagged > len(review) else "")
+            + f" / {flagged} invalid or in error, in full above"
+            + (f"; the first {len(review)}:" if flagged > len(review) else ":")
+        )
+        for path, report in review:
+            words = VERDICTS.get(report.code)
+            plain = f"{words.zh} / {report.summary}" if words else report.summary
+            colour = _COLOURS[report.verdict.value]
+            console.print(
+                f"  [{colour}]{report.verdict.value.upper()}[/] {escape(str(path))}: {escape(plain)}"
+            )
+    _print_tally(tally, len(skipped))
+    if tally.blocks is not None:
+        low, high = tally.blocks
+        console.print(
+            f"账本区块 / ledger block {low}"
+            if low == high
+            else f"账本区块 / ledger blocks {low}–{high}（每批 {VERIFY_BATCH:,} 个读于同一区块 / each batch of "
+            f"{VERIFY_BATCH:,} read at one block)"
+        )
+    return tally
+
+
+class _JsonArray:
+    """A JSON array written to stdout element by element, exactly as `print_json` writes the whole list."""
+
+    def __init__(self) -> None:
+        self.count = 0
+
+    def add(self, value: Any) -> None:
+        text = json.dumps(value, indent=2, ensure_ascii=False, default=str).replace("\n", "\n  ")
+        sys.stdout.write(("[\n  " if self.count == 0 else ",\n  ") + text)
+        self.count += 1
+
+    def close(self) -> None:
+        sys.stdout.write("\n]\n" if self.count else "[]\n")
