@@ -4,6 +4,7 @@ leaves (`credreg batch upload`) and to name certificates in an audit (`credreg a
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,15 +16,23 @@ from credreg.documents.merkle import MerkleTree
 from credreg.documents.wrap import check_target_hash, load_document
 from credreg.errors import CredregError, DocumentError
 from credreg.hashes import hash_bytes
-from credreg.issuance import BatchSummary
+from credreg.issuance import BatchSummary, read_summary_head
+
+_LEAF = re.compile(r"0x[0-9a-fA-F]{64}")
 
 
 def read_summary(path: Path) -> BatchSummary:
-    """The summary at `path`; a DocumentError naming the file when it is not one."""
+    """The summary at `path`; a DocumentError naming the file when it is not one.
+
+    Its file names and leaves are read from the file each time they are iterated (a summary of a million
+    certificates is over 70 MB of JSON), except for a summary written otherwise than `credreg issue` writes
+    it, which is read whole."""
     try:
-        return BatchSummary.model_validate_json(path.read_text(encoding="utf-8"))
+        return read_summary_head(path)
     except OSError as exc:
         raise DocumentError(f"无法读取 {path} / cannot read {path}: {exc.strerror or exc}") from None
+    except UnicodeDecodeError:
+        raise DocumentError(f"{path} 不是批次摘要 / is not a batch summary: not UTF-8 text") from None
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"])
@@ -44,17 +53,27 @@ def _documents(path: Path, summary: BatchSummary) -> Iterator[tuple[Path, dict[s
 
 def summary_leaves(path: Path, summary: BatchSummary) -> list[str]:
     """The batch's leaves: from the summary, or (older summaries) from the documents it lists beside it."""
+    return list(iter_summary_leaves(path, summary))
+
+
+def iter_summary_leaves(path: Path, summary: BatchSummary) -> Iterator[str]:
+    """`summary_leaves`, one at a time as read (lower-case 0x-hex): each pass reads the file again."""
     if summary.leaves:
-        return [leaf.lower() for leaf in summary.leaves]
-    leaves = []
+        try:
+            for leaf in summary.leaves:
+                if not isinstance(leaf, str) or not _LEAF.fullmatch(leaf):
+                    raise DocumentError(f"{path}: {leaf!r} in its leaves is not a 0x-hex hash of 32 bytes")
+                yield leaf.lower()
+        except ValueError as exc:  # a line of its leaves that is not JSON
+            raise DocumentError(f"{path} 不是批次摘要 / is not a batch summary: {exc}") from None
+        return
     for document, wrapped in _documents(path, summary):
         if wrapped is None:
             raise DocumentError(
                 f"此摘要未列出叶子，且无法读取证书文件 {document} / the summary lists no leaves and the "
                 f"certificate file {document} cannot be read; keep the summary beside its documents"
             )
-        leaves.append("0x" + str(wrapped["signature"]["targetHash"]).lower())  # type: ignore[index]
-    return leaves
+        yield "0x" + str(wrapped["signature"]["targetHash"]).lower()  # type: ignore[index]
 
 
 @dataclass(frozen=True)

@@ -3,12 +3,15 @@ look-up answers for each certificate of the batch, not only for the root."""
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from credreg.cli.common import DevAccountOption, KeystoreOption, console, load_account, state
+from credreg.errors import ConfigError, DocumentError
 
 if TYPE_CHECKING:
     from eth_account.signers.local import LocalAccount
@@ -47,14 +50,104 @@ def upload(
     answers for each certificate of the batch. Sending a batch again is harmless.
     Example: credreg batch upload certificates/batch-1a2b3c4d5e6f7a8b.json --service https://host -k key.json
     """
-    from credreg.cli import service_client
-    from credreg.summaries import read_summary, summary_leaves
+    from credreg.summaries import iter_summary_leaves, read_summary
 
     summary = read_summary(summary_file)
-    leaves = summary_leaves(summary_file, summary)
     signer = load_account(state(ctx), keystore, dev_account, role="agency signer")
-    answer = service_client.upload_batch(service, sign_upload(summary, leaves, signer))
+    # Two passes over the summary's leaves, neither holding them: one for the hash the signature covers,
+    # one as the request body is sent (a million leaves are 70 MB of JSON).
+    signed, count = sign_streamed_upload(summary, lambda: iter_summary_leaves(summary_file, summary), signer)
+    answer = send_streamed_upload(service, signed, lambda: iter_summary_leaves(summary_file, summary), count)
     console.print(
         f"服务已登记批次 / the service lists batch {answer.get('root')} of agency {answer.get('agency_id')}: "
         f"{answer.get('leaves')} certificate(s), {answer.get('added')} new"
     )
+
+
+UPLOAD_PIECE = 4096  # leaves to a piece of the streamed request body
+
+
+def sign_streamed_upload(
+    summary: BatchSummary, leaves: Callable[[], Iterator[str]], signer: LocalAccount
+) -> tuple[SignedBatchLeaves, int]:
+    """`sign_upload` of the leaves `leaves()` gives, read once and not kept: the signed upload without its
+    leaves (one placeholder), and how many there are."""
+    from credreg.chain.eip712 import BatchLeavesRequest, Domain, sign
+    from credreg.documents._keccak import new_keccak256
+    from credreg.registry import SignedBatchLeaves
+
+    digest: Any = new_keccak256(b"")  # keccak256 of the leaves' bytes, as `leaves_hash` computes it
+    count = 0
+    for leaf in leaves():
+        try:
+            raw = bytes.fromhex(leaf.removeprefix("0x"))
+        except ValueError:
+            raw = b""
+        if len(raw) != 32:
+            raise DocumentError(f"叶子 {leaf} 不是 32 字节的哈希 / the leaf {leaf} is not a hash of 32 bytes")
+        digest.update(raw)
+        count += 1
+    if not count:
+        raise DocumentError(
+            "此摘要没有叶子 / the summary lists no leaves and no documents: nothing to upload"
+        )
+    domain = Domain(chain_id=summary.chain_id, registry=summary.registry)
+    request = BatchLeavesRequest(
+        agency_id=summary.agency_id, root=summary.root.lower(), leaves_hash="0x" + digest.hexdigest()
+    )
+    placeholder = "0x" + "00" * 32
+    upload = SignedBatchLeaves(
+        chain_id=domain.chain_id,
+        registry=domain.registry,
+        request=request,
+        leaves=[placeholder],
+        signature=sign(signer, domain, request),
+    )
+    return upload, count
+
+
+def send_streamed_upload(
+    service: str, upload: SignedBatchLeaves, leaves: Callable[[], Iterator[str]], count: int
+) -> dict[str, Any]:
+    """POST /v1/batches with `upload`'s body, its leaves those `leaves()` gives, sent as they are read (the
+    body the service receives is the same JSON as `service_client.upload_batch` sends)."""
+    import httpx
+
+    from credreg.cli.service_client import answer_of
+
+    body = upload.model_dump(mode="json")
+    body["leaves"] = []
+    head, _, tail = json.dumps(body, separators=(",", ":")).partition('"leaves":[]')
+    sent = [0]
+
+    def pieces() -> Iterator[bytes]:
+        yield (head + '"leaves":[').encode()
+        piece: list[str] = []
+        for leaf in leaves():
+            piece.append(leaf)
+            if len(piece) == UPLOAD_PIECE:
+                yield (("," if sent[0] else "") + ",".join(f'"{x}"' for x in piece)).encode()
+                sent[0] += len(piece)
+                piece = []
+        if piece:
+            yield (("," if sent[0] else "") + ",".join(f'"{x}"' for x in piece)).encode()
+            sent[0] += len(piece)
+        if sent[0] != count:
+            raise DocumentError(f"the summary's leaves changed while they were sent ({sent[0]}, not {count})")
+        yield ("]" + tail).encode()
+
+    # Its length is known before it is read: a service whose body limit it passes refuses it at once (413).
+    length = len(head) + len('"leaves":[') + 68 * count + (count - 1) + len("]" + tail)
+    headers = {"content-type": "application/json", "content-length": str(length)}
+    url = service.rstrip("/") + "/v1/batches"
+    try:
+        reply = httpx.post(url, content=pieces(), headers=headers, timeout=300)
+    except (httpx.WriteError, httpx.RemoteProtocolError) as exc:
+        raise ConfigError(
+            f"服务 {service} 在接收 {count} 个叶子（{length:,} 字节）时断开，可能超出其请求大小上限 / the service "
+            f"at {service} closed the connection while receiving {count} leaves ({length:,} bytes), perhaps "
+            f"over its body limit (CREDREG_MAX_BODY_BYTES): {exc}"
+        ) from None
+    except httpx.HTTPError as exc:
+        raise ConfigError(f"无法连接服务 {service} / cannot reach the service at {service}: {exc}") from None
+    return answer_of(reply)

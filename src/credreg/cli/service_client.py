@@ -32,6 +32,11 @@ def call(service: str, method: str, path: str, body: Any = None) -> dict[str, An
         reply = httpx.request(method, _url(service, path), json=body, timeout=30)
     except httpx.HTTPError as exc:
         raise ConfigError(f"无法连接服务 {service} / cannot reach the service at {service}: {exc}") from None
+    return answer_of(reply)
+
+
+def answer_of(reply: httpx.Response) -> dict[str, Any]:
+    """The service's JSON answer in `reply`, or a ConfigError saying what it refused and why."""
     answer = _json(reply)
     if reply.status_code >= 400:
         raise ConfigError(
