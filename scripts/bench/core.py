@@ -32,8 +32,6 @@ IDENTITY_LOCATION = "registry.example.org"
 AGENCY_NAME = "Benchmark Skills Evaluation Centre"
 # Room for EAS multiAttest of 100 (about 28 M gas) and for the audit ledger's full blocks.
 BLOCK_GAS_LIMIT = 100_000_000
-LEDGER_CHUNK = 500
-LEDGER_ISSUE_GAS = 100_000
 LEDGER_REVOKE_EVERY = 100
 CHURN_TARGETS = 250  # credentials suspended and reinstated over and over at the end of the ledger
 MAX_API_REQUESTS = 200_000

@@ -21,8 +21,8 @@ from bench.api import (
     measure_verify_api,
 )
 from bench.audit import (
+    BuiltLedger,
     measure_audit,
-    replay_worker,
     run_replay,
 )
 from bench.core import (
@@ -136,7 +136,14 @@ def run(
                     else not_measured(ROW_SKELETON["cli"], "no issued documents")
                 ),
             )
-            section("audit", lambda: measure_audit(s, cfg, work, deadline, log)[0])
+            ledgers: list[BuiltLedger] = []
+
+            def audit_rows() -> list[Row]:
+                got, built = measure_audit(s, cfg, deadline, log)
+                ledgers.append(built)
+                return got
+
+            section("audit", audit_rows)
 
             missed = {row.id for row in rows for t in row.targets if t.status == "missed"}
             if profile_dir is not None and missed:
@@ -149,9 +156,10 @@ def run(
                     profiles["verify.library"] = profile_call(
                         "verify", lambda: verify_documents(s.registry, documents), profile_dir
                     )
-                if "audit.replay_rate" in missed:
+                if "audit.replay_rate" in missed and ledgers:
                     path = profile_dir / "profile-replay.pstats"
-                    run_replay(s, work, s.registry.head(), deadline, profile_out=path)
+                    built = ledgers[0]
+                    run_replay(s.chain.url, built.manifest, built.churn_last, deadline, profile_out=path)
                     profiles["audit.replay_rate"] = summarize_profile(path)
     finally:
         if not keep:
@@ -270,17 +278,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument("--keep", action="store_true", help="keep the working directory (documents, logs)")
     parser.add_argument("--strict", action="store_true", help="exit with status 1 when a target is missed")
-    parser.add_argument(
-        "--replay-worker", nargs=3, metavar=("RPC", "MANIFEST", "BLOCK"), help=argparse.SUPPRESS
-    )
-    parser.add_argument("--profile-out", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
-    if args.replay_worker:
-        rpc_url, manifest_path, block = args.replay_worker
-        if not rpc_url.startswith(("http://127.0.0.1:", "http://localhost:")):
-            parser.error("the replay worker only reads a loopback chain")
-        print(json.dumps(replay_worker(rpc_url, manifest_path, int(block), args.profile_out)))
-        return 0
     cfg = QUICK if args.quick else FULL
     if args.runs is not None:
         if not 1 <= args.runs <= 20:
