@@ -179,6 +179,13 @@ ROW_SKELETON: dict[str, tuple[tuple[str, str, str, str], ...]] = {
         ("issue.national", "issuance", "credreg issue of a national batch, a file each", "certs/s"),
         ("issue.national_archive", "issuance", "credreg issue of a national batch, one archive", "certs/s"),
         ("issue.national_memory", "issuance", "credreg issue of a national batch: peak memory", "MB"),
+        ("verify.national_archive", "verification", "credreg verify of the national archive", "certs/s"),
+        (
+            "verify.national_archive_memory",
+            "verification",
+            "credreg verify of the national archive: memory",
+            "MB",
+        ),
     ),
     "export_vc": (("issue.export_vc", "issuance", "export a batch as VC 2.0 and write it", "s"),),
     "verify_library": (("verify.library", "verification", "verify documents in one batch", "docs/s"),),

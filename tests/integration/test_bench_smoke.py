@@ -30,6 +30,7 @@ ISSUANCE_ROWS = (
     "growth.3",
 )
 NATIONAL_ROWS = ("issue.national", "issue.national_archive", "issue.national_memory")
+NATIONAL_VERIFY_ROWS = ("verify.national_archive", "verify.national_archive_memory")
 OTHER_ROWS = (
     "verify.library",
     "verify.api_rate",
@@ -45,7 +46,7 @@ OTHER_ROWS = (
     "audit.scale_rate",
     "audit.scale_peak_memory",
 )
-EVERY_ROW = GAS_ROWS + ISSUANCE_ROWS + NATIONAL_ROWS + OTHER_ROWS
+EVERY_ROW = GAS_ROWS + ISSUANCE_ROWS + NATIONAL_ROWS + NATIONAL_VERIFY_ROWS + OTHER_ROWS
 
 
 @pytest.fixture(scope="module")
