@@ -444,6 +444,7 @@ def measure_child(
         "roots": len(replayer.state.roots),
         "targets": len(replayer.state.targets),
         "findings": replayer.state.findings_total,
+        "records_on_disk": replayer.state.database_path is not None,  # past the replay's memory_records
         "digest": digest.digest,
         "log_reads": reads,
     }
