@@ -20,8 +20,7 @@ from credreg.chain.eip712 import HEX32
 from credreg.config import Settings
 from credreg.documents.merkle import MerkleTree
 from credreg.documents.wrap import LONE_SURROGATE_REASON, lone_surrogate_at
-from credreg.hashes import hash32
-from credreg.hashes import hash_bytes as to_bytes32
+from credreg.hashes import hash32, hash_bytes
 from credreg.registry import BlockHead, CredentialState, LedgerReads, Registry, Status, Verdict
 from credreg.service import EventIndex, Outbox, Service
 from credreg.service.index import EventQuery
@@ -221,8 +220,8 @@ def _proof_in(outbox: Outbox, agency: int, root: str, leaf: str) -> list[str] | 
     leaves = outbox.leaves_of(agency, root)
     if leaf not in leaves:
         return None
-    tree = MerkleTree(to_bytes32(x) for x in leaves)
-    return ["0x" + p.hex() for p in tree.proof(to_bytes32(leaf))]
+    tree = MerkleTree(hash_bytes(x) for x in leaves)
+    return ["0x" + p.hex() for p in tree.proof(hash_bytes(leaf))]
 
 
 def _by_own_status(registry: Registry, agency: int, leaf: str, root: str) -> CredentialOut:
@@ -350,7 +349,7 @@ def credential(
 def verification_reference(agency: int, root: str, leaf: str, proof: list[str]) -> str:
     """agency, root, leaf and proof as one short URL-safe string: the agency id's 4 bytes, then the hashes'
     bytes, concatenated, in unpadded base64url."""
-    raw = agency.to_bytes(4, "big") + b"".join(to_bytes32(h) for h in (root, leaf, *proof))
+    raw = agency.to_bytes(4, "big") + b"".join(hash_bytes(h) for h in (root, leaf, *proof))
     return base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii")
 
 
