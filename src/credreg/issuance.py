@@ -861,24 +861,52 @@ class IssuePreview:
     valid_until_date: date | None
 
 
-def _preview_of(registry: Registry, signer: LocalAccount, state: BatchState) -> IssuePreview:
-    agency = registry.agency(state.agency_id)
-    scope = registry.scope(state.scope_id)
-    window = registry.accreditation(state.agency_id, state.scope_id)
+def _preview(
+    registry: Registry,
+    signer: LocalAccount,
+    agency_id: int,
+    agency_name: str,
+    *,
+    kind: CertificateKind,
+    occupation_code: str,
+    level: int,
+    scope_id: str,
+    count: int,
+    valid_until_date: date | None,
+) -> IssuePreview:
+    """What a batch would be issued under, with the scope's title and the agency's accreditation for it read
+    from the ledger."""
+    scope = registry.scope(scope_id)
+    window = registry.accreditation(agency_id, scope_id)
     return IssuePreview(
-        agency_id=state.agency_id,
-        agency_name=agency.name,
+        agency_id=agency_id,
+        agency_name=agency_name,
         signer=signer.address,
-        kind=state.kind,
-        occupation_code=state.occupation_code,
-        level=state.level,
-        scope_id=state.scope_id,
+        kind=kind,
+        occupation_code=occupation_code,
+        level=level,
+        scope_id=scope_id,
         scope_title=scope.title if scope.index else None,
         accredited=bool(window.scope_index),
         accredited_from=window.valid_from if window.scope_index else 0,
         accredited_until=window.valid_until if window.scope_index else 0,
+        count=count,
+        valid_until=expiry_timestamp(valid_until_date),
+        valid_until_date=valid_until_date,
+    )
+
+
+def _preview_of(registry: Registry, signer: LocalAccount, state: BatchState) -> IssuePreview:
+    return _preview(
+        registry,
+        signer,
+        state.agency_id,
+        registry.agency(state.agency_id).name,
+        kind=state.kind,
+        occupation_code=state.occupation_code,
+        level=state.level,
+        scope_id=state.scope_id,
         count=state.count,
-        valid_until=state.valid_until,
         valid_until_date=state.valid_until_date,
     )
 
@@ -914,21 +942,15 @@ def preview_results_file(
     if len(keys) > 1:
         raise _mixed_sessions(len(keys))
     assert first is not None  # `iter_results` refuses a file without results
-    scope = registry.scope(first.scope_id)
-    window = registry.accreditation(agency.id, first.scope_id)
-    return IssuePreview(
-        agency_id=agency.id,
-        agency_name=agency.name,
-        signer=signer.address,
+    return _preview(
+        registry,
+        signer,
+        agency.id,
+        agency.name,
         kind=first.kind,
         occupation_code=first.occupation_code,
         level=first.level,
         scope_id=first.scope_id,
-        scope_title=scope.title if scope.index else None,
-        accredited=bool(window.scope_index),
-        accredited_from=window.valid_from if window.scope_index else 0,
-        accredited_until=window.valid_until if window.scope_index else 0,
         count=count,
-        valid_until=expiry_timestamp(first.valid_until),
         valid_until_date=first.valid_until,
     )
