@@ -12,11 +12,13 @@ from zoneinfo import ZoneInfo
 import pytest
 from audit_ledger import History
 
-from credreg.audit import audit_credential, build_report
+from credreg.audit import audit_credential, build_report, render
 from credreg.chain.states import Verdict
 from credreg.cli import main
 from credreg.errors import ConfigError
-from credreg.labels import reason_words
+from credreg.labels import AUDIT_SENTENCES, reason_words
+
+CJK = re.compile(r"[\u4e00-\u9fff]")
 
 
 def test_replay_equals_the_contract_views_for_every_record(history: History) -> None:
@@ -285,6 +287,59 @@ def test_cli_status_answers_for_a_hash_with_its_proof(
     assert answer["then"]["verdict"] == "leaf-revoked"
     assert main([*base, "audit", "status", "0x1234"]) == 2
     assert "not a 32-byte hex hash" in capsys.readouterr().err
+
+
+def test_cli_status_prints_each_sentence_in_chinese_then_english(
+    history: History, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    base = ["--data-dir", str(tmp_path), "--rpc-url", history.chain.url]
+    history.registry.manifest.save(tmp_path / "deployment.json")
+    leaf = history.batch.leaves[3]
+    args = [*base, "audit", "status", leaf, "--root", history.batch.root]
+    args += [arg for p in history.batch.proof(leaf) for arg in ("--proof", p)]
+    before = datetime.fromtimestamp(history.times["before_leaf_revoked"], UTC).isoformat()
+    assert main([*args, "--at", before]) == 0
+    printed = "".join(capsys.readouterr().out.split())  # undo the terminal's line wrapping
+    assert main([*args, "--at", before, "--json"]) == 0
+    answer = json.loads(capsys.readouterr().out)
+    # The machine output is the English report as before: no Chinese field leaks into it.
+    assert set(answer) == {
+        "hash", "root", "proof", "at_time", "at_block", "then", "now", "retroactive", "record", "history",
+        "through_block", "digest",
+    }  # fmt: skip
+    assert set(answer["then"]) == {"verdict", "valid", "target", "reason", "since", "explanation"}
+    assert set(answer["history"][0]) == {
+        "block",
+        "time",
+        "event",
+        "transaction_hash",
+        "log_index",
+        "text",
+        "args",
+    }
+    expected: list[tuple[str, str]] = []
+    for moment, said in ((answer["at_time"], answer["then"]), (0, answer["now"])):
+        verdict = next(v for v in Verdict if v.label == said["verdict"])
+        fields = {"target": said["target"], "reason": said["reason"], "since": said["since"]}
+        zh = render.answer_text(verdict, moment, **fields, lang="zh")
+        if verdict in (Verdict.VALID, Verdict.NOT_ISSUED):  # the only sentences that name the moment asked
+            assert said["explanation"] == render.answer_text(verdict, moment, **fields)
+        expected.append((zh, said["explanation"]))
+    assert len(answer["history"]) == 2
+    for item in answer["history"]:
+        expected.append((render.credential_text(item["event"], item["args"], "zh"), item["text"]))
+    for zh, en in expected:
+        assert CJK.search(zh), zh
+        assert "".join(f"{zh} / {en}".split()) in printed, (zh, en)
+    # A credential voided back to its issuance says so in both languages too.
+    root = history.roots["compromised_b"]
+    at = datetime.fromtimestamp(history.times["before_leaf_revoked"], UTC).isoformat()
+    assert main([*base, "audit", "status", root, "--at", at]) == 0  # valid then: its exit code says so
+    printed = "".join(capsys.readouterr().out.split())
+    ending = AUDIT_SENTENCES["retroactive"].zh.rsplit("}", 1)[1]
+    assert CJK.search(ending)
+    assert ending in printed
+    assert "itcountsasinvalidfromissuanceon" in printed
 
 
 def test_the_service_call_resumes_from_its_checkpoint(history: History, tmp_path: Path) -> None:

@@ -80,6 +80,8 @@ class HistoryItem(BaseModel):
     log_index: int
     text: str
     args: dict[str, Any]
+    # The same sentence in Chinese, for the command line; the report's JSON keeps the English alone.
+    text_zh: str = Field("", exclude=True)
 
 
 class SignerSummary(BaseModel):
@@ -674,6 +676,7 @@ def history_item(state: LedgerState, entry: LedgerEvent) -> HistoryItem:
         log_index=entry.log_index,
         text=describe(state, entry),
         args=entry.args,
+        text_zh=render.describe(state.scopes, entry.name, entry.args, "zh"),
     )
 
 
@@ -719,6 +722,8 @@ class CredentialAnswer(BaseModel):
     reason: int
     since: int
     explanation: str
+    # In Chinese, for the command line; the report's JSON keeps the English alone.
+    explanation_zh: str = Field("", exclude=True)
 
 
 class CredentialAudit(BaseModel):
@@ -734,6 +739,7 @@ class CredentialAudit(BaseModel):
     retroactive: str | None = Field(
         None, description="set when later events void the credential back to its issuance"
     )
+    retroactive_zh: str | None = Field(None, exclude=True)
     record: RootItem | None
     history: list[HistoryItem]
     through_block: int
@@ -742,10 +748,15 @@ class CredentialAudit(BaseModel):
 
 def _answer(result: VerdictResult, moment: int) -> CredentialAnswer:
     v = result.verdict
-    text = render.answer_text(v, moment, target=result.target, reason=result.reason, since=result.since)
+
+    def text(lang: render.Lang) -> str:
+        return render.answer_text(
+            v, moment, target=result.target, reason=result.reason, since=result.since, lang=lang
+        )
+
     return CredentialAnswer(
         verdict=v.label, valid=v is Verdict.VALID, target=result.target, reason=result.reason,
-        since=result.since, explanation=text,
+        since=result.since, explanation=text("en"), explanation_zh=text("zh"),
     )  # fmt: skip
 
 
@@ -794,7 +805,8 @@ def audit_credential(
                 HistoryItem(
                     block=event.block_number, time=time_of(event), event=event.name,
                     transaction_hash=event.transaction_hash, log_index=event.log_index,
-                    text=_credential_text(event), args=event.args,
+                    text=render.credential_text(event.name, event.args), args=event.args,
+                    text_zh=render.credential_text(event.name, event.args, "zh"),
                 )
             )  # fmt: skip
 
@@ -822,11 +834,13 @@ def audit_credential(
     now_time = max(int(time.time()), block_time(registry.w3, head))
     now = _judge(state, agency_id, leaf, root, proof, now_time)
     retro: str | None = None
+    retro_zh: str | None = None
     record = state.roots.get((agency_id, root)) if root else None
     if record is not None and then.verdict is Verdict.VALID:
         invalid = state.invalidation(record)
         if invalid is not None:
             retro = render.retroactive_text(at_time, invalid[0], invalid[2], record.issued_at)
+            retro_zh = render.retroactive_text(at_time, invalid[0], invalid[2], record.issued_at, "zh")
     digest = replayer.digest()
     return CredentialAudit(
         hash=leaf,
@@ -837,6 +851,7 @@ def audit_credential(
         then=_answer(then, at_time),
         now=_answer(now, now_time),
         retroactive=retro,
+        retroactive_zh=retro_zh,
         record=_root_item(root, record, now.verdict) if root and record else None,
         history=history,
         through_block=replayer.through_block,
@@ -871,7 +886,3 @@ def _judge(
         # Known only as a status target under `root`: judge the leaf and the root (nodes between are unknown).
         return state.verdict_of_path(agency_id, [leaf, root], moment)
     return state.verdict(agency_id, root, leaf, proof, moment)
-
-
-def _credential_text(event: LedgerEvent) -> str:
-    return render.credential_text(event.name, event.args)

@@ -283,11 +283,11 @@ def print_summary(
         f"结论时间 / verdicts at {local_time(report.report_time, where)}; 时区 / time zone {where}"
     )
     if report.clean:
-        checked = ["every rule held"]
+        checked = ["每条规则均成立 / every rule held"]
         if report.views is not None:
-            checked.append("the views agree")
+            checked.append("与合约视图一致 / the views agree")
         if report.provenance is not None:
-            checked.append("the code is the source's")
+            checked.append("代码与源码一致 / the code is the source's")
         console.print("[green]✓ 无问题 / no findings[/green]: " + ", ".join(checked))
     else:
         console.print(f"[red]✗ {report.findings_total} 个问题 / finding(s)[/red]")
@@ -295,19 +295,22 @@ def print_summary(
             at = f"\n      at {finding.event}" if finding.event else ""
             console.print(f"  [red]{finding.kind} {finding.code}[/red]: {finding.message}{at}")
         if report.findings_total > MAX_FINDINGS_SHOWN:
-            console.print(f"  … and {report.findings_total - MAX_FINDINGS_SHOWN} more (see --json)")
-        console.print("  by rule: " + ", ".join(f"{c} {n}" for c, n in report.findings_by_code.items()))
+            more = report.findings_total - MAX_FINDINGS_SHOWN
+            console.print(f"  … 另有 {more} 个 / and {more} more (see --json)")
+        console.print(
+            "  按规则 / by rule: " + ", ".join(f"{c} {n}" for c, n in report.findings_by_code.items())
+        )
     if report.provenance is not None:
         p = report.provenance
         mark = "[green]✓[/green]" if p.ok else "[red]✗[/red]"
-        console.print(f"{mark} code: {p.verdict}, {p.detail}; reference: {p.reference_detail}")
+        console.print(f"{mark} 代码 / code: {p.verdict}, {p.detail}; reference: {p.reference_detail}")
     if report.views is not None:
         v = report.views
         records = sum(v.compared.values())
         status = f"{sum(v.mismatched.values())} differ" if v.mismatched else "all equal"
         if not v.complete:
             status += ", incomplete"
-        console.print(f"{'[green]✓[/green]' if not v.mismatched and v.complete else '[red]✗[/red]'} views: "
+        console.print(f"{'[green]✓[/green]' if not v.mismatched and v.complete else '[red]✗[/red]'} 合约视图 / views: "
                       f"{records} records compared at block {v.block}, {status}")  # fmt: skip
         if v.note:
             console.print(f"  [yellow]{v.note}[/yellow]")
@@ -345,18 +348,18 @@ def print_summary(
     )
     g = report.digest
     console.print(
-        f"[bold]digest {g.digest}[/bold]  ({g.scheme}, {g.event_count:,} events through block {g.through_block})"
+        f"[bold]摘要 / digest {g.digest}[/bold]  ({g.scheme}, {g.event_count:,} events through block {g.through_block})"
     )
     console.print(throughput_line(report.run))
     for note in report.run.notes:
-        console.print(f"note: {note}")
+        console.print(f"注意 / note: {note}")
     outputs = [f"checkpoint {checkpoint}"] if checkpoint else []
     if json_path is not None:
         outputs.append(f"report {json_path}")
     if csv_dir is not None:
         outputs.append(f"CSV {csv_dir / 'events.csv'}, {csv_dir / 'credentials.csv'}")
     if outputs:
-        console.print("wrote " + "; ".join(outputs))
+        console.print("已写入 / wrote " + "; ".join(outputs))
 
 
 def _event_words(name: str) -> str:
@@ -488,41 +491,55 @@ def status(
         raise typer.Exit(1)
 
 
+def _both(zh: str | None, en: str) -> str:
+    """A report sentence as the rest of the command line shows words: Chinese, then English."""
+    return f"{zh} / {en}" if zh and zh != en else en
+
+
 def print_credential(answer: CredentialAudit, note: str | None = None, zone: tzinfo | None = None) -> None:
     from credreg.audit.export import local_time, zone_of
 
     where = zone_of(zone)
 
     def shown(moment: int) -> str:
-        return local_time(moment, where) or "never"
+        return local_time(moment, where) or "从不 / never"
 
-    under = f" under root {answer.root}" if answer.root and answer.root != answer.hash else ""
+    def verdict(label: str) -> str:
+        words = LEDGER_VERDICTS.get(label)
+        return f"{words.zh} / {label.upper()}" if words else label.upper()
+
+    under = f" 批次根 / under root {answer.root}" if answer.root and answer.root != answer.hash else ""
     console.print(f"[bold]{answer.hash}[/bold]{under}")
     if note:
-        console.print(f"[yellow]note: {note}[/yellow]")
+        console.print(f"[yellow]注意 / note: {note}[/yellow]")
     then, now = answer.then, answer.now
     colour = "green" if then.valid else "red"
     console.print(
-        f"at {shown(answer.at_time)} (ledger through block {answer.at_block}): "
-        f"[{colour}]{then.verdict.upper()}[/{colour}] — {then.explanation}"
+        f"于 / at {shown(answer.at_time)} (账本至区块 / ledger through block {answer.at_block}): "
+        f"[{colour}]{verdict(then.verdict)}[/{colour}] — {_both(then.explanation_zh, then.explanation)}"
     )
     colour = "green" if now.valid else "red"
     console.print(
-        f"now (block {answer.through_block}): [{colour}]{now.verdict.upper()}[/{colour}] — {now.explanation}"
+        f"现在 / now (区块 / block {answer.through_block}): [{colour}]{verdict(now.verdict)}[/{colour}] — "
+        f"{_both(now.explanation_zh, now.explanation)}"
     )
     if answer.retroactive:
-        console.print(f"[yellow]later: {answer.retroactive}[/yellow]")
+        console.print(f"[yellow]其后 / later: {_both(answer.retroactive_zh, answer.retroactive)}[/yellow]")
     if answer.record is not None:
         r = answer.record
         console.print(
-            f"issued {shown(r.issued_at)} by agency {r.agency_id}, scope {r.scope_id}, signer {r.signer}"
+            f"签发 / issued {shown(r.issued_at)}: 机构 / agency {r.agency_id}, 职业范围 / scope {r.scope_id}, "
+            f"签名密钥 / signer {r.signer}"
         )
     if answer.history:
-        console.print("history:")
+        console.print("历史 / history:")
         for item in answer.history:
-            console.print(f"  {shown(item.time)}  block {item.block}  {item.text}")
+            console.print(
+                f"  {shown(item.time)}  区块 / block {item.block}  {_both(item.text_zh, item.text)}"
+            )
     console.print(
-        f"digest {answer.digest.digest} (through block {answer.digest.through_block}); 时区 / time zone {where}"
+        f"摘要 / digest {answer.digest.digest} (至区块 / through block {answer.digest.through_block}); "
+        f"时区 / time zone {where}"
     )
 
 
