@@ -119,6 +119,20 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(2 * 1024 * 1024, ge=1024, description="Largest request body accepted.")
     max_batch: int = Field(100, ge=1, description="Most documents one POST /v1/verify may carry.")
     max_leaves: int = Field(10_000, ge=1, description="Most leaf target hashes one issuance may list.")
+    max_upload_leaves: int = Field(
+        5_000_000,
+        ge=1,
+        description="Most leaves one batch upload in parts (POST /v1/batches/uploads) may hold.",
+    )
+    upload_part_leaves: int = Field(
+        25_000,
+        ge=1,
+        description="Leaves per part of a batch upload; capped so a part fits in max_body_bytes (69 bytes a leaf).",
+    )
+    upload_ttl_hours: float = Field(
+        24, gt=0, description="An open batch upload no part has reached for this long is discarded."
+    )
+    max_open_uploads: int = Field(4, ge=1, description="Open batch uploads one agency may have at once.")
     request_horizon_days: int = Field(
         30, ge=1, le=366, description="Latest deadline a signed request may carry, in days from now."
     )

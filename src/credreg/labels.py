@@ -13,6 +13,7 @@
 - `OUTCOMES`, `CODES`, `STEPS`, `STEP_STATUS`, `STEP_REASONS`, `PHRASES`, `LEDGER_VERDICTS`: what a
   verification report and a ledger look-up say, for the web page (`CODES` adds a one-sentence summary).
 - `EVENTS`, `ACTIONS`, `EVENT_FIELDS`: the ledger's events, for the audit timeline.
+- `UPLOAD_PROBLEMS`: what the service says of a batch's leaves uploaded in parts (titles and details).
 - `AUDIT_SENTENCES`: the sentences of an audit report (a governance event, a day's activity, one
   credential's answer), as templates `credreg.audit.render` fills in.
 
@@ -872,6 +873,70 @@ AUDIT_SENTENCES: Final[dict[str, Words]] = {
 }
 
 
+# --- uploads of a batch's leaves in parts -----------------------------------------------------------------
+#: The problems of `POST /v1/batches/uploads` and its parts: titles, then details as templates (`{name}`).
+UPLOAD_PROBLEMS: Final[dict[str, Words]] = {
+    "upload-not-found": Words(
+        "没有这个上传（已完成、已放弃或已过期）", "No such upload (finished, discarded or expired)"
+    ),
+    "upload-too-large": Words("上传的叶子过多", "The upload has too many leaves"),
+    "upload-part-out-of-order": Words("上传部分的顺序不对", "The upload's part is out of order"),
+    "upload-part-conflict": Words(
+        "此部分已收到，内容不同", "This part was received already, with other leaves"
+    ),
+    "upload-incomplete": Words("上传尚未完成", "The upload is not complete"),
+    "upload-limit": Words("该机构未完成的上传过多", "The agency has too many open uploads"),
+    "invalid-leaf": Words("叶子不是 32 字节的哈希", "A leaf is not a 32-byte hash"),
+    "duplicate-leaf": Words("同一个叶子出现两次", "The same leaf is sent twice"),
+    "upload.not_found": Words(
+        "上传 {id} 不存在（已完成、已放弃或超过 {hours} 小时未续传而过期）",
+        "there is no upload {id} (finished, discarded, or expired after {hours} h idle)",
+    ),
+    "upload.too_many": Words(
+        "上传声明 {count} 个叶子，本服务一次最多接收 {limit} 个",
+        "the upload declares {count} leaves; this service takes at most {limit} in one upload",
+    ),
+    "upload.open_limit": Words(
+        "机构 {agency} 已有 {open} 个未完成的上传，先完成或放弃其中之一",
+        "agency {agency} has {open} open uploads already; finish or discard one first",
+    ),
+    "upload.out_of_order": Words(
+        "收到第 {part} 部分，下一个应为第 {next} 部分（已确认 {parts} 部分）",
+        "part {part} arrived; the next part is {next} ({parts} part(s) acknowledged)",
+    ),
+    "upload.no_part": Words(
+        "上传共 {total} 部分，没有第 {part} 部分", "the upload has {total} part(s), no part {part}"
+    ),
+    "upload.part_size": Words(
+        "第 {part} 部分应有 {want} 个叶子，收到 {got} 个", "part {part} must hold {want} leaves, not {got}"
+    ),
+    "upload.part_conflict": Words(
+        "第 {part} 部分已确认，但这次的叶子不同（第 {index} 个）",
+        "part {part} was acknowledged with other leaves (they differ at leaf {index})",
+    ),
+    "upload.bad_leaf": Words(
+        "第 {part} 部分的第 {index} 个叶子 {leaf} 不是 0x 加 64 个十六进制数字",
+        "leaf {index} of part {part}, {leaf}, is not 0x followed by 64 hex digits",
+    ),
+    "upload.duplicate": Words(
+        "叶子 {leaf}（第 {part} 部分第 {index} 个）已在本上传中出现过",
+        "leaf {leaf} (leaf {index} of part {part}) was sent before in this upload",
+    ),
+    "upload.incomplete": Words(
+        "已收到 {received} / {count} 个叶子；从第 {next} 部分继续上传",
+        "{received} of {count} leaves received; go on from part {next}",
+    ),
+    "upload.hash": Words(
+        "收到的叶子的哈希为 {got}，与签名的 leaves_hash {want} 不符；上传已放弃",
+        "the leaves received hash to {got}, not the signed leaves_hash {want}; the upload is discarded",
+    ),
+    "upload.root": Words(
+        "收到的叶子构成的默克尔根为 {got}，不是批次的根 {want}；上传已放弃",
+        "the leaves received build merkle root {got}, not the batch's root {want}; the upload is discarded",
+    ),
+}
+
+
 def labels_document(time_zone: str | None = None) -> dict[str, Any]:
     """Every table as JSON (`{table: {key: {"zh": …, "en": …}}}`), with the version and the time zone views
     show times in (default: credreg's): what `GET /v1/labels` serves."""
@@ -929,6 +994,7 @@ __all__ = [
     "STEPS",
     "STEP_REASONS",
     "STEP_STATUS",
+    "UPLOAD_PROBLEMS",
     "VERDICTS",
     "Words",
     "contract_error_words",

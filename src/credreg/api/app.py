@@ -15,7 +15,7 @@ from fastapi.staticfiles import StaticFiles
 from credreg import __version__
 from credreg.api import docs, problems
 from credreg.api.limits import BodyLimit
-from credreg.api.routes import agencies, employers, events, health, labels, registry, status
+from credreg.api.routes import agencies, employers, events, health, labels, registry, status, uploads
 from credreg.chain.redact import install_log_redaction
 from credreg.config import Settings
 from credreg.service import Service
@@ -64,7 +64,7 @@ def create_app(settings: Settings | None = None, *, service: Service | None = No
     app.state.service = service
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     problems.install(app)
-    for module in (health, registry, labels, agencies, employers, events, status):
+    for module in (health, registry, labels, agencies, uploads, employers, events, status):
         app.include_router(module.router)
     docs.install(app, TITLE)
     page = static_dir()

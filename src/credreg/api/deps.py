@@ -16,7 +16,7 @@ from starlette.concurrency import run_in_threadpool
 from credreg.config import Settings
 from credreg.errors import ChainUnreachable
 from credreg.registry import LedgerReads, Registry
-from credreg.service import EventIndex, Outbox, Service
+from credreg.service import BatchUploads, EventIndex, Outbox, Service
 
 
 async def get_service(request: Request) -> Service:
@@ -42,6 +42,10 @@ async def get_outbox(request: Request) -> Outbox:
     return (await _checked(request)).outbox
 
 
+async def get_uploads(request: Request) -> BatchUploads:
+    return (await _checked(request)).uploads
+
+
 async def get_index(request: Request) -> EventIndex:
     return (await _checked(request)).index
 
@@ -65,3 +69,4 @@ RegistryDep = Annotated[Registry, Depends(get_registry)]
 ReadsDep = Annotated[LedgerReads, Depends(get_reads)]
 OutboxDep = Annotated[Outbox, Depends(get_outbox)]
 IndexDep = Annotated[EventIndex, Depends(get_index)]
+UploadsDep = Annotated[BatchUploads, Depends(get_uploads)]

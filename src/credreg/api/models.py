@@ -9,7 +9,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from credreg.chain.codec import LedgerEvent
-from credreg.chain.eip712 import ADDRESS, HEX32
+from credreg.chain.eip712 import ADDRESS, HEX32, BatchLeavesRequest, CompactSignature
 from credreg.registry import SignedBatchLeaves, SignedIssue, SignedStatusChange
 
 Hex32 = Annotated[str, Field(pattern=HEX32, examples=["0x" + "ab" * 32])]
@@ -206,6 +206,52 @@ class BatchListedOut(BaseModel):
     root: Hex32
     leaves: int = Field(description="How many leaves the batch has.")
     added: int = Field(description="How many of them were new here (0 when the batch was known already).")
+
+
+class BatchUploadIn(BaseModel):
+    """The start of a batch's leaves sent in parts: the signed `BatchLeaves` request of `POST /v1/batches`
+    without its leaves, and how many leaves will follow."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    chain_id: int = Field(ge=1)
+    registry: str = Field(pattern=ADDRESS)
+    request: BatchLeavesRequest
+    signature: CompactSignature
+    count: int = Field(ge=1, description="How many leaves the parts will carry, in the order signed for.")
+
+
+class UploadPartIn(BaseModel):
+    """One part of a batch upload: `part_leaves` leaves (fewer in the last part), in the order signed for."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    leaves: list[str] = Field(
+        min_length=1, description="0x-hex bytes32 leaves; none sent before in this upload."
+    )
+
+
+class BatchUploadOut(BaseModel):
+    id: str
+    status: Literal["open", "listed"] = Field(
+        description="`open` while parts come in; `listed` once the leaves are checked and served."
+    )
+    agency_id: int
+    root: Hex32
+    count: int = Field(description="How many leaves the upload holds once complete.")
+    part_leaves: int = Field(description="Leaves per part (the last part holds the rest).")
+    parts_total: int
+    parts: int = Field(description="Parts acknowledged: 1 to `parts` are kept; resume from `next_part`.")
+    received: int = Field(description="Leaves kept so far.")
+    next_part: int | None = Field(description="The part to send next; none once every part is in.")
+    location: str = Field(description="Where to follow the upload.")
+    expires_at: datetime | None = Field(
+        description="When an open upload no part reaches is discarded; none once listed."
+    )
+    added: int | None = Field(
+        None, description="Once listed: how many of the leaves were new here (0 when known already)."
+    )
+    repeated: bool = Field(False, description="True when the same signed upload had been opened already.")
 
 
 RequestState = Literal["pending", "submitted", "confirmed", "failed"]

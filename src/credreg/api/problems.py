@@ -20,9 +20,10 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from credreg.chain.eip712 import ADDRESS, HEX32
 from credreg.chain.redact import redact
 from credreg.errors import ChainUnreachable, ContractRevert, CredregError, DocumentError, WrongChain
-from credreg.labels import contract_error_words
+from credreg.labels import UPLOAD_PROBLEMS, contract_error_words
 from credreg.service.intake import RequestRefused, json_args
 from credreg.service.limits import LimitReached
+from credreg.service.uploads import UploadProblem
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +56,8 @@ TITLES: dict[str, str] = {
     "no-position": "The certificate has no status list position here",
     "internal": "Internal error",
     "http-error": "HTTP error",
+    # A batch's leaves sent in parts: titles in both languages (credreg.labels).
+    **{slug: str(words) for slug, words in UPLOAD_PROBLEMS.items() if "." not in slug},
 }
 CONFLICT_STATUS = 409
 REFUSED_STATUS = 422
@@ -239,6 +242,8 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(RequestRefused)
     async def on_refused(request: Request, exc: RequestRefused) -> JSONResponse:
         status = CONFLICT_STATUS if exc.conflict else REFUSED_STATUS
+        if isinstance(exc, UploadProblem):
+            status = exc.status
         errors = [FieldProblem(field=exc.field, message=exc.detail)] if exc.field else None
         detail = f"{exc.field}: {exc.detail}" if exc.field else exc.detail
         return problem_response(

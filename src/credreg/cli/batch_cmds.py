@@ -4,13 +4,21 @@ look-up answers for each certificate of the batch, not only for the root."""
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from credreg.cli.common import DevAccountOption, KeystoreOption, console, load_account, state
+from credreg.cli.common import (
+    DevAccountOption,
+    KeystoreOption,
+    console,
+    err_console,
+    load_account,
+    state,
+)
 from credreg.errors import ConfigError, DocumentError
 
 if TYPE_CHECKING:
@@ -47,7 +55,8 @@ def upload(
     """Agency: sign the batch's leaves with a signer key of the agency and hand them to a service.
 
     The service checks them against the ledger (the root is the agency's, the leaves build it) and then
-    answers for each certificate of the batch. Sending a batch again is harmless.
+    answers for each certificate of the batch. Sending a batch again is harmless. A batch of more than
+    10,000 certificates is sent in parts; if the upload stops, run the same command again to resume it.
     Example: credreg batch upload certificates/batch-1a2b3c4d5e6f7a8b.json --service https://host -k key.json
     """
     from credreg.summaries import iter_summary_leaves, read_summary
@@ -57,7 +66,13 @@ def upload(
     # Two passes over the summary's leaves, neither holding them: one for the hash the signature covers,
     # one as the request body is sent (a million leaves are 70 MB of JSON).
     signed, count = sign_streamed_upload(summary, lambda: iter_summary_leaves(summary_file, summary), signer)
-    answer = send_streamed_upload(service, signed, lambda: iter_summary_leaves(summary_file, summary), count)
+    if count > PARTS_FROM:
+        # A large batch goes in parts the service checks as they arrive; run again to resume.
+        answer = send_in_parts(service, signed, lambda: iter_summary_leaves(summary_file, summary), count)
+    else:
+        answer = send_streamed_upload(
+            service, signed, lambda: iter_summary_leaves(summary_file, summary), count
+        )
     console.print(
         f"服务已登记批次 / the service lists batch {answer.get('root')} of agency {answer.get('agency_id')}: "
         f"{answer.get('leaves')} certificate(s), {answer.get('added')} new"
@@ -65,6 +80,9 @@ def upload(
 
 
 UPLOAD_PIECE = 4096  # leaves to a piece of the streamed request body
+#: Batches with more leaves go in parts (POST /v1/batches/uploads): a service's default `max_leaves`.
+PARTS_FROM = 10_000
+PART_ATTEMPTS = 3  # a part whose connection fails is sent again this often before the command gives up
 
 
 def sign_streamed_upload(
@@ -151,3 +169,71 @@ def send_streamed_upload(
     except httpx.HTTPError as exc:
         raise ConfigError(f"无法连接服务 {service} / cannot reach the service at {service}: {exc}") from None
     return answer_of(reply)
+
+
+def send_in_parts(
+    service: str,
+    upload: SignedBatchLeaves,
+    leaves: Callable[[], Iterator[str]],
+    count: int,
+    *,
+    say: Callable[[str], None] | None = None,
+) -> dict[str, Any]:
+    """Upload `upload`'s leaves (`leaves()`, `count` of them) in the parts the service asks for, from the
+    first part it has not acknowledged, then have it check and list them. The answer, as `POST /v1/batches`
+    gives it (`agency_id`, `root`, `leaves`, `added`)."""
+    from credreg.cli.service_client import call
+
+    tell = say or (lambda text: err_console.print(text))
+    body = upload.model_dump(mode="json")
+    del body["leaves"], body["type"]
+    body["count"] = count
+    state = call(service, "POST", "/v1/batches/uploads", body)
+    location, per, total = str(state["location"]), int(state["part_leaves"]), int(state["parts_total"])
+    if state["status"] != "listed":
+        done = int(state["parts"])
+        if done:
+            tell(
+                f"续传上传 {state['id']}，从第 {done + 1} 部分开始 / resuming upload {state['id']} from part {done + 1}"
+            )
+        part: list[str] = []
+        for at, leaf in enumerate(leaves()):
+            if at < done * per:
+                continue  # acknowledged already
+            part.append(leaf.lower())
+            if len(part) == per or at == count - 1:
+                done += 1
+                _send_part(service, f"{location}/parts/{done}", part)
+                tell(f"已发送第 {done}/{total} 部分 / sent part {done} of {total}")
+                part = []
+        if done != total:
+            raise DocumentError(
+                f"the summary's leaves changed while they were sent ({done} of {total} parts)"
+            )
+        state = call(service, "POST", f"{location}/complete", timeout=COMPLETE_SECONDS)
+    return {
+        "agency_id": state["agency_id"],
+        "root": state["root"],
+        "leaves": state["count"],
+        "added": state["added"],
+        "upload": state["id"],
+    }
+
+
+COMPLETE_SECONDS = 600.0  # checking and listing 1,000,000 leaves takes the service tens of seconds
+
+
+def _send_part(service: str, path: str, leaves: list[str]) -> None:
+    from credreg.cli.service_client import call
+
+    for attempt in range(1, PART_ATTEMPTS + 1):
+        try:
+            call(service, "PUT", path, {"leaves": leaves}, timeout=120)
+            return
+        except ConfigError as exc:
+            # Only a connection that failed is worth sending again; a refusal says what is wrong.
+            if "cannot reach" not in str(exc) or attempt == PART_ATTEMPTS:
+                raise ConfigError(
+                    f"{exc}; 修正后重新运行同一命令即可续传 / run the same command again to resume the upload"
+                ) from None
+            time.sleep(attempt)

@@ -26,10 +26,10 @@ def _json(reply: httpx.Response) -> dict[str, Any]:
     return body if isinstance(body, dict) else {}
 
 
-def call(service: str, method: str, path: str, body: Any = None) -> dict[str, Any]:
+def call(service: str, method: str, path: str, body: Any = None, *, timeout: float = 30) -> dict[str, Any]:
     """The service's JSON answer, or a ConfigError saying what it refused and why."""
     try:
-        reply = httpx.request(method, _url(service, path), json=body, timeout=30)
+        reply = httpx.request(method, _url(service, path), json=body, timeout=timeout)
     except httpx.HTTPError as exc:
         raise ConfigError(f"无法连接服务 {service} / cannot reach the service at {service}: {exc}") from None
     return answer_of(reply)

@@ -6,8 +6,10 @@ from credreg.service.index import EventIndex, EventQuery
 from credreg.service.intake import RequestRefused
 from credreg.service.outbox import Outbox
 from credreg.service.runtime import Readiness, Service, relayer_account
+from credreg.service.uploads import BatchUploads, UploadProblem
 
 __all__ = [
+    "BatchUploads",
     "Database",
     "EventIndex",
     "EventQuery",
@@ -15,5 +17,6 @@ __all__ = [
     "Readiness",
     "RequestRefused",
     "Service",
+    "UploadProblem",
     "relayer_account",
 ]

@@ -110,6 +110,55 @@ class BatchLeaf(Base):
     __table_args__ = (Index("ix_batch_leaves_leaf", "leaf"),)
 
 
+class BatchChunk(Base):
+    """The root of one run of `CHUNK` leaves of a large batch, in tree order, written with its leaves: a
+    leaf's proof is then read from its own chunk and the chunks' roots, never from the whole batch."""
+
+    __tablename__ = "batch_chunks"
+
+    agency_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    root: Mapped[str] = mapped_column(String(HASH_LEN), primary_key=True)
+    chunk_no: Mapped[int] = mapped_column(Integer, primary_key=True)
+    first_leaf: Mapped[str] = mapped_column(String(HASH_LEN))
+    node: Mapped[str] = mapped_column(String(HASH_LEN))
+
+
+class BatchUpload(Base):
+    """A batch's leaves being uploaded in parts (`POST /v1/batches/uploads`): open until every part is in
+    and the leaves are checked, then `listed`. Its leaves wait in `batch_upload_leaves`, never served."""
+
+    __tablename__ = "batch_uploads"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    # The same signed upload sent again finds this row: agency, root, leaves hash and count.
+    upload_key: Mapped[str] = mapped_column(String(HASH_LEN), unique=True)
+    agency_id: Mapped[int] = mapped_column(Integer, index=True)
+    root: Mapped[str] = mapped_column(String(HASH_LEN))
+    leaves_hash: Mapped[str] = mapped_column(String(HASH_LEN))
+    signer: Mapped[str] = mapped_column(String(ADDRESS_LEN))
+    count: Mapped[int] = mapped_column(BigInteger)
+    part_leaves: Mapped[int] = mapped_column(Integer)
+    parts: Mapped[int] = mapped_column(Integer, default=0)  # parts acknowledged, 1 to `parts`
+    received: Mapped[int] = mapped_column(BigInteger, default=0)
+    status: Mapped[str] = mapped_column(String(16))  # open | listed
+    added: Mapped[int | None] = mapped_column(BigInteger)
+    created_ms: Mapped[int] = mapped_column(BigInteger)
+    updated_ms: Mapped[int] = mapped_column(BigInteger)
+    finished_ms: Mapped[int | None] = mapped_column(BigInteger)
+
+
+class UploadLeaf(Base):
+    """A leaf of an open upload, at `seq` in the order sent; the key refuses a leaf sent twice."""
+
+    __tablename__ = "batch_upload_leaves"
+
+    upload_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    leaf: Mapped[str] = mapped_column(String(HASH_LEN), primary_key=True)
+    seq: Mapped[int] = mapped_column(BigInteger)
+
+    __table_args__ = (Index("ix_batch_upload_leaves_seq", "upload_id", "seq", unique=True),)
+
+
 class LedgerEventRow(Base):
     """One confirmed registry event. Rebuilding from the chain yields exactly the same rows."""
 

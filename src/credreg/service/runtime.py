@@ -28,6 +28,7 @@ from credreg.service.ledgercache import LedgerCache
 from credreg.service.limits import AgencyLimits, Limits
 from credreg.service.outbox import Outbox
 from credreg.service.statuslists import StatusListPublisher, operator_key
+from credreg.service.uploads import BatchUploads, UploadLimits
 
 log = logging.getLogger(__name__)
 
@@ -107,6 +108,17 @@ class Service:
                     gas_per_day=settings.agency_gas_per_day,
                 ),
                 gas_used=self._gas_used,
+            ),
+        )
+        # A part must fit in the body limit: 69 bytes a leaf ("0x…", quotes, comma), 1 KiB for the rest.
+        part = max(1, min(settings.upload_part_leaves, (settings.max_body_bytes - 1024) // 69))
+        self.uploads = BatchUploads(
+            self.outbox,
+            UploadLimits(
+                max_leaves=settings.max_upload_leaves,
+                part_leaves=part,
+                ttl_seconds=int(settings.upload_ttl_hours * 3600),
+                open_per_agency=settings.max_open_uploads,
             ),
         )
         self.index = EventIndex(

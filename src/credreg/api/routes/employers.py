@@ -18,11 +18,11 @@ from credreg.api.problems import Problem, ProblemError
 from credreg.api.routes.status import local_resolver
 from credreg.chain.eip712 import HEX32
 from credreg.config import Settings
-from credreg.documents.merkle import MerkleTree
 from credreg.documents.wrap import LONE_SURROGATE_REASON, lone_surrogate_at
 from credreg.hashes import hash32, hash_bytes
 from credreg.registry import BlockHead, CredentialState, LedgerReads, Registry, Status, Verdict
 from credreg.service import EventIndex, Outbox, Service
+from credreg.service.batches import has_leaf, leaf_count, proof_of
 from credreg.service.index import EventQuery
 from credreg.service.ledgercache import NotInMemory
 from credreg.vc.verify import verify_credential
@@ -198,7 +198,6 @@ def _status_changes(index: EventIndex, *, agency: int | None, root: str | None) 
 
 
 def _batch(registry: Registry, outbox: Outbox, index: EventIndex, agency: int, root: str) -> BatchOut:
-    leaves = set(outbox.leaves_of(agency, root))
     changes = []
     for _, target in _status_changes(index, agency=agency, root=root):
         status = registry.status_of(agency, target)
@@ -210,18 +209,15 @@ def _batch(registry: Registry, outbox: Outbox, index: EventIndex, agency: int, r
                 state="revoked" if status.status is Status.REVOKED else "suspended",
                 reason=status.reason,
                 since=status.since,
-                known_leaf=target in leaves,
+                known_leaf=has_leaf(outbox.db, agency, root, target),
             )
         )
-    return BatchOut(leaves_known=len(leaves) or None, status_changes=changes)
+    return BatchOut(leaves_known=leaf_count(outbox.db, agency, root) or None, status_changes=changes)
 
 
 def _proof_in(outbox: Outbox, agency: int, root: str, leaf: str) -> list[str] | None:
-    leaves = outbox.leaves_of(agency, root)
-    if leaf not in leaves:
-        return None
-    tree = MerkleTree(hash_bytes(x) for x in leaves)
-    return ["0x" + p.hex() for p in tree.proof(hash_bytes(leaf))]
+    # Read a chunk of the batch at a time, not the whole batch (a national one has 1,000,000 leaves).
+    return proof_of(outbox.db, agency, root, leaf)
 
 
 def _by_own_status(registry: Registry, agency: int, leaf: str, root: str) -> CredentialOut:
