@@ -125,7 +125,7 @@ class Settings(BaseSettings):
         description="Most leaves one batch upload in parts (POST /v1/batches/uploads) may hold.",
     )
     upload_part_leaves: int = Field(
-        25_000,
+        10_000,
         ge=1,
         description="Leaves per part of a batch upload; capped so a part fits in max_body_bytes (69 bytes a leaf).",
     )
