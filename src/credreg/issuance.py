@@ -31,7 +31,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import IO, Any, overload
+from typing import IO, Any, cast, overload
 
 from eth_account.signers.local import LocalAccount
 from pydantic import BaseModel
@@ -88,6 +88,9 @@ class IssueOutcome:
     summary: BatchSummary
     resumed: bool
     already_done: bool
+    # Of a batch issued before: the forms asked for now that it lacked, written from its documents
+    # ("archive", "files"); nothing is sent to the ledger for them.
+    added: tuple[str, ...] = ()
 
 
 def _no_progress(stage: str, done: int, total: int) -> None:
@@ -189,7 +192,8 @@ def issue_results_file(
     done = _completed(out_dir, batch_id)
     if done is not None:
         journal.remove()  # left behind if a crash came between the summary and the clean-up
-        return IssueOutcome(done, resumed=False, already_done=True)
+        done, added = add_forms(out_dir, done, files=files, archive=archive, progress=progress)
+        return IssueOutcome(done, resumed=False, already_done=True, added=added)
     state = journal.state()
     resumed = state is not None
     if state is None:
@@ -715,7 +719,9 @@ def _record_and_write(
     # the filesystem costs far less than flushing a million files one by one.
     os.sync()
     try:
-        _write_summary(summary_path, fields, journal, files)
+        _write_summary(
+            summary_path, fields, _names(journal.files_path) if files else iter(()), journal.hex_leaves()
+        )
     except OSError as exc:
         raise ConfigError(
             f"batch {root} is recorded and its documents are in {out_dir}, but its summary could not be "
@@ -726,7 +732,7 @@ def _record_and_write(
     return IssueOutcome(summary, resumed=resumed, already_done=False)
 
 
-def _write_summary(path: Path, fields: dict[str, Any], journal: Journal, files: bool) -> None:
+def _write_summary(path: Path, fields: dict[str, Any], names: Iterator[str], leaves: Iterator[str]) -> None:
     """The summary as `BatchSummary.model_dump_json(indent=2)` writes it, streamed: scalars first, then one
     file name and one leaf a line (what `read_summary_head` relies on)."""
     tmp = path.with_name(f".{path.name}.tmp")
@@ -734,10 +740,7 @@ def _write_summary(path: Path, fields: dict[str, Any], journal: Journal, files: 
         fh.write("{\n")
         for key, value in fields.items():
             fh.write(f"  {json.dumps(key)}: {json.dumps(value)},\n")
-        for key, items in (
-            ("files", _names(journal.files_path) if files else iter(())),
-            ("leaves", journal.hex_leaves()),
-        ):
+        for key, items in (("files", names), ("leaves", leaves)):
             first = next(items, None)
             if first is None:
                 fh.write(f'  "{key}": []')
@@ -757,6 +760,174 @@ def _names(path: Path) -> Iterator[str]:
     with path.open(encoding="utf-8") as fh:
         for line in fh:
             yield line.rstrip("\n")
+
+
+# --- the forms of a batch issued before ----------------------------------------------------------------
+
+
+def add_forms(
+    out_dir: Path,
+    summary: BatchSummary,
+    *,
+    files: bool,
+    archive: bool,
+    progress: Progress = _no_progress,
+) -> tuple[BatchSummary, tuple[str, ...]]:
+    """Write the forms asked for that a completed batch lacks, from its documents, and record them in its
+    summary: the archive from its files, or its files from its archive. Nothing is sent to the ledger.
+
+    Each document is checked against the summary before it is copied (its merkle root, and its target hash
+    against the summary's leaf in the same place), so a changed or missing file stops this with its name
+    and leaves the batch as it was. The new form is on disk (synced) before the summary names it; a crash
+    before that leaves the summary as it was, and the same command writes the form again.
+    """
+    summary_path = out_dir / f"batch-{summary.root[2:18]}.json"
+    want_archive = archive and summary.archive is None
+    want_files = files and not summary.files
+    if not want_archive and not want_files:
+        return summary, ()
+    if want_files and summary.archive is None:
+        raise ConfigError(
+            f"批次 {summary.root} 既无证书文件也无归档，无法补写 / batch {summary.root} has neither "
+            f"document files nor an archive in {out_dir}: there is nothing to write them from"
+        )
+    fields = summary.model_dump(exclude={"files", "leaves"})
+    added: list[str] = []
+    names: Iterator[str] = iter(summary.files)
+    try:
+        if want_archive:
+            fields["archive"] = _archive_from_files(out_dir, summary, progress)
+            added.append("archive")
+        if want_files:
+            names_path = _files_from_archive(out_dir, summary, progress)
+            names = _names(names_path)
+            added.append("files")
+        os.sync()  # the new form is whole on disk before the summary names it
+        _write_summary(summary_path, fields, names, iter(summary.leaves))
+    except OSError as exc:
+        raise ConfigError(
+            f"批次 {summary.root} 已颁发，但补写文件失败，请排除后重新运行同一命令 / batch {summary.root} is "
+            f"issued, but writing its {' and '.join(added) or 'documents'} in {out_dir} failed "
+            f"({exc.strerror or exc}); fix that and run the same command again"
+        ) from exc
+    finally:
+        (out_dir / f".{summary_path.stem}.files").unlink(missing_ok=True)
+    return read_summary_head(summary_path), tuple(added)
+
+
+def _checked(document: bytes, where: str, root_tail: bytes, leaf: str | None) -> bytes:
+    """`document` (one line, with its newline), once its root and target hash are those of the summary."""
+    if not document.endswith(root_tail):
+        raise ConfigError(
+            f"{where} 不是本批次的证书（默克尔根不符）/ {where} is not a document of this batch (its merkle root "
+            "differs from the summary's); restore it from a copy, or issue the forms another time"
+        )
+    if leaf is not None and _target_of(document) != leaf[2:]:
+        raise ConfigError(
+            f"{where} 与批次摘要不符（目标哈希不同）/ {where} does not match the batch summary (its target hash "
+            "is not the summary's leaf in its place); restore it from a copy"
+        )
+    return document
+
+
+_TARGET = b'"targetHash": "'
+
+
+def _target_of(document: bytes) -> str:
+    at = document.rfind(_TARGET)
+    return document[at + len(_TARGET) : at + len(_TARGET) + 64].decode("ascii", "replace") if at >= 0 else ""
+
+
+def _archive_from_files(out_dir: Path, summary: BatchSummary, progress: Progress) -> str:
+    """The batch's archive, written from its document files in the summary's order; its name."""
+    name = f"batch-{summary.root[2:18]}.jsonl"
+    part = out_dir / f".{name}.part"
+    root_tail = f'"merkleRoot": "{summary.root[2:]}"}}}}\n'.encode()
+    leaves: Iterator[str | None] = iter(summary.leaves) if summary.leaves else itertools.repeat(None)
+    count = 0
+    try:
+        with part.open("wb") as bundle:
+            for file_name, leaf in zip(summary.files, leaves, strict=False):
+                path = out_dir / file_name
+                try:
+                    document = path.read_bytes()
+                except FileNotFoundError:
+                    raise ConfigError(
+                        f"{path} 缺失，无法写出归档 / {path} is missing: the archive cannot be written "
+                        "without every document; restore it from a copy"
+                    ) from None
+                bundle.write(_checked(document, str(path), root_tail, leaf))
+                count += 1
+                if count % _PROGRESS_EVERY == 0:
+                    progress("archive", count, summary.count)
+            bundle.flush()
+            os.fsync(bundle.fileno())
+        if count != summary.count:
+            raise ConfigError(f"the summary of batch {summary.root} names {count} files, not {summary.count}")
+    except BaseException:
+        part.unlink(missing_ok=True)
+        raise
+    os.replace(part, out_dir / name)
+    progress("archive", count, summary.count)
+    return name
+
+
+def _files_from_archive(out_dir: Path, summary: BatchSummary, progress: Progress) -> Path:
+    """The batch's document files, written from its archive, named as the issuance names them; the path
+    of a file listing their names in order."""
+    assert summary.archive is not None
+    archive = out_dir / summary.archive
+    root_tail = f'"merkleRoot": "{summary.root[2:]}"}}}}\n'.encode()
+    entries = bytearray()  # as in the first pass: a file name's digest and its row, for repeated names
+    try:
+        with archive.open("rb") as fh:
+            for count, line in enumerate(fh):
+                name = _file_name_of(line, f"{archive}:{count + 1}")
+                entries += hashlib.blake2b(name.encode(), digest_size=16).digest() + count.to_bytes(4, "big")
+    except FileNotFoundError:
+        raise ConfigError(
+            f"{archive} 缺失，无法写出证书文件 / {archive} is missing: the document files cannot be written "
+            "without it; restore it from a copy"
+        ) from None
+    renamed = set(_later_repeats(entries))
+    del entries
+    names_path = out_dir / f".batch-{summary.root[2:18]}.files"
+    leaves: Iterator[str | None] = iter(summary.leaves) if summary.leaves else itertools.repeat(None)
+    directory = os.open(out_dir, os.O_RDONLY)
+    count = 0
+    try:
+        with archive.open("rb") as fh, names_path.open("w", encoding="utf-8") as names:
+            for i, (line, leaf) in enumerate(zip(fh, leaves, strict=False)):
+                where = f"{archive}:{i + 1}"
+                document = _checked(line, where, root_tail, leaf)
+                name = _file_name_of(document, where)
+                if i in renamed:
+                    name = name[:-5] + f"-{_target_of(document)[:8]}.json"
+                fd = os.open(name, _WRITE_FLAGS, 0o644, dir_fd=directory)
+                try:
+                    _write_all(fd, document)
+                finally:
+                    os.close(fd)
+                names.write(name + "\n")
+                count = i + 1
+                if count % _PROGRESS_EVERY == 0:
+                    progress("write", count, summary.count)
+        os.fsync(directory)
+    finally:
+        os.close(directory)
+    if count != summary.count:
+        raise ConfigError(f"{archive} holds {count} documents, not the batch's {summary.count}")
+    progress("write", count, summary.count)
+    return names_path
+
+
+def _file_name_of(document: bytes, where: str) -> str:
+    """The file name the issuance gives a document: its certificate number, made safe."""
+    try:
+        number = unsalt_value(json.loads(document)["data"]["id"])
+    except (ValueError, KeyError, TypeError) as exc:
+        raise ConfigError(f"{where} 不是证书 / {where} is not a certificate: {exc}") from None
+    return safe_file_name(str(number))
 
 
 # Documents are written in place: no temporary file and rename each. The journal keeps every document until
@@ -908,6 +1079,120 @@ def _preview_of(registry: Registry, signer: LocalAccount, state: BatchState) -> 
         scope_id=state.scope_id,
         count=state.count,
         valid_until_date=state.valid_until_date,
+    )
+
+
+@dataclass(frozen=True)
+class DryRun:
+    """What `dry_run_results_file` found: the preview, and what the issuance would do with the file now.
+
+    `status` is "new" (the first pass ran in memory: `root` is the root of this run's salts, and a real
+    run salts afresh, so its root differs), "resume" (a journal names the root a real run would send) or
+    "done" (the batch is issued already: `root` is on the ledger, and `missing` the forms asked for that a
+    real run would add from its documents).
+    """
+
+    preview: IssuePreview
+    status: str
+    batch_id: str
+    root: str
+    count: int
+    document_bytes: int = 0  # the documents' text up to their proofs, as the journal would hold it
+    missing: tuple[str, ...] = ()
+
+
+class _Discard:
+    """A spool that counts what it is given and keeps none of it."""
+
+    def __init__(self) -> None:
+        self.size = 0
+
+    def write(self, data: bytes) -> int:
+        self.size += len(data)
+        return len(data)
+
+
+def dry_run_results_file(
+    registry: Registry,
+    signer: LocalAccount,
+    results: Path,
+    out_dir: Path,
+    *,
+    identity_location: str,
+    file_format: ResultsFormat | None = None,
+    horizon_years: int = VALID_UNTIL_HORIZON_YEARS,
+    batches_dir: Path | None = None,
+    files: bool = True,
+    archive: bool = False,
+) -> DryRun:
+    """`issue_results_file` up to the ledger, writing nothing and sending nothing.
+
+    A batch not started yet goes through the first pass in memory: every row read and checked, salted and
+    hashed, the merkle tree built (32 bytes a certificate, as a real run keeps); the documents' text is
+    counted, not kept. A batch started or issued before is read from its journal or its summary, as the real
+    run would, and a batch tied to another output directory is refused as the real run refuses it.
+    """
+    agency = signer_agency(registry, signer)
+    batch_id = _file_batch_id(results, registry, agency.id, identity_location)
+    marker = batches_dir / f"{batch_id}.json" if batches_dir is not None else None
+    if marker is not None and marker.exists():
+        _claim(marker, out_dir, results)  # refuses another directory; writes nothing for this one
+    journal = Journal(out_dir / JOURNAL_DIR, batch_id)
+    context = IssueContext(agency=agency, chain_id=registry.domain.chain_id, registry=registry.address)
+    done = _completed(out_dir, batch_id) if out_dir.is_dir() else None
+    if done is not None:
+        preview = _preview_of(registry, signer, _state_of_summary(done, context, results, file_format))
+        missing = tuple(
+            form
+            for form, wanted, present in (
+                ("archive", archive, done.archive),
+                ("files", files, bool(done.files)),
+            )
+            if wanted and not present
+        )
+        return DryRun(preview, "done", batch_id, done.root, done.count, missing=missing)
+    if journal.state_path.exists():
+        state = journal.state()
+        assert state is not None
+        return DryRun(_preview_of(registry, signer, state), "resume", batch_id, state.root, state.count)
+    sink = _Discard()
+    try:
+        with results.open("rb") as source:
+            leaves, state = _first_pass(
+                source, results, cast(IO[bytes], sink), context, identity_location,
+                file_format or _format_of(results), horizon_years, _no_progress,
+            )  # fmt: skip
+    except OSError as exc:
+        raise DocumentError(f"cannot read results file {results}: {exc.strerror or exc}") from exc
+    tree, _ = build_tree(leaves)
+    root = "0x" + tree.root.hex()
+    del tree, leaves
+    preview = _preview_of(registry, signer, state)
+    return DryRun(preview, "new", batch_id, root, state.count, document_bytes=sink.size)
+
+
+def _state_of_summary(
+    summary: BatchSummary, context: IssueContext, results: Path, file_format: ResultsFormat | None
+) -> BatchState:
+    """The state a completed batch was issued under, for its preview: the summary's, with the kind,
+    occupation, level and validity of the file's first row (one session: every row has the same)."""
+    rows = iter_results(results, context=context, file_format=file_format or _format_of(results))
+    try:
+        _, first = next(rows)
+    except ResultsFileError as exc:
+        raise DocumentError(f"cannot read results file {results}: {exc.problems[0].message}") from None
+    del rows  # the rest is not read: the file was issued whole
+    return BatchState(
+        batch_id=summary.batch_id,
+        root=summary.root,
+        count=summary.count,
+        agency_id=summary.agency_id,
+        scope_id=summary.scope_id,
+        valid_until=summary.valid_until,
+        kind=first.kind,
+        occupation_code=first.occupation_code,
+        level=first.level,
+        valid_until_date=first.valid_until,
     )
 
 

@@ -8,6 +8,7 @@
 - `LEVEL_NAMES`: levels by kind of certificate, by their Chinese names (see `credreg.documents.scopes` for
   why every kind uses levels 1 (highest) to 5).
 - `FIELD_LABELS`: certificate fields by the names people know (身份证号, not `recipient.idNumber`).
+- `ISSUE_MESSAGES`: what `credreg issue` says of a batch issued before and of a dry run.
 - `AGENCY_STATES`, `VERDICTS`, `NOTES`: the standing of an agency, the verification verdict codes, and
   remarks shown beside a verdict (e.g. the agency is suspended now).
 - `OUTCOMES`, `CODES`, `STEPS`, `STEP_STATUS`, `STEP_REASONS`, `PHRASES`, `LEDGER_VERDICTS`: what a
@@ -375,6 +376,39 @@ NOTES: Final[dict[str, Words]] = {
         "颁发机构不在您的信任列表中，请向主管部门核实",
         "the issuing agency is not on your trust list; check with the governor",
     ),
+}
+
+
+# What `credreg issue` says of a batch issued before, and of a dry run (templates for `str.format`).
+ISSUE_MESSAGES: Final[dict[str, Words]] = {
+    "already-issued": Words(
+        "已颁发：此文件即批次 {root}（{count} 张证书，在 {out}），无需再做",
+        "already issued: this file is batch {root} ({count} certificates in {out}); nothing to do",
+    ),
+    "forms-added": Words(
+        "此文件即已颁发的批次 {root}，未向账本再发送任何内容；已按本批证书补写：{zh}",
+        "this file is batch {root}, issued before: nothing was sent to the ledger again; wrote its {en} "
+        "from the batch's own documents",
+    ),
+    "dry-run-new": Words(
+        "试运行：已读取、校验并加盐哈希 {count} 张证书，默克尔根为 {root}（正式颁发会重新加盐，根将不同）；"
+        "证书正文约 {mb} MB；未写入、未发送任何内容",
+        "dry run: read, checked, salted and hashed {count} certificates; their merkle tree's root is {root} "
+        "(a real run salts them afresh, so its root will differ); about {mb} MB of certificate text; "
+        "nothing was written, and nothing was sent",
+    ),
+    "dry-run-resume": Words(
+        "试运行：此批次已开始，正式运行将续办并使用日志中的根 {root}（{count} 张证书）；未写入、未发送任何内容",
+        "dry run: this batch was started before; a real run resumes it under the root its journal names, "
+        "{root} ({count} certificates); nothing was written, and nothing was sent",
+    ),
+    "dry-run-done": Words(
+        "试运行：此文件即已颁发的批次 {root}（{count} 张证书），未发送任何内容，正式运行也不会再发送{zh}",
+        "dry run: this file is batch {root}, issued before ({count} certificates): nothing was sent, and a "
+        "real run sends nothing again{en}",
+    ),
+    "form-archive": Words("归档", "archive"),
+    "form-files": Words("逐张证书文件", "document files"),
 }
 
 
@@ -984,6 +1018,7 @@ __all__ = [
     "EVENTS",
     "EVENT_FIELDS",
     "FIELD_LABELS",
+    "ISSUE_MESSAGES",
     "KIND_NAMES",
     "LEDGER_VERDICTS",
     "LEVEL_NAMES",

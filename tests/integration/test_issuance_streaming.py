@@ -239,6 +239,8 @@ elif point == "writing":
     issuance.finish_document = dying(issuance.finish_document)
 elif point == "summary":
     issuance._write_summary = dying(issuance._write_summary)
+elif point == "adding the archive":
+    issuance._checked = dying(issuance._checked)
 sys.exit(main(sys.argv[3:]))
 """
 

@@ -31,6 +31,7 @@ from credreg.cli.safe_cmds import UnsignedTxOption, write_unsigned_tx
 from credreg.errors import ChainUnreachable, ConfigError, DocumentError
 from credreg.labels import (
     AGENCY_STATES,
+    ISSUE_MESSAGES,
     KIND_NAMES,
     NOTES,
     VERDICTS,
@@ -78,7 +79,12 @@ def issue(
     ] = None,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Issue without asking (for scripts).")] = False,
     dry_run: Annotated[
-        bool, typer.Option("--dry-run", help="Show what would be issued, and send nothing.")
+        bool,
+        typer.Option(
+            "--dry-run",
+            help="Go through the issuance up to the ledger (read, check, salt, hash, build the tree) and "
+            "show what would be issued and the root computed; write nothing, send nothing.",
+        ),
     ] = False,
     vc: Annotated[
         bool,
@@ -118,8 +124,10 @@ def issue(
     """Agency: issue every certificate of a results file as one batch (one root on the ledger).
 
     First shows the agency (of the signer key), the scope, the count and the validity, and asks to
-    confirm; --yes skips the question, --dry-run only shows. All or nothing: if anything fails, run the
-    same command again; it resumes, never issues twice.
+    confirm; --yes skips the question; --dry-run salts and hashes every certificate and shows the root it
+    computed, writing and sending nothing. All or nothing: if anything fails, run the
+    same command again; it resumes, never issues twice. Run on a batch issued before with --archive (or
+    without --no-files), it writes the form the batch lacks from its documents, sending nothing.
     With --service URL the service sends the transaction and can then answer for each certificate.
     Memory stays bounded whatever the batch's size (a million certificates take under 200 MB).
     Example: credreg issue results.csv --out certificates/ -k agency-signer.json
@@ -129,7 +137,7 @@ def issue(
     from credreg.cli import service_client
     from credreg.cli.batch_cmds import sign_upload
     from credreg.documents.wrap import load_document
-    from credreg.issuance import issue_results_file, preview_results_file
+    from credreg.issuance import dry_run_results_file, issue_results_file, preview_results_file
 
     st = state(ctx)
     if vc and (vc_key is None or service is None):
@@ -151,18 +159,29 @@ def issue(
     registry = st.registry()
     signer = load_account(st, keystore, dev_account, role="agency signer")
     horizon = st.settings.valid_until_horizon_years
-    if dry_run or (not yes and not sys.stdin.isatty()):
+    location = identity_location or os.environ.get(IDENTITY_ENV) or "localhost"
+    if dry_run:
+        tried = dry_run_results_file(
+            registry, signer, results, out, identity_location=location, horizon_years=horizon,
+            batches_dir=st.settings.data_dir / "batches", files=files, archive=archive,
+        )  # fmt: skip
+        _show_preview(ctx, tried.preview)
+        said = ISSUE_MESSAGES[f"dry-run-{tried.status}"]
+        forms = [ISSUE_MESSAGES[f"form-{form}"] for form in tried.missing]
+        zh = f"，只会补写{'与'.join(w.zh for w in forms)}" if forms else ""
+        en = f"; it only writes its {' and '.join(w.en for w in forms)}" if forms else ""
+        mb = f"{tried.document_bytes / 1e6:,.1f}"
+        for text in (said.zh, said.en):
+            console.print(text.format(root=tried.root, count=tried.count, mb=mb, zh=zh, en=en))
+        return
+    if not yes and not sys.stdin.isatty():
         _show_preview(ctx, preview_results_file(registry, signer, results, horizon_years=horizon))
-        if dry_run:
-            console.print("试运行，未发送任何内容 / dry run: nothing was sent")
-            return
         raise ConfigError(
             "无法在此确认（没有终端）：核对以上信息后加 --yes 颁发，或加 --dry-run 只查看 / "
             "cannot ask for confirmation here (no terminal): check the above and pass --yes to issue, "
             "or --dry-run to only look"
         )
     relayer = load_account(st, relayer_keystore, None, role="relayer") if relayer_keystore else signer
-    location = identity_location or os.environ.get(IDENTITY_ENV) or "localhost"
     with Progress(
         TextColumn("{task.description:<10}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
         TimeElapsedColumn(), console=err_console, transient=True,
@@ -202,10 +221,20 @@ def issue(
         documents = [(out / name, load_document(_read(out / name))) for name in s.files]
         written = write_batch_vcs(service, issuer_key, documents, out / "vc")
         console.print(f"  {len(written)} VC 2.0 file(s) in {out / 'vc'}/, signed by {issuer_key.did}")
+    if outcome.already_done and outcome.added:
+        forms = [ISSUE_MESSAGES[f"form-{form}"] for form in outcome.added]
+        said = ISSUE_MESSAGES["forms-added"]
+        console.print(said.zh.format(root=s.root, zh="、".join(w.zh for w in forms)))
+        console.print(said.en.format(root=s.root, en=" and ".join(w.en for w in forms)))
+        if s.archive and "archive" in outcome.added:
+            console.print(f"  archive {out / s.archive} (one certificate a line)")
+        if "files" in outcome.added:
+            console.print(f"  documents in {out}/ (summary batch-{s.root[2:18]}.json)")
+        return
     if outcome.already_done:
-        console.print(
-            f"already issued: this file is batch {s.root} ({s.count} certificates in {out}); nothing to do"
-        )
+        said = ISSUE_MESSAGES["already-issued"]
+        console.print(f"{said.zh.format(root=s.root, count=s.count, out=out)}")
+        console.print(f"{said.en.format(root=s.root, count=s.count, out=out)}")
         return
     console.print(
         f"{'resumed and ' if outcome.resumed else ''}issued {s.count} certificate(s) under root {s.root}"
