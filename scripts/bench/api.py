@@ -34,9 +34,20 @@ from credreg.verify import verify_documents
 
 
 @contextlib.contextmanager
-def api_server(s: Setup, work: Path, deadline: Deadline) -> Iterator[str]:
+def api_server(
+    s: Setup, work: Path, deadline: Deadline, *, workers: int = API_SERVER_WORKERS, name: str = "api"
+) -> Iterator[str]:
     """`credreg serve` in its own process on a free loopback port, against the bench chain."""
-    data_dir = work / "api"
+    with serve_process(s, work, deadline, workers=workers, name=name) as (url, _):
+        yield url
+
+
+@contextlib.contextmanager
+def serve_process(
+    s: Setup, work: Path, deadline: Deadline, *, workers: int = API_SERVER_WORKERS, name: str = "api"
+) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """`api_server`, with the process (with one worker, the process that answers)."""
+    data_dir = work / name
     data_dir.mkdir(parents=True, exist_ok=True)
     s.manifest.save(data_dir / "deployment.json")
     port = free_port()
@@ -50,7 +61,7 @@ def api_server(s: Setup, work: Path, deadline: Deadline) -> Iterator[str]:
     log_path = data_dir / "serve.log"
     with log_path.open("wb") as log_file:
         process = subprocess.Popen(
-            [sys.executable, "-m", "credreg.cli", "serve", "--workers", str(API_SERVER_WORKERS)],
+            [sys.executable, "-m", "credreg.cli", "serve", "--workers", str(workers)],
             cwd=work,
             env=env,
             stdout=log_file,
@@ -60,7 +71,7 @@ def api_server(s: Setup, work: Path, deadline: Deadline) -> Iterator[str]:
         url = f"http://127.0.0.1:{port}"
         try:
             wait_ready(url, process, log_path, min(90.0, deadline.left()))
-            yield url
+            yield url, process
         finally:
             stop_process(process)
 
@@ -293,5 +304,120 @@ def measure_verify_api(
                 "runs": _summary(batched),
                 "p99_ms_per_request": median([percentile(r.latencies_ms, 0.99) for r in batched]),
             },
+        ),
+    ]
+
+
+# --- a national batch's leaves uploaded to the service in parts -------------------------------------------
+
+#: Leaves of the uploaded batch: a national batch, and a few parts' worth with --quick.
+UPLOAD_LEAVES = {"full": 1_000_000, "quick": 25_000}
+UPLOAD_MEMORY_TARGET_MB = 300  # issue 15: a national batch in bounded memory
+
+
+def _proc_mb(pid: int, field: str) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1]) / 1024
+    raise RuntimeError(f"no {field} in /proc/{pid}/status")
+
+
+def _proc_cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of process `pid` (fields 14 and 15 of /proc/pid/stat)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def measure_batch_upload(
+    s: Setup, cfg: Config, work: Path, deadline: Deadline, log: Callable[[str], None]
+) -> list[Row]:
+    """A batch's leaves (1,000,000 in the full run) uploaded in parts to `credreg serve --workers 1` (SQLite),
+    checked and listed: the service's peak resident memory and its rate, leaves per second of the whole
+    upload and per CPU-second of the service's own process (the machine is shared: the CPU time is the
+    steadier figure)."""
+    from credreg.documents.merkle import MerkleTree
+    from credreg.registry import Relayer, sign_batch_leaves
+
+    count = UPLOAD_LEAVES.get(cfg.name, UPLOAD_LEAVES["quick"])
+    leaves = ["0x" + os.urandom(32).hex() for _ in range(count)]
+    root = "0x" + MerkleTree(bytes.fromhex(x[2:]) for x in leaves).root.hex()
+    Relayer(s.registry, s.relayer).issue(
+        s.registry.sign_issue(s.signer, s.registry.issue_request(root, s.scope_id))
+    )
+    body = sign_batch_leaves(s.signer, s.registry.domain, s.agency_id, root, leaves).model_dump(mode="json")
+    del body["leaves"], body["type"]
+    body["count"] = count
+    with serve_process(s, work, deadline, workers=1, name="upload") as (url, process):
+        pid = process.pid
+        with httpx.Client(base_url=url, timeout=600) as client:
+            # Warm up on a small batch, then measure from the service's resident size after it.
+            small = ["0x" + os.urandom(32).hex() for _ in range(20)]
+            small_root = "0x" + MerkleTree(bytes.fromhex(x[2:]) for x in small).root.hex()
+            Relayer(s.registry, s.relayer).issue(
+                s.registry.sign_issue(s.signer, s.registry.issue_request(small_root, s.scope_id))
+            )
+            warm = sign_batch_leaves(s.signer, s.registry.domain, s.agency_id, small_root, small)
+            warm_body = warm.model_dump(mode="json")
+            del warm_body["leaves"], warm_body["type"]
+            started = client.post("/v1/batches/uploads", json=warm_body | {"count": len(small)}).json()
+            client.put(f"{started['location']}/parts/1", json={"leaves": small}).raise_for_status()
+            client.post(f"{started['location']}/complete").raise_for_status()
+            baseline = _proc_mb(pid, "VmRSS")
+            cpu_before = _proc_cpu_seconds(pid)
+            began = time.perf_counter()
+            state = client.post("/v1/batches/uploads", json=body)
+            state.raise_for_status()
+            upload = state.json()
+            per, total = int(upload["part_leaves"]), int(upload["parts_total"])
+            for n in range(1, total + 1):
+                deadline.check("the batch upload")
+                client.put(
+                    f"{upload['location']}/parts/{n}", json={"leaves": leaves[(n - 1) * per : n * per]}
+                ).raise_for_status()
+            sent = time.perf_counter() - began
+            done = client.post(f"{upload['location']}/complete")
+            done.raise_for_status()
+            seconds = time.perf_counter() - began
+            cpu = _proc_cpu_seconds(pid) - cpu_before
+            peak = _proc_mb(pid, "VmHWM")
+            if done.json()["added"] != count:
+                raise RuntimeError(f"the service listed {done.json()['added']} of {count} leaves")
+            probe = client.get(f"/v1/credentials/{leaves[count // 2]}")
+            if probe.status_code != 200 or probe.json().get("valid") is not True:
+                raise RuntimeError(f"a leaf of the uploaded batch does not verify: {probe.text[:300]}")
+    rate = count / seconds
+    log(
+        f"  batch upload of {count:,} leaves in {total} parts of {per:,}: {seconds:.1f} s ({rate:,.0f} leaves/s, "
+        f"{count / cpu:,.0f} per service CPU-second), service peak {peak:.0f} MB ({peak - baseline:+.0f} MB)"
+    )
+    judge = "" if cfg.name == "full" else f"--quick: {count:,} leaves, not a national batch"
+    label = f"POST /v1/batches/uploads of {count:,} leaves, credreg serve --workers 1, SQLite"
+    detail = {
+        "leaves": count,
+        "parts": total,
+        "part_leaves": per,
+        "seconds": seconds,
+        "seconds_sending_parts": sent,
+        "seconds_checking_and_listing": seconds - sent,
+        "service_cpu_seconds": cpu,
+        "leaves_per_service_cpu_second": count / cpu if cpu else None,
+        "service_rss_before_mb": baseline,
+        "service_peak_rss_mb": peak,
+        "service_growth_mb": peak - baseline,
+        "basis": "the service's own process: /proc/<pid>/status VmHWM (peak resident size since it started) "
+        "and /proc/<pid>/stat CPU time; an httpx client in the benchmark process on loopback",
+    }
+    return [
+        Row("upload.national", "service", label + ", leaves/s", "leaves/s", rate, detail=detail),
+        Row(
+            "upload.national_memory",
+            "service",
+            label + ": the service's peak resident memory",
+            "MB",
+            peak,
+            targets=[
+                check(f"< {UPLOAD_MEMORY_TARGET_MB} MB", peak, lambda v: v < UPLOAD_MEMORY_TARGET_MB, judge)
+            ],
+            detail={"service_growth_mb": peak - baseline, "service_rss_before_mb": baseline},
         ),
     ]

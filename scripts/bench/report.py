@@ -200,6 +200,10 @@ ROW_SKELETON: dict[str, tuple[tuple[str, str, str, str], ...]] = {
         ("cli.verify_one", "command line", "credreg verify one.json, its ledger read included", "s"),
         ("verify.cli_bulk", "verification", "credreg verify over many files", "docs/s"),
     ),
+    "batch_upload": (
+        ("upload.national", "service", "POST /v1/batches/uploads of a national batch, leaves/s", "leaves/s"),
+        ("upload.national_memory", "service", "POST /v1/batches/uploads: the service's peak memory", "MB"),
+    ),
     "audit": (
         ("audit.replay_rate", "audit", "replay the ledger", "events/s"),
         ("audit.peak_memory", "audit", "replay peak memory (whole process RSS)", "MB"),

@@ -18,6 +18,7 @@ from typing import Any
 import bench
 from bench import audit, audit_scale, gas, wrap
 from bench.api import (
+    measure_batch_upload,
     measure_verify_api,
 )
 from bench.audit import (
@@ -136,6 +137,7 @@ def run(
                     else not_measured(ROW_SKELETON["cli"], "no issued documents")
                 ),
             )
+            section("batch_upload", lambda: measure_batch_upload(s, cfg, work, deadline, log))
             ledgers: list[BuiltLedger] = []
 
             def audit_rows() -> list[Row]:

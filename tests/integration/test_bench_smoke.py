@@ -37,6 +37,8 @@ OTHER_ROWS = (
     "verify.api_p50",
     "verify.api_p99",
     "verify.api_lists",
+    "upload.national",
+    "upload.national_memory",
     "verify.cli_bulk",
     "cli.help",
     "cli.verify_one",
