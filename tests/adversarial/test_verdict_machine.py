@@ -6,8 +6,9 @@ suspend and reinstate any hash of their own trees (also hashes they embedded fro
 statuses in other agencies' namespaces; the governor changes statuses and suspends, reinstates and revokes
 agencies (with a cut-off in the past); signer keys are reported compromised; time moves on. A reference model
 (verdict_model.py) says what each step must do: succeed, or revert with which error. After every step, for
-every certificate issued so far, queried under every agency, the contract's `credentialStatus`, the model and
-the audit replay's verdict agree, and so do the registry's and each agency's OpenAttestation store's
+every certificate issued so far, queried under every agency, the contract's `credentialStatus` (read through the
+status reader, whose answers are checked byte for byte against one call a query), the model and the audit
+replay's verdict agree, and so do the registry's and each agency's OpenAttestation store's
 `isIssued` / `isRevoked` and the raw `statusOf` for every hash seen, in every namespace; the audit finds
 nothing.
 
@@ -37,6 +38,7 @@ from hypothesis.stateful import (
     rule,
     run_state_machine_as_test,
 )
+from support.status_reads import assert_reader_reads_as_single_calls
 from verdict_model import (
     ACTIONS,
     NOT_OWNER,
@@ -428,9 +430,11 @@ class VerdictMachine(RuleBasedStateMachine):
                         (agency_id, record.root, leaf, *proof), (agency_id, record.root, leaf, proof)
                     )
         asked = list(queries.values())
-        _, answers = self.registry.statuses(
-            [(a, hx(root), hx(leaf), [hx(p) for p in proof]) for a, root, leaf, proof in asked], at=head
-        )
+        status_queries = [(a, hx(root), hx(leaf), [hx(p) for p in proof]) for a, root, leaf, proof in asked]
+        _, answers = self.registry.statuses(status_queries, at=head)
+        # Read through the status reader's creation calls, which answer what one call a query answers.
+        assert self.registry.reader_refusal is None, self.registry.reader_refusal
+        assert_reader_reads_as_single_calls(self.registry, status_queries, head.number)
         for (agency_id, root, leaf, proof), chain in zip(asked, answers, strict=True):
             model = self.model.verdict(agency_id, root, leaf, proof, head.timestamp)
             audit = ledger.verdict(agency_id, hx(root), hx(leaf), [hx(p) for p in proof], head.timestamp)

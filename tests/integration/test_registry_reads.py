@@ -60,6 +60,8 @@ def test_batched_statuses_equal_one_call_each(deployed: Deployed, issued: Issued
     head, states = deployed.registry.statuses(queries)
     assert head == deployed.registry.latest_head()
     assert states == one_by_one
+    assert states == deployed.registry._statuses_pinned(queries, head.number), "one call a query"
+    assert deployed.registry.reader_refusal is None
     verdicts = [state.verdict for state in one_by_one]
     assert verdicts == [
         Verdict.VALID,
@@ -75,6 +77,7 @@ def test_statuses_keep_their_order_across_many_batches(
     deployed: Deployed, issued: Issued, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(registry_module, "STATUS_BATCH", 2)
+    monkeypatch.setattr(registry_module, "READER_ANSWERS", 2)
     queries = _queries(issued, deployed.agency_id) * 3
     _head, states = deployed.registry.statuses(queries)
     assert [s.record.root for s in states] == [q[1] for q in queries]
@@ -213,6 +216,7 @@ def test_reads_pinned_to_a_block_answer_for_it_and_refuse_it_once_replaced(
         reg.facts_at(issued, agencies=[d.agency_id])
     head, (gone,) = reg.statuses([query])
     assert (head, gone.verdict) == (reg.latest_head(), Verdict.NOT_ISSUED)
+    assert reg.reader_refusal is None, "read through the status reader"
 
 
 _PROBE = """

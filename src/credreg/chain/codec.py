@@ -254,9 +254,12 @@ class ContractCodec:
         self.functions: dict[str, FunctionSpec] = {}
         self._events: dict[str, _EventSpec] = {}
         self._topics: dict[str, str] = {}
+        self._constructor: FunctionSpec | None = None
         for entry in self.abi:
             if entry.get("type") == "function":
                 self.functions[entry["name"]] = _function_spec(entry)
+            elif entry.get("type") == "constructor":
+                self._constructor = _function_spec({**entry, "name": "constructor"})
             elif entry.get("type") == "event" and not entry.get("anonymous"):
                 topic = "0x" + keccak256(_signature(entry)).hex()
                 self._events[topic] = _event_spec(entry)
@@ -275,6 +278,22 @@ class ContractCodec:
 
         values = [abi_value(p, a) for p, a in zip(spec.inputs, args, strict=True)]
         return spec.selector + encode(list(spec.input_types), values).hex()
+
+    def creation_data(self, bytecode: str, *args: Any) -> str:
+        """`bytecode` followed by the constructor's `args` (0x-hex): a deployment's data, or a creation call's."""
+        spec = self._constructor
+        if spec is None:
+            if args:
+                raise ChainError("the contract's constructor takes no arguments")
+            return bytecode
+        if spec.quick_inputs is not None and len(args) == len(spec.quick_inputs):
+            quick = _encode_words(spec.quick_inputs, args)
+            if quick is not None:
+                return bytecode + quick
+        from eth_abi.abi import encode
+
+        values = [abi_value(p, a) for p, a in zip(spec.inputs, args, strict=True)]
+        return bytecode + encode(list(spec.input_types), values).hex()
 
     def decode_result(self, name: str, result: str) -> Any:
         """An eth_call's hex result, one value if the function returns one, else a list."""

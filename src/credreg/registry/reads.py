@@ -12,11 +12,11 @@ from __future__ import annotations
 import functools
 import threading
 from collections import OrderedDict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol, cast
 
-from credreg.chain.artifacts import load_artifact
+from credreg.chain.artifacts import Artifact, load_artifact
 from credreg.chain.codec import ContractCodec, checksum, hash32
 from credreg.chain.eip712 import Domain, IssueRequest, StatusAction, StatusChangeRequest
 from credreg.chain.manifest import Manifest
@@ -63,6 +63,18 @@ REGISTRY_CONTRACT = "CredentialRegistry"
 CONTRACT_VERSION = "2.0.0"
 # Calls per JSON-RPC batch: Besu serves up to 1,024 by default (--rpc-http-max-batch-size).
 STATUS_BATCH = 500
+# Call data per JSON-RPC batch, in hex digits: about 1 MB of request body (Besu and GoQuorum take 5 MiB).
+STATUS_BATCH_DATA = 1_000_000
+# Status reads are creation calls of contracts/readers/StatusReader.sol (never deployed), each answering many
+# queries. A creation call's code and arguments may be at most 49,152 bytes (EIP-3860) and what its
+# constructor returns at most 24,576 (EIP-170); an answer is 288 bytes, a query 4 words and its proof.
+STATUS_READER = "StatusReader"
+READER_CALL_BYTES = 49_152
+READER_ANSWER_BYTES = 288
+READER_ANSWERS = (24_576 - 64) // READER_ANSWER_BYTES
+READER_QUERY_WORDS = 4
+READER_FIXED_WORDS = 11  # the six arguments' head and the five arrays' lengths
+READER_GAS = 15_000_000
 # Blocks whose facts (agencies, scopes, signer keys, accreditations) are kept: the head and a few before it,
 # for requests still being answered at a block that has just been superseded.
 FACT_BLOCKS = 4
@@ -130,6 +142,8 @@ class Registry:
         self._head_hint: int | None = None
         self._facts: OrderedDict[str, _BlockFacts] = OrderedDict()
         self._facts_lock = threading.Lock()
+        #: Why the node is read one `credentialStatus` call a query, if it refused a status reader call.
+        self.reader_refusal: str | None = None
 
     @classmethod
     def connect(cls, rpc_url: str, manifest: Manifest, *, check: bool = True) -> Registry:
@@ -356,61 +370,158 @@ class Registry:
         agency_id, root, leaf, proof = query
         return self._eth_call("credentialStatus", [agency_id, root, leaf, list(proof)], block)
 
-    def _statuses(
-        self, queries: Sequence[StatusQuery], replies: Sequence[dict[str, Any]]
+    def _reader_chunks(self, queries: Sequence[StatusQuery]) -> Iterator[Sequence[StatusQuery]]:
+        """`queries` in runs that fit one reader call: its code and arguments within `READER_CALL_BYTES`, its
+        answer within `READER_ANSWERS`."""
+        room = (READER_CALL_BYTES - len(_reader().bytecode) // 2) // 32 - READER_FIXED_WORDS
+        start, words = 0, 0
+        for end, query in enumerate(queries):
+            size = READER_QUERY_WORDS + len(query[3])
+            if end > start and (end - start == READER_ANSWERS or words + size > room):
+                yield queries[start:end]
+                start, words = end, 0
+            words += size
+        if start < len(queries):
+            yield queries[start:]
+
+    def _reader_call(self, queries: Sequence[StatusQuery], block: int) -> tuple[str, list[Any]]:
+        """One creation call of `StatusReader` answering every query (see contracts/readers/StatusReader.sol)."""
+        reader = _reader()
+        ends, total = [], 0
+        for query in queries:
+            total += len(query[3])
+            ends.append(total)
+        data = _reader_codec().creation_data(
+            reader.bytecode,
+            self.address,
+            [q[0] for q in queries],
+            [q[1] for q in queries],
+            [q[2] for q in queries],
+            ends,
+            [word for q in queries for word in q[3]],
+        )
+        return ("eth_call", [{"data": data, "gas": hex(READER_GAS)}, hex(block)])
+
+    def _status_parts(self, queries: Sequence[StatusQuery], block: int) -> list[_StatusPart]:
+        """The requests answering `queries` at `block`: reader calls, or one `credentialStatus` call a query
+        once the node has refused the reader."""
+        if self.reader_refusal is not None:
+            return [_StatusPart([query], self._status_call(query, block), False) for query in queries]
+        return [
+            _StatusPart(chunk, self._reader_call(chunk, block), True)
+            for chunk in self._reader_chunks(queries)
+        ]
+
+    def _decode_states(
+        self,
+        queries: Sequence[StatusQuery],
+        answers: Iterable[str],
+        decoded: dict[tuple[str, str], CredentialState],
     ) -> list[CredentialState]:
         # The documents of one batch mostly get the same answer (valid, and the batch's record), so each
         # distinct answer is decoded once: 14 µs a reply less when all 500 of a batch agree.
-        decoded: dict[tuple[str, str], CredentialState] = {}
         states = []
-        for query, reply in zip(queries, replies, strict=True):
-            key = (query[1], self._result("credentialStatus", reply))
+        for query, answer in zip(queries, answers, strict=True):
+            key = (query[1], answer)
             state = decoded.get(key)
             if state is None:
                 state = decoded[key] = _credential_state(key[0], self._decode("credentialStatus", key[1]))
             states.append(state)
         return states
 
+    def _statuses(
+        self, queries: Sequence[StatusQuery], replies: Sequence[dict[str, Any]]
+    ) -> list[CredentialState]:
+        """The states in the replies to one `credentialStatus` call a query."""
+        return self._decode_states(queries, (self._result("credentialStatus", r) for r in replies), {})
+
+    def _reader_answers(self, count: int, reply: dict[str, Any]) -> list[str] | str:
+        """The `count` answers of a reader call's reply, each exactly what one `credentialStatus` call returns
+        (its 9 static words); or why the reply is unusable."""
+        result = reply.get("result")
+        if "error" in reply or not isinstance(result, str):
+            return f"it answered {reply.get('error', result)!r}"
+        size = 2 * READER_ANSWER_BYTES
+        if len(result) != 130 + size * count or result[2:130].lower() != f"{32:064x}{count:064x}":
+            return f"it answered {len(result) // 2 - 1} bytes for {count} queries"
+        return ["0x" + result[at : at + size] for at in range(130, len(result), size)]
+
     def _statuses_pinned(self, queries: Sequence[StatusQuery], block: int) -> list[CredentialState]:
         """`credentialStatus` calls at `block`, `STATUS_BATCH` to a JSON-RPC batch (one round trip each)."""
-        calls = [self._status_call(query, block) for query in queries]
-        results: list[CredentialState] = []
-        for start in range(0, len(calls), STATUS_BATCH):
-            replies = self._batch(calls[start : start + STATUS_BATCH], "credentialStatus batch")
-            results += self._statuses(queries[start : start + STATUS_BATCH], replies)
-        return results
+        parts = [_StatusPart([query], self._status_call(query, block), False) for query in queries]
+        return self._answer(parts, block)
+
+    def _answer(
+        self, parts: Sequence[_StatusPart], block: int, first: Sequence[dict[str, Any]] | None = None
+    ) -> list[CredentialState]:
+        """The states `parts` answer, sent in `_request_batches`; `first`: the replies to the first batch, if
+        already sent. Reader calls the node did not answer are made again one call a query, and once those
+        answer the node is taken to refuse reader calls (`reader_refusal`): the rest, and later reads, go
+        one call a query."""
+        decoded: dict[tuple[str, str], CredentialState] = {}
+        states: list[CredentialState] = []
+        for batch in _request_batches(parts):
+            if first is not None:
+                replies, first = first, None
+            elif self.reader_refusal is not None and batch[0].reader:
+                states += self._statuses_pinned([q for part in batch for q in part.queries], block)
+                continue
+            else:
+                replies = self._batch([part.request for part in batch], "credentialStatus batch")
+            answered: list[list[CredentialState] | None] = []
+            unanswered: list[StatusQuery] = []
+            refusal = None
+            for part, reply in zip(batch, replies, strict=True):
+                if not part.reader:
+                    answer = self._result("credentialStatus", reply)
+                    answered.append(self._decode_states(part.queries, [answer], decoded))
+                    continue
+                answers = self._reader_answers(len(part.queries), reply)
+                if isinstance(answers, str):
+                    answered.append(None)
+                    unanswered += part.queries
+                    refusal = answers
+                else:
+                    answered.append(self._decode_states(part.queries, answers, decoded))
+            again = iter(self._statuses_pinned(unanswered, block) if unanswered else [])
+            for part, got in zip(batch, answered, strict=True):
+                states += got if got is not None else [next(again) for _ in part.queries]
+            if refusal is not None:
+                self.reader_refusal = f"{self.url} does not answer status reader calls: {refusal}"
+        return states
 
     def statuses(
         self, queries: Sequence[StatusQuery], *, at: BlockHead | None = None
     ) -> tuple[BlockHead, list[CredentialState]]:
         """The credentials' statuses (`credentialStatus`), all at one block, and that block: `at`, or the latest.
 
-        The first batch of calls goes with a request for the block's header in one JSON-RPC batch. Pinned to
-        `at`, an answer from a block of another hash (`at` was replaced in a reorganisation) is refused with
-        `ChainError`. Unpinned, the calls are pinned to the block the previous read found at the head: while
-        no new block arrives that is one round trip; when one has, the calls are repeated at the new head, so
-        no answer is older than the latest block the node reported.
+        The queries are answered by the `StatusReader`'s creation code sent as `eth_call`s (never deployed),
+        each answering up to `READER_ANSWERS` queries; a node that refuses such calls gets one
+        `credentialStatus` call a query instead, from then on. The first JSON-RPC batch of calls goes with a
+        request for the block's header. Pinned to `at`, an answer from a block of another hash (`at` was
+        replaced in a reorganisation) is refused with `ChainError`. Unpinned, the calls are pinned to the
+        block the previous read found at the head: while no new block arrives that is one round trip; when
+        one has, the calls are repeated at the new head, so no answer is older than the latest block the node
+        reported.
         """
-        first = queries[:STATUS_BATCH]
         pinned = at.number if at is not None else self._head_hint
         if pinned is not None:
+            parts = self._status_parts(queries, pinned)
+            first = next(_request_batches(parts), [])
             header = ("eth_getBlockByNumber", [hex(pinned) if at is not None else "latest", False])
-            replies = self._batch(
-                [header] + [self._status_call(query, pinned) for query in first], "credentialStatus batch"
-            )
+            replies = self._batch([header] + [part.request for part in first], "credentialStatus batch")
             head = self._head_from(replies[0])
             if at is not None and head.hash != at.hash.lower():
                 raise ChainError(
                     f"block {at.number} on {self.url} is {head.hash} now, not {at.hash}: the chain was reorganised"
                 )
             if head.number == pinned:
-                states = self._statuses(first, replies[1:])
-                return head, states + self._statuses_pinned(queries[STATUS_BATCH:], pinned)
+                return head, self._answer(parts, pinned, replies[1:])
         else:
             head = self.latest_head()
         # Racing threads may set an older head here; the next read then simply takes one more round trip.
         self._head_hint = head.number
-        return head, self._statuses_pinned(queries, head.number)
+        return head, self._answer(self._status_parts(queries, head.number), head.number)
 
     def latest_head(self) -> BlockHead:
         return self.block_head("latest")
@@ -606,6 +717,40 @@ class Registry:
         from credreg.registry.requests import sign_status_change
 
         return sign_status_change(signer, self.domain, request, [hash32(p) for p in proof])
+
+
+@functools.cache
+def _reader() -> Artifact:
+    return load_artifact(STATUS_READER)
+
+
+@functools.cache
+def _reader_codec() -> ContractCodec:
+    return ContractCodec(_reader().abi)
+
+
+@dataclass(frozen=True, slots=True)
+class _StatusPart:
+    """One request of a status read and the queries it answers: a reader call, or one `credentialStatus`."""
+
+    queries: Sequence[StatusQuery]
+    request: tuple[str, list[Any]]
+    reader: bool
+
+
+def _request_batches(parts: Sequence[_StatusPart]) -> Iterator[list[_StatusPart]]:
+    """`parts` in JSON-RPC batches of at most `STATUS_BATCH` requests and about `STATUS_BATCH_DATA` of data."""
+    batch: list[_StatusPart] = []
+    size = 0
+    for part in parts:
+        data = len(part.request[1][0]["data"])
+        if batch and (len(batch) == STATUS_BATCH or size + data > STATUS_BATCH_DATA):
+            yield batch
+            batch, size = [], 0
+        batch.append(part)
+        size += data
+    if batch:
+        yield batch
 
 
 @dataclass
