@@ -20,6 +20,7 @@ from credreg.api.app import create_app
 from credreg.documents.merkle import MerkleTree
 from credreg.registry import Relayer, sign_batch_leaves
 from credreg.service import Service
+from credreg.service import uploads as uploads_module
 from credreg.service.db import BatchUpload, UploadLeaf
 
 PART = 100  # leaves a part holds in these tests
@@ -251,3 +252,24 @@ def test_an_agency_has_few_open_uploads_and_idle_ones_expire(desk: Desk) -> None
         assert session.get(BatchUpload, opened[0]["id"]) is None
     for upload in [*opened[1:], latest]:
         assert desk.client.delete(upload["location"]).status_code == 204
+
+
+def test_a_failure_while_listing_leaves_nothing_half_written(
+    desk: Desk, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root, leaves = _batch(desk.deployed, 120)
+    upload = _start(desk, root, leaves)
+    for n, part in enumerate(_parts(leaves), start=1):
+        assert _put(desk, upload, n, part).status_code == 200
+
+    def fail(*_: object) -> None:
+        raise RuntimeError("the disk filled up")  # after the leaves were inserted, in the same transaction
+
+    monkeypatch.setattr(uploads_module, "write_chunks", fail)
+    assert desk.client.post(f"{upload['location']}/complete").status_code == 500
+    _unknown(desk, leaves[0])
+    state = desk.client.get(upload["location"]).json()
+    assert (state["status"], state["received"]) == ("open", 120)
+    monkeypatch.undo()
+    assert desk.client.post(f"{upload['location']}/complete").json()["status"] == "listed"
+    assert desk.client.get(f"/v1/credentials/{leaves[0]}").status_code == 200
