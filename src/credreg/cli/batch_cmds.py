@@ -204,11 +204,13 @@ def send_in_parts(
             if len(part) == per or at == count - 1:
                 done += 1
                 _send_part(service, f"{location}/parts/{done}", part)
-                tell(f"已发送第 {done}/{total} 部分 / sent part {done} of {total}")
+                if done == total or done % max(1, total // 10) == 0:  # ten lines at most
+                    tell(f"已发送第 {done}/{total} 部分 / sent part {done} of {total}")
                 part = []
         if done != total:
             raise DocumentError(
-                f"the summary's leaves changed while they were sent ({done} of {total} parts)"
+                f"摘要的叶子在发送时发生了变化 / the summary's leaves changed while they were sent ({done} of "
+                f"{total} parts)"
             )
         state = call(service, "POST", f"{location}/complete", timeout=COMPLETE_SECONDS)
     return {

@@ -180,6 +180,8 @@ class Service:
             # Every route that reads the ledger checks again and answers 503 meanwhile; /readyz says why.
             log.warning("the ledger is not the manifest's, or cannot be checked yet: %s", exc)
         self.db.create_schema()
+        # Uploads left alone past their time to live go now, not when the next upload starts.
+        self.uploads.purge_expired()
         self._stop.clear()
         if self.settings.index_follower:
             self._spawn("credreg-index", self._follow_chain)
