@@ -35,6 +35,7 @@ from credreg.documents.wrap import (
     load_document,
 )
 from credreg.errors import ChainError, ChainUnreachable, DocumentError
+from credreg.hashes import with_0x
 from credreg.labels import NOTES
 from credreg.registry import (
     AgencyInfo,
@@ -239,10 +240,6 @@ class _Local:
         self.basics = basics
 
 
-def _hex0x(value: str) -> str:
-    return value if value.startswith("0x") else "0x" + value
-
-
 # Python's JSON reader and the hashing walk recurse; a hostile file nested thousands deep must not crash us.
 _TOO_DEEP = "nested too deeply to be a credreg document"
 
@@ -348,8 +345,8 @@ def _check_locally(
     done = steps.done
     done["format"] = _format_passed(binding.kind)
     basics: dict[str, Any] = {
-        "target_hash": _hex0x(binding.target_hash),
-        "merkle_root": _hex0x(binding.merkle_root),
+        "target_hash": with_0x(binding.target_hash),
+        "merkle_root": with_0x(binding.merkle_root),
         "kind": binding.kind,
         "chain_id": binding.chain_id,
         "registry": binding.registry,
@@ -561,7 +558,7 @@ def _judge(binding: DocumentBinding, state: CredentialState, facts: _Facts, now:
     record = state.record
     basics: dict[str, Any] = {}
     if state.verdict is Verdict.NOT_ISSUED:
-        steps.set("issued", StepStatus.INVALID, f"root {_hex0x(binding.merkle_root)} is not on the ledger")
+        steps.set("issued", StepStatus.INVALID, f"root {with_0x(binding.merkle_root)} is not on the ledger")
         return _Judgement(steps.done, basics, "not-issued", "nothing on the ledger to compare with")
     if state.verdict is Verdict.INVALID_PROOF:
         steps.set("merkle-proof", StepStatus.INVALID, "the ledger rejects the proof for this root")
@@ -745,7 +742,7 @@ class _Ledger:
             if failure is not None:
                 return _Answer(pending, [], None, failure)
             queries: list[StatusQuery] = [
-                (b.agency_id, _hex0x(b.merkle_root), b.target_hash, b.proof)
+                (b.agency_id, with_0x(b.merkle_root), b.target_hash, b.proof)
                 for b in (local.binding for _, local in pending)
             ]
             try:
@@ -848,8 +845,8 @@ def verify_offline(document: str | bytes | Mapping[str, Any]) -> VerificationRep
         code="offline",
         summary="The document is intact, but no ledger was consulted: it is not known to be issued.",
         steps=checked.steps.listed("no ledger consulted"),
-        target_hash=_hex0x(checked.binding.target_hash),
-        merkle_root=_hex0x(checked.binding.merkle_root),
+        target_hash=with_0x(checked.binding.target_hash),
+        merkle_root=with_0x(checked.binding.merkle_root),
         kind=checked.binding.kind,
     )
 

@@ -39,6 +39,7 @@ from credreg.documents._keccak import checksum_address, keccak256
 from credreg.documents.canonical import MAX_SAFE_INTEGER
 from credreg.documents.scopes import MAX_LEVEL, MIN_LEVEL, ScopeFormatError, check_occupation_code
 from credreg.errors import DocumentError
+from credreg.hashes import hash32, is_hash32_text
 
 __all__ = [
     "CERTIFICATE_KINDS",
@@ -167,9 +168,10 @@ def _occupation_code(value: str) -> str:
 
 
 def _bytes32(value: str) -> str:
-    if not re.fullmatch(r"0x[0-9a-fA-F]{64}", value):
+    # Only the boundary form: a certificate's hashes are written with "0x", unlike OpenAttestation's own.
+    if not is_hash32_text(value):
         raise ValueError(f"expected 0x and 64 hex digits, got {value!r}")
-    return value.lower()
+    return hash32(value)
 
 
 Text = Annotated[str, AfterValidator(_clean_text), Field(max_length=200)]
