@@ -33,6 +33,7 @@ from credreg.documents.wrap import (
     check_target_hash,
     document_data,
     load_document,
+    read_document_quickly,
 )
 from credreg.errors import ChainError, ChainUnreachable, DocumentError
 from credreg.hashes import with_0x
@@ -328,20 +329,54 @@ def _check_locally(
     proofs: _Proofs | None = None,
     reader: SaltedReader | None = None,
 ) -> _Local | VerificationReport:
-    steps = _Steps()
+    if reader is not None and isinstance(raw, str | bytes):
+        # Read by orjson, a document that passes every local check with its salted leaves all strings (the
+        # usual one) is checked 6 µs sooner; anything else is read again by `json`, whose reading decides.
+        quick = read_document_quickly(raw)
+        if quick is not None:
+            checked = _check_document(quick, registry, proofs, reader, quick=True)
+            if checked is not None:
+                return checked
     try:
         document = load_document(raw)
+    except DocumentError as exc:
+        return _malformed(str(exc))
+    except RecursionError:
+        return _malformed(_TOO_DEEP)
+    checked = _check_document(document, registry, proofs, reader, quick=False)
+    assert checked is not None
+    return checked
+
+
+def _malformed(reason: str) -> VerificationReport:
+    steps = _Steps()
+    steps.set("format", StepStatus.INVALID, reason)
+    return _report(steps, "malformed", skip_reason="the file could not be read")
+
+
+def _check_document(
+    document: WrappedDocument,
+    registry: LedgerReads | None,
+    proofs: _Proofs | None,
+    reader: SaltedReader | None,
+    *,
+    quick: bool,
+) -> _Local | VerificationReport | None:
+    """The local checks of a loaded document. `quick`: it was read by orjson, so return None at once for
+    anything but a pass with every salted leaf a string, the one case where orjson's reading is `json`'s."""
+    steps = _Steps()
+    try:
         # One walk unsalts the data (for the binding and the report's identity), hashes its fields and
         # lists their paths; anything unusual takes the separate steps, which name what is wrong.
         read = reader.read(document["data"]) if reader is not None else read_salted(document["data"])
+        if read is None and quick:
+            return None
         plain = read[0] if read is not None else document_data(document)
         binding = binding_from_document(document, plain)
     except DocumentError as exc:
-        steps.set("format", StepStatus.INVALID, str(exc))
-        return _report(steps, "malformed", skip_reason="the file could not be read")
+        return None if quick else _malformed(str(exc))
     except RecursionError:
-        steps.set("format", StepStatus.INVALID, _TOO_DEEP)
-        return _report(steps, "malformed", skip_reason="the file could not be read")
+        return None if quick else _malformed(_TOO_DEEP)
     done = steps.done
     done["format"] = _format_passed(binding.kind)
     basics: dict[str, Any] = {
@@ -367,16 +402,24 @@ def _check_locally(
             basics.update(_identity(plain))
             intact = check_target_hash(document, flat)
     except DocumentError as exc:
+        if quick:
+            return None
         steps.set("integrity", StepStatus.INVALID, str(exc))
         return _report(steps, "tampered", skip_reason="the document is not intact", **basics)
     except RecursionError:
+        if quick:
+            return None
         steps.set("integrity", StepStatus.INVALID, _TOO_DEEP)
         return _report(steps, "tampered", skip_reason="the document is not intact", **basics)
     if not intact:
+        if quick:
+            return None
         steps.set("integrity", StepStatus.INVALID, "the fields do not add up to the signed target hash")
         return _report(steps, "tampered", skip_reason="the document is not intact", **basics)
     done["integrity"] = _integrity_passed(len(basics["hidden_fields"]))
     if not (proofs or _Proofs()).leads_to_root(binding.target_hash, binding.proof, binding.merkle_root):
+        if quick:
+            return None
         steps.set(
             "merkle-proof",
             StepStatus.INVALID,
@@ -388,6 +431,8 @@ def _check_locally(
         same_chain = binding.chain_id == registry.domain.chain_id
         same_registry = checksum(binding.registry) == registry.address  # cached: one keccak per registry
         if not (same_chain and same_registry):
+            if quick:
+                return None
             steps.set(
                 "registry",
                 StepStatus.ERROR,

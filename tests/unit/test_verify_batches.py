@@ -207,3 +207,32 @@ def test_calls_of_one_document_share_the_reader_of_its_data_shape(
     together = verify_documents(Ledger({_issued_root(documents)}), issued)
     assert [r.model_dump() for r in alone] == [r.model_dump() for r in together]
     assert {r.code for r in alone} == {"valid"}
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda d: d["data"]["credreg"].__setitem__("level", 2**70),  # orjson would read a float
+        lambda d: d["data"]["credreg"].__setitem__("level", 3),  # unsalted: the separate steps
+        lambda d: d["data"]["credreg"].__setitem__("level", 1.5),
+        lambda d: d.__setitem__("version", 12345678901234567890123),
+        lambda d: d.__setitem__("note", [2**64, 1e300, -0.0]),  # never read: the document stays valid
+        lambda d: d["data"]["recipient"].__setitem__("name", d["data"]["recipient"]["name"] + "x"),
+        lambda d: d["signature"].__setitem__("merkleRoot", "00" * 32),
+        lambda d: d["data"]["credreg"].__setitem__("registry", d["data"]["credreg"]["registry"][:-1] + "0"),
+        lambda d: d.__setitem__("privacy", {"obfuscatedData": ["ab" * 32]}),
+        lambda d: None,
+    ],
+)
+def test_a_document_read_from_text_gets_the_report_its_parsed_form_gets(
+    documents: list[Any], change: Any
+) -> None:
+    # Text is read by orjson first, and by `json` whenever orjson's reading might differ from it (numbers
+    # past 64 bits, floats) or any check fails; a parsed document is never read by orjson.
+    document = json.loads(documents[0])
+    change(document)
+    text = json.dumps(document, ensure_ascii=False)
+    ledger = Ledger({_issued_root(documents)})
+    from_text = verify_documents(ledger, [text, text.encode()])
+    from_mapping = verify_documents(ledger, [document])[0]
+    assert from_text[0].model_dump_json() == from_text[1].model_dump_json() == from_mapping.model_dump_json()

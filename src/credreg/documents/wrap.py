@@ -27,6 +27,8 @@ import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any, Literal, NotRequired, TypedDict, cast
 
+import orjson
+
 from credreg.documents._keccak import new_keccak256
 from credreg.documents.canonical import (
     MAX_SAFE_INTEGER,
@@ -57,6 +59,7 @@ __all__ = [
     "dump_document",
     "finish_document",
     "load_document",
+    "read_document_quickly",
     "verify_signature",
     "wrap_document",
     "wrap_documents",
@@ -470,11 +473,34 @@ def load_document(raw: str | bytes | Mapping[str, Any]) -> WrappedDocument:
             raise MalformedDocument("(file)", f"not valid JSON: {error}") from None
     else:
         parsed = raw
-    if not isinstance(parsed, Mapping):
-        raise MalformedDocument("(file)", "a wrapped document is a JSON object")
     # From text, only a `\\uD800`-`\\uDFFF` escape can make a surrogate: a scan of the text (far cheaper than
     # the 11 µs walk of a parsed document) decides whether to look.
-    if _may_hold_surrogate(raw):
+    return _checked(parsed, surrogates=_may_hold_surrogate(raw))
+
+
+def read_document_quickly(raw: str | bytes) -> WrappedDocument | None:
+    """`load_document(raw)` read by orjson, twice as fast as `json` (6 µs against 12 for a certificate), or
+    None when orjson refuses the text or the document is not well formed: `load_document` then names what
+    is wrong, in `json`'s words.
+
+    The two readers agree on every string, object and array; orjson reads an integer past 64 bits as a
+    float, and may round a float otherwise, so a caller must trust this reading only where the document
+    has strings, objects and arrays alone (a verifier's fast way: every salted leaf a string) and take
+    `load_document` for anything else. orjson refuses every lone surrogate, so none is looked for."""
+    try:
+        parsed = orjson.loads(raw)
+    except (orjson.JSONDecodeError, RecursionError):
+        return None
+    try:
+        return _checked(parsed, surrogates=False)
+    except MalformedDocument:
+        return None
+
+
+def _checked(parsed: object, *, surrogates: bool) -> WrappedDocument:
+    if not isinstance(parsed, Mapping):
+        raise MalformedDocument("(file)", "a wrapped document is a JSON object")
+    if surrogates:
         surrogate = lone_surrogate_at(parsed)
         if surrogate is not None:
             raise MalformedDocument(surrogate, LONE_SURROGATE_REASON)
