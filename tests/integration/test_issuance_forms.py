@@ -201,3 +201,54 @@ def test_a_killed_archive_writing_is_finished_by_the_same_command(desk: Desk) ->
     assert (out / str(after["archive"])).read_bytes() == b"".join(_files(out, before["files"]))
     assert not list(out.glob(".*.part"))
     assert not list((out / JOURNAL_DIR).glob("*"))
+
+
+def test_files_created_by_a_worker_process_are_the_archive_lines(
+    desk: Desk, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from credreg import issuance
+
+    monkeypatch.setattr(issuance, "WORKER_FROM", 0)  # any batch: its files come from a child process
+    monkeypatch.setattr(issuance, "_PIPE_CHUNK", 4096)  # a few documents a write, records cut anywhere
+    results = sample_results(desk.workdir / "worker.csv", COUNT, prefix="WK", seed=96)
+    desk.issue(results, "worker", "--archive")
+    out = desk.workdir / "worker"
+    summary = _summary(out)
+    archive = (out / str(summary["archive"])).read_bytes()
+    assert b"".join(_files(out, summary["files"])) == archive
+    assert sorted(p.name for p in out.glob("WK*.json")) == sorted(map(str, summary["files"]))  # type: ignore[call-overload]
+    lines = archive.splitlines()
+    assert {r.verdict for r in verify_documents(desk.world.registry, lines)} == {Outcome.VALID}
+
+
+WITH_WORKER = """
+import sys
+from credreg import issuance
+from credreg.cli import main
+issuance.WORKER_FROM = 0
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+def test_a_worker_that_cannot_write_stops_the_batch_with_its_error(desk: Desk) -> None:
+    results = sample_results(desk.workdir / "blocked.csv", COUNT, prefix="BK", seed=97)
+    out = desk.workdir / "blocked"
+    out.mkdir()
+    header, first = results.read_text(encoding="utf-8").splitlines()[:2]
+    number = first.split(",")[header.split(",").index("certificate_number")]
+    (out / f"{number}.json").mkdir()  # the first certificate's file name is taken by a directory
+    env = {**{k: v for k, v in os.environ.items() if not k.startswith("CREDREG_")}, **desk.cli.env}
+    args = ["issue", "--yes", str(results), "--out", "blocked", "--dev-account", "2"]
+    ran = subprocess.run(
+        [sys.executable, "-c", WITH_WORKER, *args],
+        cwd=desk.workdir, env=env, capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    said = " ".join((ran.stdout + ran.stderr).split())
+    assert ran.returncode == 2, said
+    assert "writing its documents" in said
+    assert "Is a directory" in said
+    assert not list(out.glob("batch-*.json")), "no summary: the batch is not complete"
+    (out / f"{number}.json").rmdir()
+    desk.issue(results, "blocked", "--archive")  # the same command finishes it
+    summary = _summary(out)
+    assert b"".join(_files(out, summary["files"])) == (out / str(summary["archive"])).read_bytes()

@@ -237,6 +237,9 @@ elif point == "after sending":
     Relayer.issue = issue_and_die
 elif point == "writing":
     issuance.finish_document = dying(issuance.finish_document)
+elif point == "writing in a worker":
+    issuance.WORKER_FROM = 0  # the files are created by a child process, fed through a pipe
+    issuance.finish_document = dying(issuance.finish_document)
 elif point == "summary":
     issuance._write_summary = dying(issuance._write_summary)
 elif point == "adding the archive":
@@ -247,7 +250,14 @@ sys.exit(main(sys.argv[3:]))
 
 @pytest.mark.parametrize(
     ("point", "after"),
-    [("first pass", 12), ("before sending", 0), ("after sending", 0), ("writing", 17), ("summary", 0)],
+    [
+        ("first pass", 12),
+        ("before sending", 0),
+        ("after sending", 0),
+        ("writing", 17),
+        ("writing in a worker", 17),
+        ("summary", 0),
+    ],
 )
 def test_a_killed_issuance_resumes_to_the_same_root(setup: Setup, point: str, after: int) -> None:
     name = "kill-" + point.replace(" ", "-")
