@@ -20,6 +20,7 @@ from credreg.chain.devchain import DevChain
 from credreg.chain.eip712 import StatusAction
 from credreg.chain.rpc import HttpRpc
 from credreg.documents.merkle import MerkleTree
+from credreg.errors import ChainError
 from credreg.registry import AgencyAdmin, Governor, Registry, Relayer, Verdict
 from credreg.registry import reads as registry_module
 from credreg.registry.reads import BlockHead, StatusQuery
@@ -280,3 +281,16 @@ def test_a_reader_reply_is_taken_only_with_one_answer_a_query(world: VerdictWorl
     for count, result in ((5, four), (4, four[:-2]), (4, four + "00"), (4, "0x" + f"{64:064x}" + four[66:])):
         assert isinstance(reg._reader_answers(count, {"result": result}), str), (count, len(result))
     assert isinstance(reg._reader_answers(4, {"error": {"code": 3, "message": "execution reverted"}}), str)
+
+
+def test_reading_statuses_where_no_registry_is_deployed_says_so(world: VerdictWorld) -> None:
+    """The reader's call fails there; the calls made again one a query say why, and the node is not taken to
+    refuse the reader."""
+    elsewhere = world.ledger.manifest.model_copy(
+        update={"registry": world.ledger.manifest.registry.model_copy(update={"address": "0x" + "11" * 20})}
+    )
+    stray = Registry(HttpRpc(world.ledger.url), elsewhere)
+    with pytest.raises(ChainError, match="is the contract deployed there"):
+        stray.statuses(world.queries[:3], at=world.head)
+    assert stray.reader_refusal is None
+    stray.rpc.close()
