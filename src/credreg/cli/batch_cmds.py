@@ -22,6 +22,7 @@ from credreg.cli.common import (
 from credreg.errors import ConfigError, DocumentError
 
 if TYPE_CHECKING:
+    import httpx
     from eth_account.signers.local import LocalAccount
 
     from credreg.issuance import BatchSummary
@@ -182,13 +183,27 @@ def send_in_parts(
     """Upload `upload`'s leaves (`leaves()`, `count` of them) in the parts the service asks for, from the
     first part it has not acknowledged, then have it check and list them. The answer, as `POST /v1/batches`
     gives it (`agency_id`, `root`, `leaves`, `added`)."""
-    from credreg.cli.service_client import call
+    import httpx
 
     tell = say or (lambda text: err_console.print(text))
     body = upload.model_dump(mode="json")
     del body["leaves"], body["type"]
     body["count"] = count
-    state = call(service, "POST", "/v1/batches/uploads", body)
+    with httpx.Client() as client:  # one connection for every part
+        return _send_in_parts(service, client, body, leaves, count, tell)
+
+
+def _send_in_parts(
+    service: str,
+    client: httpx.Client,
+    body: dict[str, Any],
+    leaves: Callable[[], Iterator[str]],
+    count: int,
+    tell: Callable[[str], None],
+) -> dict[str, Any]:
+    from credreg.cli.service_client import call
+
+    state = call(service, "POST", "/v1/batches/uploads", body, client=client)
     location, per, total = str(state["location"]), int(state["part_leaves"]), int(state["parts_total"])
     if state["status"] != "listed":
         done = int(state["parts"])
@@ -203,7 +218,7 @@ def send_in_parts(
             part.append(leaf.lower())
             if len(part) == per or at == count - 1:
                 done += 1
-                _send_part(service, f"{location}/parts/{done}", part)
+                _send_part(service, client, f"{location}/parts/{done}", part)
                 if done == total or done % max(1, total // 10) == 0:  # ten lines at most
                     tell(f"已发送第 {done}/{total} 部分 / sent part {done} of {total}")
                 part = []
@@ -212,7 +227,7 @@ def send_in_parts(
                 f"摘要的叶子在发送时发生了变化 / the summary's leaves changed while they were sent ({done} of "
                 f"{total} parts)"
             )
-        state = call(service, "POST", f"{location}/complete", timeout=COMPLETE_SECONDS)
+        state = call(service, "POST", f"{location}/complete", timeout=COMPLETE_SECONDS, client=client)
     return {
         "agency_id": state["agency_id"],
         "root": state["root"],
@@ -225,12 +240,12 @@ def send_in_parts(
 COMPLETE_SECONDS = 600.0  # checking and listing 1,000,000 leaves takes the service tens of seconds
 
 
-def _send_part(service: str, path: str, leaves: list[str]) -> None:
+def _send_part(service: str, client: httpx.Client, path: str, leaves: list[str]) -> None:
     from credreg.cli.service_client import call
 
     for attempt in range(1, PART_ATTEMPTS + 1):
         try:
-            call(service, "PUT", path, {"leaves": leaves}, timeout=120)
+            call(service, "PUT", path, {"leaves": leaves}, timeout=120, client=client)
             return
         except ConfigError as exc:
             # Only a connection that failed is worth sending again; a refusal says what is wrong.
