@@ -52,6 +52,7 @@ class VerdictWorld:
     issued: BlockHead  # after every issuance, before any status change
     head: BlockHead  # after everything
     big: list[StatusQuery]  # the leaves of a 10,000-leaf batch, in random order
+    roots: dict[str, tuple[int, str]]  # each batch's issuing agency and root, by what befell it
 
     @property
     def registry(self) -> Registry:
@@ -157,7 +158,19 @@ def world(module_chain: DevChain) -> VerdictWorld:
         queries.append((agency.agency_id, unknown, unknown, []))
     big_queries = _leaf_queries(a.agency_id, big)
     random.Random(7).shuffle(big_queries)
-    return VerdictWorld(ledger, queries, issued, head, big_queries)
+    roots = {
+        "marked": (a.agency_id, h(marked.root)),
+        "revoked root": (a.agency_id, h(revoked_root.root)),
+        "suspended root": (a.agency_id, h(suspended_root.root)),
+        "expired": (a.agency_id, h(expiring.root)),
+        "retired scope": (a.agency_id, h(retired.root)),
+        "before compromise": (a.agency_id, h(before_compromise.root)),
+        "after compromise": (a.agency_id, h(after_compromise.root)),
+        "before cut-off": (b.agency_id, h(before_cutoff.root)),
+        "after cut-off": (b.agency_id, h(after_cutoff.root)),
+        "suspended agency": (c.agency_id, h(of_suspended_agency.root)),
+    }
+    return VerdictWorld(ledger, queries, issued, head, big_queries, roots)
 
 
 def test_every_verdict_reads_the_same_through_the_reader_as_one_call_each(world: VerdictWorld) -> None:
@@ -170,7 +183,32 @@ def test_every_verdict_reads_the_same_through_the_reader_as_one_call_each(world:
         assert states == reg._statuses_pinned(world.queries, block.number)
     _, states = reg.statuses(world.queries, at=world.head)
     assert {s.verdict for s in states} == set(Verdict), "the world gives every verdict"
-    assert {s.target for s in states if s.verdict is Verdict.AGENCY_REVOKED}, "agency B's later batch"
+    found: dict[tuple[int, str], set[Verdict]] = {}
+    for query, state in zip(world.queries, states, strict=True):
+        found.setdefault((query[0], query[1]), set()).add(state.verdict)
+    v = Verdict
+    expected = {
+        "marked": {
+            v.VALID,
+            v.INVALID_PROOF,
+            v.LEAF_REVOKED,
+            v.NODE_REVOKED,
+            v.LEAF_SUSPENDED,
+            v.NODE_SUSPENDED,
+        },
+        "revoked root": {v.ROOT_REVOKED},
+        "suspended root": {v.ROOT_SUSPENDED},
+        "expired": {v.EXPIRED},
+        "retired scope": {v.VALID},
+        "before compromise": {v.VALID},
+        "after compromise": {v.SIGNER_COMPROMISED},
+        "before cut-off": {v.VALID},
+        "after cut-off": {v.AGENCY_REVOKED},
+        "suspended agency": {v.VALID},
+    }
+    assert {name: found[world.roots[name]] for name in expected} == expected
+    b = world.ledger.agencies[1]
+    assert found[(b.agency_id, world.roots["marked"][1])] == {v.NOT_ISSUED}, "another agency's namespace"
 
 
 def test_a_large_batch_reads_the_same_and_each_reader_call_fits_its_gas(world: VerdictWorld) -> None:
