@@ -18,6 +18,7 @@ from sqlalchemy import func, select, update
 
 from credreg.api.app import create_app
 from credreg.documents.merkle import MerkleTree
+from credreg.errors import CredregError
 from credreg.registry import Relayer, sign_batch_leaves
 from credreg.service import Service
 from credreg.service import uploads as uploads_module
@@ -37,7 +38,7 @@ class Desk:
 def desk(deployed: Deployed, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Desk]:
     settings = service_settings(
         tmp_path_factory.mktemp("uploads"), deployed, upload_part_leaves=PART, max_upload_leaves=1_000,
-        max_open_uploads=3,
+        max_open_uploads=3, max_leaves=200,
     )  # fmt: skip
     service = Service(settings)
     with (
@@ -263,7 +264,9 @@ def test_a_failure_while_listing_leaves_nothing_half_written(
         assert _put(desk, upload, n, part).status_code == 200
 
     def fail(*_: object) -> None:
-        raise RuntimeError("the disk filled up")  # after the leaves were inserted, in the same transaction
+        # After the leaves were inserted, in the same transaction. (A CredregError: answered 500 `internal` by
+        # its handler, where any other exception also reaches the server's error log.)
+        raise CredregError("the disk filled up")
 
     monkeypatch.setattr(uploads_module, "write_chunks", fail)
     assert desk.client.post(f"{upload['location']}/complete").status_code == 500
@@ -273,3 +276,16 @@ def test_a_failure_while_listing_leaves_nothing_half_written(
     monkeypatch.undo()
     assert desk.client.post(f"{upload['location']}/complete").json()["status"] == "listed"
     assert desk.client.get(f"/v1/credentials/{leaves[0]}").status_code == 200
+
+
+def test_a_batch_too_large_for_one_request_is_pointed_to_the_uploads(desk: Desk) -> None:
+    d = desk.deployed
+    root, leaves = _batch(d, 201)
+    whole = sign_batch_leaves(d.signer, d.registry.domain, d.agency_id, root, leaves).model_dump(mode="json")
+    body = assert_problem(desk.client.post("/v1/batches", json=whole), 422, "batch-too-large", "leaves")
+    assert "POST /v1/batches/uploads" in body["detail"]
+    # The same batch in parts is taken.
+    upload = _start(desk, root, leaves)
+    for n, part in enumerate(_parts(leaves), start=1):
+        assert _put(desk, upload, n, part).status_code == 200
+    assert desk.client.post(f"{upload['location']}/complete").json()["added"] == 201

@@ -95,6 +95,14 @@ def list_batch(outbox: Outbox, upload: SignedBatchLeaves) -> BatchListed:
         )
     if not upload.leaves:
         raise RequestRefused("invalid-leaves", "leaves", "no leaves: list every leaf of the batch")
+    limit = outbox.intake.max_leaves
+    if len(upload.leaves) > limit:
+        raise RequestRefused(
+            "batch-too-large",
+            "leaves",
+            f"at most {limit} leaves per request; send a larger batch in parts (POST /v1/batches/uploads, "
+            "as `credreg batch upload` does)",
+        )
     # The same check, and the same limit, as for the leaves of a relayed issuance.
     leaves = outbox.check_leaves(req.root.lower(), upload.leaves)
     check_signed(outbox, upload.chain_id, upload.registry, req, upload.signature)
