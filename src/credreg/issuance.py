@@ -26,8 +26,11 @@ import hashlib
 import io
 import itertools
 import json
+import mmap
 import os
+import pickle
 import re
+import signal
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -304,6 +307,9 @@ class Journal:
         self.spool_path = directory / f"{batch_id}.spool"
         self.leaves_path = directory / f"{batch_id}.leaves"
         self.state_path = directory / f"{batch_id}.json"
+        # The second half's documents, when two processes read the file (see `_first_pass_in_two`).
+        self.spool_tail_path = directory / f"{batch_id}.spool.2"
+        self.spool_tail_part = directory / f"{batch_id}.spool.2.part"
         self.files_path = directory / f"{batch_id}.files"  # the files' names, while they are written
         self.legacy_path = directory / f"{batch_id}.jsonl"  # whole documents, as earlier versions kept them
 
@@ -331,10 +337,13 @@ class Journal:
 
     def lines(self) -> Iterator[tuple[str, bytes]]:
         """(file name, document head) of each document, in order."""
-        with self.spool_path.open("rb") as fh:
-            for line in fh:
-                name, _, head = line.rstrip(b"\n").partition(b"\t")
-                yield name.decode(), head
+        for path in (self.spool_path, self.spool_tail_path):
+            if path is self.spool_tail_path and not path.exists():
+                return
+            with path.open("rb") as fh:
+                for line in fh:
+                    name, _, head = line.rstrip(b"\n").partition(b"\t")
+                    yield name.decode(), head
 
     def remove(self) -> None:
         if not self.directory.is_dir():
@@ -343,6 +352,8 @@ class Journal:
         for path in (
             self.state_path,
             self.spool_path,
+            self.spool_tail_path,
+            self.spool_tail_part,
             self.leaves_path,
             self.files_path,
             self.legacy_path,
@@ -371,18 +382,38 @@ def prepare_batch(
     try:
         journal.directory.mkdir(parents=True, exist_ok=True)
         part = journal.directory / f"{journal.batch_id}.spool.part"
+        for stale in (journal.spool_tail_part, journal.spool_tail_path):
+            stale.unlink(missing_ok=True)
+        cut = _split_point(results, file_format)
         with results.open("rb") as raw, part.open("wb") as spool:
-            reader = _HashingReader(raw, batch_hash)
-            leaves, state = _first_pass(
-                io.BufferedReader(reader, 1 << 16), results, spool, context, identity_location, file_format,
-                horizon_years, progress,
-            )  # fmt: skip
-            reader.read()  # whatever the parser left, so that the digest covers the whole file
+            whole = batch_hash.copy()
+            split = None
+            if cut is not None:
+                split = _first_pass_in_two(
+                    results, journal, spool, raw, whole, cut, context, identity_location, file_format,
+                    horizon_years, progress,
+                )  # fmt: skip
+            if split is not None:
+                leaves, state = split
+                batch_hash = whole
+            else:  # one pass over the whole file, as on one core
+                journal.spool_tail_part.unlink(missing_ok=True)
+                raw.seek(0)
+                spool.seek(0)
+                spool.truncate()
+                reader = _HashingReader(raw, batch_hash)
+                leaves, state = _first_pass(
+                    io.BufferedReader(reader, 1 << 16), results, spool, context, identity_location,
+                    file_format, horizon_years, progress,
+                )  # fmt: skip
+                reader.read()  # whatever the parser left, so that the digest covers the whole file
             if batch_hash.hexdigest()[:32] != journal.batch_id:
                 raise DocumentError(f"{results} changed while it was read; run the command again")
             spool.flush()
             os.fsync(spool.fileno())
         _write_durably(journal.leaves_path, [leaves])
+        if split is not None:
+            os.replace(journal.spool_tail_part, journal.spool_tail_path)
         os.replace(part, journal.spool_path)
         del leaves  # read back below, so that `build_tree` holds the only copy and lets it go once sorted
         tree, _ = build_tree(journal.leaves())
@@ -409,6 +440,16 @@ def _undo(journal: Journal, created: list[Path]) -> None:
             directory.rmdir()
 
 
+@dataclass
+class _Pass:
+    """What a first pass over (part of) a results file keeps: 32 bytes a leaf and 20 a file name."""
+
+    leaves: bytes
+    names: bytes  # 16-byte digest of each file name + its row (from `index_from`), 4 bytes big-endian
+    keys: set[BatchKey]
+    state: BatchState  # `renamed` left empty: the caller finds repeated names over the whole file
+
+
 def _first_pass(
     source: IO[bytes],
     results: Path,
@@ -419,6 +460,22 @@ def _first_pass(
     horizon_years: int,
     progress: Progress,
 ) -> tuple[bytes, BatchState]:
+    done = _pass(source, results, spool, context, identity_location, file_format, horizon_years, progress)
+    done.state.renamed = _later_repeats(bytearray(done.names))
+    return done.leaves, done.state
+
+
+def _pass(
+    source: IO[bytes],
+    results: Path,
+    spool: IO[bytes],
+    context: IssueContext,
+    identity_location: str,
+    file_format: ResultsFormat | None,
+    horizon_years: int,
+    progress: Progress,
+    index_from: int = 0,
+) -> _Pass:
     leaves = bytearray()
     names = bytearray()  # 16-byte digest of each file name + its row, 4 bytes big-endian
     keys: set[BatchKey] = set()
@@ -444,7 +501,8 @@ def _first_pass(
                 raise UnhashableValue(error.field, error.reason, document=count) from None
             write(f"{name}\t{head}\n".encode())
             leaves += leaf
-            names += hashlib.blake2b(name.encode(), digest_size=16).digest() + count.to_bytes(4, "big")
+            names += hashlib.blake2b(name.encode(), digest_size=16).digest()
+            names += (index_from + count).to_bytes(4, "big")
             count += 1
             if count % _PROGRESS_EVERY == 0:
                 progress("read", count, count)
@@ -454,7 +512,7 @@ def _first_pass(
         raise _mixed_sessions(len(keys))
     assert first is not None  # `iter_results` refuses a file without results
     progress("read", count, count)
-    return bytes(leaves), BatchState(
+    state = BatchState(
         batch_id="",
         root="",
         count=count,
@@ -465,8 +523,177 @@ def _first_pass(
         occupation_code=first.occupation_code,
         level=first.level,
         valid_until_date=first.valid_until,
-        renamed=_later_repeats(names),
     )
+    return _Pass(bytes(leaves), bytes(names), keys, state)
+
+
+# --- the first pass on two cores ---------------------------------------------------------------------------
+
+#: Results files of this many bytes or more (about 20,000 rows) are read in two halves at once, the second
+#: half by a child process, when the machine has two cores or more.
+SPLIT_FROM_BYTES = 4 << 20
+_SECOND_HALF = 1 << 31  # the second half's rows are numbered from here until the halves are joined
+_QUOTE_LINES = 10_000  # lines looked at past the middle for one outside a quoted CSV cell
+
+
+def _cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1
+
+
+def _split_point(results: Path, file_format: ResultsFormat | None) -> tuple[int, bytes] | None:
+    """Where the file can be cut in two (the start of a row near its middle) and the text the second half
+    is read after (the CSV header line); None if it cannot be cut safely, which only costs the speed-up."""
+    if not hasattr(os, "fork") or _cores() < 2 or file_format not in ("csv", "jsonl"):
+        return None
+    try:
+        size = results.stat().st_size
+        if size < SPLIT_FROM_BYTES:
+            return None
+        with results.open("rb") as fh, mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as data:
+            header = b""
+            if file_format == "csv":
+                end = data.find(b"\n")
+                header = data[: end + 1]
+                if end < 0 or b'"' in header or not header.strip(b"\xef\xbb\xbf \t\r\n"):
+                    return None
+            at = data.find(b"\n", size // 2)
+            if at < 0:
+                return None
+            if file_format == "csv" and data.find(b'"') >= 0:  # a row starts after an even number of quotes
+                quotes = sum(
+                    data[i : min(i + (16 << 20), at + 1)].count(b'"') for i in range(0, at + 1, 16 << 20)
+                )
+                for _ in range(_QUOTE_LINES):
+                    if quotes % 2 == 0 or at < 0:
+                        break
+                    following = data.find(b"\n", at + 1)
+                    quotes += data[at + 1 : following + 1 if following >= 0 else size].count(b'"')
+                    at = following
+                if at < 0 or quotes % 2:
+                    return None
+            if at + 1 >= size:
+                return None
+            return at + 1, bytes(header)
+    except (OSError, ValueError):
+        return None
+
+
+class _Slice(io.RawIOBase):
+    """`prefix`, then the bytes of `raw` up to `limit` of them (all with None), each read through
+    `hasher` (the prefix is not)."""
+
+    def __init__(self, raw: IO[bytes], hasher: Any, limit: int | None = None, prefix: bytes = b"") -> None:
+        self._raw, self.hasher, self._left, self._prefix = raw, hasher, limit, prefix
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        if self._prefix:
+            size = min(len(buffer), len(self._prefix))
+            buffer[:size], self._prefix = self._prefix[:size], self._prefix[size:]
+            return size
+        want = len(buffer) if self._left is None else min(len(buffer), self._left)
+        data = self._raw.read(want) if want else b""
+        buffer[: len(data)] = data
+        self.hasher.update(data)
+        if self._left is not None:
+            self._left -= len(data)
+        return len(data)
+
+
+def _first_pass_in_two(
+    results: Path,
+    journal: Journal,
+    spool: IO[bytes],
+    raw: IO[bytes],
+    batch_hash: Any,
+    cut: tuple[int, bytes],
+    context: IssueContext,
+    identity_location: str,
+    file_format: ResultsFormat | None,
+    horizon_years: int,
+    progress: Progress,
+) -> tuple[bytes, BatchState] | None:
+    """The first pass with the file's second half read by a child process, on the other core.
+
+    The child writes its half's documents to `<id>.spool.2` and hands back its leaves and file-name digests;
+    this process reads the first half into `spool`, then hashes the rest for the batch id and checks that
+    the child read the same bytes. Anything to say about the rows (a broken row, mixed sessions, a repeated
+    number or file name) or any failure of the child gives None: the caller then reads the whole file in
+    one pass, which says it exactly as before. `batch_hash` is left as the whole file made it.
+    """
+    split, header = cut
+    tail_path = journal.spool_tail_part
+    tail_path.unlink(missing_ok=True)
+    parent = os.getpid()
+    reply, answer = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: its own file, its own spool; nothing of the parent's is collected here
+        gc.freeze()
+        code = 1
+        try:
+            os.close(reply)
+
+            def alive(stage: str, done: int, total: int) -> None:
+                if os.getppid() != parent:  # the issuing process is gone: stop
+                    os._exit(1)
+
+            tail_hash = hashlib.sha256()
+            with results.open("rb") as own, tail_path.open("xb") as tail:
+                own.seek(split)
+                source = io.BufferedReader(_Slice(own, tail_hash, prefix=header), 1 << 16)
+                half = _pass(
+                    source, results, tail, context, identity_location, file_format, horizon_years,
+                    alive, index_from=_SECOND_HALF,
+                )  # fmt: skip
+                tail.flush()
+                os.fsync(tail.fileno())
+            _write_all(answer, pickle.dumps((half, tail_hash.hexdigest())))
+            code = 0
+        except BaseException:  # noqa: S110 (the parent reads the whole file again and says what is wrong)
+            pass
+        finally:
+            os._exit(code)
+    os.close(answer)
+    status = -1
+    try:
+        first: _Pass | None = None
+        try:
+            source = io.BufferedReader(_Slice(raw, batch_hash, limit=split), 1 << 16)
+            first = _pass(
+                source, results, spool, context, identity_location, file_format, horizon_years, progress
+            )
+        except (ResultsFileError, DocumentError, UnhashableValue):
+            pass  # said again, exactly, by the pass over the whole file
+        tail_hash = hashlib.sha256()
+        raw.seek(split)
+        while block := raw.read(1 << 20):
+            batch_hash.update(block)
+            tail_hash.update(block)
+        with os.fdopen(reply, "rb") as fh:
+            payload = fh.read()
+        _, status = os.waitpid(pid, 0)
+    finally:
+        if status == -1:  # this process failed: the child's half is of no use
+            with contextlib.suppress(OSError):
+                os.kill(pid, signal.SIGKILL)
+                os.waitpid(pid, 0)
+    if first is None or status != 0 or not payload:
+        return None
+    second, read_hash = pickle.loads(payload)  # noqa: S301 (from the child this process forked)
+    if read_hash != tail_hash.hexdigest() or len(first.keys | second.keys) > 1:
+        return None
+    names = bytearray(first.names + second.names)
+    if _later_repeats(names):
+        return None  # a repeated number is an error, a repeated file name is renamed: one pass says which
+    state = first.state
+    state.count += second.state.count
+    progress("read", state.count, state.count)
+    return first.leaves + second.leaves, state
 
 
 def _later_repeats(entries: bytearray) -> list[int]:

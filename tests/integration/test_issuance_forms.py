@@ -252,3 +252,61 @@ def test_a_worker_that_cannot_write_stops_the_batch_with_its_error(desk: Desk) -
     desk.issue(results, "blocked", "--archive")  # the same command finishes it
     summary = _summary(out)
     assert b"".join(_files(out, summary["files"])) == (out / str(summary["archive"])).read_bytes()
+
+
+# --- the first pass in two halves ------------------------------------------------------------------------
+
+
+def test_a_file_read_in_two_halves_gives_the_documents_in_the_files_order(
+    desk: Desk, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from credreg import issuance
+
+    halves: list[object] = []
+    real = issuance._first_pass_in_two
+
+    def counted(*args: object, **kwargs: object) -> object:
+        halves.append(got := real(*args, **kwargs))  # type: ignore[arg-type]
+        return got
+
+    monkeypatch.setattr(issuance, "SPLIT_FROM_BYTES", 0)
+    monkeypatch.setattr(issuance, "_first_pass_in_two", counted)
+    results = sample_results(desk.workdir / "halves.csv", 31, prefix="HV", seed=98)
+    desk.issue(results, "halves", "--archive")
+    assert len(halves) == 1
+    assert halves[0] is not None, "the two halves were used, not the pass over the whole file"
+    out = desk.workdir / "halves"
+    summary = _summary(out)
+    header, *rows = results.read_text(encoding="utf-8").splitlines()
+    number = header.split(",").index("certificate_number")
+    assert summary["files"] == [f"{row.split(',')[number]}.json" for row in rows], "the file's order"
+    assert summary["count"] == 31
+    archive = (out / str(summary["archive"])).read_bytes()
+    assert b"".join(_files(out, summary["files"])) == archive
+    lines = archive.splitlines()
+    assert {r.verdict for r in verify_documents(desk.world.registry, lines)} == {Outcome.VALID}
+
+
+@pytest.mark.parametrize("problem", ["repeated number", "mixed sessions", "broken row"])
+def test_a_problem_across_the_halves_is_said_as_the_whole_file_says_it(
+    desk: Desk, monkeypatch: pytest.MonkeyPatch, problem: str
+) -> None:
+    from credreg import issuance
+
+    results = sample_results(desk.workdir / f"across-{problem[:6]}.csv", 20, prefix="AX", seed=99)
+    header, *rows = results.read_text(encoding="utf-8").splitlines()
+    columns = header.split(",")
+    last = rows[-1].split(",")
+    if problem == "repeated number":  # the first row's number again, in the second half
+        last[columns.index("certificate_number")] = rows[0].split(",")[columns.index("certificate_number")]
+    elif problem == "mixed sessions":
+        last[columns.index("valid_until")] = "2035-06-30"
+    else:
+        last[columns.index("holder_id_type")] = "not a type"
+    results.write_text("\n".join([header, *rows[:-1], ",".join(last)]) + "\n", encoding="utf-8")
+    out = f"across-{problem[:6]}"
+    whole = desk.cli.fails(2, "issue", "--yes", str(results), "--out", out, "--dev-account", "2").text
+    monkeypatch.setattr(issuance, "SPLIT_FROM_BYTES", 0)
+    halves = desk.cli.fails(2, "issue", "--yes", str(results), "--out", out, "--dev-account", "2").text
+    assert halves == whole
+    assert not (desk.workdir / out).exists(), "nothing is left of a first pass that failed"

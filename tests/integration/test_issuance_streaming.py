@@ -225,6 +225,8 @@ def dying(real):
         return real(*args, **kwargs)
     return wrapped
 
+if os.environ.get("SPLIT") == "1":
+    issuance.SPLIT_FROM_BYTES = 0  # the file's second half read by a child process, whatever its size
 if point == "first pass":
     issuance.BatchWrapper.head = dying(issuance.BatchWrapper.head)
 elif point == "before sending":
@@ -257,6 +259,8 @@ sys.exit(main(sys.argv[3:]))
         ("writing", 17),
         ("writing in a worker", 17),
         ("summary", 0),
+        ("first pass in two", 5),
+        ("before sending in two", 0),
     ],
 )
 def test_a_killed_issuance_resumes_to_the_same_root(setup: Setup, point: str, after: int) -> None:
@@ -265,6 +269,9 @@ def test_a_killed_issuance_resumes_to_the_same_root(setup: Setup, point: str, af
         setup.workdir / f"{name}.csv", COUNT, prefix=f"K{after}{len(point)}", seed=80 + after
     )
     env = {**{k: v for k, v in os.environ.items() if not k.startswith("CREDREG_")}, **setup.cli.env}
+    if point.endswith(" in two"):  # the first pass read in two halves, the second by a child process
+        point = point.removesuffix(" in two")
+        env["SPLIT"] = "1"
     args = ["issue", "--yes", str(results), "--out", name, "--dev-account", "2", "--archive"]
     killed = subprocess.run(
         [sys.executable, "-c", KILLER, point, str(after), *args],
@@ -280,6 +287,8 @@ def test_a_killed_issuance_resumes_to_the_same_root(setup: Setup, point: str, af
     else:
         (state,) = states
         journaled = str(json.loads(state.read_text(encoding="utf-8"))["root"])
+        halves = list((out / JOURNAL_DIR).glob("*.spool.2"))
+        assert len(halves) == (1 if env.get("SPLIT") else 0), "the second half's documents are journaled"
         sent = setup.world.registry.record(setup.world.agency_id, journaled).issued
         assert sent == (point != "before sending")
     assert list(out.glob("batch-*.json")) == [], "no summary: the batch is not complete"
