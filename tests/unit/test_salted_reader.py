@@ -18,7 +18,8 @@ SALT = "0b5d2f4e-1c3a-4f6b-8d9e-a1b2c3d4e5f6"
 
 # Plain data of strings and integers only, which the fast way is built for.
 _plain_leaves = st.one_of(st.text(max_size=6), st.integers(-(2**53) + 1, 2**53 - 1))
-_keys = st.sampled_from(["a", "b", "credreg", "名", '"q"', "x\\y", "$template"])
+# Keys are the document's own: some look like the reader's generated code.
+_keys = st.sampled_from(["a", "b", "credreg", "名", '"q"', "x\\y", "$template", "v[0]", "v[1]", "}"])
 _plain_trees = st.recursive(
     _plain_leaves,
     lambda inner: (
@@ -65,6 +66,7 @@ def _leaf_paths(node: Any, path: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
 @example({"a": "x", "b": 7}, 0, f"{SALT}:number:9007199254740992", 1)  # past the safe range
 @example({"a": "x", "b": 7}, 0, f"{SALT}:string:\ud800", 0)  # cannot be hashed as UTF-8
 @example({"a": "x", "b": 7}, 0, f"{SALT}:string:é\u2028 ", 0)  # trimmed as JavaScript trims
+@example({"v[0]": "x", "v[1]": 7}, 0, f"{SALT}:string:y", 0)  # keys the generated code must not rewrite
 def test_the_fast_way_reads_what_the_one_walk_reads(
     data: dict[str, Any], seed: int, odd: Any, where: int
 ) -> None:

@@ -544,7 +544,7 @@ class _ReadShape:
         namespace: dict[str, Any] = {}
         exec(compile(source, "<credreg data shape>", "exec"), namespace)  # noqa: S102 (built from checked keys)
         shape = cls(namespace["extract"], namespace["build"], tuple(paths))
-        shape.fast = _fast_reader(shape, namespace["extract"](data), built)
+        shape.fast = _fast_reader(shape, namespace["extract"](data), data)
         return shape
 
     def read(self, values: tuple[Any, ...]) -> tuple[dict[str, Any], list[str], tuple[str, ...]] | None:
@@ -600,7 +600,17 @@ _SALT_PATTERN = _UUID4.pattern.removesuffix(r"\Z")
 _FAST_TAGS = {":string:": "{}[44:].rstrip(blank)", ":number:": "salted_int({}[44:].rstrip(blank))"}
 
 
-def _fast_reader(shape: _ReadShape, values: tuple[Any, ...], built: str) -> Any:
+def _rebuilt(node: Any, leaf: Iterator[str]) -> str:
+    """Python source that builds `node`'s structure (its keys as literals) with `leaf`'s expressions, in
+    order, at its leaves: the order `_ReadShape.of` numbers them in."""
+    if type(node) is dict:
+        return "{" + ", ".join(f"{key!r}: {_rebuilt(value, leaf)}" for key, value in node.items()) + "}"
+    if type(node) is list:
+        return "[" + ", ".join(_rebuilt(value, leaf) for value in node) + "]"
+    return next(leaf)
+
+
+def _fast_reader(shape: _ReadShape, values: tuple[Any, ...], data: Mapping[str, Any]) -> Any:
     """`shape.read_leaves` for values of the same types as `values` (the first document's), written out
     leaf by leaf: one match checks every salt and type tag (their first 44 characters, joined), then each
     value is hashed and unsalted without a loop, a zip or a test of its tag. It returns None for anything
@@ -613,8 +623,7 @@ def _fast_reader(shape: _ReadShape, values: tuple[Any, ...], built: str) -> Any:
         return None
     names = [f"v{i}" for i in range(len(values))]
     unsalted = [_FAST_TAGS[str(tag)].format(name) for tag, name in zip(tags, names, strict=True)]
-    # `build` reads `v[i]`; here the i-th unsalted value stands there instead.
-    body = re.sub(r"\bv\[(\d+)\]", lambda m: unsalted[int(m.group(1))], built)
+    body = _rebuilt(data, iter(unsalted))
     hashes = ", ".join(
         f"new_hash(({opener!r} + quote({name}) + '}}').encode()).hexdigest()"
         for opener, name in zip(shape.openers, names, strict=True)
