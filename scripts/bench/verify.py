@@ -1,5 +1,10 @@
 """Verification: the library's rate beside the floor of hashing alone, and the command line (bulk `credreg
-verify` and start-up) in fresh processes."""
+verify` and start-up) in fresh processes.
+
+The library's row alone, on a chain of its own (a few seconds to issue the batch, then the runs):
+
+    cd scripts && ../.venv/bin/python -m bench.verify [--documents 10000] [--runs 3]
+"""
 
 from __future__ import annotations
 
@@ -254,3 +259,39 @@ def measure_cli(
             },
         ),
     ]
+
+
+# --- the library's row alone ---------------------------------------------------------------------------
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Issue one batch on a fresh anvil and print `measure_verify_library`'s figures (no other section)."""
+    import argparse
+    import dataclasses
+    import tempfile
+
+    from bench.core import FULL, BenchChain, deploy_credreg
+    from bench.issuance import issue_once
+    from credreg.chain.devchain import free_port
+
+    parser = argparse.ArgumentParser(prog="python -m bench.verify", description=main.__doc__)
+    parser.add_argument("--documents", type=int, default=10_000, help="documents in the batch (10,000)")
+    parser.add_argument("--runs", type=int, default=FULL.runs, help="timed runs; figures are their medians")
+    args = parser.parse_args(argv)
+    if not 1 <= args.documents <= 100_000 or not 1 <= args.runs <= 20:
+        parser.error("--documents must be 1 to 100,000 and --runs 1 to 20")
+    cfg = dataclasses.replace(FULL, runs=args.runs, judge_rates=args.documents >= 10_000)
+    deadline = Deadline(600.0)
+    with tempfile.TemporaryDirectory(prefix="credreg-bench-verify-") as work:
+        chain = BenchChain(host="127.0.0.1", port=free_port(), persist=False)
+        with chain:
+            s = deploy_credreg(chain)
+            issued = issue_once(s, Path(work), args.documents, 7, deadline)
+            documents = [p.read_bytes() for p in issued.files]
+            row = measure_verify_library(s, documents, cfg, deadline, print)
+    print(json.dumps({"id": row.id, "credreg": row.credreg, **row.detail}, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
