@@ -192,17 +192,20 @@ def write_chunks(session: Session, agency: int, root: str, chunks: list[tuple[in
     )
 
 
-def leaf_count(db: Database, agency: int, root: str) -> int:
-    root = root.lower()
-    with db.session() as session:
-        return int(
-            session.scalar(
-                select(func.count())
-                .select_from(BatchLeaf)
-                .where(BatchLeaf.agency_id == agency, BatchLeaf.root == root)
-            )
-            or 0
+def count_leaves(session: Session, agency: int, root: str) -> int:
+    return int(
+        session.scalar(
+            select(func.count())
+            .select_from(BatchLeaf)
+            .where(BatchLeaf.agency_id == agency, BatchLeaf.root == root.lower())
         )
+        or 0
+    )
+
+
+def leaf_count(db: Database, agency: int, root: str) -> int:
+    with db.session() as session:
+        return count_leaves(session, agency, root)
 
 
 def has_leaf(db: Database, agency: int, root: str, leaf: str) -> bool:

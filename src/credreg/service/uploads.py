@@ -34,7 +34,7 @@ from sqlalchemy.exc import IntegrityError
 from credreg.chain.eip712 import BatchLeavesRequest, CompactSignature
 from credreg.documents._keccak import new_keccak256
 from credreg.labels import UPLOAD_PROBLEMS
-from credreg.service.batches import check_signed, chunk_roots, write_chunks
+from credreg.service.batches import check_signed, chunk_roots, count_leaves, write_chunks
 from credreg.service.db import BatchLeaf, BatchUpload, Database, UploadLeaf, now_ms
 from credreg.service.intake import RequestRefused
 from credreg.service.outbox import Outbox
@@ -327,51 +327,38 @@ class BatchUploads:
             last = rows[-1][1]
             yield [str(r[0]) for r in rows]
 
-    def _list(self, row: BatchUpload, chunks: list[tuple[int, str, str]]) -> int | None:
+    def _list(self, row: BatchUpload, chunks: list[tuple[int, str, str]]) -> None:
         """In one transaction: the leaves join the batch's, with its chunks, and the upload is listed."""
         agency, root = row.agency_id, row.root
-        staged = select(UploadLeaf.leaf).where(UploadLeaf.upload_id == row.id).subquery()
-        fresh = (
-            select(func.count())
-            .select_from(staged)
-            .where(
-                ~exists().where(
-                    BatchLeaf.agency_id == agency, BatchLeaf.root == root, BatchLeaf.leaf == staged.c.leaf
-                )
-            )
+        new_leaves = select(
+            literal(agency, BatchLeaf.agency_id.type), literal(root, BatchLeaf.root.type), UploadLeaf.leaf
+        ).where(
+            UploadLeaf.upload_id == row.id,
+            ~exists().where(
+                BatchLeaf.agency_id == agency, BatchLeaf.root == root, BatchLeaf.leaf == UploadLeaf.leaf
+            ),
         )
-        try:
-            with self.db.session() as session:
-                added = int(session.scalar(fresh) or 0)
-                if added:
+        for _ in range(2):  # a second time only after another transaction listed the same leaves first
+            try:
+                with self.db.session() as session:
+                    status = session.scalar(select(BatchUpload.status).where(BatchUpload.id == row.id))
+                    if status != OPEN:
+                        return  # completed meanwhile by another request, or discarded
+                    had = count_leaves(session, agency, root)
+                    session.execute(insert(BatchLeaf).from_select(["agency_id", "root", "leaf"], new_leaves))
+                    # Counted, not the insert's row count: drivers do not all report it for INSERT … SELECT.
+                    added = count_leaves(session, agency, root) - had
+                    write_chunks(session, agency, root, chunks)
+                    session.execute(delete(UploadLeaf).where(UploadLeaf.upload_id == row.id))
+                    now = now_ms()
                     session.execute(
-                        insert(BatchLeaf).from_select(
-                            ["agency_id", "root", "leaf"],
-                            select(
-                                literal(agency, BatchLeaf.agency_id.type),
-                                literal(root, BatchLeaf.root.type),
-                                UploadLeaf.leaf,
-                            ).where(
-                                UploadLeaf.upload_id == row.id,
-                                ~exists().where(
-                                    BatchLeaf.agency_id == agency,
-                                    BatchLeaf.root == root,
-                                    BatchLeaf.leaf == UploadLeaf.leaf,
-                                ),
-                            ),
-                        )
+                        update(BatchUpload)
+                        .where(BatchUpload.id == row.id)
+                        .values(status=LISTED, added=added, updated_ms=now, finished_ms=now)
                     )
-                write_chunks(session, agency, root, chunks)
-                session.execute(delete(UploadLeaf).where(UploadLeaf.upload_id == row.id))
-                now = now_ms()
-                session.execute(
-                    update(BatchUpload)
-                    .where(BatchUpload.id == row.id)
-                    .values(status=LISTED, added=added, updated_ms=now, finished_ms=now)
-                )
-        except IntegrityError:
-            return None  # the same batch listed at the same moment by another upload or instance
-        return added
+                return
+            except IntegrityError:
+                continue
 
     def discard(self, upload_id: str) -> None:
         """Forget an open upload and its leaves (a listed one stays listed)."""
