@@ -95,3 +95,13 @@ def test_data_with_other_types_gets_no_fast_way_and_is_read_as_before() -> None:
     assert reader._shapes[0].fast is None
     again = salt_data({"a": False, "b": None, "c": "y"}, iter(salt_stream(4)))
     assert _read(reader, again) == read_salted(again)
+
+
+def test_data_nested_past_what_python_compiles_is_read_without_learning_its_shape() -> None:
+    nested: Any = "x"
+    for _ in range(250):
+        nested = {"k": nested}
+    data = salt_data(nested, iter(salt_stream(5)))
+    reader = SaltedReader()
+    assert _read(reader, data) == read_salted(data)
+    assert reader._shapes == []

@@ -236,3 +236,15 @@ def test_a_document_read_from_text_gets_the_report_its_parsed_form_gets(
     from_text = verify_documents(ledger, [text, text.encode()])
     from_mapping = verify_documents(ledger, [document])[0]
     assert from_text[0].model_dump_json() == from_text[1].model_dump_json() == from_mapping.model_dump_json()
+
+
+def test_a_document_nested_past_what_python_compiles_gets_a_report(documents: list[Any]) -> None:
+    from credreg.documents.canonical import salt_data
+
+    document = json.loads(documents[0])
+    nested: Any = "x"
+    for _ in range(250):
+        nested = {"k": nested}
+    document["data"]["extra"] = salt_data({"deep": nested})["deep"]
+    reports = verify_documents(Ledger({_issued_root(documents)}), [json.dumps(document), documents[0]])
+    assert [r.code for r in reports] == ["tampered", "valid"]

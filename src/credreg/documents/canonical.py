@@ -484,8 +484,13 @@ class SaltedReader:
                 break
         read = read_salted(data)
         if read is not None and not known and len(self._shapes) < self._MAX_SHAPES:
+            try:
+                shape = _ReadShape.of(data)
+            except (SyntaxError, RecursionError, MemoryError):
+                # Python compiles at most 200 nested brackets: a hostile file nested deeper is read, not learned.
+                return read
             # A new list, not an insertion: another thread may be going through the old one.
-            self._shapes = [_ReadShape.of(data), *self._shapes]
+            self._shapes = [shape, *self._shapes]
         return read
 
 
