@@ -61,9 +61,12 @@ def test_two_instances_take_one_upload_part_by_part(
         for n, base in ((3, b), (4, a), (5, b)):
             assert put(base, n).status_code == 200
         assert_problem(client.get(f"{a}/v1/credentials/{leaves[0]}"), 404, "unknown-hash")
-        done = client.post(f"{b}{upload['location']}/complete")
-        assert done.status_code == 200, done.text
-        assert done.json()["added"] == len(leaves)
+        # Completed on both instances at once: listed once, every leaf counted as new once.
+        with ThreadPoolExecutor(2) as pool:
+            done = list(pool.map(lambda base: client.post(f"{base}{upload['location']}/complete"), (a, b)))
+        assert [r.status_code for r in done] == [200, 200], [r.text for r in done]
+        assert [r.json()["added"] for r in done] == [len(leaves)] * 2
+        assert client.get(f"{a}{upload['location']}").json()["status"] == "listed"
         for base in (a, b):
             found = client.get(f"{base}/v1/credentials/{leaves[-1]}")
             assert found.status_code == 200, found.text
