@@ -112,6 +112,21 @@ def test_a_batch_sent_in_parts_is_served_once_complete_and_checked(desk: Desk) -
         assert found.json()["valid"] is True
     proof = desk.client.get(f"/v1/credentials/{leaves[137]}").json()["proof"]
     assert proof == ["0x" + p.hex() for p in tree.proof(bytes.fromhex(leaves[137][2:]))]
+    # Read back a page at a time, in tree order.
+    pages: list[str] = []
+    after: str | None = None
+    for _ in range(5):
+        query = {"limit": 100} | ({"after": after} if after else {})
+        page = desk.client.get(f"/v1/batches/{desk.deployed.agency_id}/{root}/leaves", params=query).json()
+        assert page["count"] == 250
+        pages += page["leaves"]
+        after = page["next_after"]
+        if after is None:
+            break
+    assert pages == sorted(leaves)
+    assert_problem(
+        desk.client.get(f"/v1/batches/{desk.deployed.agency_id + 1}/{root}/leaves"), 404, "not-found"
+    )
     # The same upload started again: the listed one, nothing to send.
     again = _start(desk, root, leaves)
     assert (again["id"], again["status"], again["repeated"], again["next_part"]) == (

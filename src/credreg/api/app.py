@@ -66,6 +66,7 @@ def create_app(settings: Settings | None = None, *, service: Service | None = No
     problems.install(app)
     for module in (health, registry, labels, agencies, uploads, employers, events, status):
         app.include_router(module.router)
+    app.include_router(uploads.leaves_router)
     docs.install(app, TITLE)
     page = static_dir()
     if page.is_dir():

@@ -254,6 +254,14 @@ class BatchUploadOut(BaseModel):
     repeated: bool = Field(False, description="True when the same signed upload had been opened already.")
 
 
+class BatchLeavesPage(BaseModel):
+    agency_id: int
+    root: Hex32
+    count: int = Field(description="How many leaves of the batch this service knows.")
+    leaves: list[Hex32] = Field(description="Leaves in merkle tree order (ascending), after `after`.")
+    next_after: Hex32 | None = Field(description="Pass as `after` for the next page; none on the last page.")
+
+
 RequestState = Literal["pending", "submitted", "confirmed", "failed"]
 
 

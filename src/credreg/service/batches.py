@@ -245,3 +245,13 @@ def proof_of(db: Database, agency: int, root: str, leaf: str, chunk: int = CHUNK
     inner = MerkleTree(bytes.fromhex(x[2:]) for x in run).proof(bytes.fromhex(leaf[2:]))
     outer = _proof_at(_levels([bytes.fromhex(n[2:]) for n in nodes]), number)
     return ["0x" + p.hex() for p in inner + outer]
+
+
+def leaves_page(db: Database, agency: int, root: str, after: str | None, limit: int) -> list[str]:
+    """Up to `limit` of the batch's leaves in tree order, from the first one after `after` (keyset paging:
+    a page costs the same wherever it is in a batch of any size)."""
+    query = select(BatchLeaf.leaf).where(BatchLeaf.agency_id == agency, BatchLeaf.root == root.lower())
+    if after is not None:
+        query = query.where(BatchLeaf.leaf > after.lower())
+    with db.session() as session:
+        return list(session.scalars(query.order_by(BatchLeaf.leaf).limit(limit)).all())

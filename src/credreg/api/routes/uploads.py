@@ -7,14 +7,18 @@ from __future__ import annotations
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Path, Response
+from fastapi import APIRouter, Path, Query, Response
 
-from credreg.api.deps import UploadsDep
-from credreg.api.models import BatchUploadIn, BatchUploadOut, UploadPartIn, iso_ms
-from credreg.api.problems import Problem
+from credreg.api.deps import OutboxDep, UploadsDep
+from credreg.api.models import BatchLeavesPage, BatchUploadIn, BatchUploadOut, UploadPartIn, iso_ms
+from credreg.api.problems import Problem, ProblemError
+from credreg.chain.eip712 import HEX32
+from credreg.service.batches import leaf_count, leaves_page
 from credreg.service.uploads import UploadState
 
 router = APIRouter(prefix="/v1/batches/uploads", tags=["agencies"])
+leaves_router = APIRouter(prefix="/v1/batches", tags=["agencies"])
+MAX_PAGE = 10_000
 
 UploadId = Annotated[UUID, Path(description="The id `POST /v1/batches/uploads` answered with.")]
 NOT_FOUND: dict[int | str, dict[str, Any]] = {
@@ -133,3 +137,39 @@ def complete_upload(upload_id: UploadId, uploads: UploadsDep) -> BatchUploadOut:
 def discard_upload(upload_id: UploadId, uploads: UploadsDep) -> Response:
     uploads.discard(str(upload_id))
     return Response(status_code=204)
+
+
+@leaves_router.get(
+    "/{agency_id}/{root}/leaves",
+    response_model=BatchLeavesPage,
+    summary="The leaves of a batch this service knows, a page at a time, in merkle tree order",
+    description=(
+        "Leaves of a batch relayed or uploaded here, ascending, read a page at a time whatever the batch's "
+        "size; pass `next_after` as `after` for the next page. A certificate's proof is at "
+        "GET /v1/credentials/{leaf}."
+    ),
+    responses={404: {"model": Problem, "description": "The service knows no leaves of this batch."}},
+)
+def get_batch_leaves(
+    outbox: OutboxDep,
+    agency_id: Annotated[int, Path(ge=1, lt=2**32)],
+    root: Annotated[str, Path(pattern=HEX32)],
+    after: Annotated[
+        str | None, Query(pattern=HEX32, description="The last leaf of the previous page.")
+    ] = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 1_000,
+) -> BatchLeavesPage:
+    count = leaf_count(outbox.db, agency_id, root)
+    if not count:
+        raise ProblemError(
+            404, "not-found", f"this service knows no leaves of batch {root.lower()} of agency {agency_id}",
+            field="root",
+        )  # fmt: skip
+    page = leaves_page(outbox.db, agency_id, root, after, limit)
+    return BatchLeavesPage(
+        agency_id=agency_id,
+        root=root.lower(),
+        count=count,
+        leaves=page,
+        next_after=page[-1] if len(page) == limit else None,
+    )
