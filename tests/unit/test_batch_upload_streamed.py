@@ -1,5 +1,6 @@
 """`credreg batch upload` of a large batch: the summary's leaves are read from the file as they are used, and
-the request body is sent as it is read, yet it is the same signed upload as one built whole."""
+the request body is sent as it is read, yet it is the same signed upload as one built whole; a batch too large
+for one request goes in parts, from the first part the service has not acknowledged."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from eth_account import Account
 
 from credreg.chain.devkeys import ANVIL_TEST_KEYS
 from credreg.cli import batch_cmds
-from credreg.errors import DocumentError
+from credreg.errors import ConfigError, DocumentError
 from credreg.issuance import BatchSummary
 from credreg.summaries import iter_summary_leaves, read_summary
 
@@ -67,3 +68,92 @@ def test_a_summary_with_a_leaf_that_is_not_a_hash_is_refused_before_anything_is_
     signer = Account.from_key(ANVIL_TEST_KEYS[2])
     with pytest.raises(DocumentError, match="is not a 0x-hex hash of 32 bytes"):
         batch_cmds.sign_streamed_upload(summary, lambda: iter_summary_leaves(path, summary), signer)
+
+
+class _FakeService:
+    """The parts protocol of POST /v1/batches/uploads, as much as the command needs, over a mock transport."""
+
+    def __init__(self, count: int, per: int, acknowledged: int, *, drop_once: int | None = None) -> None:
+        self.count, self.per, self.parts = count, per, acknowledged
+        self.received: dict[int, list[str]] = {}
+        self.drop_once = drop_once  # a part whose first sending loses its connection
+
+    def _state(self, status: str = "open") -> dict[str, Any]:
+        total = -(-self.count // self.per)
+        return {"id": "u-1", "location": "/v1/batches/uploads/u-1", "status": status, "agency_id": 3,
+                "root": "0x" + "ef" * 32, "count": self.count, "part_leaves": self.per, "parts_total": total,
+                "parts": self.parts, "added": self.count if status == "listed" else None}  # fmt: skip
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        path = request.url.path
+        if request.method == "POST" and path == "/v1/batches/uploads":
+            assert json.loads(request.content)["count"] == self.count
+            return httpx.Response(200 if self.parts else 201, json=self._state())
+        if request.method == "PUT":
+            n = int(path.rsplit("/", 1)[1])
+            if n == self.drop_once:
+                self.drop_once = None
+                raise httpx.ConnectError("connection reset", request=request)
+            assert n == self.parts + 1, f"part {n} sent, {self.parts + 1} expected"
+            self.received[n] = json.loads(request.content)["leaves"]
+            self.parts = n
+            return httpx.Response(200, json=self._state())
+        assert path.endswith("/complete")
+        return httpx.Response(200, json=self._state("listed"))
+
+
+def _with_service(monkeypatch: pytest.MonkeyPatch, service: _FakeService) -> None:
+    real = httpx.Client
+    monkeypatch.setattr(httpx, "Client", lambda **kw: real(transport=httpx.MockTransport(service), **kw))
+    monkeypatch.setattr(batch_cmds.time, "sleep", lambda _: None)
+
+
+def test_a_large_upload_goes_on_from_the_first_part_not_acknowledged(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    leaves = [f"0x{n:064X}" for n in range(1, 2_501)]
+    path = _summary(tmp_path, leaves)
+    summary = read_summary(path)
+    signed, count = batch_cmds.sign_streamed_upload(
+        summary, lambda: iter_summary_leaves(path, summary), Account.from_key(ANVIL_TEST_KEYS[2])
+    )
+    service = _FakeService(count, per=1_000, acknowledged=1, drop_once=2)
+    _with_service(monkeypatch, service)
+    said: list[str] = []
+    answer = batch_cmds.send_in_parts(
+        "http://127.0.0.1:9", signed, lambda: iter_summary_leaves(path, summary), count, say=said.append
+    )
+    assert answer == {
+        "agency_id": 3,
+        "root": "0x" + "ef" * 32,
+        "leaves": 2_500,
+        "added": 2_500,
+        "upload": "u-1",
+    }
+    assert "resuming upload u-1 from part 2" in said[0]
+    assert sorted(service.received) == [2, 3]  # part 1 was kept already; part 2 sent again after a reset
+    assert service.received[2] == [leaf.lower() for leaf in leaves[1_000:2_000]]
+    assert service.received[3] == [leaf.lower() for leaf in leaves[2_000:]]
+
+
+def test_a_part_the_service_refuses_stops_the_upload_saying_how_to_resume(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = _summary(tmp_path, [f"0x{n:064x}" for n in range(1, 1_501)])
+    summary = read_summary(path)
+    signed, count = batch_cmds.sign_streamed_upload(
+        summary, lambda: iter_summary_leaves(path, summary), Account.from_key(ANVIL_TEST_KEYS[2])
+    )
+    service = _FakeService(count, per=1_000, acknowledged=0)
+    refusing = lambda request: (  # noqa: E731
+        httpx.Response(
+            409, json={"type": "https://credreg.dev/problems/upload-part-conflict", "detail": "no"}
+        )
+        if request.method == "PUT"
+        else service(request)
+    )
+    _with_service(monkeypatch, refusing)  # type: ignore[arg-type]
+    with pytest.raises(ConfigError, match="run the same command again to resume"):
+        batch_cmds.send_in_parts(
+            "http://127.0.0.1:9", signed, lambda: iter_summary_leaves(path, summary), count
+        )
