@@ -13,10 +13,12 @@ import httpx
 import pytest
 from eth_account import Account
 
+from credreg.api.examples import issuance_example
 from credreg.chain.devkeys import ANVIL_TEST_KEYS
 from credreg.cli import batch_cmds
 from credreg.errors import ConfigError, DocumentError
 from credreg.issuance import BatchSummary
+from credreg.registry import SignedIssue
 from credreg.summaries import iter_summary_leaves, read_summary
 
 
@@ -157,3 +159,30 @@ def test_a_part_the_service_refuses_stops_the_upload_saying_how_to_resume(
         batch_cmds.send_in_parts(
             "http://127.0.0.1:9", signed, lambda: iter_summary_leaves(path, summary), count
         )
+
+
+def test_a_batch_too_large_to_relay_with_its_leaves_is_relayed_by_its_root(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from credreg.cli import service_client
+
+    sent: list[tuple[str, Any]] = []
+
+    def request(method: str, url: str, *, json: Any = None, **_: object) -> httpx.Response:
+        sent.append((method, json))
+        if method == "POST":
+            return httpx.Response(202, json={"id": "r-1", "location": "/v1/issuances/r-1"})
+        return httpx.Response(
+            200, json={"status": "confirmed", "tx_hash": "0x" + "aa" * 32, "block_number": 7}
+        )
+
+    monkeypatch.setattr(httpx, "request", request)
+    signed = SignedIssue.model_validate(issuance_example())
+    for count, listed in (
+        (service_client.LEAVES_IN_ONE_REQUEST, True),
+        (service_client.LEAVES_IN_ONE_REQUEST + 1, False),
+    ):
+        sent.clear()
+        leaves = [f"0x{n:064x}" for n in range(1, count + 1)]
+        assert service_client.relay_issue("http://127.0.0.1:9", signed, leaves) == ("0x" + "aa" * 32, 7)
+        assert ("leaves" in sent[0][1]) is listed

@@ -82,7 +82,7 @@ def upload(
 
 UPLOAD_PIECE = 4096  # leaves to a piece of the streamed request body
 #: Batches with more leaves go in parts (POST /v1/batches/uploads): a service's default `max_leaves`.
-PARTS_FROM = 10_000
+PARTS_FROM = 10_000  # service_client.LEAVES_IN_ONE_REQUEST, not imported here: this module loads with the CLI
 PART_ATTEMPTS = 3  # a part whose connection fails is sent again this often before the command gives up
 
 

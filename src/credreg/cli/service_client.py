@@ -10,6 +10,9 @@ import httpx
 from credreg.errors import ConfigError
 from credreg.registry import SignedBatchLeaves, SignedIssue, SignedStatusChange
 
+#: Most leaves sent inside one request (a service's default `CREDREG_MAX_LEAVES`); more go in parts
+#: (`batch_cmds.PARTS_FROM`, the same number).
+LEAVES_IN_ONE_REQUEST = 10_000
 #: How long `credreg issue --service` waits for the service to have the batch on the ledger.
 RELAY_TIMEOUT_SECONDS = 300.0
 POLL_SECONDS = 0.5
@@ -72,7 +75,19 @@ def submit(
 def relay_issue(
     service: str, signed: SignedIssue, leaves: list[str], timeout: float = RELAY_TIMEOUT_SECONDS
 ) -> tuple[str | None, int | None]:
-    """Have the service relay `signed` with the batch's leaves; (transaction hash, block) once confirmed."""
+    """Have the service relay `signed` with the batch's leaves; (transaction hash, block) once confirmed.
+
+    A batch of more than `LEAVES_IN_ONE_REQUEST` is relayed without them (they would not fit in one request):
+    its certificates are listed afterwards, in parts, by `credreg batch upload` of its summary."""
+    if len(leaves) > LEAVES_IN_ONE_REQUEST:
+        from credreg.cli.common import err_console
+
+        err_console.print(
+            f"批次有 {len(leaves)} 个证书，服务只转发其根；之后用 credreg batch upload 登记证书 / the batch has "
+            f"{len(leaves)} certificates: the service relays its root only; list them afterwards with "
+            "`credreg batch upload <batch summary> --service …`, which sends them in parts"
+        )
+        leaves = []
     accepted = submit(service, signed, leaves)
     location = str(accepted.get("location") or f"/v1/issuances/{accepted.get('id')}")
     give_up = time.monotonic() + timeout
