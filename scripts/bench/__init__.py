@@ -4,6 +4,7 @@
     python scripts/bench --quick       (BENCH_ARGS=--quick)   the smallest configuration (the smoke test)
     python scripts/bench gas           (or: make gas)         the gas table alone, with its targets
     python scripts/bench wrap | audit | audit-scale          one stage of issuance / the audit, alone
+    python scripts/bench upload [--quick]                    a national batch's leaves uploaded to the service
 
 Starts its own anvil on a free loopback port, deploys credreg and, from their npm packages (`bench.peers`),
 OpenAttestation's DocumentStore (3.0 and v4) and the Ethereum Attestation Service, then measures:

@@ -1,9 +1,10 @@
-"""`python scripts/bench [gas | wrap | audit | audit-scale] [options]`: the benchmarks' one entry point.
+"""`python scripts/bench [gas | wrap | audit | audit-scale | upload] [options]`: the benchmarks' entry point.
 
 With no command: the whole benchmark (`bench.run`, `make bench`). `gas`: the gas table and its targets
 (`bench.gas`, `make gas`). `wrap`: the stages of wrapping a batch (`bench.wrap`). `audit`: the audit replay
 on a ledger generated in bulk on anvil (`bench.audit`). `audit-scale`: the replay of a generated ledger of a
-million events (`bench.audit_scale`). `--help` after a command lists its options.
+million events (`bench.audit_scale`). `upload`: 1,000,000 leaves uploaded in parts to `credreg serve`, its
+rate and peak memory (`bench.api`). `--help` after a command lists its options.
 """
 
 import sys

@@ -10,7 +10,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -421,3 +421,30 @@ def measure_batch_upload(
             detail={"service_growth_mb": peak - baseline, "service_rss_before_mb": baseline},
         ),
     ]
+
+
+def upload_main(argv: Sequence[str] | None = None) -> int:
+    """`python scripts/bench upload [--quick]`: the batch upload's rows alone, printed as JSON."""
+    import argparse
+    import shutil
+    import tempfile
+
+    from bench.core import FULL, QUICK, BenchChain, deploy_credreg
+
+    parser = argparse.ArgumentParser(
+        prog="python scripts/bench upload", description=measure_batch_upload.__doc__
+    )
+    parser.add_argument(
+        "--quick", action="store_true", help=f"{UPLOAD_LEAVES['quick']:,} leaves, not a million"
+    )
+    args = parser.parse_args(None if argv is None else list(argv))
+    cfg = QUICK if args.quick else FULL
+    work = Path(tempfile.mkdtemp(prefix="credreg-bench-upload-"))
+    try:
+        with BenchChain(host="127.0.0.1", port=free_port(), persist=False) as chain:
+            rows = measure_batch_upload(deploy_credreg(chain), cfg, work, Deadline(cfg.timeout), print)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    for row in rows:
+        print(json.dumps({"id": row.id, "unit": row.unit, "credreg": row.credreg, "detail": row.detail}))
+    return 0

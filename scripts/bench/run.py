@@ -20,6 +20,7 @@ from bench import audit, audit_scale, gas, wrap
 from bench.api import (
     measure_batch_upload,
     measure_verify_api,
+    upload_main,
 )
 from bench.audit import (
     BuiltLedger,
@@ -250,6 +251,7 @@ COMMANDS: dict[str, Callable[[Sequence[str]], int | None]] = {
     "wrap": wrap.main,
     "audit": audit.main,
     "audit-scale": audit_scale.main,
+    "upload": upload_main,
 }
 
 
