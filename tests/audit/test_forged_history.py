@@ -13,7 +13,7 @@ from audit_ledger import compile_double, deploy_bytecode, manifest_for
 from eth_account.signers.local import LocalAccount
 from web3 import Web3
 
-from credreg.audit import build_report
+from credreg.audit import build_report, invariants
 from credreg.audit.replay import Replayer
 from credreg.chain.client import connect
 from credreg.chain.devchain import ephemeral_chain
@@ -174,6 +174,26 @@ def test_records_on_disk_find_the_same_broken_rules(forged: Forged, tmp_path: Pa
     assert "root-reissued" in on_disk.state.finding_counts  # a root found again in the file, not in memory
     assert [str(f) for f in on_disk.findings] == [str(f) for f in in_memory.findings]
     assert on_disk.digest() == in_memory.digest()
+
+
+@pytest.mark.parametrize("memory_records", [10**6, 0], ids=["in-memory", "on-disk"])
+def test_the_one_pass_for_clean_credential_events_changes_nothing_the_rules_see(
+    forged: Forged, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, memory_records: int
+) -> None:
+    # Issuances and status changes that break no rule are checked and applied in one pass; every other event,
+    # and any that breaks a rule, goes through the rules one by one. Both ways must give the same audit.
+    end = forged.registry.head()
+    one_pass = Replayer(forged.registry, memory_records=memory_records, records_dir=tmp_path / "one")
+    one_pass.run(end)
+    monkeypatch.setattr(invariants, "CLEAN_PATHS", {})
+    rule_by_rule = Replayer(forged.registry, memory_records=memory_records, records_dir=tmp_path / "each")
+    rule_by_rule.run(end)
+    assert one_pass.state.events_by_name["CredentialIssued"] > 0
+    assert [str(f) for f in one_pass.findings] == [str(f) for f in rule_by_rule.findings]
+    assert one_pass.state.finding_counts == rule_by_rule.state.finding_counts
+    assert one_pass.state.dump() == rule_by_rule.state.dump()
+    assert one_pass.digest() == rule_by_rule.digest()
+    assert list(one_pass.state.canonical_lines()) == list(rule_by_rule.state.canonical_lines())
 
 
 def test_the_double_fails_provenance_and_answers_no_views(forged: Forged) -> None:

@@ -104,7 +104,7 @@ class Canon:
     """Canonical lines for the events of one ABI (the types say how each argument is written)."""
 
     def __init__(self, decoder: ContractCodec) -> None:
-        self._writers: dict[str, tuple[int, Callable[[dict[str, Any]], str]]] = {
+        self.writers: dict[str, tuple[int, Callable[[dict[str, Any]], str]]] = {
             name: (len(decoder.fields_of(name)), _writer(decoder.fields_of(name)))
             for name in decoder.event_names
         }
@@ -112,7 +112,7 @@ class Canon:
     def line(self, event: LedgerEvent) -> str:
         """The event's canonical text line (see the module docstring)."""
         args = event.args
-        known = self._writers.get(event.name)
+        known = self.writers.get(event.name)
         try:
             if known is None or known[0] != len(args):
                 raise KeyError(event.name)
@@ -147,6 +147,28 @@ class EventChain:
     def add(self, event: LedgerEvent) -> None:
         self.head = new_keccak(self.head + self.canon.line(event).encode()).digest()
         self.count += 1
+
+    def add_all(self, events: Iterable[LedgerEvent]) -> None:
+        """`add` each of `events` in turn: the same lines and hashes, with the look-ups made once."""
+        head, count = self.head, self.count
+        writers, line, keccak = self.canon.writers, self.canon.line, new_keccak
+        for event in events:
+            args = event.args
+            known = writers.get(event.name)
+            moment = event.block_time
+            if known is not None and known[0] == len(args) and moment is not None:
+                try:
+                    text = (
+                        f"{event.block_number}|{moment}|{event.block_hash}|{event.transaction_hash}|"
+                        f"{event.transaction_index}|{event.log_index}|{event.name}|{known[1](args)}"
+                    )
+                except KeyError:  # an argument of another name: the general case
+                    text = line(event)
+            else:  # an event of another ABI, or without its block time (`line` says so)
+                text = line(event)
+            head = keccak(head + text.encode()).digest()
+            count += 1
+        self.head, self.count = head, count
 
     @property
     def hex(self) -> str:

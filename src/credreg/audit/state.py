@@ -184,6 +184,9 @@ class LedgerState:
         self.daily: Counter[tuple[int, int, str]] = Counter()
         self.findings: list[Finding] = []
         self.finding_counts: Counter[str] = Counter()
+        # (agency id, scope id, signer key) -> when that signer may issue that scope for that agency, as
+        # governance stands (`invariants`); emptied by every governance event.
+        self.issuing: dict[tuple[int, str, str], tuple[int, int, str, str] | None] = {}
 
     # --- where the records live --------------------------------------------------------------------------
 
@@ -269,10 +272,13 @@ class LedgerState:
 
     def apply(self, event: LedgerEvent) -> bool:
         """Apply `event`; False if the audit has no rule for this event type (nothing changed)."""
-        handler = _HANDLERS.get(event.name)
-        self.events_by_name[event.name] += 1
+        name = event.name
+        handler = _HANDLERS.get(name)
+        self.events_by_name[name] += 1
         if handler is None:
             return False
+        if name != "CredentialIssued" and name != "CredentialStatusChanged":
+            self.issuing.clear()  # governance changed
         handler(self, event)
         return True
 
@@ -395,27 +401,32 @@ class LedgerState:
     def _credential_issued(self, ev: LedgerEvent) -> None:
         a = ev.args
         agency_id = a["agencyId"]
-        key = (agency_id, a["root"])
-        if key in self.roots:
-            return  # write-once per agency: the first issuance stands
         # Few distinct scopes and signers stand behind many roots: share their strings (about 200 bytes a root).
-        self.roots.put(key, RootEntry(
+        record = RootEntry(
             agency_id, sys.intern(a["scopeId"]), sys.intern(a["signer"]), a["issuedAt"], a["validUntil"],
             ev.block_number,
-        ))  # fmt: skip
-        self.issued[(agency_id, a["scopeId"])] += 1
-        self.daily[(time_of(ev) // DAY, agency_id, "issued")] += 1
+        )  # fmt: skip
+        if self.roots.add_absent((agency_id, a["root"]), record):  # write-once per agency: the first stands
+            self.count_issuance(agency_id, a["scopeId"], time_of(ev))
+
+    def count_issuance(self, agency_id: int, scope_id: str, moment: int) -> None:
+        """The counters of a root just recorded."""
+        self.issued[(agency_id, scope_id)] += 1
+        self.daily[(moment // DAY, agency_id, "issued")] += 1
 
     def _credential_status_changed(self, ev: LedgerEvent) -> None:
         a = ev.args
-        action = a["action"]
-        if action not in (1, 2, 3):
+        if a["action"] not in (1, 2, 3):
             return
+        key = (a["agencyId"], a["target"])
+        self.record_status_change(ev, key, self.targets.get(key), time_of(ev))
+
+    def record_status_change(self, ev: LedgerEvent, key: Key, entry: TargetEntry | None, moment: int) -> None:
+        """Status change `ev` (action 1, 2 or 3) of target `key`, whose record before it is `entry`."""
+        a = ev.args
+        action = a["action"]
         status = Status.REVOKED if action == 1 else Status.SUSPENDED if action == 2 else Status.NONE
         by_governor = bool(a["byGovernor"])
-        key = (a["agencyId"], a["target"])
-        moment = time_of(ev)
-        entry = self.targets.get(key)
         if entry is None:
             entry = TargetEntry(
                 status,
@@ -427,6 +438,7 @@ class LedgerState:
                 1,
                 ev.block_number,
             )
+            self.targets.add_absent(key, entry)
         else:
             entry.status = status
             entry.reason = a["reason"]
@@ -436,7 +448,7 @@ class LedgerState:
             entry.root = sys.intern(a["root"])
             entry.changes += 1
             entry.last_block = ev.block_number
-        self.targets.put(key, entry)
+            self.targets.put(key, entry)
         self.actions[(a["agencyId"], action, by_governor)] += 1
         self.daily[(moment // DAY, a["agencyId"], _ACTION_NAMES[action])] += 1
 
