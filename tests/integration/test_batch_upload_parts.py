@@ -266,6 +266,11 @@ def test_an_agency_has_few_open_uploads_and_idle_ones_expire(desk: Desk) -> None
     latest = _start(desk, root, leaves)
     with desk.service.db.session() as session:
         assert session.get(BatchUpload, opened[0]["id"]) is None
+        # Leaves a crash left behind after their upload was listed go too.
+        session.add(UploadLeaf(upload_id=opened[0]["id"], leaf="0x" + "ee" * 32, seq=0))
+    desk.service.uploads.purge_expired()
+    with desk.service.db.session() as session:
+        assert session.scalar(select(func.count()).select_from(UploadLeaf)) == 0
     for upload in [*opened[1:], latest]:
         assert desk.client.delete(upload["location"]).status_code == 204
 

@@ -42,6 +42,7 @@ from credreg.service.outbox import Outbox
 OPEN = "open"
 LISTED = "listed"
 READ_ROWS = 8192  # leaves read back per query while checking an upload
+DROP_ROWS = 50_000  # kept leaves deleted per transaction once an upload is listed or discarded
 LOOKUP_ROWS = 500  # leaves per IN (...) when finding which ones were sent before (SQLite's bound is 999+)
 _LEAF = re.compile(r"0x[0-9a-fA-F]{64}")
 
@@ -349,27 +350,44 @@ class BatchUploads:
                     # Counted, not the insert's row count: drivers do not all report it for INSERT … SELECT.
                     added = count_leaves(session, agency, root) - had
                     write_chunks(session, agency, root, chunks)
-                    session.execute(delete(UploadLeaf).where(UploadLeaf.upload_id == row.id))
                     now = now_ms()
                     session.execute(
                         update(BatchUpload)
                         .where(BatchUpload.id == row.id)
                         .values(status=LISTED, added=added, updated_ms=now, finished_ms=now)
                     )
-                return
+                break
             except IntegrityError:
                 continue
+        # Outside the listing's transaction, which on SQLite holds every other writer back while it runs.
+        self._drop_staged(row.id)
 
     def discard(self, upload_id: str) -> None:
         """Forget an open upload and its leaves (a listed one stays listed)."""
         with self.db.session() as session:
             row = session.get(BatchUpload, upload_id)
-            if row is None or row.status != OPEN:
-                if row is None:
-                    raise self._not_found(upload_id)
+            if row is None:
+                raise self._not_found(upload_id)
+            if row.status != OPEN:
                 return
-            session.execute(delete(UploadLeaf).where(UploadLeaf.upload_id == upload_id))
             session.delete(row)
+        self._drop_staged(upload_id)
+
+    def _drop_staged(self, upload_id: str) -> None:
+        """Delete the leaves an upload kept, `DROP_ROWS` at a time: no transaction holds the database long.
+        They are never read once their upload is listed or gone, so a crash halfway leaves nothing visible
+        (`purge_expired` finishes the job)."""
+        with self.db.session() as session:
+            top = session.scalar(select(func.max(UploadLeaf.seq)).where(UploadLeaf.upload_id == upload_id))
+        if top is None:
+            return
+        for start in range(0, int(top) + 1, DROP_ROWS):
+            with self.db.session() as session:
+                session.execute(
+                    delete(UploadLeaf).where(
+                        UploadLeaf.upload_id == upload_id, UploadLeaf.seq < start + DROP_ROWS
+                    )
+                )
 
     def purge_expired(self) -> int:
         """Discard the open uploads left alone longer than the time to live; how many."""
@@ -380,8 +398,18 @@ class BatchUploads:
             ).all()
         for upload_id in stale:
             with self.db.session() as session:
-                session.execute(delete(UploadLeaf).where(UploadLeaf.upload_id == upload_id))
-                session.execute(delete(BatchUpload).where(BatchUpload.id == upload_id))
+                session.execute(
+                    delete(BatchUpload).where(BatchUpload.id == upload_id, BatchUpload.status == OPEN)
+                )
+        # Leaves of uploads listed or gone: those just discarded, and any a crash left behind.
+        with self.db.session() as session:
+            leftover = session.scalars(
+                select(UploadLeaf.upload_id)
+                .distinct()
+                .where(UploadLeaf.upload_id.not_in(select(BatchUpload.id).where(BatchUpload.status == OPEN)))
+            ).all()
+        for upload_id in leftover:
+            self._drop_staged(upload_id)
         return len(stale)
 
 
