@@ -910,9 +910,7 @@ AUDIT_SENTENCES: Final[dict[str, Words]] = {
 # --- uploads of a batch's leaves in parts -----------------------------------------------------------------
 #: The problems of `POST /v1/batches/uploads` and its parts: titles, then details as templates (`{name}`).
 UPLOAD_PROBLEMS: Final[dict[str, Words]] = {
-    "upload-not-found": Words(
-        "没有这个上传（已完成、已放弃或已过期）", "No such upload (finished, discarded or expired)"
-    ),
+    "upload-not-found": Words("没有这个上传（已放弃或已过期）", "No such upload (discarded or expired)"),
     "upload-too-large": Words("上传的叶子过多", "The upload has too many leaves"),
     "upload-part-out-of-order": Words("上传部分的顺序不对", "The upload's part is out of order"),
     "upload-part-conflict": Words(
@@ -923,8 +921,8 @@ UPLOAD_PROBLEMS: Final[dict[str, Words]] = {
     "invalid-leaf": Words("叶子不是 32 字节的哈希", "A leaf is not a 32-byte hash"),
     "duplicate-leaf": Words("同一个叶子出现两次", "The same leaf is sent twice"),
     "upload.not_found": Words(
-        "上传 {id} 不存在（已完成、已放弃或超过 {hours} 小时未续传而过期）",
-        "there is no upload {id} (finished, discarded, or expired after {hours} h idle)",
+        "上传 {id} 不存在（已放弃，或超过 {hours} 小时未续传而过期）",
+        "there is no upload {id} (discarded, or expired after {hours} h idle)",
     ),
     "upload.too_many": Words(
         "上传声明 {count} 个叶子，本服务一次最多接收 {limit} 个",
