@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import io
 import json
+import multiprocessing
+import os
+import signal
 import sqlite3
 from pathlib import Path
 
@@ -93,6 +96,43 @@ def test_a_replay_on_disk_that_crashed_resumes_from_its_last_checkpoint(
     assert owner.digest() == whole.digest()
     assert json.loads(checkpoint.read_text())["through_block"] == end
     assert sorted(p.name for p in tmp_path.glob("checkpoint.*.sqlite")) == [pointer["records"]]
+
+
+def _replay_then_die(history: History, checkpoint: Path, middle: int, end: int) -> None:
+    """In a child process: replay to `middle` and save, go on to `end` unsaved, then be killed outright."""
+    # A page cache of a few pages makes SQLite write the uncommitted records into the file before the kill.
+    store.PAGE_CACHE_KIB = 1
+    replayer = Replayer(history.registry, window_blocks=3, memory_records=0, checkpoint=checkpoint)
+    replayer.run(middle)
+    replayer.checkpoint = None
+    replayer.run(end)
+    for records in (replayer.state.roots, replayer.state.targets):
+        assert isinstance(records, store.SqliteRecords)
+        records.flush()
+    os.kill(os.getpid(), signal.SIGKILL)
+
+
+def test_a_replay_on_disk_killed_mid_transaction_resumes_from_its_last_checkpoint(
+    history: History, tmp_path: Path
+) -> None:
+    end, middle = history.blocks["end"], history.blocks["revoke_leaf"]
+    whole = Replayer(history.registry)
+    whole.run(end)
+    checkpoint = tmp_path / "checkpoint.json"
+    child = multiprocessing.get_context("fork").Process(
+        target=_replay_then_die, args=(history, checkpoint, middle, end)
+    )
+    child.start()
+    child.join(120)
+    assert child.exitcode == -signal.SIGKILL
+    records = tmp_path / json.loads(checkpoint.read_text())["records"]
+    # The kill left records written into the file uncommitted, with their journal: SQLite rolls them back.
+    assert Path(f"{records}-journal").stat().st_size > 0
+    resumed = Replayer(history.registry, memory_records=0, checkpoint=checkpoint)
+    resumed.resume(checkpoint)
+    assert resumed.through_block == middle
+    resumed.run(end)
+    assert resumed.digest() == whole.digest()
 
 
 def test_damaged_records_on_disk_are_refused(history: History, tmp_path: Path) -> None:

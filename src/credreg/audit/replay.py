@@ -174,7 +174,8 @@ class Replayer:
         # No reference cycle is made here, so the cyclic collector has nothing to free; left on, it walks the
         # write-back cache's records again and again as new ones arrive. Off for the window (then back as it
         # was), measured on the million-event benchmark: 4.6 CPU-seconds fewer out of 18.6, and no more spent
-        # after the window, decoding the next one.
+        # after the window, decoding the next one. The switch is the process's: in the API server, other
+        # threads' cycles wait for the window's end (a window of 5,000 events applies in under 0.1 s).
         collecting = gc.isenabled()
         gc.disable()
         clean_paths = invariants.CLEAN_PATHS
