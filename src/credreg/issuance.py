@@ -10,6 +10,23 @@ file, salts and hashes each certificate and appends its document, without its pr
 root is on the ledger, streams the journal again and completes each document with its proof from the
 packed tree. A batch of 1,000,000 certificates peaks under 200 MB (docs/scale.md).
 
+A large batch uses two cores: the first pass reads the file's two halves at once, the second half in a
+forked child that journals it as `<batch id>.spool.2` (`_first_pass_in_two`; a problem in the rows is said
+by one pass over the whole file, as on one core), and the second pass hands the finished documents to a
+forked child that creates the files (`_FileWriter`) while this process completes the next ones.
+
+What holds after a crash, of the process or of the machine: the journal (both spool files, the leaves, then
+the state, each synced) is on disk before anything is signed or sent. The document files are written in
+place, without a sync each; one sync of the filesystem comes after the last of them and before the summary,
+itself written to a temporary file, synced and renamed. Until the summary is on disk the journal is whole,
+and the same command writes every document again under the same root; once it is, every document was
+synced before it. A child still running when this process dies writes what it was given and stops.
+
+`--dry-run` (`dry_run_results_file`) runs the first pass with a spool that keeps nothing and builds the
+tree in memory, so it checks, salts and hashes exactly as issuing does; it writes and sends nothing. Asked
+of a batch issued before, the forms it lacks are written from its own documents (`add_forms`): the archive
+from its files, or its files from its archive, each checked against the summary's root and leaves.
+
 The journal's state file (`<batch id>.json`, written once the journal is whole and before anything is
 sent) names the root, so a retry after a crash re-uses the same root instead of minting a second one; a
 crash before it is written leaves nothing to re-use, and the first pass runs again. The batch id is a hash
@@ -685,15 +702,22 @@ def _first_pass_in_two(
     if first is None or status != 0 or not payload:
         return None
     second, read_hash = pickle.loads(payload)  # noqa: S301 (from the child this process forked)
+    del payload  # each copy of a million leaves and names is 52 MB: keep one at a time
     if read_hash != tail_hash.hexdigest() or len(first.keys | second.keys) > 1:
         return None
-    names = bytearray(first.names + second.names)
+    names = bytearray(first.names)
+    first.names = b""
+    names += second.names
+    second.names = b""
     if _later_repeats(names):
         return None  # a repeated number is an error, a repeated file name is renamed: one pass says which
+    del names
     state = first.state
     state.count += second.state.count
     progress("read", state.count, state.count)
-    return first.leaves + second.leaves, state
+    leaves = first.leaves + second.leaves
+    first.leaves = second.leaves = b""
+    return leaves, state
 
 
 def _later_repeats(entries: bytearray) -> list[int]:
