@@ -272,8 +272,10 @@ def write_national_results(path: Path, count: int, tag: str) -> Path:
 @dataclass
 class TimedIssue:
     seconds: float
-    cpu_seconds: float  # user + system of the issuing process (the chain's work is not in it)
-    peak_rss_mb: float  # its maximum resident set size, as /usr/bin/time -v reports it
+    # User + system of the issuing process and of the children it forks and waits for (the first pass's
+    # second half, the file writer); the chain's work is not in it.
+    cpu_seconds: float
+    peak_rss_mb: float  # the largest resident set size of those processes, as /usr/bin/time -v reports it
     command: str
 
 
@@ -396,6 +398,7 @@ def measure_national(
                     "per_cpu_second": count / run.cpu_seconds,
                     "peak_rss_mb": run.peak_rss_mb,
                     "command": run.command,
+                    "load_average": os.getloadavg()[0],  # the machine is shared: what else was running
                 },
             )
         )
