@@ -410,6 +410,7 @@ def prepare_batch(
                     results, journal, spool, raw, whole, cut, context, identity_location, file_format,
                     horizon_years, progress,
                 )  # fmt: skip
+            leaves: Sequence[bytes | bytearray]
             if split is not None:
                 leaves, state = split
                 batch_hash = whole
@@ -419,16 +420,18 @@ def prepare_batch(
                 spool.seek(0)
                 spool.truncate()
                 reader = _HashingReader(raw, batch_hash)
-                leaves, state = _first_pass(
+                whole_leaves, state = _first_pass(
                     io.BufferedReader(reader, 1 << 16), results, spool, context, identity_location,
                     file_format, horizon_years, progress,
                 )  # fmt: skip
+                leaves = [whole_leaves]
+                del whole_leaves
                 reader.read()  # whatever the parser left, so that the digest covers the whole file
             if batch_hash.hexdigest()[:32] != journal.batch_id:
                 raise DocumentError(f"{results} changed while it was read; run the command again")
             spool.flush()
             os.fsync(spool.fileno())
-        _write_durably(journal.leaves_path, [leaves])
+        _write_durably(journal.leaves_path, leaves)
         if split is not None:
             os.replace(journal.spool_tail_part, journal.spool_tail_path)
         os.replace(part, journal.spool_path)
@@ -461,8 +464,8 @@ def _undo(journal: Journal, created: list[Path]) -> None:
 class _Pass:
     """What a first pass over (part of) a results file keeps: 32 bytes a leaf and 20 a file name."""
 
-    leaves: bytes
-    names: bytes  # 16-byte digest of each file name + its row (from `index_from`), 4 bytes big-endian
+    leaves: bytearray
+    names: bytearray  # 16-byte digest of each file name + its row (from `index_from`), 4 bytes big-endian
     keys: set[BatchKey]
     state: BatchState  # `renamed` left empty: the caller finds repeated names over the whole file
 
@@ -478,8 +481,8 @@ def _first_pass(
     progress: Progress,
 ) -> tuple[bytes, BatchState]:
     done = _pass(source, results, spool, context, identity_location, file_format, horizon_years, progress)
-    done.state.renamed = _later_repeats(bytearray(done.names))
-    return done.leaves, done.state
+    done.state.renamed = _later_repeats(done.names)
+    return bytes(done.leaves), done.state
 
 
 def _pass(
@@ -541,7 +544,7 @@ def _pass(
         level=first.level,
         valid_until_date=first.valid_until,
     )
-    return _Pass(bytes(leaves), bytes(names), keys, state)
+    return _Pass(leaves, names, keys, state)
 
 
 # --- the first pass on two cores ---------------------------------------------------------------------------
@@ -634,8 +637,9 @@ def _first_pass_in_two(
     file_format: ResultsFormat | None,
     horizon_years: int,
     progress: Progress,
-) -> tuple[bytes, BatchState] | None:
-    """The first pass with the file's second half read by a child process, on the other core.
+) -> tuple[list[bytearray], BatchState] | None:
+    """The first pass with the file's second half read by a child process, on the other core: the leaves
+    (the two halves' in order) and the state.
 
     The child writes its half's documents to `<id>.spool.2` and hands back its leaves and file-name digests;
     this process reads the first half into `spool`, then hashes the rest for the batch id and checks that
@@ -669,7 +673,12 @@ def _first_pass_in_two(
                 )  # fmt: skip
                 tail.flush()
                 os.fsync(tail.fileno())
-            _write_all(answer, pickle.dumps((half, tail_hash.hexdigest())))
+            # The leaves and names as they are (each a copy less on either side), after a small header.
+            leaves, names, half.leaves, half.names = half.leaves, half.names, bytearray(), bytearray()
+            head = pickle.dumps((half, tail_hash.hexdigest(), len(leaves), len(names)))
+            _write_all(answer, len(head).to_bytes(8, "big") + head)
+            _write_all(answer, memoryview(leaves))
+            _write_all(answer, memoryview(names))
             code = 0
         except BaseException:  # noqa: S110 (the parent reads the whole file again and says what is wrong)
             pass
@@ -691,33 +700,29 @@ def _first_pass_in_two(
         while block := raw.read(1 << 20):
             batch_hash.update(block)
             tail_hash.update(block)
+        second: _Pass | None = None
         with os.fdopen(reply, "rb") as fh:
-            payload = fh.read()
+            head = fh.read(int.from_bytes(fh.read(8).rjust(8, b"\0"), "big"))
+            if head and first is not None:
+                second, read_hash, leaves_size, names_size = pickle.loads(head)  # noqa: S301 (our child)
+                second.leaves = bytearray(fh.read(leaves_size))
+                first.names += fh.read(names_size)
         _, status = os.waitpid(pid, 0)
     finally:
         if status == -1:  # this process failed: the child's half is of no use
             with contextlib.suppress(OSError):
                 os.kill(pid, signal.SIGKILL)
                 os.waitpid(pid, 0)
-    if first is None or status != 0 or not payload:
+    if first is None or second is None or status != 0:
         return None
-    second, read_hash = pickle.loads(payload)  # noqa: S301 (from the child this process forked)
-    del payload  # each copy of a million leaves and names is 52 MB: keep one at a time
     if read_hash != tail_hash.hexdigest() or len(first.keys | second.keys) > 1:
         return None
-    names = bytearray(first.names)
-    first.names = b""
-    names += second.names
-    second.names = b""
-    if _later_repeats(names):
+    if _later_repeats(first.names):  # both halves' names, the second's read after the first's
         return None  # a repeated number is an error, a repeated file name is renamed: one pass says which
-    del names
     state = first.state
     state.count += second.state.count
     progress("read", state.count, state.count)
-    leaves = first.leaves + second.leaves
-    first.leaves = second.leaves = b""
-    return leaves, state
+    return [first.leaves, second.leaves], state
 
 
 def _later_repeats(entries: bytearray) -> list[int]:
@@ -751,7 +756,7 @@ class _HashingReader(io.RawIOBase):
         return len(data)
 
 
-def _write_durably(path: Path, chunks: Sequence[bytes]) -> None:
+def _write_durably(path: Path, chunks: Sequence[bytes | bytearray]) -> None:
     """Write `chunks` to `path` through a temporary file, synced, so that a crash leaves old or new."""
     tmp = path.with_name(path.name + ".tmp")
     with tmp.open("wb") as fh:
