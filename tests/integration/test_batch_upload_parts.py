@@ -22,7 +22,7 @@ from credreg.errors import CredregError
 from credreg.registry import Relayer, sign_batch_leaves
 from credreg.service import Service
 from credreg.service import uploads as uploads_module
-from credreg.service.db import BatchUpload, UploadLeaf
+from credreg.service.db import BatchLeaf, BatchUpload, UploadLeaf
 
 PART = 100  # leaves a part holds in these tests
 
@@ -309,3 +309,15 @@ def test_a_batch_too_large_for_one_request_is_pointed_to_the_uploads(desk: Desk)
     for n, part in enumerate(_parts(leaves), start=1):
         assert _put(desk, upload, n, part).status_code == 200
     assert desk.client.post(f"{upload['location']}/complete").json()["added"] == 201
+
+
+def test_an_upload_of_a_batch_known_in_part_adds_only_the_missing_leaves(desk: Desk) -> None:
+    root, leaves = _batch(desk.deployed, 150)
+    with desk.service.db.session() as session:  # as if some of its leaves had been listed another way
+        session.add_all(BatchLeaf(agency_id=desk.deployed.agency_id, root=root, leaf=x) for x in leaves[:40])
+    upload = _start(desk, root, leaves)
+    for n, part in enumerate(_parts(leaves), start=1):
+        assert _put(desk, upload, n, part).status_code == 200
+    assert desk.client.post(f"{upload['location']}/complete").json()["added"] == 110
+    assert desk.client.get(f"/v1/batches/{desk.deployed.agency_id}/{root}/leaves").json()["count"] == 150
+    assert _start(desk, root, leaves)["status"] == "listed"  # the same upload again: listed already
