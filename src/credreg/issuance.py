@@ -413,7 +413,7 @@ def prepare_batch(
             leaves: Sequence[bytes | bytearray]
             if split is not None:
                 leaves, state = split
-                batch_hash = whole
+                batch_hash, split = whole, None  # `leaves` holds the only reference: `del` below frees it
             else:  # one pass over the whole file, as on one core
                 journal.spool_tail_part.unlink(missing_ok=True)
                 raw.seek(0)
@@ -432,7 +432,7 @@ def prepare_batch(
             spool.flush()
             os.fsync(spool.fileno())
         _write_durably(journal.leaves_path, leaves)
-        if split is not None:
+        if len(leaves) > 1:  # the halves: the second's documents are in their own spool file
             os.replace(journal.spool_tail_part, journal.spool_tail_path)
         os.replace(part, journal.spool_path)
         del leaves  # read back below, so that `build_tree` holds the only copy and lets it go once sorted
