@@ -590,7 +590,8 @@ def _split_point(results: Path, file_format: ResultsFormat | None) -> tuple[int,
             fh.seek(middle)
             rest = fh.readline()  # to the end of the row the middle falls in
             at = middle + len(rest)
-            quotes += rest.count(b'"')
+            csv_quotes = file_format == "csv"  # a JSON line holds no newline: any row start will do
+            quotes += rest.count(b'"') if csv_quotes else 0
             for _ in range(_QUOTE_LINES):  # a CSV row starts after an even number of quotes
                 if quotes % 2 == 0:
                     break
