@@ -15,7 +15,6 @@ import json
 import logging
 import os
 import threading
-from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -148,18 +147,37 @@ class StatusListPublisher:
             if len(page) < _PAGE_SIZE:
                 break
             after = (page[-1].block_number, page[-1].log_index)
-        leaves: dict[tuple[int, str], list[str]] = defaultdict(list)
-        with self.db.session() as session:
-            for agency_id, root, leaf in session.execute(
-                select(BatchLeaf.agency_id, BatchLeaf.root, BatchLeaf.leaf)
-            ):
-                leaves[(int(agency_id), str(root).lower())].append(str(leaf))
+        leaves = self._packed_leaves()
         ledger = lists_from_events(
             ((r.name, r.block_number, r.log_index, r.args_dict()) for r in rows),
-            lambda agency_id, root: leaves.get((agency_id, root.lower())),
+            # Each batch's packed leaves become its tree's first level: let go of them here.
+            lambda agency_id, root: leaves.pop((agency_id, root.lower()), None),
         )
         issued_at = rows[-1].block_time if rows else 0
         return PublishedLists(block, issued_at, ledger, {}, inputs)
+
+    def _packed_leaves(self) -> dict[tuple[int, str], bytes]:
+        """Every known batch's leaves, packed (32 bytes each) in tree order as the database reads them back
+        a run of rows at a time: no Python object is held a leaf."""
+        leaves: dict[tuple[int, str], bytes] = {}
+        key: tuple[int, str] | None = None
+        packed = bytearray()
+        with self.db.session() as session:
+            rows = session.execute(
+                select(BatchLeaf.agency_id, BatchLeaf.root, BatchLeaf.leaf)
+                .order_by(BatchLeaf.agency_id, BatchLeaf.root, BatchLeaf.leaf)
+                .execution_options(yield_per=_PAGE_SIZE)
+            )
+            for agency_id, root, leaf in rows:
+                at = (int(agency_id), str(root).lower())
+                if at != key:
+                    if key is not None:
+                        leaves[key] = bytes(packed)
+                    key, packed = at, bytearray()
+                packed += bytes.fromhex(str(leaf)[2:])
+        if key is not None:
+            leaves[key] = bytes(packed)
+        return leaves
 
     def credential(
         self, base_url: str, purpose: StatusPurpose, page: int

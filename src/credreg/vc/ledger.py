@@ -39,8 +39,8 @@ DEV_KEY_FILE: Final = "dev-status-list-key.pem"
 STATUS_EVENTS: Final = ("CredentialIssued", "CredentialStatusChanged")
 """The events the lists are rebuilt from."""
 
-LeavesOf = Callable[[int, str], Sequence[str] | None]
-"""(agency id, root) -> the batch's leaves, or None when they are not known."""
+LeavesOf = Callable[[int, str], Sequence[str] | bytes | None]
+"""(agency id, root) -> the batch's leaves (hex, or packed 32 bytes each), or None when they are not known."""
 
 
 @dataclass(frozen=True)
@@ -78,7 +78,7 @@ def lists_from_events(
         if name == "CredentialIssued":
             leaves = leaves_of(agency_id, root)
             if leaves:
-                batches.append(Batch(agency_id, root, list(leaves), block, log_index))
+                batches.append(Batch(agency_id, root, leaves, block, log_index))
             else:
                 unknown.append((agency_id, root))
         elif name == "CredentialStatusChanged":

@@ -12,6 +12,11 @@ Positions never move: a new batch only appends. Lists have `LIST_SIZE` entries (
 minimum, 131,072), so position ``p`` is entry ``p % LIST_SIZE`` of page ``p // LIST_SIZE``, published at
 ``{base}/{purpose}/{page}``.
 
+Memory. A batch keeps only its merkle tree (each level packed, about 64 bytes a leaf) and the lists only
+their bitstrings: positions are answered from the trees by binary search (`StatusPositions`), never held
+as a Python object a leaf, so the lists for 1,000,000 certificates take about 64 MB. A batch's leaves may
+be given packed (32 bytes each, back to back), as the service reads them from its database.
+
 Status. The ledger's status events (revoke, suspend, reinstate) name a target under a root: the root, an
 intermediate node or a leaf. Replaying them in (block, log index) order gives each target's state the way
 the contract keeps it (revoke is final; suspend and reinstate toggle). A certificate's revocation bit is
@@ -24,12 +29,12 @@ from __future__ import annotations
 
 import base64
 import gzip
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import InitVar, dataclass, field
 from typing import Any, Final, Literal, TypeAlias
 
 from credreg.chain.states import Status
-from credreg.documents.merkle import MerkleTree
+from credreg.documents.merkle import MerkleTree, build_tree
 from credreg.errors import DocumentError, MalformedDocument
 from credreg.hashes import hash_bytes
 from credreg.vc.jsonld import CREDENTIALS_V2
@@ -42,6 +47,7 @@ __all__ = [
     "Batch",
     "StatusEvent",
     "StatusLists",
+    "StatusPositions",
     "StatusPurpose",
     "bit_is_set",
     "build_status_lists",
@@ -57,26 +63,42 @@ LIST_SIZE: Final = 131_072
 StatusPurpose: TypeAlias = Literal["revocation", "suspension"]
 STATUS_PURPOSES: Final[tuple[StatusPurpose, ...]] = ("revocation", "suspension")
 _ACTIONS: Final = {1: "revoke", 2: "suspend", 3: "reinstate"}
+_FEW_MARKS: Final = 16  # up to this many marked nodes an agency's trees' levels are searched per mark
 
 
 @dataclass(frozen=True)
 class Batch:
-    """One ``CredentialIssued`` event with the batch's leaves (target hashes, any order, any hex form)."""
+    """One ``CredentialIssued`` event with the batch's leaves (target hashes, any order): hex strings in
+    any hex form, or packed, 32 bytes each back to back. Only the tree is kept, not the leaves given."""
 
     agency_id: int
     root: str
-    leaves: Sequence[str]
+    leaves: InitVar[Sequence[str] | bytes | bytearray]
     block: int
     log_index: int
     tree: MerkleTree = field(init=False, repr=False, compare=False)
 
-    def __post_init__(self) -> None:
-        tree = MerkleTree(hash_bytes(leaf) for leaf in self.leaves)
+    def __post_init__(self, leaves: Sequence[str] | bytes | bytearray) -> None:
+        if isinstance(leaves, bytes | bytearray):
+            tree = _packed_tree(leaves)
+        else:
+            tree = MerkleTree(hash_bytes(leaf) for leaf in leaves)
         if tree.root != hash_bytes(self.root):
             raise DocumentError(
                 f"the leaves given for batch 0x{hash_bytes(self.root).hex()} make another root"
             )
         object.__setattr__(self, "tree", tree)
+
+
+def _packed_tree(packed: bytes | bytearray) -> MerkleTree:
+    """The tree over packed leaves: taken as they are when already in tree order (no copy), else sorted."""
+    if len(packed) % 32 or not packed:
+        raise DocumentError(f"packed leaves take a positive multiple of 32 bytes, not {len(packed)}")
+    data = bytes(packed)
+    in_order = all(data[at - 32 : at] < data[at : at + 32] for at in range(32, len(data), 32))
+    if in_order:
+        return MerkleTree._from_sorted(data)
+    return build_tree(data)[0]
 
 
 @dataclass(frozen=True)
@@ -102,15 +124,50 @@ def _ordered(batches: Iterable[Batch]) -> list[Batch]:
     return ordered
 
 
-def status_positions(batches: Iterable[Batch]) -> dict[str, int]:
+def status_positions(batches: Iterable[Batch]) -> StatusPositions:
     """Every leaf's position (``0x…`` target hash -> index); see the module docstring for the rule."""
-    positions: dict[str, int] = {}
-    offset = 0
-    for batch in _ordered(batches):
-        for place, leaf in enumerate(batch.tree.leaves):
-            positions["0x" + leaf.hex()] = offset + place
-        offset += len(batch.tree)
-    return positions
+    return StatusPositions(_ordered(batches))
+
+
+class StatusPositions(Mapping[str, int]):
+    """Every leaf's position (``0x…`` target hash -> index), read from the batches' trees by binary search:
+    no object is held a leaf. A leaf in two batches is at its place in the later one."""
+
+    __slots__ = ("_batches", "_offsets")
+
+    def __init__(self, ordered: Sequence[Batch]) -> None:
+        self._batches = tuple(ordered)
+        offsets, offset = [], 0
+        for batch in self._batches:
+            offsets.append(offset)
+            offset += len(batch.tree)
+        self._offsets = tuple(offsets)
+
+    def _find(self, leaf: bytes) -> int | None:
+        for batch, offset in zip(reversed(self._batches), reversed(self._offsets), strict=True):
+            place = batch.tree.leaves._search(leaf)
+            if place is not None:
+                return offset + place
+        return None
+
+    def __getitem__(self, key: str) -> int:
+        try:
+            leaf = hash_bytes(key) if isinstance(key, str) else None
+        except DocumentError:
+            leaf = None
+        found = None if leaf is None else self._find(leaf)
+        if found is None:
+            raise KeyError(key)
+        return found
+
+    def __iter__(self) -> Iterator[str]:
+        for batch, offset in zip(self._batches, self._offsets, strict=True):
+            for place, leaf in enumerate(batch.tree.leaves):
+                if self._find(leaf) == offset + place:  # not placed again by a later batch
+                    yield "0x" + leaf.hex()
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
 
 
 def status_list_url(base_url: str, purpose: StatusPurpose, page: int) -> str:
@@ -142,7 +199,7 @@ def status_entries(base_url: str, position: int) -> list[dict[str, Any]]:
 class StatusLists:
     """The rebuilt lists: one bitstring per purpose per page, and every leaf's position."""
 
-    positions: Mapping[str, int]
+    positions: StatusPositions
     bits: Mapping[StatusPurpose, Sequence[bytearray]]
 
     @property
@@ -185,27 +242,51 @@ def build_status_lists(batches: Iterable[Batch], events: Iterable[StatusEvent]) 
     bits: dict[StatusPurpose, list[bytearray]] = {
         p: [bytearray(LIST_SIZE // 8) for _ in range(pages)] for p in STATUS_PURPOSES
     }
-    positions: dict[str, int] = {}
     offset = 0
     marked_by_agency: dict[int, dict[bytes, Status]] = {}
     for (agency_id, target), state in states.items():
         if state is not Status.NONE:
             marked_by_agency.setdefault(agency_id, {})[target] = state
     for batch in ordered:
-        marked = marked_by_agency.get(batch.agency_id, {})
-        for place, leaf in enumerate(batch.tree.leaves):
-            position = offset + place
-            positions["0x" + leaf.hex()] = position
-            if not marked:
-                continue
-            found = {marked[node] for node in batch.tree.path(leaf) if node in marked}
-            page, index = divmod(position, LIST_SIZE)
-            if Status.REVOKED in found:
-                _set(bits["revocation"][page], index)
-            if Status.SUSPENDED in found:
-                _set(bits["suspension"][page], index)
+        marked = marked_by_agency.get(batch.agency_id)
+        if marked:
+            for first, last, state in _marked_ranges(batch.tree, marked):
+                purpose: StatusPurpose = "revocation" if state is Status.REVOKED else "suspension"
+                for position in range(offset + first, offset + last):
+                    page, index = divmod(position, LIST_SIZE)
+                    _set(bits[purpose][page], index)
         offset += len(batch.tree)
-    return StatusLists(positions, bits)
+    return StatusLists(StatusPositions(ordered), bits)
+
+
+def _marked_ranges(tree: MerkleTree, marked: Mapping[bytes, Status]) -> Iterator[tuple[int, int, Status]]:
+    """The leaves (tree order, ``[first, last)``) under each node of `tree` in `marked`, with its state.
+
+    Node ``j`` of level ``k`` (leaves are level 0) is over leaves ``j << k`` to ``(j + 1) << k``: a parent
+    is at half its child's index, and a node promoted unchanged is over its child's leaves. A marked leaf
+    is found by binary search; a marked node above them by searching each level's packed bytes for a few
+    marks, by one pass over the levels for many."""
+    layers: list[bytes] = tree._layers
+    count = len(tree)
+    for target, state in marked.items():
+        place = tree.leaves._search(target)
+        if place is not None:
+            yield place, place + 1, state
+    if len(marked) > _FEW_MARKS:
+        for level, layer in enumerate(layers[1:], start=1):
+            for node, at in enumerate(range(0, len(layer), 32)):
+                found = marked.get(layer[at : at + 32])
+                if found is not None:
+                    yield node << level, min((node + 1) << level, count), found
+        return
+    for target, state in marked.items():
+        for level, layer in enumerate(layers[1:], start=1):
+            at = layer.find(target)
+            while at >= 0:
+                if at % 32 == 0:
+                    node = at // 32
+                    yield node << level, min((node + 1) << level, count), state
+                at = layer.find(target, at + 1)
 
 
 def _set(bitstring: bytearray, index: int) -> None:
