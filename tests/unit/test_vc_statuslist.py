@@ -193,3 +193,33 @@ def test_fake_ledger_publishes_lists_for_what_it_issued() -> None:
     ledger.issue(documents)
     assert sorted(ledger.position(d) for d in documents) == [0, 1]
     assert set(ledger.lists) == {f"{BASE_URL}/revocation/0", f"{BASE_URL}/suspension/0"}
+
+
+def test_packed_leaves_in_any_order_make_the_same_batch_as_hex_leaves() -> None:
+    given = leaves("k", 9)
+    root = "0x" + reference_root(given).hex()
+    as_hex = Batch(4, root, ["0x" + x.hex() for x in given], 1, 0)
+    for packed in (b"".join(given), b"".join(sorted(given))):
+        assert Batch(4, root, packed, 1, 0).tree.leaves == as_hex.tree.leaves
+    with pytest.raises(DocumentError, match="multiple of 32"):
+        Batch(4, root, b"".join(given)[:-1], 1, 0)
+
+
+def test_many_marked_nodes_set_the_same_bits_as_a_few_at_a_time() -> None:
+    # More marks than are searched for one at a time: the levels are read in one pass instead.
+    batch_leaves = leaves("m", 37)
+    root = "0x" + reference_root(batch_leaves).hex()
+    nodes = reference_nodes(batch_leaves)
+    inner = [n for n, under in nodes.items() if 1 < len(under) < len(batch_leaves)]
+    targets = sorted(batch_leaves)[::2][:15] + inner[:6]
+    events = [StatusEvent(1, root, "0x" + t.hex(), SUSPEND, 10 + i, 0) for i, t in enumerate(targets)]
+    position = {leaf: p for p, leaf in enumerate(sorted(batch_leaves))}
+    expected = {position[leaf] for t in targets for leaf in nodes[t]}
+    lists = build_status_lists([Batch(1, root, b"".join(batch_leaves), 1, 0)], events)
+    bitstring = lists.bits["suspension"][0]
+    assert {i for i in range(LIST_SIZE) if bit_is_set(bitstring, i)} == expected
+    few = build_status_lists([Batch(1, root, b"".join(batch_leaves), 1, 0)], events[-6:])
+    assert {i for i in range(LIST_SIZE) if bit_is_set(few.bits["suspension"][0], i)} == {
+        position[leaf] for t in targets[-6:] for leaf in nodes[t]
+    }
+    assert not any(lists.bits["revocation"][0])
