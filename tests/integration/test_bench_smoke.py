@@ -39,6 +39,7 @@ OTHER_ROWS = (
     "verify.api_lists",
     "upload.national",
     "upload.national_memory",
+    "upload.status_list_memory",
     "verify.cli_bulk",
     "cli.help",
     "cli.verify_one",
