@@ -110,4 +110,15 @@ def test_the_lists_of_a_large_batch_take_memory_bounded_by_packed_leaves(
         assert position["position"] == 50 + tree.position(bytes.fromhex(revoked[2:]))
         assert {i for i in range(LIST_SIZE) if bit_is_set(bits, i)} == {position["position"]}
         assert client.get("/v1/status/revocation/1").status_code == 404  # 100,050 fit in one page
+
+        # A later batch is read alone: the lists built before keep the large batch's tree.
+        later_root, later, later_tree = _upload(client, d, 20)
+        _indexed(client, d.w3.eth.block_number)
+        again = client.get("/v1/status/revocation/0")
+        assert again.status_code == 200, again.text
+        assert decode_list(again.json()["credentialSubject"]["encodedList"]) == bits
+        placed = client.get(
+            "/v1/status/position", params={"agency": d.agency_id, "root": later_root, "leaf": later[0]}
+        ).json()
+        assert placed["position"] == 50 + LARGE + later_tree.position(bytes.fromhex(later[0][2:]))
     assert growth < GROWTH_BOUND_MB, f"the service grew by {growth:.1f} MB building the lists of {LARGE}"

@@ -24,6 +24,7 @@ from sqlalchemy import func, select
 
 from credreg.chain.devchain import DEV_CHAIN_ID
 from credreg.config import Settings
+from credreg.documents.merkle import MerkleTree
 from credreg.errors import ConfigError
 from credreg.service.db import BatchLeaf, Database, LedgerEventRow
 from credreg.service.index import EventIndex, EventQuery
@@ -102,6 +103,7 @@ class StatusListPublisher:
         self.index = index
         self.key = key
         self._lock = threading.Lock()
+        self._building = threading.Lock()
         self._current: PublishedLists | None = None
 
     def lists(self) -> PublishedLists:
@@ -112,16 +114,21 @@ class StatusListPublisher:
             current = self._current
         if current is not None and current.block == block:
             return current
-        inputs = self._inputs(block)
-        if current is not None and current.inputs == inputs:
-            moved = PublishedLists(block, current.issued_at, current.ledger, current.signed, inputs)
+        with self._building:  # one rebuild at a time: the others wait for it and take its lists
             with self._lock:
-                self._current = moved
-            return moved
-        rebuilt = self._rebuild(block, inputs)
-        with self._lock:
-            self._current = rebuilt
-        return rebuilt
+                current = self._current
+            if current is not None and current.block == block:
+                return current
+            inputs = self._inputs(block)
+            if current is not None and current.inputs == inputs:
+                moved = PublishedLists(block, current.issued_at, current.ledger, current.signed, inputs)
+                with self._lock:
+                    self._current = moved
+                return moved
+            rebuilt = self._rebuild(block, inputs, current.ledger if current is not None else None)
+            with self._lock:
+                self._current = rebuilt
+            return rebuilt
 
     def _inputs(self, block: int) -> tuple[int, int, int]:
         """What the lists depend on, in brief: the last relevant event's (block, log index), and the number
@@ -136,7 +143,12 @@ class StatusListPublisher:
             leaves = int(session.scalar(select(func.count()).select_from(BatchLeaf)) or 0)
         return (int(last[0]), int(last[1]), leaves) if last else (-1, -1, leaves)
 
-    def _rebuild(self, block: int, inputs: tuple[int, int, int]) -> PublishedLists:
+    def _rebuild(
+        self, block: int, inputs: tuple[int, int, int], previous: LedgerLists | None
+    ) -> PublishedLists:
+        """The lists as of `block`. A batch the `previous` lists hold keeps its tree (its leaves make its
+        root, so they cannot change); the others' leaves are read from the database: all at once on the first
+        build, else batch by batch."""
         rows = []
         after: tuple[int, int] | None = None
         while True:
@@ -147,26 +159,46 @@ class StatusListPublisher:
             if len(page) < _PAGE_SIZE:
                 break
             after = (page[-1].block_number, page[-1].log_index)
-        leaves = self._packed_leaves()
+        trees = {(b.agency_id, b.root.lower()): b.tree for b in previous.batches} if previous else {}
+        leaves = self._packed_leaves() if not trees else {}
+        listed = self._listed() if trees else {}
+
+        def leaves_of(agency_id: int, root: str) -> MerkleTree | bytes | None:
+            key = (agency_id, root.lower())
+            if not trees:
+                # Each batch's packed leaves become its tree's first level: let go of them here.
+                return leaves.pop(key, None)
+            if key in trees:
+                return trees[key]
+            stored = listed.get(key)  # the root as the database spells it
+            return None if stored is None else self._packed_leaves((agency_id, stored)).get(key)
+
         ledger = lists_from_events(
-            ((r.name, r.block_number, r.log_index, r.args_dict()) for r in rows),
-            # Each batch's packed leaves become its tree's first level: let go of them here.
-            lambda agency_id, root: leaves.pop((agency_id, root.lower()), None),
+            ((r.name, r.block_number, r.log_index, r.args_dict()) for r in rows), leaves_of
         )
         issued_at = rows[-1].block_time if rows else 0
         return PublishedLists(block, issued_at, ledger, {}, inputs)
 
-    def _packed_leaves(self) -> dict[tuple[int, str], bytes]:
-        """Every known batch's leaves, packed (32 bytes each) in tree order as the database reads them back
-        a run of rows at a time: no Python object is held a leaf."""
+    def _listed(self) -> dict[tuple[int, str], str]:
+        """The batches whose leaves the database holds: (agency id, lower-case root) -> the root as stored."""
+        with self.db.session() as session:
+            rows = session.execute(select(BatchLeaf.agency_id, BatchLeaf.root).distinct())
+            return {(int(agency_id), str(root).lower()): str(root) for agency_id, root in rows}
+
+    def _packed_leaves(self, only: tuple[int, str] | None = None) -> dict[tuple[int, str], bytes]:
+        """Every known batch's leaves (or `only` this batch's), packed (32 bytes each) in tree order as the
+        database reads them back a run of rows at a time: no Python object is held a leaf."""
         leaves: dict[tuple[int, str], bytes] = {}
         key: tuple[int, str] | None = None
         packed = bytearray()
+        query = select(BatchLeaf.agency_id, BatchLeaf.root, BatchLeaf.leaf)
+        if only is not None:
+            query = query.where(BatchLeaf.agency_id == only[0], BatchLeaf.root == only[1])
         with self.db.session() as session:
             rows = session.execute(
-                select(BatchLeaf.agency_id, BatchLeaf.root, BatchLeaf.leaf)
-                .order_by(BatchLeaf.agency_id, BatchLeaf.root, BatchLeaf.leaf)
-                .execution_options(yield_per=_PAGE_SIZE)
+                query.order_by(BatchLeaf.agency_id, BatchLeaf.root, BatchLeaf.leaf).execution_options(
+                    yield_per=_PAGE_SIZE
+                )
             )
             for agency_id, root, leaf in rows:
                 at = (int(agency_id), str(root).lower())

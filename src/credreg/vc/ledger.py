@@ -19,6 +19,7 @@ from typing import Any, Final
 import httpx
 
 from credreg.chain.states import Verdict
+from credreg.documents.merkle import MerkleTree
 from credreg.errors import ChainUnreachable, ContractRevert
 from credreg.hashes import hash32
 from credreg.registry import Registry
@@ -39,8 +40,9 @@ DEV_KEY_FILE: Final = "dev-status-list-key.pem"
 STATUS_EVENTS: Final = ("CredentialIssued", "CredentialStatusChanged")
 """The events the lists are rebuilt from."""
 
-LeavesOf = Callable[[int, str], Sequence[str] | bytes | None]
-"""(agency id, root) -> the batch's leaves (hex, or packed 32 bytes each), or None when they are not known."""
+LeavesOf = Callable[[int, str], Sequence[str] | bytes | MerkleTree | None]
+"""(agency id, root) -> the batch's leaves (hex, packed 32 bytes each, or their tree), or None when they are
+not known."""
 
 
 @dataclass(frozen=True)

@@ -69,17 +69,19 @@ _FEW_MARKS: Final = 16  # up to this many marked nodes an agency's trees' levels
 @dataclass(frozen=True)
 class Batch:
     """One ``CredentialIssued`` event with the batch's leaves (target hashes, any order): hex strings in
-    any hex form, or packed, 32 bytes each back to back. Only the tree is kept, not the leaves given."""
+    any hex form, packed (32 bytes each back to back), or their tree. Only the tree is kept."""
 
     agency_id: int
     root: str
-    leaves: InitVar[Sequence[str] | bytes | bytearray]
+    leaves: InitVar[Sequence[str] | bytes | bytearray | MerkleTree]
     block: int
     log_index: int
     tree: MerkleTree = field(init=False, repr=False, compare=False)
 
-    def __post_init__(self, leaves: Sequence[str] | bytes | bytearray) -> None:
-        if isinstance(leaves, bytes | bytearray):
+    def __post_init__(self, leaves: Sequence[str] | bytes | bytearray | MerkleTree) -> None:
+        if isinstance(leaves, MerkleTree):
+            tree = leaves
+        elif isinstance(leaves, bytes | bytearray):
             tree = _packed_tree(leaves)
         else:
             tree = MerkleTree(hash_bytes(leaf) for leaf in leaves)
