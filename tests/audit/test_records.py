@@ -216,6 +216,43 @@ def test_packed_records_keep_every_field_and_list_by_block_past_the_names_limit(
     database.close()
 
 
+def test_records_written_many_to_a_statement_are_the_rows_one_at_a_time_would_be(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Chunks of 7 rows: a flush of 40 new records and then of 25 with 10 replaced ends chunks mid-way.
+    monkeypatch.setattr(store, "WRITE_CHUNK", 7)
+    database = store.open_database(tmp_path / "records.sqlite")
+    names = store.Names(database)
+    targets = store.SqliteRecords(database, store.TARGETS, names, cache_records=1_000)
+    roots = store.SqliteRecords(database, store.ROOTS, names, cache_records=1_000)
+    statuses = list(Status)
+    expected: dict[tuple[int, str], store.TargetEntry] = {}
+    for first, count in ((0, 40), (30, 25)):
+        for n in range(first, first + count):
+            key = (n % 4 + 1, "0x" + f"{n * 6007:064x}")
+            expected[key] = store.TargetEntry(
+                statuses[(n + first) % 3],
+                n,
+                first + n,
+                2**40 - n,
+                n % 2 == 1,
+                "0x" + f"{n:064x}",
+                first + 1,
+                n,
+            )
+            targets.put(key, expected[key])
+        targets.flush()
+    for n in range(20):
+        roots.put((1, "0x" + f"{n:064x}"), store.RootEntry(1, "0x" + "cd" * 32, f"0x{n % 3:040x}", n, 0, n))
+    roots.flush()
+    assert len(targets) == 55
+    stored = database.execute("SELECT k, v FROM targets ORDER BY k").fetchall()
+    assert stored == sorted((store.key_bytes(k), store.TARGETS.pack(e, names)) for k, e in expected.items())
+    assert database.execute("SELECT count(*) FROM roots").fetchone() == (20,)
+    assert [e.issued_at for _, e in roots.sorted_items()] == list(range(20))
+    database.close()
+
+
 def test_the_json_report_streams_every_record_from_the_store(history: History, tmp_path: Path) -> None:
     on_disk = Replayer(history.registry, window_blocks=3, memory_records=0, records_dir=tmp_path)
     on_disk.run(history.blocks["end"])
