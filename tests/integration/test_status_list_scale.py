@@ -1,20 +1,35 @@
 """The status lists of a real `credreg serve` process holding a large batch: the service keeps the batch's
 leaves packed in its trees, not a Python object a leaf, so building the lists grows it by a few bytes a
 leaf, and the bits and positions stay those of the rule (`credreg.vc.statuslist`). (The 1,000,000-leaf
-figure is the benchmark's: scripts/bench/api.py.)"""
+figure is the benchmark's: scripts/bench/api.py.) `GET /v1/status/batches` streams the batches' leaves from
+those trees a chunk at a time, byte for byte the JSON it answered when it built the whole answer first."""
 
 from __future__ import annotations
 
+import json
 import os
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import Annotated, overload
 
 import httpx
 import pytest
 from chain_world import Deployed
-from service_support import ServeProcess, service_settings
+from fastapi import Query, Request
+from fastapi.responses import StreamingResponse
+from service_support import ServeProcess, live_server, service_settings
 
+from credreg.api import create_app
+from credreg.api.deps import ServiceDep, SettingsDep
+from credreg.api.routes.status import (
+    BatchPositions,
+    StatusBatches,
+    UnknownBatch,
+    _lists,
+    batches_body,
+    status_base_url,
+)
 from credreg.chain.eip712 import StatusAction
 from credreg.documents.merkle import MerkleTree
 from credreg.registry import Relayer, sign_batch_leaves
@@ -26,6 +41,9 @@ PART = 10_000
 # about 420 bytes a leaf, 42 MB for 100,000 leaves. Packed in the batch's tree the leaves take 64 bytes
 # a leaf (6.4 MB), and reading them back from the database a run of rows at a time adds little.
 GROWTH_BOUND_MB = 20
+# `GET /v1/status/batches` once built its whole answer (models, then one JSON string): 24 MB for a
+# 100,000-leaf batch. Streamed from the trees it holds a chunk of 4,096 leaves at a time.
+STREAM_GROWTH_BOUND_MB = 8
 
 
 def _mb(pid: int, field: str) -> float:
@@ -122,3 +140,134 @@ def test_the_lists_of_a_large_batch_take_memory_bounded_by_packed_leaves(
         ).json()
         assert placed["position"] == 50 + LARGE + later_tree.position(bytes.fromhex(later[0][2:]))
     assert growth < GROWTH_BOUND_MB, f"the service grew by {growth:.1f} MB building the lists of {LARGE}"
+
+
+def test_the_batches_answer_of_a_large_batch_streams_in_bounded_memory(
+    served: ServeProcess, deployed: Deployed
+) -> None:
+    d, pid = deployed, served.process.pid  # type: ignore[union-attr]
+    with httpx.Client(base_url=served.url, timeout=120) as client:
+        small, _, _ = _upload(client, d, 30)
+        root, _, tree = _upload(client, d, LARGE)
+        _indexed(client, d.w3.eth.block_number)
+        # Build the lists, and warm up the route, before the measure: it is of the answer alone.
+        assert client.get("/v1/status/revocation/0").status_code == 200
+        assert client.get("/v1/status/batches", params={"root": small}).status_code == 200
+
+        growths = []
+        for params in ({"root": root}, {}):
+            before = _mb(pid, "VmRSS")
+            _reset_peak(pid)
+            reply = client.get("/v1/status/batches", params=params)
+            growths.append(_mb(pid, "VmHWM") - before)
+            assert reply.status_code == 200, reply.text
+            listed = {b["root"]: b for b in reply.json()["batches"]}
+            assert listed[root]["leaves"] == ["0x" + leaf.hex() for leaf in tree.leaves]
+        assert small in listed  # the whole answer: this test's batches and any listed before
+    growth = max(growths)
+    assert growth < STREAM_GROWTH_BOUND_MB, f"the service grew by {growth:.1f} MB answering {LARGE} leaves"
+
+
+def _built_whole(
+    request: Request,
+    service: ServiceDep,
+    settings: SettingsDep,
+    agency: Annotated[int | None, Query()] = None,
+    root: Annotated[str | None, Query()] = None,
+) -> StatusBatches:
+    """`GET /v1/status/batches` as it was before it streamed: the whole answer built, then rendered."""
+    current = _lists(service)
+    out = []
+    offset = 0
+    for batch in current.ledger.batches:
+        wanted = (agency is None or batch.agency_id == agency) and (
+            root is None or batch.root.lower() == root.lower()
+        )
+        if wanted:
+            out.append(
+                BatchPositions(
+                    agency_id=batch.agency_id,
+                    root=batch.root.lower(),
+                    first_position=offset,
+                    leaves=["0x" + leaf.hex() for leaf in batch.tree.leaves],
+                )
+            )
+        offset += len(batch.tree)
+    return StatusBatches(
+        as_of_block=current.block,
+        base_url=status_base_url(request, settings),
+        operator_key=service.status_lists.key.did,
+        batches=out,
+        without_positions=[UnknownBatch(agency_id=a, root=r) for a, r in current.unknown],
+    )
+
+
+class _FailingLeaves(Sequence[bytes]):
+    """Leaves that cannot be read past the first chunk, as a failure in the middle of an answer."""
+
+    def __len__(self) -> int:
+        return 10
+
+    @overload
+    def __getitem__(self, index: int) -> bytes: ...
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[bytes]: ...
+    def __getitem__(self, index: int | slice) -> bytes | Sequence[bytes]:
+        if isinstance(index, slice) and (index.start or 0) > 0:
+            raise OSError("the leaves could not be read")
+        return [bytes(32)] * 4 if isinstance(index, slice) else bytes(32)
+
+
+def test_the_streamed_batches_answer_is_byte_for_byte_the_whole_one(
+    deployed: Deployed, tmp_path: Path
+) -> None:
+    app = create_app(service_settings(tmp_path / "service", deployed, upload_part_leaves=PART))
+    # Ahead of the app's own routes (its pages catch every other path).
+    app.add_api_route("/reference/batches", _built_whole, response_model=StatusBatches)
+    app.router.routes.insert(0, app.router.routes.pop())
+
+    def broken() -> StreamingResponse:
+        head = {"as_of_block": 1, "base_url": "x", "list_size": LIST_SIZE, "operator_key": "k"}
+        return StreamingResponse(batches_body(head, [(1, "0x", 0, _FailingLeaves())], [], chunk=4))
+
+    app.add_api_route("/broken/batches", broken)
+    app.router.routes.insert(0, app.router.routes.pop())
+    with live_server(app) as url, httpx.Client(base_url=url, timeout=60) as client:
+        # Batches across the 4,096 leaves the answer is written at a time, one of a single leaf, and one
+        # issued straight to the ledger whose leaves this service was not given.
+        roots = [_upload(client, deployed, n)[0] for n in (1, 4_097, 9_000, 40)]
+        unknown = "0x" + os.urandom(32).hex()
+        Relayer(deployed.registry, deployed.relayer).issue(deployed.sign_issue(unknown))
+        _indexed(client, deployed.w3.eth.block_number)
+        asked: list[dict[str, str | int]] = [{}, {"agency": deployed.agency_id}, {"agency": 2**32 - 1}]
+        asked += [{"root": r.upper().replace("0X", "0x")} for r in roots[1:3]]
+        asked += [{"root": "0x" + "ab" * 32}]
+        for params in asked:
+            streamed = client.get("/v1/status/batches", params=params)
+            whole = client.get("/reference/batches", params=params)
+            assert streamed.status_code == whole.status_code == 200, (streamed.text, whole.text)
+            assert streamed.headers["content-type"] == whole.headers["content-type"]
+            assert streamed.content == whole.content, params
+        body = client.get("/v1/status/batches").json()
+        assert [b["root"] for b in body["batches"]][-4:] == [r.lower() for r in roots]
+        assert sum(len(b["leaves"]) for b in body["batches"][-4:]) == 1 + 4_097 + 9_000 + 40
+        assert {"agency_id": deployed.agency_id, "root": unknown} in body["without_positions"]
+
+        # Before the first byte, an error is still a problem; in the middle of the answer the connection
+        # ends without the terminating chunk, and what came is not JSON.
+        refused = client.get("/v1/status/batches", params={"root": "0x12"})
+        assert refused.status_code == 422
+        assert refused.headers["content-type"].startswith("application/problem+json")
+        received = bytearray()
+
+        def read_broken() -> None:
+            with client.stream("GET", "/broken/batches") as reply:
+                assert reply.status_code == 200  # the status went before the failure
+                for piece in reply.iter_bytes():
+                    received.extend(piece)
+
+        with pytest.raises(httpx.RemoteProtocolError):
+            read_broken()
+        assert received.startswith(b'{"as_of_block":1,')
+        with pytest.raises(json.JSONDecodeError):
+            json.loads(received)

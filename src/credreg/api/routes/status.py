@@ -3,10 +3,12 @@ certificate is in them (docs/interop.md)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import json
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Query, Request, Response
+from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 
 from credreg.api.deps import ServiceDep, SettingsDep
@@ -72,10 +74,39 @@ class Position(BaseModel):
     as_of_block: int
 
 
+LEAVES_PER_CHUNK = 4096  # leaves written to the body at a time: about 280 KB of JSON
+
+
+def _json(value: Any) -> str:
+    # As FastAPI's JSONResponse renders a body, so the streamed one is byte for byte what it would be.
+    return json.dumps(value, ensure_ascii=False, allow_nan=False, indent=None, separators=(",", ":"))
+
+
+def batches_body(
+    head: Mapping[str, Any],
+    batches: Iterable[tuple[int, str, int, Sequence[bytes]]],
+    without_positions: list[dict[str, Any]],
+    chunk: int = LEAVES_PER_CHUNK,
+) -> Iterator[bytes]:
+    """The JSON of `StatusBatches`, in pieces: `head` (its fields before `batches`), each batch
+    (agency id, root, first position, leaves in tree order) `chunk` leaves at a time, then
+    `without_positions`. The closing brace comes last, so a body cut short is never valid JSON."""
+    yield (_json({**head, "batches": []})[:-3] + "[").encode()
+    for n, (agency_id, root, first, leaves) in enumerate(batches):
+        start = _json({"agency_id": agency_id, "root": root, "first_position": first, "leaves": []})
+        yield (("," if n else "") + start[:-2]).encode()
+        for at in range(0, len(leaves), chunk):
+            piece = ",".join('"0x' + leaf.hex() + '"' for leaf in leaves[at : at + chunk])
+            yield (("," if at else "") + piece).encode()
+        yield b"]}"
+    yield ("]," + _json({"without_positions": without_positions})[1:]).encode()
+
+
 @router.get(
     "/batches",
-    response_model=StatusBatches,
     summary="Every batch's leaves and first position, as the lists are built from them",
+    response_class=StreamingResponse,
+    responses={200: {"model": StatusBatches, "description": "Successful Response"}},
 )
 def batches(
     request: Request,
@@ -83,33 +114,28 @@ def batches(
     settings: SettingsDep,
     agency: Annotated[int | None, Query(ge=1, lt=2**32, description="Only this agency's batches.")] = None,
     root: Annotated[str | None, Query(pattern=HEX32, description="Only the batch with this root.")] = None,
-) -> StatusBatches:
+) -> StreamingResponse:
+    # Streamed from the lists' own trees (their leaves held packed, 32 bytes each) a chunk of leaves at a
+    # time: the answer takes the service a chunk's worth of memory whatever the batches' size, and it is of
+    # the one set of lists taken before the first byte, so the positions are those the lists use.
     current = _lists(service)
-    out = []
+    chosen = []
     offset = 0
     for batch in current.ledger.batches:
         wanted = (agency is None or batch.agency_id == agency) and (
             root is None or batch.root.lower() == root.lower()
         )
-        if not wanted:
-            offset += len(batch.tree)
-            continue
-        out.append(
-            BatchPositions(
-                agency_id=batch.agency_id,
-                root=batch.root.lower(),
-                first_position=offset,
-                leaves=["0x" + leaf.hex() for leaf in batch.tree.leaves],
-            )
-        )
+        if wanted:
+            chosen.append((batch.agency_id, batch.root.lower(), offset, batch.tree.leaves))
         offset += len(batch.tree)
-    return StatusBatches(
-        as_of_block=current.block,
-        base_url=status_base_url(request, settings),
-        operator_key=service.status_lists.key.did,
-        batches=out,
-        without_positions=[UnknownBatch(agency_id=a, root=r) for a, r in current.unknown],
-    )
+    head = {
+        "as_of_block": current.block,
+        "base_url": status_base_url(request, settings),
+        "list_size": LIST_SIZE,
+        "operator_key": service.status_lists.key.did,
+    }
+    unknown = [{"agency_id": a, "root": r} for a, r in current.unknown]
+    return StreamingResponse(batches_body(head, chosen, unknown), media_type="application/json")
 
 
 @router.get(
