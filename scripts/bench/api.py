@@ -396,11 +396,27 @@ def measure_batch_upload(
             client.get("/v1/status/revocation/0").raise_for_status()
             lists_cpu = _proc_cpu_seconds(pid) - lists_cpu_before
             lists_peak = _proc_mb(pid, "VmHWM")
+            # The batch's leaves as the VC export and the status list audit read them, streamed.
+            answer_before = _proc_mb(pid, "VmRSS")
+            Path(f"/proc/{pid}/clear_refs").write_text("5")
+            answer_cpu_before = _proc_cpu_seconds(pid)
+            answer = client.get("/v1/status/batches", params={"root": root})
+            answer.raise_for_status()
+            answer_cpu = _proc_cpu_seconds(pid) - answer_cpu_before
+            answer_peak = _proc_mb(pid, "VmHWM")
+            answer_bytes = len(answer.content)
+            if [len(b["leaves"]) for b in answer.json()["batches"]] != [count]:
+                raise RuntimeError(
+                    f"GET /v1/status/batches?root={root} did not answer the batch's {count} leaves"
+                )
+            del answer
     rate = count / seconds
     log(
         f"  batch upload of {count:,} leaves in {total} parts of {per:,}: {seconds:.1f} s ({rate:,.0f} leaves/s, "
         f"{count / cpu:,.0f} per service CPU-second), service peak {peak:.0f} MB ({peak - baseline:+.0f} MB); "
-        f"first status list: peak {lists_peak:.0f} MB ({lists_peak - lists_before:+.0f} MB, {lists_cpu:.1f} CPU-s)"
+        f"first status list: peak {lists_peak:.0f} MB ({lists_peak - lists_before:+.0f} MB, {lists_cpu:.1f} CPU-s); "
+        f"its leaves from /v1/status/batches: peak {answer_peak:.0f} MB ({answer_peak - answer_before:+.0f} MB, "
+        f"{answer_cpu:.1f} CPU-s, {answer_bytes / 1e6:.0f} MB of JSON)"
     )
     judge = "" if cfg.name == "full" else f"--quick: {count:,} leaves, not a national batch"
     label = f"POST /v1/batches/uploads of {count:,} leaves, credreg serve --workers 1, SQLite"
@@ -451,6 +467,29 @@ def measure_batch_upload(
                 "service_rss_before_mb": lists_before,
                 "service_growth_mb": lists_peak - lists_before,
                 "service_cpu_seconds": lists_cpu,
+                "basis": "VmHWM reset through /proc/<pid>/clear_refs just before the request",
+            },
+        ),
+        Row(
+            "upload.status_batches_memory",
+            "service",
+            f"GET /v1/status/batches?root=… of the uploaded batch ({count:,} leaves, streamed) after the "
+            "lists are built: the service's peak resident memory",
+            "MB",
+            answer_peak,
+            targets=[
+                check(
+                    f"< {UPLOAD_MEMORY_TARGET_MB} MB",
+                    answer_peak,
+                    lambda v: v < UPLOAD_MEMORY_TARGET_MB,
+                    judge,
+                )
+            ],
+            detail={
+                "service_rss_before_mb": answer_before,
+                "service_growth_mb": answer_peak - answer_before,
+                "service_cpu_seconds": answer_cpu,
+                "answer_bytes": answer_bytes,
                 "basis": "VmHWM reset through /proc/<pid>/clear_refs just before the request",
             },
         ),

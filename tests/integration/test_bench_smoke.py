@@ -40,6 +40,7 @@ OTHER_ROWS = (
     "upload.national",
     "upload.national_memory",
     "upload.status_list_memory",
+    "upload.status_batches_memory",
     "verify.cli_bulk",
     "cli.help",
     "cli.verify_one",
