@@ -82,6 +82,31 @@ def test_a_batch_issued_through_the_service_answers_for_each_certificate(desk: D
         assert found.json()["root"] == summary.root
 
 
+def test_a_batch_too_large_for_one_request_is_relayed_by_its_root_then_listed_in_parts(
+    desk: Desk, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from credreg.cli import batch_cmds, service_client
+
+    # The thresholds of a national batch (10,000), lowered so that five certificates take the same path.
+    monkeypatch.setattr(service_client, "LEAVES_IN_ONE_REQUEST", 2)
+    monkeypatch.setattr(batch_cmds, "PARTS_FROM", 2)
+    sample_results(desk.workdir / "large.csv", 5, prefix="BIG")
+    ran = desk.cli.ok("issue", "large.csv", "--out", "large", "--dev-account", "2", "--yes",
+                      "--service", desk.url)  # fmt: skip
+    assert "relays its root first" in ran.text
+    assert "5 certificate(s), 5 new" in ran.text
+    summary = read_summary(_summary(desk.workdir / "large"))
+    assert summary.transaction_hash is not None
+    for document in documents_in(desk.workdir / "large", "BIG"):
+        found = desk.client.get(f"/v1/credentials/{_leaf(document)}")
+        assert found.status_code == 200, found.text
+        assert found.json()["root"] == summary.root
+    # Again: the batch is issued already; the service is told its certificates again, nothing new.
+    again = desk.cli.ok("issue", "large.csv", "--out", "large", "--dev-account", "2", "--yes",
+                        "--service", desk.url)  # fmt: skip
+    assert "5 certificate(s), 0 new" in again.text, again.text
+
+
 def test_a_batch_issued_directly_is_listed_by_a_signed_upload(desk: Desk) -> None:
     out = desk.workdir / "direct"
     desk.world.issue(sample_results(desk.workdir / "direct.csv", 4, prefix="DIR"), out)

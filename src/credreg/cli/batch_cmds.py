@@ -60,24 +60,39 @@ def upload(
     10,000 certificates is sent in parts; if the upload stops, run the same command again to resume it.
     Example: credreg batch upload certificates/batch-1a2b3c4d5e6f7a8b.json --service https://host -k key.json
     """
-    from credreg.summaries import iter_summary_leaves, read_summary
+    from credreg.summaries import read_summary
 
     summary = read_summary(summary_file)
     signer = load_account(state(ctx), keystore, dev_account, role="agency signer")
-    # Two passes over the summary's leaves, neither holding them: one for the hash the signature covers,
-    # one as the request body is sent (a million leaves are 70 MB of JSON).
-    signed, count = sign_streamed_upload(summary, lambda: iter_summary_leaves(summary_file, summary), signer)
-    if count > PARTS_FROM:
-        # A large batch goes in parts the service checks as they arrive; run again to resume.
-        answer = send_in_parts(service, signed, lambda: iter_summary_leaves(summary_file, summary), count)
-    else:
-        answer = send_streamed_upload(
-            service, signed, lambda: iter_summary_leaves(summary_file, summary), count
-        )
+    say_listed(upload_summary(service, summary_file, summary, signer))
+
+
+def say_listed(answer: dict[str, Any]) -> None:
+    """What the service answered to an upload of a batch's leaves."""
     console.print(
         f"服务已登记批次 / the service lists batch {answer.get('root')} of agency {answer.get('agency_id')}: "
         f"{answer.get('leaves')} certificate(s), {answer.get('added')} new"
     )
+
+
+def upload_summary(
+    service: str, summary_file: Path, summary: BatchSummary, signer: LocalAccount
+) -> dict[str, Any]:
+    """Sign the leaves of the batch `summary_file` describes with `signer` and hand them to `service`: in one
+    streamed request, or in parts past `PARTS_FROM` (run again, it resumes). The service's answer, as
+    `POST /v1/batches` gives it (`agency_id`, `root`, `leaves`, `added`)."""
+    from credreg.summaries import iter_summary_leaves
+
+    def leaves() -> Iterator[str]:
+        return iter_summary_leaves(summary_file, summary)
+
+    # Two passes over the summary's leaves, neither holding them: one for the hash the signature covers,
+    # one as the request body is sent (a million leaves are 70 MB of JSON).
+    signed, count = sign_streamed_upload(summary, leaves, signer)
+    if count > PARTS_FROM:
+        # A large batch goes in parts the service checks as they arrive; run again to resume.
+        return send_in_parts(service, signed, leaves, count)
+    return send_streamed_upload(service, signed, leaves, count)
 
 
 UPLOAD_PIECE = 4096  # leaves to a piece of the streamed request body
@@ -129,7 +144,7 @@ def send_streamed_upload(
     service: str, upload: SignedBatchLeaves, leaves: Callable[[], Iterator[str]], count: int
 ) -> dict[str, Any]:
     """POST /v1/batches with `upload`'s body, its leaves those `leaves()` gives, sent as they are read (the
-    body the service receives is the same JSON as `service_client.upload_batch` sends)."""
+    body the service receives is the same JSON as the whole upload's `model_dump(mode="json")`)."""
     import httpx
 
     from credreg.cli.service_client import answer_of
@@ -205,7 +220,9 @@ def _send_in_parts(
 
     state = call(service, "POST", "/v1/batches/uploads", body, client=client)
     location, per, total = str(state["location"]), int(state["part_leaves"]), int(state["parts_total"])
-    if state["status"] != "listed":
+    # The same signed upload listed by an earlier run: its answer counts what that run added, not this one.
+    listed_before = state["status"] == "listed"
+    if not listed_before:
         done = int(state["parts"])
         if done:
             tell(
@@ -232,7 +249,7 @@ def _send_in_parts(
         "agency_id": state["agency_id"],
         "root": state["root"],
         "leaves": state["count"],
-        "added": state["added"],
+        "added": 0 if listed_before else state["added"],
         "upload": state["id"],
     }
 

@@ -135,7 +135,6 @@ def issue(
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
     from credreg.cli import service_client
-    from credreg.cli.batch_cmds import sign_upload
     from credreg.documents.wrap import load_document
     from credreg.issuance import dry_run_results_file, issue_results_file, preview_results_file
 
@@ -212,9 +211,18 @@ def issue(
             files=files, archive=archive, confirm=confirm,
         )  # fmt: skip
     s = outcome.summary
-    if service and s.transaction_hash is None and s.leaves:
-        # Recorded before (a resumed or repeated run): make sure the service knows the certificates anyway.
-        service_client.upload_batch(service, sign_upload(s, list(s.leaves), signer))
+    if (
+        service
+        and s.leaves
+        and (s.transaction_hash is None or s.count > service_client.LEAVES_IN_ONE_REQUEST)
+    ):
+        # Recorded before (a resumed or repeated run), or relayed by its root alone (too many leaves for one
+        # request): the service learns the certificates now, in parts for a large batch (run again: resumes).
+        from credreg.cli.batch_cmds import say_listed, upload_summary
+        from credreg.summaries import read_summary
+
+        summary_file = out / f"batch-{s.root[2:18]}.json"
+        say_listed(upload_summary(service, summary_file, read_summary(summary_file), signer))
     if issuer_key is not None and service is not None:
         from credreg.cli.vc_cmds import write_batch_vcs
 

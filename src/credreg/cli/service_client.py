@@ -8,7 +8,7 @@ from typing import Any
 import httpx
 
 from credreg.errors import ConfigError
-from credreg.registry import SignedBatchLeaves, SignedIssue, SignedStatusChange
+from credreg.registry import SignedIssue, SignedStatusChange
 
 #: Most leaves sent inside one request (a service's default `CREDREG_MAX_LEAVES`); more go in parts
 #: (`batch_cmds.PARTS_FROM`, the same number).
@@ -78,14 +78,13 @@ def relay_issue(
     """Have the service relay `signed` with the batch's leaves; (transaction hash, block) once confirmed.
 
     A batch of more than `LEAVES_IN_ONE_REQUEST` is relayed without them (they would not fit in one request):
-    its certificates are listed afterwards, in parts, by `credreg batch upload` of its summary."""
+    `credreg issue` then lists its certificates in parts (`batch_cmds.upload_summary`)."""
     if len(leaves) > LEAVES_IN_ONE_REQUEST:
         from credreg.cli.common import err_console
 
         err_console.print(
-            f"批次有 {len(leaves)} 个证书，服务只转发其根；之后用 credreg batch upload 登记证书 / the batch has "
-            f"{len(leaves)} certificates: the service relays its root only; list them afterwards with "
-            "`credreg batch upload <batch summary> --service …`, which sends them in parts"
+            f"批次有 {len(leaves)} 个证书：服务先转发其根，上链后再分批登记证书 / the batch has {len(leaves)} "
+            "certificates: the service relays its root first, and they are listed in parts once it is recorded"
         )
         leaves = []
     accepted = submit(service, signed, leaves)
@@ -108,7 +107,3 @@ def relay_issue(
                 "run the same command again once it is confirmed, to write the documents"
             )
         time.sleep(POLL_SECONDS)
-
-
-def upload_batch(service: str, upload: SignedBatchLeaves) -> dict[str, Any]:
-    return call(service, "POST", "/v1/batches", upload.model_dump(mode="json"))
