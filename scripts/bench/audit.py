@@ -37,6 +37,7 @@ from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from web3 import Web3
 
+from bench.audit_scale import rss_mb
 from bench.core import (
     BENCH_DIR,
     CHURN_TARGETS,
@@ -372,18 +373,6 @@ def build_ledger(
 # --- one replay, in a fresh child process -------------------------------------------------------------------
 
 
-def rss_mb() -> tuple[float, float]:
-    """This process's resident memory now and at its peak, in MB (VmRSS, VmHWM: unlike getrusage's
-    ru_maxrss, the peak starts afresh at exec, so a child does not inherit its parent's)."""
-    fields: dict[str, float] = {}
-    with open("/proc/self/status", encoding="ascii") as fh:
-        for line in fh:
-            key, _, value = line.partition(":")
-            if key in ("VmRSS", "VmHWM"):
-                fields[key] = int(value.split()[0]) / 1024
-    return fields["VmRSS"], fields["VmHWM"]
-
-
 def count_log_reads(replayer: Any) -> dict[str, int]:
     """Count what the replay asks the node for (eth_getLogs calls, logs returned, the largest reply): logs
     read beyond the events replayed are windows fetched and thrown away. Best effort: reads the replay's
@@ -677,7 +666,7 @@ def measure_audit_scale(cfg: Config, deadline: Deadline, log: Callable[[str], No
         Row(
             "audit.scale_peak_memory",
             "audit",
-            f"replay {events:,} generated events: peak memory (whole process, getrusage, a checkpoint included)",
+            f"replay {events:,} generated events: peak memory (whole process, VmHWM, a checkpoint included)",
             "MB",
             peak,
             peers={in_memory: memory_peak},
