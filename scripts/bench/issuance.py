@@ -16,9 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bench.audit import (
-    rss_mb,
-)
+from bench.audit_scale import rss_mb
 from bench.core import (
     AGENCY_NAME,
     BENCH_DIR,
