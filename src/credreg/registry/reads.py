@@ -10,6 +10,7 @@ Writes are in `credreg.registry.roles` (Governor, AgencyAdmin, Relayer) and sign
 from __future__ import annotations
 
 import functools
+import re
 import threading
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator, Sequence
@@ -398,15 +399,17 @@ class Registry:
         for query in queries:
             total += len(query[3])
             ends.append(total)
-        data = _reader_codec().creation_data(
-            reader.bytecode,
-            self.address,
-            [q[0] for q in queries],
-            [q[1] for q in queries],
-            [q[2] for q in queries],
-            ends,
-            [word for q in queries for word in q[3]],
-        )
+        data = _reader_data(reader.bytecode, self.address, queries, ends)
+        if data is None:  # anything not plainly valid is judged, and named, by the codec
+            data = _reader_codec().creation_data(
+                reader.bytecode,
+                self.address,
+                [q[0] for q in queries],
+                [q[1] for q in queries],
+                [q[2] for q in queries],
+                ends,
+                [word for q in queries for word in q[3]],
+            )
         return ("eth_call", [{"data": data, "gas": hex(READER_GAS)}, hex(block)])
 
     def _status_parts(self, queries: Sequence[StatusQuery], block: int) -> list[_StatusPart]:
@@ -734,6 +737,88 @@ def _reader() -> Artifact:
 @functools.cache
 def _reader_codec() -> ContractCodec:
     return ContractCodec(_reader().abi)
+
+
+_ADDRESS = re.compile(r"0x[0-9a-fA-F]{40}\Z")
+
+
+def _hash_run(values: Sequence[str]) -> str | None:
+    """The 32-byte words `values` (0x-hex, any case) as one run of lowercase hex digits, checked for the lot at
+    once; None if any is not plainly such a word (or not a string).
+
+    Joined by commas, the text must have "0x" at every 67th position and a comma after each 64 characters;
+    without their "0x", the values must then be 64 hex digits each, nothing else (`bytes.fromhex` refuses a
+    comma or any other character but hex digits and white space, and white space gives fewer bytes). So a
+    stray comma, a short or long value or a missing "0x" can never shift the words of a call."""
+    count = len(values)
+    if not count:
+        return ""
+    try:
+        joined = ",".join(values)
+    except TypeError:
+        return None
+    if (
+        len(joined) != 67 * count - 1
+        or joined[0::67] != "0" * count
+        or joined[1::67] != "x" * count
+        or joined[66::67] != "," * (count - 1)
+    ):
+        return None
+    run = "".join([value[2:] for value in values])
+    try:
+        if len(run) != 64 * count or len(bytes.fromhex(run)) != 32 * count:
+            return None
+    except ValueError:
+        return None
+    return run.lower()
+
+
+def _reader_data(
+    bytecode: str, registry: str, queries: Sequence[StatusQuery], ends: Sequence[int]
+) -> str | None:
+    """`StatusReader`'s creation code and its constructor's arguments for `queries` (what
+    `ContractCodec.creation_data` gives), built from the queries' hex text in a few joins and one check of
+    each array rather than word by word: the reader calls of 10,000 documents with 14-step proofs went from
+    about 5 to 1 µs a document. None if anything is not plainly valid (then the codec judges it)."""
+    count = len(queries)
+    if not isinstance(registry, str) or _ADDRESS.match(registry) is None:
+        return None
+    ids: list[str] = []
+    for query in queries:
+        agency_id = query[0]
+        if type(agency_id) is not int or not 0 <= agency_id < 1 << 32:
+            return None
+        ids.append(f"{agency_id:064x}")
+    roots = _hash_run([q[1] for q in queries])
+    leaves = _hash_run([q[2] for q in queries])
+    proofs = [word for q in queries for word in q[3]]
+    words = _hash_run(proofs)
+    if roots is None or leaves is None or words is None:
+        return None
+    # Head: the registry and the five arrays' offsets; each array is its length and its words.
+    offsets, at = [], 6 * 32
+    for length in (count, count, count, count, len(proofs)):
+        offsets.append(f"{at:064x}")
+        at += 32 * (length + 1)
+    size = f"{count:064x}"
+    return "".join(
+        (
+            bytecode,
+            "0" * 24,
+            registry[2:].lower(),
+            *offsets,
+            size,
+            *ids,
+            size,
+            roots,
+            size,
+            leaves,
+            size,
+            *(f"{end:064x}" for end in ends),
+            f"{len(proofs):064x}",
+            words,
+        )
+    )
 
 
 @dataclass(frozen=True, slots=True)
