@@ -13,9 +13,11 @@ REGISTRY = "0x5FbDB2315678afecb367f032d93F642f64180aa3"
 WORD = "ab" * 32
 
 
-def _word(rng: random.Random, upper: bool) -> str:
+def _word(rng: random.Random, upper: bool, prefix: str) -> str:
     digits = f"{rng.getrandbits(256):064x}"
-    return "0x" + (digits.upper() if upper else digits)
+    # Documents write leaves and proofs as bare hex; roots are given with "0x".
+    with_0x = rng.random() < 0.5 if prefix == "mixed" else prefix == "0x"
+    return ("0x" if with_0x else "") + (digits.upper() if upper else digits)
 
 
 def _ends(queries: list[StatusQuery]) -> list[int]:
@@ -38,15 +40,16 @@ def _codec_data(queries: list[StatusQuery]) -> str:
     )
 
 
+@pytest.mark.parametrize("prefix", ["0x", "", "mixed"])
 @pytest.mark.parametrize("count", [1, 2, 81])
-def test_the_same_call_as_the_codec(count: int) -> None:
+def test_the_same_call_as_the_codec(count: int, prefix: str) -> None:
     rng = random.Random(count)
     queries: list[StatusQuery] = [
         (
             rng.randrange(1 << 32),
-            _word(rng, rng.random() < 0.3),
-            _word(rng, False),
-            [_word(rng, rng.random() < 0.3) for _ in range(rng.randrange(15))],
+            _word(rng, rng.random() < 0.3, prefix),
+            _word(rng, False, prefix),
+            [_word(rng, rng.random() < 0.3, prefix) for _ in range(rng.randrange(15))],
         )
         for _ in range(count)
     ]
@@ -62,7 +65,11 @@ def test_the_same_call_as_the_codec(count: int) -> None:
         (1, "0x" + WORD, "0x" + WORD, ["0x" + WORD[:-2] + "zz"]),  # not hex
         (1, "0x" + WORD, "0x" + WORD, ["0x" + WORD[:-2] + " 1"]),  # white space
         (1, "0x" + WORD, "0x" + WORD, ["0x" + WORD[:-2] + ",1"]),  # a comma
-        (1, "0x" + WORD, "0x" + WORD, [WORD + "00"]),  # no 0x
+        (1, "0x" + WORD, "0x" + WORD, [WORD + "00"]),  # long, without 0x
+        (1, "0x" + WORD, "0x" + WORD, [WORD, WORD[:-1]]),  # short, without 0x
+        (1, "0x" + WORD, "0x" + WORD, [WORD + "," + WORD[:-1], ""]),  # lengths that add up, without 0x
+        (1, "0x" + WORD, "0x" + WORD, ["0x0x" + WORD]),
+        (1, "0x" + WORD, "0x" + WORD, ["0X" + WORD]),
         (1, "0x" + WORD, "0x" + WORD, ["0x" + WORD[:30], WORD[:34] + "0x" + WORD]),  # lengths that add up
         (1, "0x" + WORD, "0x" + WORD, ["0x" + WORD[:-1] + "\u0661"]),  # a non-ASCII digit
         (1, bytes.fromhex(WORD), "0x" + WORD, []),  # bytes

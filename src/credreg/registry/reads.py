@@ -10,6 +10,7 @@ Writes are in `credreg.registry.roles` (Governor, AgencyAdmin, Relayer) and sign
 from __future__ import annotations
 
 import functools
+import itertools
 import re
 import threading
 from collections import OrderedDict
@@ -743,28 +744,28 @@ _ADDRESS = re.compile(r"0x[0-9a-fA-F]{40}\Z")
 
 
 def _hash_run(values: Sequence[str]) -> str | None:
-    """The 32-byte words `values` (0x-hex, any case) as one run of lowercase hex digits, checked for the lot at
-    once; None if any is not plainly such a word (or not a string).
+    """The 32-byte words `values` (64 hex digits, either case, with or without "0x": what the codec takes) as
+    one run of lowercase hex digits, checked for the lot at once; None if any is not plainly such a word.
 
-    Joined by commas, the text must have "0x" at every 67th position and a comma after each 64 characters;
-    without their "0x", the values must then be 64 hex digits each, nothing else (`bytes.fromhex` refuses a
-    comma or any other character but hex digits and white space, and white space gives fewer bytes). So a
-    stray comma, a short or long value or a missing "0x" can never shift the words of a call."""
+    Documents write their leaves and proofs as bare hex, so those are joined by commas as they are; other
+    values lose their "0x" first. The joined text must be 65 characters a value less one, with a comma after
+    each 64; without its commas, 64 hex digits a value (`bytes.fromhex` refuses anything but hex digits and
+    white space, and white space gives fewer bytes). Fewer commas left means one was inside a value, so a
+    match is exactly the values, each one word: a stray comma or a short or long value can never shift the
+    words of a call."""
     count = len(values)
     if not count:
         return ""
+    commas = "," * (count - 1)
     try:
         joined = ",".join(values)
+        if len(joined) != 65 * count - 1 or joined[64::65] != commas:
+            joined = ",".join([value[2:] if value[:2] == "0x" else value for value in values])
     except TypeError:
         return None
-    if (
-        len(joined) != 67 * count - 1
-        or joined[0::67] != "0" * count
-        or joined[1::67] != "x" * count
-        or joined[66::67] != "," * (count - 1)
-    ):
+    if len(joined) != 65 * count - 1 or joined[64::65] != commas:
         return None
-    run = "".join([value[2:] for value in values])
+    run = joined.replace(",", "")
     try:
         if len(run) != 64 * count or len(bytes.fromhex(run)) != 32 * count:
             return None
@@ -778,20 +779,20 @@ def _reader_data(
 ) -> str | None:
     """`StatusReader`'s creation code and its constructor's arguments for `queries` (what
     `ContractCodec.creation_data` gives), built from the queries' hex text in a few joins and one check of
-    each array rather than word by word: the reader calls of 10,000 documents with 14-step proofs went from
-    about 5 to 1 µs a document. None if anything is not plainly valid (then the codec judges it)."""
+    each array rather than word by word: 1.6 µs of CPU a document against the codec's 4.0 (a call of 81 queries
+    with 14-step proofs). None if anything is not plainly valid (then the codec judges it)."""
     count = len(queries)
-    if not isinstance(registry, str) or _ADDRESS.match(registry) is None:
+    if not count or not isinstance(registry, str) or _ADDRESS.match(registry) is None:
         return None
-    ids: list[str] = []
-    for query in queries:
-        agency_id = query[0]
-        if type(agency_id) is not int or not 0 <= agency_id < 1 << 32:
-            return None
-        ids.append(f"{agency_id:064x}")
+    agency_ids = [q[0] for q in queries]
+    if set(map(type, agency_ids)) != {int} or min(agency_ids) < 0 or max(agency_ids) >= 1 << 32:
+        return None  # ints alone: a bool is left to the codec, as its `_word` leaves it
+    # A batch's documents are mostly one agency's: each distinct id written once.
+    id_words = {agency_id: f"{agency_id:064x}" for agency_id in set(agency_ids)}
+    ids = map(id_words.__getitem__, agency_ids)
     roots = _hash_run([q[1] for q in queries])
     leaves = _hash_run([q[2] for q in queries])
-    proofs = [word for q in queries for word in q[3]]
+    proofs = list(itertools.chain.from_iterable([q[3] for q in queries]))
     words = _hash_run(proofs)
     if roots is None or leaves is None or words is None:
         return None
