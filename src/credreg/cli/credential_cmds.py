@@ -672,6 +672,9 @@ def verify(
     ones are named again before the tally.
     Example: credreg verify shared.json --registry https://registry.example.org
     """
+    # The first files are read while the ledger is reached and the verifier loaded: the reads wait on the
+    # disk, the connection on the node, each without the other's lock.
+    prefetch = _Prefetch(files) if len(files) > 1 else None
     trust: TrustList | None = None
     registry: Registry | None = None
     if not offline:
@@ -699,7 +702,7 @@ def verify(
 
     # Read as verified: one batch of documents (and their reports) in memory at a time, whatever the count.
     skipped: list[str] = []
-    pending = _certificates(_inputs(files), skipped)
+    pending = _certificates(_inputs(files, prefetch), skipped)
     first = list(itertools.islice(pending, VERIFY_BATCH))
     following = next(pending, None)
     if following is None:  # one batch: every report at hand, invalid ones listed first
@@ -902,12 +905,46 @@ def _read(path: Path) -> bytes:
         raise DocumentError(f"cannot read {path}: {exc.strerror or exc}") from exc
 
 
-def _inputs(names: list[str]) -> Iterator[tuple[str, bytes | VerificationReport]]:
+class _Prefetch:
+    """The files of the first batch read in a thread, up to the first name that is not a plain `.json` one."""
+
+    def __init__(self, names: list[str]) -> None:
+        import threading
+
+        self.names = names[: VERIFY_BATCH + 1]
+        self.read: list[bytes | OSError] = []
+        self.thread = threading.Thread(target=self._run, name="credreg-verify-read", daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        for name in self.names:
+            if not _plain_json_name(name):
+                return
+            try:
+                self.read.append(_read_whole(name))
+            except OSError as exc:
+                self.read.append(exc)
+
+    def results(self) -> list[bytes | OSError]:
+        self.thread.join()
+        return self.read
+
+
+def _inputs(
+    names: list[str], prefetch: _Prefetch | None = None
+) -> Iterator[tuple[str, bytes | VerificationReport]]:
     """What `credreg verify` checks: each file, and each document of an archive (as `archive.jsonl:line`),
-    named as `Path` writes it."""
+    named as `Path` writes it. `prefetch`: the first of `names`, already read."""
     from credreg.documents.archive import archive_lines, is_archive
 
-    for name in names:
+    done = prefetch.results() if prefetch is not None else []
+    for index, name in enumerate(names):
+        if index < len(done):  # a plain name, read by `_Prefetch`
+            got = done[index]
+            yield name, got if isinstance(got, bytes) else _unreadable(name, got)
+            continue
+        if index == len(done):
+            done = []  # let go
         if _plain_json_name(name):  # most names: a Path for each cost 15 µs a file
             yield name, _read_or_error(name)
             continue
@@ -952,15 +989,19 @@ def _batches(first: list[Pair], rest: Iterator[Pair]) -> Iterator[list[Pair]]:
 
 
 def _read_or_error(name: str) -> bytes | VerificationReport:
-    from credreg.verify import verify_offline
-
     try:
         return _read_whole(name)
     except OSError as exc:
-        report = verify_offline(b"")
-        return report.model_copy(
-            update={"summary": f"cannot read {name}: {exc.strerror or exc}", "code": "unreadable"}
-        )
+        return _unreadable(name, exc)
+
+
+def _unreadable(name: str, exc: OSError) -> VerificationReport:
+    from credreg.verify import verify_offline
+
+    report = verify_offline(b"")
+    return report.model_copy(
+        update={"summary": f"cannot read {name}: {exc.strerror or exc}", "code": "unreadable"}
+    )
 
 
 def _read_whole(name: str) -> bytes:
