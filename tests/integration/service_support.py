@@ -186,6 +186,34 @@ class ServeProcess:
         self.process = None
 
 
+@contextmanager
+def serving_in_parts(deployed: Deployed, workdir: Path, part: int) -> Iterator[ServeProcess]:
+    """A `credreg serve` child process whose batch uploads go in parts of `part` leaves."""
+    process = ServeProcess(
+        service_settings(workdir / "service", deployed, upload_part_leaves=part), workdir / "serve.log"
+    )
+    base_env = process.env
+    process.env = lambda: {**base_env(), "CREDREG_UPLOAD_PART_LEAVES": str(part)}  # type: ignore[method-assign]
+    process.start()
+    try:
+        yield process
+    finally:
+        process.stop()
+
+
+def process_mb(pid: int, field: str) -> float:
+    """A `/proc/<pid>/status` memory field (VmRSS, VmHWM) in MB."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1]) / 1024
+    raise AssertionError(f"no {field} in /proc/{pid}/status")
+
+
+def reset_peak(pid: int) -> None:
+    """Reset the process's peak resident size (VmHWM) to its current one (writing 5 to clear_refs, Linux 4.0+)."""
+    Path(f"/proc/{pid}/clear_refs").write_text("5")
+
+
 def rpc(deployed: Deployed, method: str, *params: Any) -> Any:
     """A dev-chain control call (anvil's own methods: only tests use them)."""
     return deployed.rpc(method, list(params))

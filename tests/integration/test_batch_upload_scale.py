@@ -17,7 +17,7 @@ import httpx
 import pytest
 from chain_world import Deployed
 from lifecycle_support import Cli
-from service_support import ServeProcess, assert_problem, service_settings
+from service_support import ServeProcess, assert_problem, process_mb, reset_peak, serving_in_parts
 from sqlalchemy import func, select
 
 from credreg.documents.merkle import MerkleTree
@@ -41,30 +41,11 @@ class Served:
     workdir: Path
 
 
-def _mb(pid: int, field: str) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith(field + ":"):
-            return int(line.split()[1]) / 1024
-    raise AssertionError(f"no {field} in /proc/{pid}/status")
-
-
-def _reset_peak(pid: int) -> None:
-    # Writing 5 to clear_refs resets the peak resident size (VmHWM) to the current one (Linux 4.0+).
-    Path(f"/proc/{pid}/clear_refs").write_text("5")
-
-
 @pytest.fixture(scope="module")
 def served(deployed: Deployed, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     workdir = tmp_path_factory.mktemp("upload-scale")
-    settings = service_settings(workdir / "service", deployed, upload_part_leaves=PART)
-    process = ServeProcess(settings, workdir / "serve.log")
-    base_env = process.env
-    process.env = lambda: {**base_env(), "CREDREG_UPLOAD_PART_LEAVES": str(PART)}  # type: ignore[method-assign]
-    process.start()
-    try:
+    with serving_in_parts(deployed, workdir, PART) as process:
         yield Served(deployed, process, workdir)
-    finally:
-        process.stop()
 
 
 def _batch(d: Deployed, n: int) -> tuple[str, list[str]]:
@@ -103,8 +84,8 @@ def test_the_service_takes_a_large_batch_in_memory_bounded_by_a_part(served: Ser
         root, leaves = _batch(d, LARGE)
         upload = _start(client, d, root, leaves)
         assert upload["parts_total"] == LARGE // PART
-        before = _mb(pid, "VmRSS")
-        _reset_peak(pid)
+        before = process_mb(pid, "VmRSS")
+        reset_peak(pid)
         _send(client, upload, leaves, range(1, upload["parts_total"] + 1))
         done = client.post(f"{upload['location']}/complete")
         assert done.status_code == 200, done.text
@@ -113,7 +94,7 @@ def test_the_service_takes_a_large_batch_in_memory_bounded_by_a_part(served: Ser
             found = client.get(f"/v1/credentials/{leaf}")
             assert found.status_code == 200, found.text
             assert found.json()["valid"] is True
-        growth = _mb(pid, "VmHWM") - before
+        growth = process_mb(pid, "VmHWM") - before
     assert growth < GROWTH_BOUND_MB, f"the service grew by {growth:.1f} MB taking {LARGE} leaves"
 
 

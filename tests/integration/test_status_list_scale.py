@@ -18,7 +18,14 @@ import pytest
 from chain_world import Deployed
 from fastapi import Query, Request
 from fastapi.responses import StreamingResponse
-from service_support import ServeProcess, live_server, service_settings
+from service_support import (
+    ServeProcess,
+    live_server,
+    process_mb,
+    reset_peak,
+    service_settings,
+    serving_in_parts,
+)
 
 from credreg.api import create_app
 from credreg.api.deps import ServiceDep, SettingsDep
@@ -46,30 +53,10 @@ GROWTH_BOUND_MB = 20
 STREAM_GROWTH_BOUND_MB = 8
 
 
-def _mb(pid: int, field: str) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith(field + ":"):
-            return int(line.split()[1]) / 1024
-    raise AssertionError(f"no {field} in /proc/{pid}/status")
-
-
-def _reset_peak(pid: int) -> None:
-    # Writing 5 to clear_refs resets the peak resident size (VmHWM) to the current one (Linux 4.0+).
-    Path(f"/proc/{pid}/clear_refs").write_text("5")
-
-
 @pytest.fixture(scope="module")
 def served(deployed: Deployed, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServeProcess]:
-    workdir = tmp_path_factory.mktemp("status-scale")
-    settings = service_settings(workdir / "service", deployed, upload_part_leaves=PART)
-    process = ServeProcess(settings, workdir / "serve.log")
-    base_env = process.env
-    process.env = lambda: {**base_env(), "CREDREG_UPLOAD_PART_LEAVES": str(PART)}  # type: ignore[method-assign]
-    process.start()
-    try:
+    with serving_in_parts(deployed, tmp_path_factory.mktemp("status-scale"), PART) as process:
         yield process
-    finally:
-        process.stop()
 
 
 def _upload(client: httpx.Client, d: Deployed, n: int) -> tuple[str, list[str], MerkleTree]:
@@ -114,10 +101,10 @@ def test_the_lists_of_a_large_batch_take_memory_bounded_by_packed_leaves(
         Relayer(d.registry, d.relayer).set_status(d.sign_status(root, revoked, proof, StatusAction.REVOKE))
         _indexed(client, d.w3.eth.block_number)
 
-        before = _mb(pid, "VmRSS")
-        _reset_peak(pid)
+        before = process_mb(pid, "VmRSS")
+        reset_peak(pid)
         reply = client.get("/v1/status/revocation/0")
-        growth = _mb(pid, "VmHWM") - before
+        growth = process_mb(pid, "VmHWM") - before
         assert reply.status_code == 200, reply.text
         bits = decode_list(reply.json()["credentialSubject"]["encodedList"])
 
@@ -156,10 +143,10 @@ def test_the_batches_answer_of_a_large_batch_streams_in_bounded_memory(
 
         growths = []
         for params in ({"root": root}, {}):
-            before = _mb(pid, "VmRSS")
-            _reset_peak(pid)
+            before = process_mb(pid, "VmRSS")
+            reset_peak(pid)
             reply = client.get("/v1/status/batches", params=params)
-            growths.append(_mb(pid, "VmHWM") - before)
+            growths.append(process_mb(pid, "VmHWM") - before)
             assert reply.status_code == 200, reply.text
             listed = {b["root"]: b for b in reply.json()["batches"]}
             assert listed[root]["leaves"] == ["0x" + leaf.hex() for leaf in tree.leaves]
