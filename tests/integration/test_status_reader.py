@@ -332,3 +332,26 @@ def test_reading_statuses_where_no_registry_is_deployed_says_so(world: VerdictWo
         stray.statuses(world.queries[:3], at=world.head)
     assert stray.reader_refusal is None
     stray.rpc.close()
+
+
+def test_a_proof_too_long_for_any_reader_call_is_read_alone_and_does_not_turn_the_reader_off(
+    world: VerdictWorld,
+) -> None:
+    """A hostile agency can put a chain of a thousand hashes under a root; its document's query is too big for
+    a reader call (the node refuses creation code over 49,152 bytes). It is read by a call of its own, the
+    queries around it still by the reader, and the node is not taken to refuse the reader."""
+    reg = Registry(HttpRpc(world.ledger.url), world.ledger.manifest)
+    too_long = (
+        world.queries[0][0],
+        h(os.urandom(32)),
+        h(os.urandom(32)),
+        [h(os.urandom(32)) for _ in range(1_600)],
+    )
+    queries = [*world.queries[:5], too_long, *world.queries[5:10]]
+    parts = reg._status_parts(queries, world.head.number)
+    assert [p.reader for p in parts] == [True, False, True]
+    head, states = reg.statuses(queries, at=world.head)
+    assert (head, states) == (world.head, reg._statuses_pinned(queries, world.head.number))
+    assert states[5].verdict == Verdict.NOT_ISSUED
+    assert reg.reader_refusal is None
+    reg.rpc.close()

@@ -383,7 +383,7 @@ class Registry:
     def _reader_chunks(self, queries: Sequence[StatusQuery]) -> Iterator[Sequence[StatusQuery]]:
         """`queries` in runs that fit one reader call: its code and arguments within `READER_CALL_BYTES`, its
         answer within `READER_ANSWERS`."""
-        room = (READER_CALL_BYTES - len(_reader().bytecode) // 2) // 32 - READER_FIXED_WORDS
+        room = _reader_room()
         start, words = 0, 0
         for end, query in enumerate(queries):
             size = READER_QUERY_WORDS + len(query[3])
@@ -416,11 +416,16 @@ class Registry:
 
     def _status_parts(self, queries: Sequence[StatusQuery], block: int) -> list[_StatusPart]:
         """The requests answering `queries` at `block`: reader calls, or one `credentialStatus` call a query
-        once the node has refused the reader."""
+        once the node has refused the reader. A query whose proof is too long for any reader call (a document
+        from a tree no real batch is that deep in) gets a call of its own, so that it cannot make the node
+        look like one that refuses the reader."""
         if self.reader_refusal is not None:
             return [_StatusPart([query], self._status_call(query, block), False) for query in queries]
+        room = _reader_room()
         return [
-            _StatusPart(chunk, self._reader_call(chunk, block), True)
+            _StatusPart(chunk, self._status_call(chunk[0], block), False)
+            if len(chunk) == 1 and READER_QUERY_WORDS + len(chunk[0][3]) > room
+            else _StatusPart(chunk, self._reader_call(chunk, block), True)
             for chunk in self._reader_chunks(queries)
         ]
 
@@ -739,6 +744,11 @@ def _reader() -> Artifact:
 @functools.cache
 def _reader_codec() -> ContractCodec:
     return ContractCodec(_reader().abi)
+
+
+def _reader_room() -> int:
+    """The words of queries one reader call can carry beside its code (`READER_CALL_BYTES` in all)."""
+    return (READER_CALL_BYTES - len(_reader().bytecode) // 2) // 32 - READER_FIXED_WORDS
 
 
 _ADDRESS = re.compile(r"0x[0-9a-fA-F]{40}\Z")
