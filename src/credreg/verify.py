@@ -746,14 +746,16 @@ def verify_documents(
     documents: Sequence[str | bytes | Mapping[str, Any]],
     *,
     progress: Callable[[int], None] | None = None,
+    at: BlockHead | None = None,
 ) -> list[VerificationReport]:
     """Verify many documents: local checks for each, then batched ledger reads for all that pass, all at one
-    block. `progress(done)` is told how many are done, after each ledger round trip."""
+    block: `at`, or the head when the first read is made. `progress(done)` is told how many are done, after
+    each ledger round trip."""
     # A batch keeps every parsed document and report alive until it returns, so the cyclic collector's
     # passes over them find nothing: pausing it (as issuance does) took the CPU time of a batch of 2,000
     # from 204 to 182 µs a document (best of 4).
     with _collector_paused():
-        return _verify_documents(registry, documents, progress)
+        return _verify_documents(registry, documents, progress, at)
 
 
 # One reader for every call: compiling a data shape takes about 340 µs, which a call of one document (the
@@ -778,13 +780,13 @@ class _Answer(NamedTuple):
 class _Ledger:
     """The ledger reads of one `verify_documents` call: one chunk in flight while the caller works.
 
-    The first chunk learns the head block; every later chunk is read pinned to that block, so every
-    verdict of the call describes one block."""
+    The first chunk learns the head block (unless the caller named one); every later chunk is read pinned to
+    that block, so every verdict of the call describes one block."""
 
-    def __init__(self, registry: LedgerReads, pool: Executor | None) -> None:
+    def __init__(self, registry: LedgerReads, pool: Executor | None, head: BlockHead | None = None) -> None:
         self.registry = registry
         self.pool = pool
-        self.head: BlockHead | None = None
+        self.head = head
         self.facts: _Facts | None = None
         self.failure: Exception | None = None
         self._job: Future[_Answer] | Callable[[], _Answer] | None = None
@@ -833,6 +835,7 @@ def _verify_documents(
     registry: LedgerReads,
     documents: Sequence[str | bytes | Mapping[str, Any]],
     progress: Callable[[int], None] | None,
+    at: BlockHead | None = None,
 ) -> list[VerificationReport]:
     reports: list[VerificationReport | None] = [None] * len(documents)
     proofs = _Proofs()
@@ -860,7 +863,7 @@ def _verify_documents(
 
     with contextlib.ExitStack() as stack:
         pool = stack.enter_context(ThreadPoolExecutor(1)) if len(documents) > CHUNK else None
-        ledger = _Ledger(registry, pool)
+        ledger = _Ledger(registry, pool, at)
         for start in range(0, len(documents), CHUNK):
             pending: list[tuple[int, _Local]] = []
             for index in range(start, min(start + CHUNK, len(documents))):

@@ -207,6 +207,61 @@ def test_a_long_archive_is_verified_in_batches_with_the_same_verdicts(
     assert first[0].startswith("INVALID long.jsonl:")
 
 
+def test_a_large_batch_is_verified_by_two_processes_at_one_block(
+    setup: Setup, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """From `SPLIT_FROM` documents `credreg verify` checks the second half in a forked child: the same
+    reports as one process, every verdict read at one block; a child that fails costs time, not verdicts."""
+    from credreg.cli import verify_split
+
+    results = sample_results(setup.workdir / "split.csv", COUNT, prefix="SP", seed=74)
+    setup.issue(results, "split", "--no-files", "--archive")
+    issued = _archive_lines(setup.workdir / "split")
+    lines = []
+    for n in range(90):  # the batch three times over, every 11th line tampered with, one not JSON
+        line = issued[n % COUNT]
+        if n % 11 == 4:
+            doc = json.loads(line)
+            doc["data"]["recipient"]["name"] += "x"
+            line = json.dumps(doc).encode()
+        lines.append(b"not a certificate" if n == 70 else line)
+    archive = setup.workdir / "split.jsonl"
+    archive.write_bytes(b"\n".join(lines) + b"\n")
+
+    calls: list[int] = []  # documents per `verify_documents` call in this process (the child's are its own)
+    real = verify_split.pickle.dumps
+
+    def spied(registry: object, documents: list[bytes], **kwargs: object) -> object:
+        calls.append(len(documents))
+        return verify_documents(registry, documents, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr("credreg.verify.verify_documents", spied)
+    monkeypatch.setattr(verify_split, "SPLIT_FROM", 10**9)
+    alone = setup.cli.json("verify", archive.name, code=2)
+    assert calls == [90]
+
+    calls.clear()
+    monkeypatch.setattr(verify_split, "SPLIT_FROM", 10)
+    monkeypatch.setattr(verify_split, "_two_cores", lambda: True)
+    split = setup.cli.json("verify", archive.name, code=2)
+    assert calls == [45], "this process verified the first half; its child, the second"
+    assert split == alone
+    assert {r["verdict"] for r in split} == {"valid", "invalid", "error"}
+    assert len({r["checked_block"] for r in split if r["verdict"] == "valid"}) == 1
+
+    def broken(value: object, protocol: int | None = None) -> bytes:
+        raise OSError("the child could not write its answer")
+
+    calls.clear()
+    monkeypatch.setattr(verify_split.pickle, "dumps", broken)  # in the forked child: it fails, exit 1
+    try:
+        fallen_back = setup.cli.json("verify", archive.name, code=2)
+    finally:
+        monkeypatch.setattr(verify_split.pickle, "dumps", real)
+    assert calls == [45, 45], "the child failed: this process verified the second half itself"
+    assert fallen_back == alone
+
+
 # Runs `credreg issue` and SIGKILLs the process at a point: after `after` calls of a function.
 KILLER = """
 import os, signal, sys

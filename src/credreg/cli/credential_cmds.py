@@ -833,7 +833,8 @@ def _verify_all(
 ) -> list[VerificationReport]:
     """The reports of `raws`, in order. `offset`: documents already checked in a streamed run (for the
     progress bar, which then counts the whole run)."""
-    from credreg.verify import VerificationReport, verify_documents, verify_offline
+    from credreg.cli.verify_split import verify_batch
+    from credreg.verify import VerificationReport, verify_offline
 
     if resolver is not None:
         from credreg.vc.verify import verify_credential
@@ -849,7 +850,7 @@ def _verify_all(
     if visible:
         checked = _verify_showing_progress(registry, readable, offset)
     else:  # without the progress bar's module: a tenth of a second of a one-file run's start-up
-        checked = verify_documents(registry, readable) if registry else [verify_offline(r) for r in readable]
+        checked = verify_batch(registry, readable) if registry else [verify_offline(r) for r in readable]
     answers = iter(checked)
     return [raw if isinstance(raw, VerificationReport) else next(answers) for raw in raws]
 
@@ -859,7 +860,8 @@ def _verify_showing_progress(
 ) -> list[VerificationReport]:
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from credreg.verify import verify_documents, verify_offline
+    from credreg.cli.verify_split import verify_batch
+    from credreg.verify import verify_offline
 
     checked: list[VerificationReport] = []
     done = offset or 0
@@ -872,9 +874,7 @@ def _verify_showing_progress(
         task = bar.add_task("verify", total=len(readable) if offset is None else None, completed=done)
         if registry is not None:
             # One call: the library overlaps its ledger reads with its checks across the whole list.
-            return verify_documents(
-                registry, readable, progress=lambda n: bar.update(task, completed=done + n)
-            )
+            return verify_batch(registry, readable, progress=lambda n: bar.update(task, completed=done + n))
         for start in range(0, len(readable), VERIFY_CHUNK):
             checked.extend(verify_offline(r) for r in readable[start : start + VERIFY_CHUNK])
             bar.update(task, completed=done + len(checked))
