@@ -236,16 +236,22 @@ def test_a_large_batch_is_verified_by_two_processes_at_one_block(
         return verify_documents(registry, documents, **kwargs)  # type: ignore[arg-type]
 
     monkeypatch.setattr("credreg.verify.verify_documents", spied)
-    monkeypatch.setattr(verify_split, "SPLIT_FROM", 10**9)
-    alone = setup.cli.json("verify", archive.name, code=2)
+    monkeypatch.setattr(verify_split, "SPLIT_FROM", 10)
+    alone = setup.cli.json("verify", archive.name, "--jobs", "1", code=2)
     assert calls == [90]
 
     calls.clear()
-    monkeypatch.setattr(verify_split, "SPLIT_FROM", 10)
-    monkeypatch.setattr(verify_split, "_two_cores", lambda: True)
-    split = setup.cli.json("verify", archive.name, code=2)
+    split = setup.cli.json("verify", archive.name, "--jobs", "2", code=2)
     assert calls == [45], "this process verified the first half; its child, the second"
     assert split == alone
+    calls.clear()
+    assert setup.cli.json("verify", archive.name, "--jobs", "3", code=2) == alone
+    assert calls == [30]
+    monkeypatch.setattr(verify_split, "SPLIT_FROM", 91)
+    calls.clear()
+    assert setup.cli.json("verify", archive.name, "--jobs", "2", code=2) == alone
+    assert calls == [90], "a batch below SPLIT_FROM: one process"
+    monkeypatch.setattr(verify_split, "SPLIT_FROM", 10)
     assert {r["verdict"] for r in split} == {"valid", "invalid", "error"}
     assert len({r["checked_block"] for r in split if r["verdict"] == "valid"}) == 1
 
@@ -255,7 +261,7 @@ def test_a_large_batch_is_verified_by_two_processes_at_one_block(
     calls.clear()
     monkeypatch.setattr(verify_split.pickle, "dumps", broken)  # in the forked child: it fails, exit 1
     try:
-        fallen_back = setup.cli.json("verify", archive.name, code=2)
+        fallen_back = setup.cli.json("verify", archive.name, "--jobs", "2", code=2)
     finally:
         monkeypatch.setattr(verify_split.pickle, "dumps", real)
     assert calls == [45, 45], "the child failed: this process verified the second half itself"

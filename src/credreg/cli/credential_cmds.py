@@ -664,6 +664,17 @@ def verify(
             "(repeat). Default: the operator key in the settings, or the dev chain's dev key.",
         ),
     ] = None,
+    jobs: Annotated[
+        int | None,
+        typer.Option(
+            "--jobs",
+            min=1,
+            max=8,
+            help="Processes that verify a batch of 2,000 certificates or more, each a part of it "
+            "(default: 2 on a machine with two cores or more, else 1).",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Employer: verify certificate files. Exit code 0 all valid, 1 some invalid, 2 an error (e.g. no ledger).
 
@@ -692,7 +703,7 @@ def verify(
 
             signers = _status_list_signers(ctx, status_list_signers, registry_source)
             resolver = RegistryResolver(registry, signers)
-        reports = _verify_all(registry, raws, show_progress, resolver, offset=offset)
+        reports = _verify_all(registry, raws, show_progress, resolver, offset=offset, jobs=jobs)
         if trust is not None and trust.agencies is not None:
             reports = [_against_trust_list(r, trust.agencies) for r in reports]
         return reports
@@ -830,9 +841,10 @@ def _verify_all(
     resolver: RegistryResolver | None = None,
     *,
     offset: int | None = None,
+    jobs: int | None = None,
 ) -> list[VerificationReport]:
     """The reports of `raws`, in order. `offset`: documents already checked in a streamed run (for the
-    progress bar, which then counts the whole run)."""
+    progress bar, which then counts the whole run). `jobs`: processes, as `verify_batch` takes them."""
     from credreg.cli.verify_split import verify_batch
     from credreg.verify import VerificationReport, verify_offline
 
@@ -848,15 +860,17 @@ def _verify_all(
     readable = [r for r in raws if isinstance(r, bytes)]
     visible = (err_console.is_terminal if show is None else show) and len(readable) > 1
     if visible:
-        checked = _verify_showing_progress(registry, readable, offset)
+        checked = _verify_showing_progress(registry, readable, offset, jobs)
     else:  # without the progress bar's module: a tenth of a second of a one-file run's start-up
-        checked = verify_batch(registry, readable) if registry else [verify_offline(r) for r in readable]
+        checked = (
+            verify_batch(registry, readable, jobs=jobs) if registry else [verify_offline(r) for r in readable]
+        )
     answers = iter(checked)
     return [raw if isinstance(raw, VerificationReport) else next(answers) for raw in raws]
 
 
 def _verify_showing_progress(
-    registry: Registry | None, readable: list[bytes], offset: int | None = None
+    registry: Registry | None, readable: list[bytes], offset: int | None = None, jobs: int | None = None
 ) -> list[VerificationReport]:
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
@@ -874,7 +888,9 @@ def _verify_showing_progress(
         task = bar.add_task("verify", total=len(readable) if offset is None else None, completed=done)
         if registry is not None:
             # One call: the library overlaps its ledger reads with its checks across the whole list.
-            return verify_batch(registry, readable, progress=lambda n: bar.update(task, completed=done + n))
+            return verify_batch(
+                registry, readable, progress=lambda n: bar.update(task, completed=done + n), jobs=jobs
+            )
         for start in range(0, len(readable), VERIFY_CHUNK):
             checked.extend(verify_offline(r) for r in readable[start : start + VERIFY_CHUNK])
             bar.update(task, completed=done + len(checked))
