@@ -199,6 +199,7 @@ ROW_SKELETON: dict[str, tuple[tuple[str, str, str, str], ...]] = {
         ("cli.help", "command line", "credreg --help, a fresh process", "s"),
         ("cli.verify_one", "command line", "credreg verify one.json, its ledger read included", "s"),
         ("verify.cli_bulk", "verification", "credreg verify over many files", "docs/s"),
+        ("verify.cli_bulk_one_process", "verification", "credreg verify over many files, --jobs 1", "docs/s"),
     ),
     "batch_upload": (
         ("upload.national", "service", "POST /v1/batches/uploads of a national batch, leaves/s", "leaves/s"),

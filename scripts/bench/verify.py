@@ -30,6 +30,7 @@ from bench.core import (
     check,
     median,
 )
+from credreg.cli.verify_split import default_jobs
 from credreg.documents._keccak import new_keccak256
 from credreg.documents.canonical import flatten
 from credreg.verify import Outcome, verify_documents
@@ -198,18 +199,23 @@ def measure_cli(
         f"(CPU {cpu['python']:.2f}, {cpu['help']:.2f}, {cpu['verify_one']:.2f} s)"
     )
     # As a person types it, `credreg verify out/*.json`: the batch's summary file comes along, and is skipped.
+    # As it starts by default (two processes on a machine with two cores), and kept to one (`--jobs 1`).
     globbed = sorted(files[0].parent.glob("*.json"))
-    rates = []
+    jobs = default_jobs()
+    rates: dict[int, list[float]] = {jobs: [], 1: []}
     for _ in range(cfg.runs):
-        deadline.check("credreg verify over the batch")
-        seconds, _cpu = _timed_process([*credreg, "verify", *map(str, globbed)], env, work, deadline)
-        rates.append(len(files) / seconds)
-        log(f"  credreg verify {len(files):,} files: {len(files) / seconds:,.0f} files/s")
-    bulk = median(rates)
+        for n in rates:
+            deadline.check("credreg verify over the batch")
+            command = [*credreg, "verify", "--jobs", str(n), *map(str, globbed)]
+            seconds, _cpu = _timed_process(command, env, work, deadline)
+            rates[n].append(len(files) / seconds)
+            log(f"  credreg verify --jobs {n} {len(files):,} files: {len(files) / seconds:,.0f} files/s")
+    bulk, alone = median(rates[jobs]), median(rates[1])
     if library_rate:
         log(
-            f"  credreg verify {bulk:,.0f} files/s beside the library's {library_rate:,.0f} documents/s: "
-            f"{bulk / library_rate:.0%} of the library (start-up and reading the files included)"
+            f"  credreg verify {bulk:,.0f} files/s ({jobs} process(es), the default here) beside the library's "
+            f"{library_rate:,.0f} documents/s (one process): {bulk / library_rate:.0%} of the library; "
+            f"--jobs 1: {alone:,.0f} files/s, {alone / library_rate:.0%} (start-up and reading the files included)"
         )
     judge = "" if cfg.judge_rates else TOO_SMALL
     return [
@@ -240,7 +246,7 @@ def measure_cli(
         Row(
             "verify.cli_bulk",
             "verification",
-            f"credreg verify {len(files):,} files, reading them (baseline: the library's rate)",
+            f"credreg verify {len(files):,} files, reading them, {jobs} process(es) (baseline: the library's rate)",
             "docs/s",
             bulk,
             peers={"base": library_rate},
@@ -253,9 +259,23 @@ def measure_cli(
                 )
             ],
             detail={
-                "runs": rates,
+                "runs": rates[jobs],
                 "files": len(files),
+                "jobs": jobs,
                 "share_of_library": None if not library_rate else bulk / library_rate,
+            },
+        ),
+        Row(
+            "verify.cli_bulk_one_process",
+            "verification",
+            f"credreg verify {len(files):,} files, reading them, --jobs 1 (baseline: the library's rate)",
+            "docs/s",
+            alone,
+            peers={"base": library_rate},
+            detail={
+                "runs": rates[1],
+                "files": len(files),
+                "share_of_library": None if not library_rate else alone / library_rate,
             },
         ),
     ]

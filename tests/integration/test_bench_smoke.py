@@ -42,6 +42,7 @@ OTHER_ROWS = (
     "upload.status_list_memory",
     "upload.status_batches_memory",
     "verify.cli_bulk",
+    "verify.cli_bulk_one_process",
     "cli.help",
     "cli.verify_one",
     "audit.replay_rate",
@@ -102,7 +103,14 @@ def test_quick_bench_sets_the_peers_beside_credreg(quick_run: tuple[Any, dict[st
     assert rows["gas.each_100"]["peers"]["eas"] > rows["gas.each_100"]["peers"]["ds3"] > 0
     assert all(rows[row_id]["peers"]["oa_lib"] > 0 for row_id in ISSUANCE_ROWS)
     # the floor or baseline beside each figure that has one
-    for row_id in ("verify.library", "verify.cli_bulk", "cli.help", "cli.verify_one", *NATIONAL_ROWS):
+    for row_id in (
+        "verify.library",
+        "verify.cli_bulk",
+        "verify.cli_bulk_one_process",
+        "cli.help",
+        "cli.verify_one",
+        *NATIONAL_ROWS,
+    ):
         assert rows[row_id]["peers"]["base"] > 0, row_id
     assert rows["verify.cli_bulk"]["peers"]["base"] == rows["verify.library"]["credreg"]
 
