@@ -29,6 +29,7 @@ from bench.core import (
     Setup,
     check,
     median,
+    settle_disk,
 )
 from bench.report import ROW_SKELETON, not_measured
 from credreg.documents._keccak import new_keccak256
@@ -357,10 +358,12 @@ def measure_national(
     checked: list[Row] = []
     for files in (True, False):
         results = write_national_results(work / f"national-{files}.csv", count, "NF" if files else "NA")
+        settle_disk()  # each figure on a disk that is not still writing out the one before
         floors[files] = issuing_floor(results, s, work / f"floor-{files}", min(count, 20_000), files)
         out = f"national-{'files' if files else 'archive'}"
         form = [] if files else ["--no-files", "--archive"]
         args = ["issue", results.name, "--out", out, "--yes", "--dev-account", "2", *form]
+        settle_disk()
         runs[files] = run = time_cli(args, env, work, deadline)
         log(
             f"  credreg issue {count:,} ({'a file each' if files else 'one archive'}): {run.seconds:.1f} s, "

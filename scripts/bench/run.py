@@ -40,6 +40,7 @@ from bench.core import (
     Target,
     deploy_credreg,
     profile_call,
+    settle_disk,
     summarize_profile,
 )
 from bench.issuance import (
@@ -86,7 +87,15 @@ def run(
             log(f"chain {chain.url}, credreg at {s.registry.address}")
 
             def section(key: str, action: Callable[[], list[Row]]) -> None:
-                log(f"{key} …")
+                waited = settle_disk()
+                log(
+                    f"{key} …"
+                    + (
+                        f" (after {waited:.1f} s for the disk to write out the last one's files)"
+                        if waited >= 1
+                        else ""
+                    )
+                )
                 try:
                     rows.extend(action())
                 except Exception as exc:  # one section failing must not hide the others' figures
