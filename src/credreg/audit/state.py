@@ -205,8 +205,11 @@ class LedgerState:
         database = open_database(path)
         names = Names(database)
         roots, targets = SqliteRecords(database, ROOTS, names), SqliteRecords(database, TARGETS, names)
-        roots.load(self.roots.items())
-        targets.load(self.targets.items())
+        # In the dict's order: `load` sorts their packed keys, faster than `sorted` sorts the tuples.
+        roots.load(self.roots.data.items() if isinstance(self.roots, MemoryRecords) else self.roots.items())
+        targets.load(
+            self.targets.data.items() if isinstance(self.targets, MemoryRecords) else self.targets.items()
+        )
         self.roots, self.targets = roots, targets
         self.database, self.database_path = database, path
 
