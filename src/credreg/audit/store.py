@@ -23,7 +23,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import struct
-from collections.abc import Callable, Collection, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from itertools import islice
 from operator import itemgetter
@@ -521,7 +521,7 @@ class SqliteRecords(Generic[E]):
                 if bits[h & _FILTER_BYTE] & pair == pair:
                     wanted.append(key)
         unpack, names, db = self.kind.unpack, self.names, self.db
-        raws = [key_bytes(k) for k in wanted]
+        raws = [k[0].to_bytes(4, "big") + bytes.fromhex(k[1][2:]) for k in wanted]  # `key_bytes`
         asked = dict(zip(raws, wanted, strict=True))  # a row's key is the key asked for, not parsed again
         raws.sort()  # neighbouring keys share pages
         packed = set(map(len, raws)) <= {KEY_BYTES}
@@ -542,30 +542,27 @@ class SqliteRecords(Generic[E]):
         """Write the cached changes to the file (inside the open transaction)."""
         if not self._dirty:
             return
-        self._write(self._dirty.items(), ordered=True)
+        self._write(self._dirty)
         self._dirty.clear()
 
-    def _write(self, items: Collection[tuple[Key, E]], *, ordered: bool = False) -> None:
-        """Insert or replace the records of `items` (in key order if `ordered`: each statement then walks
-        the b-tree once from left to right), `WRITE_CHUNK` to a statement."""
+    def _write(self, records: dict[Key, E]) -> None:
+        """Insert or replace `records` in key order (each statement then walks the b-tree once from left to
+        right), `WRITE_CHUNK` to a statement."""
         pack, row, names, db = self.kind.pack, self.kind.row, self.names, self.db
         # Each row's packed key and record as one bytes object: the keys being of one length and distinct,
         # these sort as the keys do.
-        rows = [row(k, e, names) for k, e in items]
+        rows = [row(k, e, names) for k, e in records.items()]
         width = KEY_BYTES + self.kind.size
         # Every row of the one width, every hash of 64 digits (`kind.row` would pad a shorter one): counted
-        # by `map` in C, a third of the sort's time at first.
-        if set(map(len, rows)) == {width} and set(map(len, map(_second, map(_first, items)))) == {66}:
-            if ordered:
-                rows.sort()
+        # by `map` in C.
+        if set(map(len, rows)) == {width} and set(map(len, map(_second, records))) == {66}:
+            rows.sort()
             packed = self._upsert_packed
             for start in range(0, len(rows), WRITE_CHUNK):
                 chunk = rows[start : start + WRITE_CHUNK]
                 db.execute(packed, (b"".join(chunk), len(chunk)))
         else:  # a record of another size (only a forged ledger's roots): one row at a time
-            pairs = [(key_bytes(k), pack(e, names)) for k, e in items]
-            if ordered:
-                pairs.sort(key=_first)
+            pairs = sorted(((key_bytes(k), pack(e, names)) for k, e in records.items()), key=_first)
             db.executemany(self._upsert, pairs)
 
     def save_filter(self) -> None:
@@ -616,10 +613,10 @@ class SqliteRecords(Generic[E]):
         order."""
         iterator = iter(items)
         add = self.filter.add
-        while batch := list(islice(iterator, max(1, self.cache_records))):
-            self._write(batch, ordered=True)
+        while batch := dict(islice(iterator, max(1, self.cache_records))):
+            self._write(batch)
             self._count += len(batch)
-            for key, _ in batch:
+            for key in batch:
                 add(key)
 
 
