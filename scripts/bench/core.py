@@ -157,6 +157,26 @@ def settle_disk(limit: float = 60.0) -> float:
     return time.monotonic() - started
 
 
+def group_cpu_seconds(group: int | None) -> float:
+    """CPU seconds (user and system) used so far by the live processes of process group `group` (the
+    ledger node's, `BenchChain.process_group`): 0 where /proc is not there or `group` is None."""
+    if group is None:
+        return 0.0
+    ticks = 0
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry.name}/stat", encoding="ascii", errors="replace") as fh:
+                stat = fh.read()
+        except OSError:  # gone meanwhile
+            continue
+        fields = stat[stat.rfind(")") + 2 :].split()  # from the state on: ppid, pgrp, …, utime, stime
+        if len(fields) > 12 and int(fields[2]) == group:
+            ticks += int(fields[11]) + int(fields[12])
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
 def _dirty_kb() -> int:
     """Dirty and under-writeback page cache, in KB (0 where /proc/meminfo is not there)."""
     try:

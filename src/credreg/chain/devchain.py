@@ -249,6 +249,11 @@ class DevChain:
         return f"http://{self.host}:{self.port}"
 
     @property
+    def process_group(self) -> int | None:
+        """The process group of the running anvil (its launcher's pid; the binary is in it), else None."""
+        return self._process.pid if self._process is not None else None
+
+    @property
     def state_path(self) -> Path | None:
         return (self.data_dir / "chain" / "state.json").absolute() if self.persist and self.data_dir else None
 
