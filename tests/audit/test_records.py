@@ -179,6 +179,40 @@ def test_the_store_finds_every_record_it_wrote_after_a_commit_and_reopening(tmp_
     database.close()
 
 
+def test_a_key_filter_of_another_scheme_is_rebuilt_from_the_keys_and_replaced(tmp_path: Path) -> None:
+    # A file whose filter was saved under another scheme's name (a file of an earlier release) must not be
+    # read with this one's probes: all zeros, it would call every stored root absent and let it be added twice.
+    path = tmp_path / "records.sqlite"
+    database = store.open_database(path)
+    roots = store.SqliteRecords(database, store.ROOTS, store.Names(database), cache_records=10)
+    written = {
+        (n % 2 + 1, "0x" + f"{n * 104723:064x}"): store.RootEntry(
+            n % 2 + 1, "0x" + "ab" * 32, f"0x{n:040x}", n, 0, n
+        )
+        for n in range(50)
+    }
+    for key, entry in written.items():
+        assert roots.add_absent(key, entry)
+    roots.flush()
+    roots.save_filter()
+    database.execute("UPDATE filters SET name = 'roots', bits = zeroblob(length(bits))")
+    database.execute("COMMIT")
+    database.close()
+
+    database = store.open_database(path)
+    again = store.SqliteRecords(database, store.ROOTS, store.Names(database))
+    assert all(again.filter.may_hold(key) for key in written)
+    first = next(iter(written))
+    assert not again.add_absent(first, store.RootEntry(9, "0x" + "cd" * 32, "0x" + "00" * 20, 1, 0, 1))
+    assert again.get(first) == written[first]
+    assert len(again) == len(written)
+    again.save_filter()
+    assert [name for (name,) in database.execute("SELECT name FROM filters")] == [
+        "roots" + store.FILTER_SCHEME
+    ]
+    database.close()
+
+
 def test_packed_records_keep_every_field_and_list_by_block_past_the_names_limit(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
