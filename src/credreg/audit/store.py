@@ -40,7 +40,7 @@ E = TypeVar("E")
 # statement small while making the per-statement cost negligible.
 PREFETCH_CHUNK = 500
 # Rows asked for in one SELECT whose keys are bound as one BLOB (`SqliteRecords.prefetch`): measured reading
-# 200,000 of 700,000 records, 15% less CPU than `SELECT ... IN (...)` of 500 parameters.
+# 200,000 of 700,000 records, 14% less CPU than `SELECT ... IN (...)` of 500 parameters.
 FETCH_CHUNK = 5_000
 # Records kept in the write-back cache between windows; beyond this the dirty ones are written and the cache
 # is emptied. About 25 MB of Python objects.
