@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -266,6 +267,19 @@ def test_a_large_batch_is_verified_by_two_processes_at_one_block(
         monkeypatch.setattr(verify_split.pickle, "dumps", real)
     assert calls == [45, 45], "the child failed: this process verified the second half itself"
     assert fallen_back == alone
+
+    here = os.getpid()
+
+    def killed(registry: object, documents: list[bytes], **kwargs: object) -> object:
+        if os.getpid() != here:  # a forked child: killed outright before it verifies anything
+            os.kill(os.getpid(), signal.SIGKILL)
+        return spied(registry, documents, **kwargs)
+
+    calls.clear()
+    monkeypatch.setattr("credreg.verify.verify_documents", killed)
+    after_kill = setup.cli.json("verify", archive.name, "--jobs", "3", code=2)
+    assert calls == [30, 30, 30], "both children were killed: this process verified their parts itself"
+    assert after_kill == alone
 
 
 # Runs `credreg issue` and SIGKILLs the process at a point: after `after` calls of a function.
