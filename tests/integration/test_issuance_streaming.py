@@ -141,6 +141,28 @@ def test_an_archive_alone_writes_no_certificate_files(setup: Setup) -> None:
     assert "--no-files needs --archive" in nothing.text
 
 
+def _mixed_archive(
+    setup: Setup, name: str, *, prefix: str, seed: int, count: int, tamper: tuple[int, int], broken: int
+) -> tuple[Path, list[bytes]]:
+    """`<name>.jsonl`: `count` lines from a batch of `COUNT` issued as an archive, over and over, the lines
+    whose number is `tamper[1]` modulo `tamper[0]` with the holder's name changed, line `broken` (from 0) not
+    JSON; and its lines."""
+    results = sample_results(setup.workdir / f"{name}.csv", COUNT, prefix=prefix, seed=seed)
+    setup.issue(results, name, "--no-files", "--archive")
+    issued = _archive_lines(setup.workdir / name)
+    lines: list[bytes] = []
+    for n in range(count):
+        line = issued[n % COUNT]
+        if n % tamper[0] == tamper[1]:
+            doc = json.loads(line)
+            doc["data"]["recipient"]["name"] += "x"
+            line = json.dumps(doc).encode()
+        lines.append(b"this is not a certificate" if n == broken else line)
+    archive = setup.workdir / f"{name}.jsonl"
+    archive.write_bytes(b"\n".join(lines) + b"\n")
+    return archive, lines
+
+
 def test_a_long_archive_is_verified_in_batches_with_the_same_verdicts(
     setup: Setup, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -149,19 +171,8 @@ def test_a_long_archive_is_verified_in_batches_with_the_same_verdicts(
     from credreg.cli import credential_cmds
     from credreg.documents import archive as archive_module
 
-    results = sample_results(setup.workdir / "long.csv", COUNT, prefix="LB", seed=73)
-    setup.issue(results, "long", "--no-files", "--archive")
-    issued = _archive_lines(setup.workdir / "long")
-    lines: list[bytes] = []
-    for n in range(310):  # the batch ten times over, every 37th line tampered with, one not JSON
-        line = issued[n % COUNT]
-        if n % 37 == 5:
-            doc = json.loads(line)
-            doc["data"]["recipient"]["name"] += "x"
-            line = json.dumps(doc).encode()
-        lines.append(b"this is not a certificate" if n == 200 else line)
-    long = setup.workdir / "long.jsonl"
-    long.write_bytes(b"\n".join(lines) + b"\n")
+    # The batch ten times over, every 37th line tampered with, one not JSON.
+    long, lines = _mixed_archive(setup, "long", prefix="LB", seed=73, count=310, tamper=(37, 5), broken=200)
     expected = verify_documents(setup.world.registry, lines)
     assert {r.verdict for r in expected} == {Outcome.VALID, Outcome.INVALID, Outcome.ERROR}
 
@@ -215,19 +226,8 @@ def test_a_large_batch_is_verified_by_two_processes_at_one_block(
     reports as one process, every verdict read at one block; a child that fails costs time, not verdicts."""
     from credreg.cli import verify_split
 
-    results = sample_results(setup.workdir / "split.csv", COUNT, prefix="SP", seed=74)
-    setup.issue(results, "split", "--no-files", "--archive")
-    issued = _archive_lines(setup.workdir / "split")
-    lines = []
-    for n in range(90):  # the batch three times over, every 11th line tampered with, one not JSON
-        line = issued[n % COUNT]
-        if n % 11 == 4:
-            doc = json.loads(line)
-            doc["data"]["recipient"]["name"] += "x"
-            line = json.dumps(doc).encode()
-        lines.append(b"not a certificate" if n == 70 else line)
-    archive = setup.workdir / "split.jsonl"
-    archive.write_bytes(b"\n".join(lines) + b"\n")
+    # The batch three times over, every 11th line tampered with, one not JSON.
+    archive, _ = _mixed_archive(setup, "split", prefix="SP", seed=74, count=90, tamper=(11, 4), broken=70)
 
     calls: list[int] = []  # documents per `verify_documents` call in this process (the child's are its own)
     real = verify_split.pickle.dumps
