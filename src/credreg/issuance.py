@@ -69,6 +69,7 @@ from credreg.documents.results import (
 )
 from credreg.documents.wrap import OA_V2_SCHEMA, BatchWrapper, dump_document, finish_document
 from credreg.errors import ConfigError, ContractRevert, DocumentError, ResultsFileError, UnhashableValue
+from credreg.machine import usable_cores
 from credreg.registry import AgencyState, Registry, Relayer, SignedIssue
 
 JOURNAL_DIR = ".credreg-journal"
@@ -555,20 +556,13 @@ _SECOND_HALF = 1 << 31  # the second half's rows are numbered from here until th
 _QUOTE_LINES = 10_000  # lines looked at past the middle for one outside a quoted CSV cell
 
 
-def _cores() -> int:
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not Linux
-        return os.cpu_count() or 1
-
-
 def _split_point(results: Path, file_format: ResultsFormat | None) -> tuple[int, bytes] | None:
     """Where the file can be cut in two (the start of a row near its middle) and the text the second half
     is read after (the CSV header line); None if it cannot be cut safely, which only costs the speed-up.
 
     Read with plain reads a megabyte at a time (a mapping of the file would count in the resident memory).
     """
-    if not hasattr(os, "fork") or _cores() < 2 or file_format not in ("csv", "jsonl"):
+    if not hasattr(os, "fork") or usable_cores() < 2 or file_format not in ("csv", "jsonl"):
         return None
     try:
         size = results.stat().st_size

@@ -14,7 +14,7 @@ from credreg import issuance
 @pytest.fixture(autouse=True)
 def _any_size(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(issuance, "SPLIT_FROM_BYTES", 0)
-    monkeypatch.setattr(issuance, "_cores", lambda: 2)
+    monkeypatch.setattr(issuance, "usable_cores", lambda: 2)
 
 
 def _rows(data: bytes) -> list[list[str]]:

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 
 from credreg.chain.rpc import HttpRpc
 from credreg.errors import ChainError
+from credreg.machine import usable_cores
 
 if TYPE_CHECKING:
     from credreg.registry import BlockHead, Registry
@@ -34,13 +35,7 @@ MAX_JOBS = 8
 def default_jobs() -> int:
     """Two processes when this process may run on two cores or more (the ledger node, if local, and the
     rest of the machine keep the others), else one."""
-    if not hasattr(os, "fork"):
-        return 1
-    try:
-        cores = len(os.sched_getaffinity(0))
-    except AttributeError:  # no affinity outside Linux
-        cores = os.cpu_count() or 1
-    return 2 if cores >= 2 else 1
+    return 2 if hasattr(os, "fork") and usable_cores() >= 2 else 1
 
 
 def verify_batch(
