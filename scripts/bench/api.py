@@ -28,6 +28,7 @@ from bench.core import (
     check,
     median,
     percentile,
+    process_cpu_seconds,
 )
 from credreg.chain.devchain import free_port
 from credreg.verify import verify_documents
@@ -322,12 +323,6 @@ def _proc_mb(pid: int, field: str) -> float:
     raise RuntimeError(f"no {field} in /proc/{pid}/status")
 
 
-def _proc_cpu_seconds(pid: int) -> float:
-    """User + system CPU seconds of process `pid` (fields 14 and 15 of /proc/pid/stat)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
 def measure_batch_upload(
     s: Setup, cfg: Config, work: Path, deadline: Deadline, log: Callable[[str], None]
 ) -> list[Row]:
@@ -363,7 +358,7 @@ def measure_batch_upload(
             client.put(f"{started['location']}/parts/1", json={"leaves": small}).raise_for_status()
             client.post(f"{started['location']}/complete").raise_for_status()
             baseline = _proc_mb(pid, "VmRSS")
-            cpu_before = _proc_cpu_seconds(pid)
+            cpu_before = process_cpu_seconds(pid)
             began = time.perf_counter()
             state = client.post("/v1/batches/uploads", json=body)
             state.raise_for_status()
@@ -378,7 +373,7 @@ def measure_batch_upload(
             done = client.post(f"{upload['location']}/complete")
             done.raise_for_status()
             seconds = time.perf_counter() - began
-            cpu = _proc_cpu_seconds(pid) - cpu_before
+            cpu = process_cpu_seconds(pid) - cpu_before
             peak = _proc_mb(pid, "VmHWM")
             if done.json()["added"] != count:
                 raise RuntimeError(f"the service listed {done.json()['added']} of {count} leaves")
@@ -392,17 +387,17 @@ def measure_batch_upload(
                 time.sleep(0.2)
             lists_before = _proc_mb(pid, "VmRSS")
             Path(f"/proc/{pid}/clear_refs").write_text("5")  # resets VmHWM to the current size
-            lists_cpu_before = _proc_cpu_seconds(pid)
+            lists_cpu_before = process_cpu_seconds(pid)
             client.get("/v1/status/revocation/0").raise_for_status()
-            lists_cpu = _proc_cpu_seconds(pid) - lists_cpu_before
+            lists_cpu = process_cpu_seconds(pid) - lists_cpu_before
             lists_peak = _proc_mb(pid, "VmHWM")
             # The batch's leaves as the VC export and the status list audit read them, streamed.
             answer_before = _proc_mb(pid, "VmRSS")
             Path(f"/proc/{pid}/clear_refs").write_text("5")
-            answer_cpu_before = _proc_cpu_seconds(pid)
+            answer_cpu_before = process_cpu_seconds(pid)
             answer = client.get("/v1/status/batches", params={"root": root})
             answer.raise_for_status()
-            answer_cpu = _proc_cpu_seconds(pid) - answer_cpu_before
+            answer_cpu = process_cpu_seconds(pid) - answer_cpu_before
             answer_peak = _proc_mb(pid, "VmHWM")
             answer_bytes = len(answer.content)
             if [len(b["leaves"]) for b in answer.json()["batches"]] != [count]:

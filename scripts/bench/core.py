@@ -157,6 +157,12 @@ def settle_disk(limit: float = 60.0) -> float:
     return time.monotonic() - started
 
 
+def process_cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of process `pid` so far (fields 14 and 15 of /proc/pid/stat)."""
+    fields = _stat_fields(pid)
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def group_cpu_seconds(group: int | None) -> float:
     """CPU seconds (user and system) used so far by the live processes of process group `group` (the
     ledger node's, `BenchChain.process_group`): 0 where /proc is not there or `group` is None."""
@@ -167,14 +173,20 @@ def group_cpu_seconds(group: int | None) -> float:
         if not entry.name.isdigit():
             continue
         try:
-            with open(f"/proc/{entry.name}/stat", encoding="ascii", errors="replace") as fh:
-                stat = fh.read()
+            fields = _stat_fields(int(entry.name))
         except OSError:  # gone meanwhile
             continue
-        fields = stat[stat.rfind(")") + 2 :].split()  # from the state on: ppid, pgrp, …, utime, stime
         if len(fields) > 12 and int(fields[2]) == group:
             ticks += int(fields[11]) + int(fields[12])
     return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def _stat_fields(pid: int) -> list[str]:
+    """/proc/pid/stat from the state on (state, ppid, pgrp, …, utime, stime, …): after the command name,
+    which is in parentheses and may hold either."""
+    with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as fh:
+        stat = fh.read()
+    return stat[stat.rfind(")") + 2 :].split()
 
 
 def _dirty_kb() -> int:
