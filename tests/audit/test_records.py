@@ -150,16 +150,21 @@ def test_damaged_records_on_disk_are_refused(history: History, tmp_path: Path) -
         Replayer(history.registry).resume(checkpoint)
 
 
+def _root_entries(count: int, *, agencies: int, step: int) -> dict[tuple[int, str], store.RootEntry]:
+    """`count` root records, spread over `agencies`, their roots `step` apart: keys out of order."""
+    return {
+        (n % agencies + 1, "0x" + f"{n * step:064x}"): store.RootEntry(
+            n % agencies + 1, "0x" + "ab" * 32, f"0x{n:040x}", n, 0, n
+        )
+        for n in range(count)
+    }
+
+
 def test_the_store_finds_every_record_it_wrote_after_a_commit_and_reopening(tmp_path: Path) -> None:
     path = tmp_path / "records.sqlite"
     database = store.open_database(path)
     roots = store.SqliteRecords(database, store.ROOTS, store.Names(database), cache_records=10)
-    written = {
-        (n % 3 + 1, "0x" + f"{n * 7919:064x}"): store.RootEntry(
-            n % 3 + 1, "0x" + "ab" * 32, f"0x{n:040x}", n, 0, n
-        )
-        for n in range(200)
-    }
+    written = _root_entries(200, agencies=3, step=7919)
     for key, entry in written.items():
         assert roots.get(key) is None
         roots.put(key, entry)
@@ -185,12 +190,7 @@ def test_a_key_filter_of_another_scheme_is_rebuilt_from_the_keys_and_replaced(tm
     path = tmp_path / "records.sqlite"
     database = store.open_database(path)
     roots = store.SqliteRecords(database, store.ROOTS, store.Names(database), cache_records=10)
-    written = {
-        (n % 2 + 1, "0x" + f"{n * 104723:064x}"): store.RootEntry(
-            n % 2 + 1, "0x" + "ab" * 32, f"0x{n:040x}", n, 0, n
-        )
-        for n in range(50)
-    }
+    written = _root_entries(50, agencies=2, step=104723)
     for key, entry in written.items():
         assert roots.add_absent(key, entry)
     roots.flush()
