@@ -282,6 +282,79 @@ def test_a_large_batch_is_verified_by_two_processes_at_one_block(
     assert after_kill == alone
 
 
+def test_many_files_are_read_and_verified_a_part_a_process(
+    setup: Setup, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """From `SPLIT_FROM` plain files, each process reads its own part of them as well as verifying it: the
+    same reports as one process (a batch summary among them skipped, an unreadable file an error), every
+    verdict at one block; a child that fails or is killed costs time, not verdicts."""
+    from credreg.cli import credential_cmds, verify_split
+
+    _, lines = _mixed_archive(setup, "byfile", prefix="BF", seed=75, count=90, tamper=(13, 6), broken=50)
+    folder = setup.workdir / "byfile-files"
+    folder.mkdir()
+    for n, line in enumerate(lines):
+        (folder / f"{n:03d}.json").write_bytes(line)
+    (summary,) = (setup.workdir / "byfile").glob("batch-*.json")
+    (folder / summary.name).write_bytes(summary.read_bytes())
+    (folder / "gone.json").symlink_to(folder / "nowhere")
+    names = [f"byfile-files/{n:03d}.json" for n in range(90)]
+    names[40:40] = [f"byfile-files/{summary.name}", "byfile-files/gone.json"]
+
+    read_here: list[str] = []  # the files this process read (a child's reads are its own)
+    here = os.getpid()
+    real_read = credential_cmds._read_whole
+
+    def spied(name: str) -> bytes:
+        if os.getpid() == here:
+            read_here.append(name)
+        return real_read(name)
+
+    monkeypatch.setattr(credential_cmds, "_read_whole", spied)
+    monkeypatch.setattr(verify_split, "SPLIT_FROM", 10)
+    alone = setup.cli.json("verify", *names, "--jobs", "1", code=2)
+    assert sorted(read_here) == sorted(names)
+    assert [r["file"] for r in alone][-1] == f"byfile-files/{summary.name}"
+    assert {r["verdict"] for r in alone} == {"valid", "invalid", "error", "skipped"}
+    assert next(r for r in alone if r["file"].endswith("gone.json"))["verdict"] == "error"
+
+    read_here.clear()
+    split = setup.cli.json("verify", *names, "--jobs", "2", code=2)
+    assert read_here == names[:46], "this process read the first half of the files; its child, the second"
+    assert split == alone
+    assert len({r["checked_block"] for r in split if r["verdict"] == "valid"}) == 1
+    read_here.clear()
+    assert setup.cli.json("verify", *names, "--jobs", "3", code=2) == alone
+    assert read_here == names[:31]
+    # As a person reads it: a valid file's line written by the process that verified it, the same text.
+    said = setup.cli.fails(2, "verify", *names, "--jobs", "1").out
+    assert setup.cli.fails(2, "verify", *names, "--jobs", "2").out == said
+    assert said.startswith("INVALID byfile-files/")
+    assert "VALID byfile-files/089.json: 有效 / Valid" in said
+
+    def broken(value: object, protocol: int | None = None) -> bytes:
+        raise OSError("the child could not write its answer")
+
+    read_here.clear()
+    real_dumps = verify_split.pickle.dumps
+    monkeypatch.setattr(verify_split.pickle, "dumps", broken)  # in the forked child: it fails, exit 1
+    try:
+        assert setup.cli.json("verify", *names, "--jobs", "2", code=2) == alone
+    finally:
+        monkeypatch.setattr(verify_split.pickle, "dumps", real_dumps)
+    assert read_here == names, "the child failed: this process read and verified the second half itself"
+
+    def killed(name: str) -> bytes:
+        if os.getpid() != here:  # a forked child: killed outright as it reads its first file
+            os.kill(os.getpid(), signal.SIGKILL)
+        return spied(name)
+
+    read_here.clear()
+    monkeypatch.setattr(credential_cmds, "_read_whole", killed)
+    assert setup.cli.json("verify", *names, "--jobs", "3", code=2) == alone
+    assert read_here == names
+
+
 # Runs `credreg issue` and SIGKILLs the process at a point: after `after` calls of a function.
 KILLER = """
 import os, signal, sys

@@ -144,3 +144,28 @@ def test_a_command_built_alone_says_what_it_says_in_the_whole_shell(
     whole = cli.main(argv), capsys.readouterr()
     assert alone == whole
     assert "verify" in alone[1].out + alone[1].err or "register" in alone[1].out
+
+
+_ENDING = """
+import atexit, sys, threading, time
+from credreg.cli import exit_with
+atexit.register(lambda: print("exit handler ran", flush=False))
+if sys.argv[1] == "thread":
+    threading.Thread(target=lambda: (time.sleep(0.3), print("thread finished"))).start()
+sys.stdout.write("x" * 200_000 + "\\n")  # left in the buffer
+exit_with(3)
+"""
+
+
+@pytest.mark.parametrize("case", ["alone", "thread"])
+def test_the_command_ends_without_the_interpreters_teardown_yet_loses_nothing(case: str) -> None:
+    """`exit_with` (the console script's end) skips freeing every object one by one, yet the exit code,
+    buffered output and exit handlers are all there, and a thread still working is waited for."""
+    done = subprocess.run(
+        [sys.executable, "-c", _ENDING, case], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert done.returncode == 3, done.stderr
+    lines = done.stdout.splitlines()
+    assert lines[0] == "x" * 200_000
+    assert "exit handler ran" in lines
+    assert ("thread finished" in lines) is (case == "thread")

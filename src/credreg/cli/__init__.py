@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import atexit
+import contextlib
 import copy
+import os
 import sys
+import threading
+from typing import NoReturn
 
 import typer
 from rich.markup import escape
@@ -66,8 +71,24 @@ def _only_named(shell: typer.Typer, argv: list[str]) -> typer.Typer:
     return shell
 
 
+def exit_with(code: int) -> NoReturn:
+    """End the process with `code`, as the console script does after `main`.
+
+    The interpreter's own teardown frees every object left one by one (after `credreg verify` of 10,000
+    files, a tenth of a second of a 1.3-second run), which nothing needs: once no other thread is left to
+    finish, the exit handlers run, the output is flushed and the process ends there."""
+    others = [t for t in threading.enumerate() if t is not threading.main_thread() and not t.daemon]
+    if any(t.is_alive() for t in others):
+        sys.exit(code)  # the interpreter waits for them, as it always does
+    atexit._run_exitfuncs()
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError, ValueError):  # a closed pipe: nothing more can be said there
+            stream.flush()
+    os._exit(code)
+
+
 def _console_script() -> None:
-    sys.exit(main())
+    exit_with(main())
 
 
-__all__ = ["app", "main"]
+__all__ = ["app", "exit_with", "main"]

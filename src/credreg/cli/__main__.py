@@ -1,7 +1,5 @@
 """`python -m credreg.cli`: the `credreg` command, as the installed console script runs it."""
 
-import sys
+from credreg.cli import exit_with, main
 
-from credreg.cli import main
-
-sys.exit(main())
+exit_with(main())

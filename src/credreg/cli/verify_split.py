@@ -1,23 +1,27 @@
 """`credreg verify` of a large batch on several cores.
 
 The checks of a document are Python work that holds the interpreter's lock, so one process verifies on one
-core. From `SPLIT_FROM` documents, with `jobs` above 1, the batch is cut into `jobs` parts: forked children
-verify every part but the first while this process verifies the first, all pinned to the block this process
-reads before it forks, so the batch's verdicts still describe one block. Each child hands its reports back
-pickled through a pipe.
+core. From `SPLIT_FROM` documents, with `jobs` above 1, the batch is cut into `jobs` parts (`in_parts`):
+forked children work every part but the first while this process works the first, all pinned to the block
+this process reads before it forks (`pinned_head`), so the batch's verdicts still describe one block. Each
+child hands its answer back pickled through a pipe.
 
-If a child fails in any way (it exits without a whole answer, or is killed), this process verifies that
-part itself: the reports are the same, only later.
+A part is either documents already read (`verify_batch`, for an archive's lines) or the names of the files
+to read (`credreg verify a/*.json`): then each child reads its own files, and the reading is split too.
+
+If a child fails in any way (it exits without a whole answer, or is killed), this process works that part
+itself: the answer is the same, only later.
 """
 
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import pickle
 import signal
-from collections.abc import Callable
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, TypeVar, cast
 
 from credreg.chain.rpc import HttpRpc
 from credreg.errors import ChainError
@@ -31,11 +35,40 @@ if TYPE_CHECKING:
 SPLIT_FROM = 2_000
 MAX_JOBS = 8
 
+Part = TypeVar("Part")
+Answer = TypeVar("Answer")
+
 
 def default_jobs() -> int:
     """Two processes when this process may run on two cores or more (the ledger node, if local, and the
     rest of the machine keep the others), else one."""
     return 2 if hasattr(os, "fork") and usable_cores() >= 2 else 1
+
+
+def jobs_for(jobs: int | None) -> int:
+    """`--jobs` as given (1 to `MAX_JOBS`), or `default_jobs()`."""
+    return default_jobs() if jobs is None else max(1, min(jobs, MAX_JOBS))
+
+
+def splits(registry: Registry, count: int, jobs: int) -> bool:
+    """Whether `count` documents are verified on `jobs` processes: from `SPLIT_FROM`, where processes can
+    be forked, and with the plain JSON-RPC transport (one node URL; several stay in one process)."""
+    return jobs > 1 and count >= SPLIT_FROM and hasattr(os, "fork") and isinstance(registry.rpc, HttpRpc)
+
+
+def pinned_head(registry: Registry) -> BlockHead | None:
+    """The block every part is verified at; None if the node does not give it (one process then says, for
+    each document, what the node did)."""
+    try:
+        return registry.latest_head()
+    except (ChainError, ConnectionError):
+        return None
+
+
+def cut(items: Sequence[Part], jobs: int) -> list[Sequence[Part]]:
+    """`items` in `jobs` parts of (nearly) the same size, in order."""
+    size = -(-len(items) // jobs)
+    return [items[start : start + size] for start in range(0, len(items), size)]
 
 
 def verify_batch(
@@ -44,32 +77,44 @@ def verify_batch(
     progress: Callable[[int], None] | None = None,
     *,
     jobs: int | None = None,
+    at: BlockHead | None = None,
 ) -> list[VerificationReport]:
-    """`verify_documents(registry, documents)`, on `jobs` processes (default: `default_jobs()`) when the
-    batch has `SPLIT_FROM` documents or more. `progress` counts this process's part, then the whole batch
-    once every child's is in."""
+    """`verify_documents(registry, documents, at=at)`, on `jobs` processes (default: `default_jobs()`) when
+    `splits`. `progress` counts this process's part, then the whole batch once every child's is in."""
     from credreg.verify import verify_documents
 
-    jobs = default_jobs() if jobs is None else max(1, min(jobs, MAX_JOBS))
+    jobs = jobs_for(jobs)
+    if not splits(registry, len(documents), jobs):
+        return verify_documents(registry, documents, progress=progress, at=at)
+    head = at or pinned_head(registry)
+    if head is None:
+        return verify_documents(registry, documents, progress=progress)
+
+    def verify(part: Sequence[bytes], first: bool) -> list[VerificationReport]:
+        return verify_documents(registry, part, progress=progress if first else None, at=head)
+
+    reports = [report for part in in_parts(registry, cut(documents, jobs), verify) for report in part]
+    if progress is not None:
+        progress(len(documents))
+    return reports
+
+
+def in_parts(registry: Registry, parts: Sequence[Part], work: Callable[[Part, bool], Answer]) -> list[Answer]:
+    """`work(part, first)` for each part, in order: every part but the first in a forked child, while this
+    process works the first (`first` True: the one part whose progress may be shown). A part whose child
+    failed is worked here afterwards. `registry`'s connections stay this process's."""
     rpc = registry.rpc
-    if jobs == 1 or len(documents) < SPLIT_FROM or not hasattr(os, "fork") or not isinstance(rpc, HttpRpc):
-        return verify_documents(registry, documents, progress=progress)
-    try:
-        head = registry.latest_head()
-    except (ChainError, ConnectionError):  # one process then says, for each document, what the node did
-        return verify_documents(registry, documents, progress=progress)
-    size = -(-len(documents) // jobs)
-    parts = [documents[start : start + size] for start in range(0, len(documents), size)]
+    assert isinstance(rpc, HttpRpc)
     # For parts[1:]: (pid, the read end of its pipe), or None where no child could be started.
     children: list[tuple[int, int] | None] = []
     try:
         for part in parts[1:]:
-            children.append(_fork(registry, rpc, part, head))
-        reports = verify_documents(registry, parts[0], progress=progress, at=head)
+            children.append(_fork(rpc, functools.partial(work, part, False)))
+        answers = [work(parts[0], True)]
         for part in parts[1:]:
             child = children.pop(0)
-            theirs = None if child is None else _answer(*child, len(part))  # the child reaped, come what may
-            reports += theirs if theirs is not None else verify_documents(registry, part, at=head)
+            theirs = None if child is None else _answer(*child)  # the child reaped, come what may
+            answers.append(cast("Answer", theirs[0]) if theirs is not None else work(part, False))
     finally:
         for child in children:  # only if this process failed or was interrupted
             if child is not None:
@@ -77,16 +122,12 @@ def verify_batch(
                 with contextlib.suppress(OSError):
                     os.kill(child[0], signal.SIGKILL)
                     os.waitpid(child[0], 0)
-    if progress is not None:
-        progress(len(documents))
-    return reports
+    return answers
 
 
-def _fork(registry: Registry, rpc: HttpRpc, part: list[bytes], head: BlockHead) -> tuple[int, int] | None:
-    """A child verifying `part` at `head`: its pid and the pipe its pickled reports come through; None if
-    the system would not start one (too many processes, no memory)."""
-    from credreg.verify import verify_documents
-
+def _fork(rpc: HttpRpc, work: Callable[[], object]) -> tuple[int, int] | None:
+    """A child doing `work`: its pid and the pipe its pickled answer comes through; None if the system
+    would not start one (too many processes, no memory)."""
     try:
         reply, answer = os.pipe()
     except OSError:
@@ -102,11 +143,11 @@ def _fork(registry: Registry, rpc: HttpRpc, part: list[bytes], head: BlockHead) 
         try:
             os.close(reply)
             rpc.close()  # its copies of the parent's kept-alive connections: the parent's to use
-            data = pickle.dumps(verify_documents(registry, part, at=head), pickle.HIGHEST_PROTOCOL)
+            data = pickle.dumps((work(),), pickle.HIGHEST_PROTOCOL)
             with open(answer, "wb", closefd=False) as out:
                 out.write(data)
             code = 0
-        except BaseException:  # noqa: S110 (the parent verifies this part itself)
+        except BaseException:  # noqa: S110 (the parent works this part itself)
             pass
         finally:
             os._exit(code)
@@ -114,8 +155,8 @@ def _fork(registry: Registry, rpc: HttpRpc, part: list[bytes], head: BlockHead) 
     return pid, reply
 
 
-def _answer(pid: int, reply: int, count: int) -> list[VerificationReport] | None:
-    """The child's reports, once it has exited 0 with all `count` of them; None otherwise."""
+def _answer(pid: int, reply: int) -> tuple[object] | None:
+    """The child's answer (in a 1-tuple), once it has exited 0 with a whole one; None otherwise."""
     try:
         with open(reply, "rb", closefd=False) as fh:
             data = fh.read()
@@ -125,10 +166,20 @@ def _answer(pid: int, reply: int, count: int) -> list[VerificationReport] | None
     if status != 0 or not data:
         return None
     try:
-        reports: list[VerificationReport] = pickle.loads(data)  # noqa: S301 (this process's own child)
+        answer = pickle.loads(data)  # noqa: S301 (this process's own child)
     except (pickle.UnpicklingError, EOFError, ValueError):
         return None
-    return reports if len(reports) == count else None
+    return answer if isinstance(answer, tuple) and len(answer) == 1 else None
 
 
-__all__ = ["MAX_JOBS", "SPLIT_FROM", "default_jobs", "verify_batch"]
+__all__ = [
+    "MAX_JOBS",
+    "SPLIT_FROM",
+    "cut",
+    "default_jobs",
+    "in_parts",
+    "jobs_for",
+    "pinned_head",
+    "splits",
+    "verify_batch",
+]
