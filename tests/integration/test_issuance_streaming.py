@@ -326,7 +326,10 @@ def test_many_files_are_read_and_verified_a_part_a_process(
     read_here.clear()
     assert setup.cli.json("verify", *names, "--jobs", "3", code=2) == alone
     assert read_here == names[:31]
-    # As a person reads it: a valid file's line written by the process that verified it, the same text.
+    # Each process writes the text of the reports it verified: a --json element, or (as a person reads
+    # it) a valid file's line. The same text, byte for byte.
+    as_json = setup.cli.fails(2, "verify", *names, "--jobs", "1", "--json").out
+    assert setup.cli.fails(2, "verify", *names, "--jobs", "2", "--json").out == as_json
     said = setup.cli.fails(2, "verify", *names, "--jobs", "1").out
     assert setup.cli.fails(2, "verify", *names, "--jobs", "2").out == said
     assert said.startswith("INVALID byfile-files/")

@@ -9,7 +9,7 @@ import sys
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, NamedTuple
+from typing import TYPE_CHECKING, Annotated, Any, Literal, NamedTuple
 
 import typer
 from rich.markup import escape
@@ -24,7 +24,6 @@ from credreg.cli.common import (
     load_account,
     local_time,
     local_window,
-    print_json,
     state,
 )
 from credreg.cli.safe_cmds import UnsignedTxOption, write_unsigned_tx
@@ -733,11 +732,13 @@ def verify(
         head = verify_split.pinned_head(registry)
     if head is not None:  # a part of the files a process, each read and verified there
         assert registry is not None
-        # Beyond `DETAIL_UP_TO` files, printed as plain text, a valid report is one line: each process
-        # writes its own (`_Brief`), and only the others come back whole.
-        brief = not as_json and not console.is_terminal
+        # A report shown as text only (a --json element; beyond `DETAIL_UP_TO` files printed as plain text,
+        # a valid one's line) is written by the process that verified it (`_Brief`).
+        form: Literal["json", "lines"] | None = (
+            "json" if as_json else "lines" if not console.is_terminal else None
+        )
         kept, reports, skipped = _verify_files_in_parts(
-            registry, files, jobs, head, check, show_progress, brief=brief
+            registry, files, jobs, head, check, show_progress, form=form
         )
         tally = _show_batch(kept, reports, skipped, show, as_json=as_json)
     else:
@@ -773,11 +774,15 @@ def _show_batch(
 ) -> _Tally:
     """One batch's reports, as a JSON array or invalid ones listed first, and its tally."""
     if as_json:
-        assert not any(isinstance(r, _Brief) for r in reports)
-        print_json(
-            [{"file": f, **r.model_dump(mode="json")} for f, r in zip(kept, reports, strict=True)]  # type: ignore[union-attr]
-            + [{"file": f, "verdict": "skipped", "code": "batch-summary"} for f in skipped]
-        )
+        array = _JsonArray()
+        for name, report in zip(kept, reports, strict=True):
+            if isinstance(report, _Brief):
+                array.add_element(report.text)
+            else:
+                array.add({"file": name, **report.model_dump(mode="json")})
+        for name in skipped:
+            array.add({"file": name, "verdict": "skipped", "code": "batch-summary"})
+        array.close()
     tally = _Tally.of(reports)
     if not as_json:
         _print_reports(kept, reports, skipped, show, tally)
@@ -792,14 +797,24 @@ def _verify_files_in_parts(
     check: Callable[..., list[VerificationReport]],
     shown: bool | None,
     *,
-    brief: bool,
+    form: Literal["json", "lines"] | None,
 ) -> tuple[list[str], list[VerificationReport | _Brief], list[str]]:
     """`credreg verify` of plain `.json` files, `jobs` parts of them each read and verified by a process of
-    its own at `head`: the files verified, their reports (with `brief`, a valid one without notes as its
-    line) and the batch summaries skipped, in order. The progress bar, if shown, counts this process's
-    part."""
+    its own at `head`: the files verified, their reports and the batch summaries skipped, in order. With
+    `form`, a report shown as text only comes back as that text (`_Brief`): every one as its --json element
+    ("json"), or a valid one without notes as its plain line ("lines"). The progress bar, if shown, counts
+    this process's part."""
     from credreg.cli.verify_split import cut, in_parts
     from credreg.verify import Outcome
+
+    def brief(name: str, report: VerificationReport) -> VerificationReport | _Brief:
+        if form == "json":
+            text = _JsonArray.element({"file": name, **report.model_dump(mode="json")})
+        elif form == "lines" and report.verdict is Outcome.VALID and not report.notes:
+            text = _plain_line(name, report)
+        else:
+            return report
+        return _Brief(report.verdict, report.code, report.checked_block, text)
 
     def part(
         names: Sequence[str], first: bool
@@ -808,18 +823,7 @@ def _verify_files_in_parts(
         read = list(_certificates(_inputs(list(names)), skipped))
         kept = [name for name, _ in read]
         reports = check([raw for _, raw in read], at=head, shown=shown if first else False, processes=1)
-        if not brief:
-            return kept, [*reports], skipped
-        return (
-            kept,
-            [
-                _Brief(r.verdict, r.code, r.checked_block, _plain_line(name, r))
-                if r.verdict is Outcome.VALID and not r.notes
-                else r
-                for name, r in zip(kept, reports, strict=True)
-            ],
-            skipped,
-        )
+        return kept, [brief(name, r) for name, r in zip(kept, reports, strict=True)], skipped
 
     kept: list[str] = []
     reports: list[VerificationReport | _Brief] = []
@@ -1160,7 +1164,7 @@ def _print_reports(
     lines: list[str] = []
     for path, report in ordered:
         if isinstance(report, _Brief):
-            lines.append(report.line)
+            lines.append(report.text)
             continue
         detail = report.verdict is not Outcome.VALID or len(files) <= DETAIL_UP_TO
         _print_report(path, report, detail=detail, show=show, as_text=as_text, lines=lines)
@@ -1250,13 +1254,14 @@ def _plain_line(path: str, report: VerificationReport) -> str:
 
 
 class _Brief(NamedTuple):
-    """A report that is only ever shown as its plain line, and counted: what a process verifying a part
-    of the files (`_verify_files_in_parts`) hands back instead of the whole report."""
+    """A report that is only ever shown as one text (its plain line, or its --json element), and counted:
+    what a process verifying a part of the files (`_verify_files_in_parts`) hands back instead of the whole
+    report."""
 
     verdict: Outcome
     code: str
     checked_block: int | None
-    line: str
+    text: str
 
 
 def _print_tally(tally: _Tally, skipped: int) -> None:
@@ -1379,8 +1384,15 @@ class _JsonArray:
     def __init__(self) -> None:
         self.count = 0
 
+    @staticmethod
+    def element(value: Any) -> str:
+        """`value` as `add` writes it (as `print_json` would, inside the array)."""
+        return json.dumps(value, indent=2, ensure_ascii=False, default=str).replace("\n", "\n  ")
+
     def add(self, value: Any) -> None:
-        text = json.dumps(value, indent=2, ensure_ascii=False, default=str).replace("\n", "\n  ")
+        self.add_element(self.element(value))
+
+    def add_element(self, text: str) -> None:
         sys.stdout.write(("[\n  " if self.count == 0 else ",\n  ") + text)
         self.count += 1
 
