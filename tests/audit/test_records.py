@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
 import multiprocessing
@@ -17,7 +18,7 @@ from credreg.audit import store
 from credreg.audit.export import write_credentials_csv
 from credreg.audit.replay import Replayer
 from credreg.audit.report import report_from, write_report_json
-from credreg.chain.states import Status
+from credreg.chain.states import Status, Verdict
 from credreg.cli import main
 from credreg.errors import ConfigError
 
@@ -285,6 +286,87 @@ def test_records_written_many_to_a_statement_are_the_rows_one_at_a_time_would_be
     assert database.execute("SELECT count(*) FROM roots").fetchone() == (20,)
     assert [e.issued_at for _, e in roots.sorted_items()] == list(range(20))
     database.close()
+
+
+def test_new_roots_and_targets_kept_as_rows_are_the_records_their_entries_would_be(tmp_path: Path) -> None:
+    # SqliteRoots.add_root and SqliteTargets.add_target keep a new record as the row the file stores; the
+    # same records `put` as entries into another file must give the same answers and the same bytes.
+    as_rows, as_entries = (store.open_database(tmp_path / f"{n}.sqlite") for n in ("rows", "entries"))
+    rows_names, entries_names = store.Names(as_rows), store.Names(as_entries)
+    roots = store.SqliteRoots(as_rows, rows_names, cache_records=1_000)
+    targets = store.SqliteTargets(as_rows, rows_names, cache_records=1_000)
+    plain_roots = store.SqliteRecords(as_entries, store.ROOTS, entries_names, cache_records=1_000)
+    plain_targets = store.SqliteRecords(as_entries, store.TARGETS, entries_names, cache_records=1_000)
+    written = _root_entries(40, agencies=3, step=7919)
+    for (agency_id, root), entry in written.items():
+        assert roots.add_root(
+            (agency_id, root), entry.scope_id, entry.signer, entry.issued_at, entry.valid_until, entry.block
+        )
+        plain_roots.put((agency_id, root), entry)
+    statuses = list(Status)
+    first_changes = {
+        (n % 3 + 1, "0x" + f"{n * 104729:064x}"): store.TargetEntry(
+            statuses[n % 3], n, 1, 2**40 - n, n % 2 == 0, "0x" + f"{n:064x}", 1, 900 + n
+        )
+        for n in range(30)
+    }
+    for key, t in first_changes.items():
+        targets.add_target(key, t.status, t.reason, t.nonce, t.since, t.by_governor, t.root, t.last_block)
+        plain_targets.put(key, t)
+    # Asked for before the flush: the row is made the entry it stands for.
+    assert all(roots.get(key) == entry for key, entry in written.items())
+    assert all(targets.get(key) == entry for key, entry in first_changes.items())
+    first = next(iter(written))
+    assert not roots.add_root(first, "0x" + "cd" * 32, "0x" + "00" * 20, 1, 0, 1)  # written once
+    assert roots.get(first) == written[first]
+    # A later change of a target kept as a row: its entry, changed and put back, is what is written.
+    changed = next(iter(first_changes))
+    entry = targets.get(changed)
+    assert entry is not None
+    entry.nonce, entry.changes, entry.last_block = 2, 2, 2_000
+    targets.put(changed, entry)
+    plain_targets.put(
+        changed, dataclasses.replace(first_changes[changed], nonce=2, changes=2, last_block=2_000)
+    )
+    for records in (roots, targets, plain_roots, plain_targets):
+        records.flush()
+    for table in ("roots", "targets"):
+        query = f"SELECT k, v FROM {table} ORDER BY k"  # noqa: S608 - one of two table names
+        assert as_rows.execute(query).fetchall() == as_entries.execute(query).fetchall()
+    assert len(roots) == len(written)
+    assert len(targets) == len(first_changes)
+    as_rows.close()
+    as_entries.close()
+
+
+def test_roots_kept_as_rows_then_changed_give_the_verdicts_of_a_replay_in_memory(
+    history: History, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A write-back cache of 2 records: the roots and targets kept as rows are written and emptied from the
+    # cache nearly at once, then read back (as rows) for the status changes that name them.
+    monkeypatch.setattr(store, "CACHE_RECORDS", 2)
+    end = history.blocks["end"]
+    in_memory = Replayer(history.registry)
+    in_memory.run(end)
+    on_disk = Replayer(history.registry, window_blocks=2, memory_records=0, records_dir=tmp_path)
+    on_disk.run(end)
+    assert isinstance(on_disk.state.roots, store.SqliteRoots)
+    assert on_disk.digest() == in_memory.digest()
+    assert on_disk.state.findings == in_memory.state.findings
+    batch = history.batch
+    asked = [(root, root, []) for root in history.roots.values()]
+    asked += [(batch.root, leaf, batch.proof(leaf)) for leaf in batch.leaves]
+    asked += [(batch.root, node, batch.node_proof(node)) for node in batch.nodes]
+    moments = [history.times["before_leaf_revoked"], history.times["before_b_revoked"], 2**40 - 1]
+    verdicts = set()
+    for agency_id in sorted(in_memory.state.agencies):
+        for root, leaf, proof in asked:
+            for moment in moments:
+                expected = in_memory.state.verdict(agency_id, root, leaf, proof, moment)
+                assert on_disk.state.verdict(agency_id, root, leaf, proof, moment) == expected
+                verdicts.add(expected.verdict)
+    # Revoked, suspended and plainly valid records among them: the changed rows were read back.
+    assert {Verdict.VALID, Verdict.ROOT_REVOKED, Verdict.LEAF_REVOKED, Verdict.NODE_SUSPENDED} <= verdicts
 
 
 def test_the_json_report_streams_every_record_from_the_store(history: History, tmp_path: Path) -> None:

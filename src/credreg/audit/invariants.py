@@ -25,7 +25,6 @@ from credreg.audit.state import (
     in_window,
     key_kind,
 )
-from credreg.audit.store import RootEntry
 from credreg.chain.codec import LedgerEvent
 from credreg.chain.states import AgencyState, Status
 from credreg.documents.model import scope_id as scope_id_of
@@ -482,8 +481,9 @@ def _apply_clean_issuance(state: LedgerState, ev: LedgerEvent) -> bool:
         window = state.issuing[wanted] = _issuing_window(state, agency_id, scope_id, a["signer"])
     if window is None or not window[0] <= t < window[1]:
         return False
-    record = RootEntry(agency_id, window[2], window[3], t, valid_until, ev.block_number)
-    if not state.roots.add_absent((agency_id, a["root"]), record):
+    if not state.roots.add_root(
+        (agency_id, a["root"]), window[2], window[3], t, valid_until, ev.block_number
+    ):
         return False  # a root issued again: the rules name it
     state.events_by_name["CredentialIssued"] += 1
     state.count_issuance(agency_id, scope_id, t)
@@ -510,7 +510,7 @@ def _apply_clean_status_change(state: LedgerState, ev: LedgerEvent) -> bool:
             return False
         if (action == 2 and status is not Status.NONE) or (action == 3 and status is not Status.SUSPENDED):
             return False
-    if state.roots.get((agency_id, a["root"])) is None:
+    if (agency_id, a["root"]) not in state.roots:  # its record is not needed: not read from its row
         return False
     if a["byGovernor"]:
         if a["actor"] != state.governor:

@@ -28,15 +28,18 @@ from credreg.audit.digest import state_digest
 from credreg.audit.findings import Finding
 from credreg.audit.source import time_of
 from credreg.audit.store import (
-    ROOTS,
-    TARGETS,
     Key,
     MemoryRecords,
+    MemoryRoots,
+    MemoryTargets,
     Names,
-    Records,
     RootEntry,
+    RootRecords,
     SqliteRecords,
+    SqliteRoots,
+    SqliteTargets,
     TargetEntry,
+    TargetRecords,
     open_database,
 )
 from credreg.chain.codec import LedgerEvent
@@ -172,8 +175,8 @@ class LedgerState:
         self.issuer_keys: dict[str, KeyEntry] = {}
         self.accreditations: dict[tuple[int, str], AccreditationEntry] = {}
         # (agency id, hash): the contract's own keys, so one agency's records never touch another's
-        self.roots: Records[RootEntry] = MemoryRecords(ROOTS)
-        self.targets: Records[TargetEntry] = MemoryRecords(TARGETS)
+        self.roots: RootRecords = MemoryRoots()
+        self.targets: TargetRecords = MemoryTargets()
         self.database: sqlite3.Connection | None = None
         self.database_path: Path | None = None
         self.events_by_name: Counter[str] = Counter()
@@ -204,7 +207,7 @@ class LedgerState:
         path.parent.mkdir(parents=True, exist_ok=True)
         database = open_database(path)
         names = Names(database)
-        roots, targets = SqliteRecords(database, ROOTS, names), SqliteRecords(database, TARGETS, names)
+        roots, targets = SqliteRoots(database, names), SqliteTargets(database, names)
         # In the dict's order: `load` sorts their packed keys, faster than `sorted` sorts the tuples.
         roots.load(self.roots.data.items() if isinstance(self.roots, MemoryRecords) else self.roots.items())
         targets.load(
@@ -219,10 +222,7 @@ class LedgerState:
             raise ConfigError(f"the audit's record store {path} is missing")
         database = open_database(path)
         names = Names(database)
-        self.roots, self.targets = (
-            SqliteRecords(database, ROOTS, names),
-            SqliteRecords(database, TARGETS, names),
-        )
+        self.roots, self.targets = SqliteRoots(database, names), SqliteTargets(database, names)
         self.database, self.database_path = database, path
 
     def commit(self, checkpoint: str) -> None:
@@ -405,11 +405,11 @@ class LedgerState:
         a = ev.args
         agency_id = a["agencyId"]
         # Few distinct scopes and signers stand behind many roots: share their strings (about 200 bytes a root).
-        record = RootEntry(
-            agency_id, sys.intern(a["scopeId"]), sys.intern(a["signer"]), a["issuedAt"], a["validUntil"],
-            ev.block_number,
+        added = self.roots.add_root(
+            (agency_id, a["root"]), sys.intern(a["scopeId"]), sys.intern(a["signer"]), a["issuedAt"],
+            a["validUntil"], ev.block_number,
         )  # fmt: skip
-        if self.roots.add_absent((agency_id, a["root"]), record):  # write-once per agency: the first stands
+        if added:  # write-once per agency: the first stands
             self.count_issuance(agency_id, a["scopeId"], time_of(ev))
 
     def count_issuance(self, agency_id: int, scope_id: str, moment: int) -> None:
@@ -431,17 +431,9 @@ class LedgerState:
         status = Status.REVOKED if action == 1 else Status.SUSPENDED if action == 2 else Status.NONE
         by_governor = bool(a["byGovernor"])
         if entry is None:
-            entry = TargetEntry(
-                status,
-                a["reason"],
-                a["nonce"],
-                moment,
-                by_governor,
-                sys.intern(a["root"]),
-                1,
-                ev.block_number,
+            self.targets.add_target(
+                key, status, a["reason"], a["nonce"], moment, by_governor, a["root"], ev.block_number
             )
-            self.targets.add_absent(key, entry)
         else:
             entry.status = status
             entry.reason = a["reason"]
@@ -654,10 +646,10 @@ class LedgerState:
         if records is not None:
             state.attach(records)
         else:
-            roots = MemoryRecords(ROOTS)
+            roots = MemoryRoots()
             for aid, root, sid, signer, issued_at, valid_until, block in raw["roots"]:
                 roots.put((aid, root), RootEntry(aid, sid, signer, issued_at, valid_until, block))
-            targets = MemoryRecords(TARGETS)
+            targets = MemoryTargets()
             for aid, target, st, reason, nonce, since, by, root, changes, last in raw["targets"]:
                 targets.put(
                     (aid, target),
