@@ -9,10 +9,11 @@ record move. Both stores give the same answers in the same order:
 - `SqliteRecords`, one table in a SQLite file, beyond it, each record packed in one BLOB. Reads of a
   window's records are asked for at once before the window is applied (`prefetch`, their keys bound as one
   BLOB), writes are kept in a bounded write-back cache and sent in key order, `WRITE_CHUNK` rows bound as
-  one BLOB to a statement, so the replay's memory is bounded whatever the ledger's size. The file's pragmas
-  are chosen for a rebuildable cache: 32 KiB pages (`PAGE_BYTES`), a rollback journal (no WAL) and
-  `synchronous=OFF` (a crash of the process rolls back to the last checkpoint; a crash of the machine may
-  need a replay from the start).
+  one BLOB to a statement, so the replay's memory is bounded whatever the ledger's size. A record read or
+  newly recorded stays the row the file holds until something asks for its entry (`SqliteRoots`). The
+  file's pragmas are chosen for a rebuildable cache: 32 KiB pages (`PAGE_BYTES`), a rollback journal (no
+  WAL) and `synchronous=OFF` (a crash of the process rolls back to the last checkpoint; a crash of the
+  machine may need a replay from the start).
 
 A key is `(agency id, 0x-hex hash)`; both stores list records in key order (the state digest's order, and
 on disk the order of the file's one b-tree), or by the block they were last written in (`by_block`).
