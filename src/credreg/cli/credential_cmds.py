@@ -691,8 +691,9 @@ def verify(
         and jobs > 1
         and len(files) >= verify_split.SPLIT_FROM
         and all(_plain_json_name(name) for name in files)
-        and len(files) - sum(_summary_name(name) for name in files) <= VERIFY_BATCH  # one batch
     )
+    certificates = len(files) - sum(_summary_name(name) for name in files) if by_parts else len(files)
+    by_parts = by_parts and certificates <= VERIFY_BATCH  # one batch, a batch summary counted by its name
     prefetch = _Prefetch(files) if len(files) > 1 and not by_parts else None
     trust: TrustList | None = None
     registry: Registry | None = None
@@ -735,7 +736,11 @@ def verify(
         # A report shown as text only (a --json element; beyond `DETAIL_UP_TO` files printed as plain text,
         # a valid one's line) is written by the process that verified it (`_Brief`).
         form: Literal["json", "lines"] | None = (
-            "json" if as_json else "lines" if not console.is_terminal else None
+            "json"
+            if as_json
+            else "lines"
+            if not console.is_terminal and certificates > DETAIL_UP_TO
+            else None
         )
         kept, reports, skipped = _verify_files_in_parts(
             registry, files, jobs, head, check, show_progress, form=form
