@@ -356,6 +356,39 @@ def test_many_files_are_read_and_verified_a_part_a_process(
     monkeypatch.setattr(credential_cmds, "_read_whole", killed)
     assert setup.cli.json("verify", *names, "--jobs", "3", code=2) == alone
     assert read_here == names
+    monkeypatch.setattr(credential_cmds, "_read_whole", spied)
+
+    # A node that stops answering just after the block is read (each process's status reads fail), or before
+    # it (one process then reads every file): no certificate is called valid, and one process and two say
+    # the same.
+    from credreg.errors import ChainUnreachable
+    from credreg.registry import Registry
+
+    def gone(*args: object, **kwargs: object) -> object:
+        raise ChainUnreachable("the node stopped answering")
+
+    local = {r["file"]: r for r in alone if r["verdict"] != "valid"}  # found wrong before any ledger read
+
+    def no_valid(reports: list[dict[str, object]]) -> None:
+        assert [r["file"] for r in reports] == [r["file"] for r in alone]
+        for report in reports:
+            if report["file"] in local:
+                assert report == local[report["file"]]
+            else:
+                assert (report["verdict"], report["code"]) == ("error", "chain-unreachable"), report
+
+    monkeypatch.setattr(Registry, "statuses", gone)  # after the block is read
+    read_here.clear()
+    after_head = setup.cli.json("verify", *names, "--jobs", "2", code=2)
+    assert read_here == names[:46], "the files were still read a part a process"
+    no_valid(after_head)
+    assert setup.cli.json("verify", *names, "--jobs", "1", code=2) == after_head
+    monkeypatch.setattr(Registry, "latest_head", gone)  # before it
+    read_here.clear()
+    before_head = setup.cli.json("verify", *names, "--jobs", "2", code=2)
+    assert read_here == names, "no block to pin the parts to: this process read and verified every file"
+    no_valid(before_head)
+    assert before_head == after_head
 
 
 # Runs `credreg issue` and SIGKILLs the process at a point: after `after` calls of a function.
